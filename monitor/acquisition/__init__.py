@@ -1,0 +1,1 @@
+"""Qt-free acquisition: reader threads, the hub, queues and the headless runner."""

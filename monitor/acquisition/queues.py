@@ -1,0 +1,83 @@
+"""Bounded queues whose overflow is counted, never silent."""
+
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class BoundedQueue(Generic[T]):
+    """A thread-safe FIFO with a fixed size.
+
+    When full, :meth:`put` either waits for room (``block_when_full``, used
+    for as-fast-as-possible runs where the producer can be held back) or
+    drops the new item and counts it. The consumer of the count
+    (:meth:`take_dropped`) turns it into a queue-overflow event.
+
+    Parameters
+    ----------
+    maxsize : int
+    name : str
+        Used in overflow messages.
+    block_when_full : bool
+    """
+
+    def __init__(self, maxsize: int, name: str, block_when_full: bool = False) -> None:
+        if maxsize <= 0:
+            raise ValueError("maxsize must be positive")
+        self.maxsize = maxsize
+        self.name = name
+        self.block_when_full = block_when_full
+        self._items: collections.deque[T] = collections.deque()
+        self._lock = threading.Lock()
+        self._not_empty = threading.Condition(self._lock)
+        self._not_full = threading.Condition(self._lock)
+        self._dropped = 0
+        self.dropped_total = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def put(self, item: T) -> bool:
+        """Add ``item``. Returns ``False`` if it was dropped because the queue was full."""
+        with self._lock:
+            if len(self._items) >= self.maxsize:
+                if not self.block_when_full:
+                    self._dropped += 1
+                    self.dropped_total += 1
+                    return False
+                while len(self._items) >= self.maxsize:
+                    self._not_full.wait()
+            self._items.append(item)
+            self._not_empty.notify()
+            return True
+
+    def get(self, timeout: float | None = None) -> T | None:
+        """Take the oldest item, waiting up to ``timeout`` seconds; ``None`` if none came."""
+        with self._lock:
+            if not self._items:
+                self._not_empty.wait(timeout)
+                if not self._items:
+                    return None
+            item = self._items.popleft()
+            self._not_full.notify()
+            return item
+
+    def drain(self, max_items: int | None = None) -> list[T]:
+        """Take up to ``max_items`` items at once (all when ``None``), without waiting."""
+        with self._lock:
+            n = len(self._items) if max_items is None else min(max_items, len(self._items))
+            out = [self._items.popleft() for _ in range(n)]
+            if n:
+                self._not_full.notify_all()
+            return out
+
+    def take_dropped(self) -> int:
+        """Items dropped since the last call."""
+        with self._lock:
+            n, self._dropped = self._dropped, 0
+            return n

@@ -1,0 +1,129 @@
+"""Readings (numerics) and wave chunks, each stamped with host time and a quality."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from monitor.core.vitals import SPECS, Vital
+
+
+class Quality(enum.StrEnum):
+    """Why a reading is, or is not, a usable value.
+
+    ``OK``, ``MANUAL`` and ``DEMO`` carry a value; every other quality means
+    the value is NaN and must never be plotted or alarmed as a number.
+    """
+
+    OK = "ok"
+    MANUAL = "manual"
+    DEMO = "demo"
+    NO_VALUE = "no_value"
+    NOT_UPDATED = "not_updated"
+    SENSOR_OFF = "sensor_off"
+    ARTIFACT = "artifact"
+    OUT_OF_RANGE = "out_of_range"
+    QUESTIONABLE = "questionable"
+
+    @property
+    def has_value(self) -> bool:
+        """Whether readings of this quality carry a usable value."""
+        return self in _VALUED
+
+
+_VALUED = frozenset({Quality.OK, Quality.MANUAL, Quality.DEMO})
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One numeric observation.
+
+    Construct through :func:`make_reading` or :meth:`invalid` so the
+    invariants hold: a reading with a usable quality has a finite, plausible
+    value; any other reading has ``value`` NaN.
+
+    Attributes
+    ----------
+    vital : Vital
+    value : float
+        The value in the vital's display unit, NaN when there is none.
+    t : float
+        Host time (Unix seconds, from the session's clock) when the bytes
+        carrying it arrived. This is the time axis everywhere.
+    quality : Quality
+    device_time : float or None
+        The device's own timestamp, kept as metadata only.
+    """
+
+    vital: Vital
+    value: float
+    t: float
+    quality: Quality = Quality.OK
+    device_time: float | None = None
+
+    @property
+    def valid(self) -> bool:
+        """Whether the reading carries a value that may be shown and alarmed."""
+        return self.quality.has_value
+
+    @classmethod
+    def invalid(cls, vital: Vital, t: float, quality: Quality,
+                device_time: float | None = None) -> Reading:
+        """A reading that says "no usable value", and why."""
+        if quality.has_value:
+            raise ValueError(f"quality {quality.value!r} carries a value; use make_reading")
+        return cls(vital, math.nan, t, quality, device_time)
+
+
+def make_reading(vital: Vital, value: float | None, t: float,
+                 quality: Quality = Quality.OK,
+                 device_time: float | None = None) -> Reading:
+    """Build a reading, normalising missing and impossible values.
+
+    A missing or non-finite value becomes NaN with ``NO_VALUE`` (unless a
+    more specific reason was given); a value outside the vital's plausible
+    range becomes NaN with ``OUT_OF_RANGE``.
+    """
+    if not quality.has_value:
+        return Reading(vital, math.nan, t, quality, device_time)
+    if value is None or not math.isfinite(value):
+        return Reading(vital, math.nan, t, Quality.NO_VALUE, device_time)
+    if not SPECS[vital].is_plausible(value):
+        return Reading(vital, math.nan, t, Quality.OUT_OF_RANGE, device_time)
+    return Reading(vital, float(value), t, quality, device_time)
+
+
+@dataclass(frozen=True, slots=True)
+class WaveChunk:
+    """A run of evenly spaced waveform samples.
+
+    Sample ``i`` has time ``t0 + i / rate``. Samples the device marked as
+    missing are NaN.
+    """
+
+    vital: Vital
+    t0: float
+    rate: float
+    samples: np.ndarray = field(repr=False)
+    quality: Quality = Quality.OK
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0:
+            raise ValueError("wave rate must be positive")
+        arr = np.ascontiguousarray(self.samples, dtype=np.float32)
+        object.__setattr__(self, "samples", arr)
+
+    def __len__(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def t_end(self) -> float:
+        """Time just after the last sample."""
+        return self.t0 + len(self) / self.rate
+
+    def times(self) -> np.ndarray:
+        """Sample times as float64 Unix seconds."""
+        return self.t0 + np.arange(len(self), dtype=np.float64) / self.rate

@@ -1,0 +1,1 @@
+"""Qt-free device layer: drivers, codecs, transports and the source registry."""

@@ -1,0 +1,1 @@
+"""Qt-free storage: the SQLite recorder thread and the read API."""

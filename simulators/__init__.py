@@ -1,0 +1,1 @@
+"""Scenario simulator: physiology of a ketamine session over time, and its CLI."""
