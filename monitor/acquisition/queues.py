@@ -56,6 +56,20 @@ class BoundedQueue(Generic[T]):
             self._not_empty.notify()
             return True
 
+    def put_reliably(self, item: T, retry_s: float = 0.05) -> None:
+        """Add an item that must not be lost (end markers): wait for room if full."""
+        pause = threading.Event()
+        while not self.put(item):
+            self.take_dropped_one()
+            pause.wait(retry_s)
+
+    def take_dropped_one(self) -> None:
+        """Un-count one drop (a retried :meth:`put_reliably` was not really lost)."""
+        with self._lock:
+            if self._dropped:
+                self._dropped -= 1
+                self.dropped_total -= 1
+
     def get(self, timeout: float | None = None) -> T | None:
         """Take the oldest item, waiting up to ``timeout`` seconds; ``None`` if none came."""
         with self._lock:

@@ -85,8 +85,18 @@ class StreamEnded:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Note:
+    """A timestamped annotation on the session (system notes now, nurse events later)."""
+
+    t: float
+    kind: str
+    text: str = ""
+    author: str = ""
+
+
 HubMessage = (Reading | WaveChunk | SessionStarted | PhaseChanged | Technical
-              | RecordingStatus | History | StreamEnded)
+              | RecordingStatus | History | StreamEnded | Note)
 
 
 @dataclass

@@ -1,0 +1,169 @@
+"""``infusion-monitor run --headless``: the same pipeline, no display, JSON lines out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from monitor.acquisition.pipeline import Pipeline
+from monitor.core.clock import Clock, RealClock, SimClock
+from monitor.core.events import (
+    HubMessage,
+    Note,
+    PhaseChanged,
+    RecordingStatus,
+    SessionStarted,
+    StreamEnded,
+    Technical,
+)
+from monitor.core.reading import Reading
+from monitor.devices.base import Driver
+from monitor.storage import database
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_RECORDING_FAILED = 3
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else x
+
+
+def to_json(msg: HubMessage, *, readings: bool) -> dict[str, object] | None:
+    """The JSON object printed for ``msg``, or ``None`` if it is not printed."""
+    if isinstance(msg, Reading):
+        if not readings:
+            return None
+        return {"type": "reading", "t": msg.t, "vital": msg.vital.value,
+                "value": _num(msg.value), "quality": msg.quality.value}
+    if isinstance(msg, SessionStarted):
+        return {"type": "session", "id": msg.session_id, "start": msg.started_at,
+                "source": msg.source, "simulated": msg.simulated, "resumed": msg.resumed,
+                "gap_s": msg.gap_s, "phase": msg.spans[-1].phase.value}
+    if isinstance(msg, PhaseChanged):
+        return {"type": "phase", "phase": msg.phase.value, "t": msg.t}
+    if isinstance(msg, Technical):
+        return {"type": "technical", "condition": msg.condition.value, "active": msg.active,
+                "t": msg.t, "vital": msg.vital.value if msg.vital else None,
+                "message": msg.message, **({"count": msg.count} if msg.count else {})}
+    if isinstance(msg, RecordingStatus):
+        return {"type": "recording", "ok": msg.ok, "t": msg.t, "message": msg.message}
+    if isinstance(msg, Note):
+        return {"type": "note", "kind": msg.kind, "t": msg.t, "text": msg.text}
+    if isinstance(msg, StreamEnded):
+        return {"type": "end", "t": msg.t, "reason": msg.reason}
+    return None
+
+
+class JsonLinePrinter:
+    """Prints hub messages as JSON lines, flushing each so a reader sees it at once."""
+
+    def __init__(self, stream: IO[str], *, readings: bool) -> None:
+        self.stream = stream
+        self.readings = readings
+        self._lock = threading.Lock()
+        self.broken = False
+
+    def __call__(self, msg: HubMessage) -> None:
+        obj = to_json(msg, readings=self.readings)
+        if obj is not None:
+            self.write(obj)
+
+    def write(self, obj: dict[str, object]) -> None:
+        if self.broken:
+            return
+        line = json.dumps(obj, allow_nan=False, separators=(",", ":"))
+        with self._lock:
+            try:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            except (BrokenPipeError, ValueError):
+                # The reader of stdout went away; keep monitoring and recording.
+                self.broken = True
+
+
+@dataclass
+class HeadlessOptions:
+    """What ``run --headless`` was asked to do."""
+
+    driver: Driver
+    data_dir: Path | None
+    speed: float | None
+    duration_s: float | None
+    readings: bool
+    stale_after: float
+
+
+def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
+                 err: IO[str] | None = None, start_time: float | None = None) -> int:
+    """Run one session with no display. Returns the process exit code.
+
+    0 when the run completed and everything was recorded; 2 when the data
+    folder cannot be used at start; 3 when the run completed but recording
+    failed at some point (monitoring went on; the output says when).
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    printer = JsonLinePrinter(out, readings=opts.readings)
+    try:
+        db_path = database.open_database(opts.data_dir)
+    except database.StorageError as exc:
+        err.write(f"infusion-monitor: {exc}\n")
+        return EXIT_USAGE
+    for row in database.find_unfinished(db_path):
+        ended = database.mark_interrupted(db_path, row.id)
+        printer.write({"type": "recovered", "session": row.id, "status": "interrupted",
+                       "start": row.started_at, "end": ended})
+    start = time.time() if start_time is None else start_time
+    clock: Clock = SimClock(start, opts.speed) if opts.driver.simulated else RealClock()
+    pipeline = Pipeline(opts.driver, db_path, clock, sink=printer,
+                        stale_after=opts.stale_after)
+    pipeline.start()
+    restore = _stop_on_signals(pipeline)
+    try:
+        while not pipeline.join(timeout=0.5):
+            if pipeline.hub is not None and not pipeline.hub.is_alive() \
+                    and pipeline.recorder is not None and pipeline.recorder.is_alive():
+                # Session over but the disk still refuses the last writes: give up after a while.
+                pipeline.recorder.join(10)
+                pipeline.recorder.stop()
+    finally:
+        restore()
+    hub = pipeline.hub
+    summary = {"type": "summary", "session": pipeline.session_id,
+               "readings": hub.counters.readings if hub else 0,
+               "wave_samples": hub.counters.wave_samples if hub else 0,
+               "recorded_readings": pipeline.recorder.committed_readings
+               if pipeline.recorder else 0,
+               "dropped": hub.counters.dropped if hub else {},
+               "recording_failed": pipeline.recording_failed}
+    printer.write(summary)
+    return EXIT_RECORDING_FAILED if pipeline.recording_failed else EXIT_OK
+
+
+def _stop_on_signals(pipeline: Pipeline):  # type: ignore[no-untyped-def]
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum, frame):  # type: ignore[no-untyped-def]
+        pipeline.stop()
+
+    for s in previous:
+        signal.signal(s, handler)
+
+    def restore() -> None:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+    return restore

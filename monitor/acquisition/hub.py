@@ -1,0 +1,197 @@
+"""The hub thread: session state, phase plan, stale-data checks, fan-out.
+
+Every item from the reader passes through here once. The hub keeps the
+session model (phases), tracks freshness per vital, raises technical
+conditions on session time (not on a GUI timer, so they happen headless and
+at any speed), and hands each item to the recorder queue, the UI queue and
+the headless printer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+from monitor.acquisition.queues import BoundedQueue
+from monitor.core.clock import Clock
+from monitor.core.events import (
+    Condition,
+    Counters,
+    HubMessage,
+    Note,
+    PhaseChanged,
+    RecordingStatus,
+    StreamEnded,
+    Technical,
+)
+from monitor.core.freshness import DEFAULT_STALE_AFTER_S
+from monitor.core.reading import Reading, WaveChunk
+from monitor.core.session import Phase, SessionModel, SessionStatus
+from monitor.core.vitals import SPECS, Kind, Vital
+from monitor.storage.recorder import CloseSession
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_S = 0.1
+
+
+class Hub(threading.Thread):
+    """Fans readings out and watches the session clock.
+
+    Parameters
+    ----------
+    model : SessionModel
+    clock : Clock
+    inbox : BoundedQueue
+        Items from the reader thread.
+    recorder_q : BoundedQueue or None
+    ui_q : BoundedQueue or None
+    sink : callable or None
+        Called on this thread with every published message (headless JSON).
+    phase_plan : sequence of (time, Phase)
+        Scripted phase changes (simulated sessions).
+    stale_after : float
+        Session seconds without a valid value before a vital is stale, and
+        without any data before the source counts as silent.
+    """
+
+    def __init__(self, model: SessionModel, clock: Clock, inbox: BoundedQueue, *,
+                 recorder_q: BoundedQueue | None, ui_q: BoundedQueue | None,
+                 sink: Callable[[HubMessage], None] | None = None,
+                 phase_plan: Sequence[tuple[float, Phase]] = (),
+                 stale_after: float = DEFAULT_STALE_AFTER_S) -> None:
+        super().__init__(name="hub", daemon=False)
+        self.model = model
+        self.clock = clock
+        self.inbox = inbox
+        self.recorder_q = recorder_q
+        self.ui_q = ui_q
+        self.sink = sink
+        self.stale_after = stale_after
+        self._plan = sorted(phase_plan)
+        self.control: BoundedQueue[HubMessage] = BoundedQueue(1000, "hub control")
+        self.counters = Counters()
+        self._last_valid: dict[Vital, float] = {}
+        self._stale: set[Vital] = set()
+        self._last_item_t: float | None = None
+        self._no_data = False
+        self._now = model.started_at
+        self.ended: StreamEnded | None = None
+        self.recording_ok = True
+        self.recording_ever_failed = False
+
+    # -- thread ----------------------------------------------------------
+
+    def run(self) -> None:
+        while True:
+            for msg in self.control.drain():
+                self._handle_control(msg)
+            item = self.inbox.get(timeout=IDLE_WAIT_S)
+            self._check_overflow(self.inbox)
+            if item is None:
+                if self.clock.speed is not None:
+                    self._advance(self.clock.now())
+                continue
+            if isinstance(item, StreamEnded):
+                self._finish(item)
+                return
+            t = item.t if isinstance(item, Reading) else (
+                item.t0 if isinstance(item, WaveChunk) else getattr(item, "t", self._now))
+            self._advance(t)
+            self._handle(item)
+
+    def notify(self, msg: HubMessage) -> None:
+        """Thread-safe: hand the hub a status message (used by the recorder)."""
+        self.control.put(msg)
+
+    # -- time ------------------------------------------------------------
+
+    def _advance(self, t: float) -> None:
+        """Bring phases and technical conditions up to session time ``t``."""
+        if t < self._now:
+            return
+        self._now = t
+        while self._plan and self._plan[0][0] <= t:
+            when, phase = self._plan.pop(0)
+            if list(Phase).index(phase) > list(Phase).index(self.model.phase):
+                self._set_phase(phase, when)
+        if self._last_item_t is not None and not self._no_data:
+            deadline = self._last_item_t + self.stale_after
+            if t >= deadline:
+                self._no_data = True
+                self._publish(Technical(Condition.NO_DATA, True, deadline,
+                                        "no data from the source"))
+        if not self._no_data:
+            for vital, last in self._last_valid.items():
+                deadline = last + self.stale_after
+                if vital not in self._stale and t >= deadline:
+                    self._stale.add(vital)
+                    self._publish(Technical(Condition.STALE, True, deadline,
+                                            f"no valid {SPECS[vital].label}", vital))
+
+    def _set_phase(self, phase: Phase, t: float) -> None:
+        self.model.set_phase(phase, t)
+        self._publish(PhaseChanged(phase, t))
+
+    # -- items -----------------------------------------------------------
+
+    def _handle(self, item: HubMessage) -> None:
+        if isinstance(item, (Reading, WaveChunk)):
+            t = item.t if isinstance(item, Reading) else item.t_end
+            self._last_item_t = max(self._last_item_t or t, t)
+            if self._no_data:
+                self._no_data = False
+                self._publish(Technical(Condition.NO_DATA, False, t, "data from the source again"))
+        if isinstance(item, Reading):
+            self.counters.readings += 1
+            if item.valid and SPECS[item.vital].kind is Kind.CONTINUOUS:
+                self._last_valid[item.vital] = item.t
+                if item.vital in self._stale:
+                    self._stale.discard(item.vital)
+                    self._publish(Technical(Condition.STALE, False, item.t,
+                                            f"{SPECS[item.vital].label} valid again", item.vital))
+        elif isinstance(item, WaveChunk):
+            self.counters.wave_samples += len(item)
+        self._publish(item)
+
+    def _handle_control(self, msg: HubMessage) -> None:
+        if isinstance(msg, RecordingStatus):
+            self.recording_ok = msg.ok
+            self.recording_ever_failed |= not msg.ok
+        self._publish(msg)
+
+    def _publish(self, msg: HubMessage) -> None:
+        if self.recorder_q is not None and not isinstance(msg, RecordingStatus):
+            if not self.recorder_q.put(msg):
+                self._check_overflow(self.recorder_q)
+        if self.ui_q is not None:
+            self.ui_q.put(msg)  # the view counts its own overflow
+        if self.sink is not None:
+            self.sink(msg)
+
+    def _check_overflow(self, q: BoundedQueue) -> None:
+        lost = q.take_dropped()
+        if lost:
+            self.counters.dropped[q.name] = self.counters.dropped.get(q.name, 0) + lost
+            log.error("%s overflow: %d items lost", q.name, lost)
+            msg = Technical(Condition.QUEUE_OVERFLOW, True, self._now,
+                            f"{q.name} full: {lost} items lost", count=lost)
+            if q is not self.recorder_q and self.recorder_q is not None:
+                self.recorder_q.put(msg)
+            if self.ui_q is not None:
+                self.ui_q.put(msg)
+            if self.sink is not None:
+                self.sink(msg)
+
+    def _finish(self, end: StreamEnded) -> None:
+        self._advance(end.t)
+        for msg in self.control.drain():
+            self._handle_control(msg)
+        if self.model.phase is not Phase.ENDED:
+            self._set_phase(Phase.ENDED, max(end.t, self.model.phase_started_at()))
+        self.ended = end
+        self._publish(Note(end.t, "session_end", end.reason, "system"))
+        self._publish(end)
+        if self.recorder_q is not None:
+            self.recorder_q.put_reliably(CloseSession(SessionStatus.COMPLETED, end.t))

@@ -1,0 +1,144 @@
+"""Composes one monitored session: driver -> reader -> hub -> recorder / UI / printer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from monitor.acquisition.hub import Hub
+from monitor.acquisition.queues import BoundedQueue
+from monitor.acquisition.reader import ReaderThread
+from monitor.core.clock import Clock
+from monitor.core.events import History, HubMessage, Note, SessionStarted
+from monitor.core.freshness import DEFAULT_STALE_AFTER_S
+from monitor.core.session import SessionModel
+from monitor.core.vitals import Vital
+from monitor.devices.base import Driver
+from monitor.storage import database
+from monitor.storage.recorder import Recorder
+from monitor.storage.store import SessionStore
+
+log = logging.getLogger(__name__)
+
+INBOX_SIZE = 50_000
+RECORDER_QUEUE_SIZE = 500_000
+UI_QUEUE_SIZE = 20_000
+HISTORY_WAVE_S = 10.0
+
+
+class Pipeline:
+    """One session's threads and queues.
+
+    Call :meth:`start` once (it creates or resumes the session row, so call
+    it before a GUI event loop starts), then :meth:`stop` and/or :meth:`join`.
+
+    Parameters
+    ----------
+    driver : Driver
+    db_path : Path
+        An opened, migrated database (see :func:`monitor.storage.database.open_database`).
+    clock : Clock
+    with_ui : bool
+        Create :attr:`ui_queue` for a live view.
+    sink : callable or None
+        Receives every hub message on the hub thread (headless printer).
+    resume : int or None
+        Id of an unfinished session to continue in the same record.
+    stale_after : float
+    """
+
+    def __init__(self, driver: Driver, db_path: Path, clock: Clock, *, with_ui: bool = False,
+                 sink: Callable[[HubMessage], None] | None = None, resume: int | None = None,
+                 stale_after: float = DEFAULT_STALE_AFTER_S) -> None:
+        self.driver = driver
+        self.db_path = db_path
+        self.clock = clock
+        self.sink = sink
+        self.resume = resume
+        self.stale_after = stale_after
+        fast = clock.speed is None  # as fast as possible: hold producers back, never drop
+        self.inbox: BoundedQueue = BoundedQueue(INBOX_SIZE, "reader queue", block_when_full=fast)
+        self.recorder_q: BoundedQueue = BoundedQueue(RECORDER_QUEUE_SIZE, "recorder queue",
+                                                     block_when_full=fast)
+        self.ui_queue: BoundedQueue | None = (BoundedQueue(UI_QUEUE_SIZE, "display queue")
+                                              if with_ui else None)
+        self.session_id: int | None = None
+        self.model: SessionModel | None = None
+        self.hub: Hub | None = None
+        self.recorder: Recorder | None = None
+        self.reader: ReaderThread | None = None
+
+    def start(self) -> SessionStarted:
+        """Create (or resume) the session and start the threads."""
+        now = self.clock.now()
+        gap = None
+        history = None
+        if self.resume is None:
+            started_at = now
+            sid = database.create_session(self.db_path, started_at=started_at,
+                                          source=self.driver.label,
+                                          simulated=self.driver.simulated)
+            spans = None
+        else:
+            sid = self.resume
+            row = database.session_row(self.db_path, sid)
+            database.claim_session(self.db_path, sid)
+            started_at = row.started_at
+            spans = database.load_phases(self.db_path, sid)
+            last = database.last_data_time(self.db_path, sid)
+            gap = max(0.0, now - (last if last is not None else started_at))
+            history = self._load_history(sid, now)
+        self.session_id = sid
+        self.model = SessionModel(sid, started_at, self.driver.label, self.driver.simulated,
+                                  spans=list(spans) if spans else [])
+        self.driver.open(self.clock, started_at)
+        started = SessionStarted(sid, started_at, self.driver.label, self.driver.simulated,
+                                 tuple(self.model.spans), resumed=self.resume is not None,
+                                 gap_s=gap)
+        self.hub = Hub(self.model, self.clock, self.inbox, recorder_q=self.recorder_q,
+                       ui_q=self.ui_queue, sink=self.sink, phase_plan=self.driver.phase_plan,
+                       stale_after=self.stale_after)
+        self.recorder = Recorder(self.db_path, sid, self.recorder_q,
+                                 on_status=self.hub.notify, clock_now=self.clock.now)
+        self.reader = ReaderThread(self.driver, self.inbox, self.clock)
+        for msg in (started, history):
+            if msg is None:
+                continue
+            if self.ui_queue is not None:
+                self.ui_queue.put(msg)
+            if self.sink is not None:
+                self.sink(msg)
+        if gap is not None:
+            self.recorder_q.put(Note(now, "resumed", f"resumed after a gap of {gap:.0f} s",
+                                     "system"))
+        self.recorder.start()
+        self.hub.start()
+        self.reader.start()
+        return started
+
+    def _load_history(self, sid: int, now: float) -> History:
+        with SessionStore(self.db_path) as store:
+            readings = tuple(store.readings(sid))
+            waves = tuple(store.waves(sid, Vital.PLETH, since=now - HISTORY_WAVE_S))
+        return History(readings, waves)
+
+    def stop(self) -> None:
+        """Ask the source to stop; the hub then closes the session and the recorder flushes."""
+        if self.reader is not None:
+            self.reader.stop()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for all threads; returns ``True`` if they all finished."""
+        for thread in (self.reader, self.hub, self.recorder):
+            if thread is not None:
+                thread.join(timeout)
+        alive = [t for t in (self.reader, self.hub, self.recorder) if t and t.is_alive()]
+        if alive and self.recorder is not None and self.recorder.is_alive():
+            self.recorder.stop()
+        return not alive
+
+    @property
+    def recording_failed(self) -> bool:
+        """Whether recording failed at any point of the run."""
+        return bool(self.recorder and self.recorder.ever_failed)

@@ -1,0 +1,52 @@
+"""One reader thread per source: driver -> hub queue."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from monitor.acquisition.queues import BoundedQueue
+from monitor.core.clock import Clock
+from monitor.core.events import Condition, StreamEnded, Technical
+from monitor.devices.base import Driver
+
+log = logging.getLogger(__name__)
+
+
+class ReaderThread(threading.Thread):
+    """Reads a driver until it ends or :meth:`stop` is called.
+
+    It only reads and queues: it never touches a widget. It always finishes
+    by queueing :class:`StreamEnded`.
+    """
+
+    def __init__(self, driver: Driver, out: BoundedQueue, clock: Clock) -> None:
+        super().__init__(name=f"reader {driver.label}", daemon=False)
+        self.driver = driver
+        self.out = out
+        self.clock = clock
+        self._should_stop = threading.Event()
+
+    def stop(self) -> None:
+        self._should_stop.set()
+
+    def run(self) -> None:
+        reason = "source ended"
+        try:
+            while not self._should_stop.is_set():
+                items = self.driver.read(self._should_stop)
+                if items is None:
+                    break
+                for item in items:
+                    self.out.put(item)
+            if self._should_stop.is_set():
+                reason = "stopped"
+        except Exception as exc:  # a driver bug must not take the app down silently
+            log.exception("source %s failed", self.driver.label)
+            reason = f"source error: {exc}"
+            self.out.put(Technical(Condition.SOURCE_ERROR, True, self.clock.now(),
+                                   f"source {self.driver.label} failed: {exc}"))
+        finally:
+            self.driver.close()
+            # The end marker must get through even when the queue is full.
+            self.out.put_reliably(StreamEnded(self.clock.now(), reason))

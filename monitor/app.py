@@ -1,0 +1,88 @@
+"""Composition root of the monitoring window.
+
+Opens the recordings, deals with a session a crash left open (offer to
+resume it in the same record, or close it as interrupted), builds the
+acquisition pipeline and hands its UI queue to the live view. Qt itself is
+only touched through :mod:`monitor.ui.application`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from monitor.acquisition.pipeline import Pipeline
+from monitor.core.clock import Clock, RealClock, SimClock
+from monitor.devices.base import Driver
+from monitor.storage import database
+from monitor.storage.database import SessionRow
+
+log = logging.getLogger(__name__)
+
+AskResume = Callable[[SessionRow, float], bool]
+
+
+@dataclass
+class GuiOptions:
+    """What the window was asked to show."""
+
+    driver: Driver
+    data_dir: Path | None
+    speed: float | None
+    stale_after: float
+
+
+def prepare_session(opts: GuiOptions, ask_resume: AskResume,
+                    now: float | None = None) -> tuple[Pipeline, Clock]:
+    """Open storage, settle unfinished sessions, and build (not start) the pipeline.
+
+    ``ask_resume(row, gap_seconds)`` is asked about the newest unfinished
+    session; every other unfinished session is closed as interrupted.
+
+    Raises
+    ------
+    monitor.storage.database.StorageError
+    """
+    db = database.open_database(opts.data_dir)
+    resume = None
+    unfinished = database.find_unfinished(db)
+    if unfinished:
+        newest = unfinished[-1]
+        last = newest.last_data_at or newest.started_at
+        wall = time.time() if now is None else now
+        if ask_resume(newest, max(0.0, wall - last)):
+            resume = newest.id
+        for row in unfinished:
+            if row.id != resume:
+                database.mark_interrupted(db, row.id)
+    start = time.time() if now is None else now
+    clock: Clock = SimClock(start, opts.speed) if opts.driver.simulated else RealClock()
+    pipeline = Pipeline(opts.driver, db, clock, with_ui=True, resume=resume,
+                        stale_after=opts.stale_after)
+    return pipeline, clock
+
+
+def run_gui(opts: GuiOptions, argv: list[str] | None = None,
+            quit_after_s: float | None = None) -> int:
+    """Show the monitoring window until it is closed. Returns the exit code."""
+    from monitor.ui import application
+
+    app = application.create_application(argv)
+    try:
+        pipeline, clock = prepare_session(opts, application.ask_resume)
+        pipeline.start()
+    except database.StorageError as exc:
+        application.show_fatal(f"Cannot start recording.\n\n{exc}")
+        return 2
+    assert pipeline.ui_queue is not None
+    code = application.run_live_view(app, clock, pipeline.ui_queue,
+                                     simulated=opts.driver.simulated,
+                                     stale_after_s=opts.stale_after,
+                                     quit_after_s=quit_after_s)
+    pipeline.stop()
+    if not pipeline.join(timeout=15):
+        log.error("acquisition threads did not stop within 15 s")
+    return code

@@ -1,0 +1,54 @@
+"""The one driver interface every source implements: simulator, serial device, replay."""
+
+from __future__ import annotations
+
+import abc
+import threading
+from collections.abc import Sequence
+
+from monitor.core.clock import Clock
+from monitor.core.reading import Reading, WaveChunk
+from monitor.core.session import Phase
+
+DriverItem = Reading | WaveChunk
+
+
+class Driver(abc.ABC):
+    """A source of readings and wave chunks.
+
+    A reader thread calls :meth:`open` once, then :meth:`read` in a loop
+    until it returns ``None`` (the source has ended) or the thread is asked
+    to stop, then :meth:`close`.
+
+    Attributes
+    ----------
+    label : str
+        The source as the user named it, e.g. ``sim:typical``.
+    simulated : bool
+        True for simulators and replays: the window then says so.
+    phase_plan : sequence of (time, Phase)
+        Phase changes the source scripts (simulated sessions); empty for
+        real devices, where the nurse drives the phases.
+    """
+
+    label: str = ""
+    simulated: bool = False
+
+    @property
+    def phase_plan(self) -> Sequence[tuple[float, Phase]]:
+        return ()
+
+    @abc.abstractmethod
+    def open(self, clock: Clock, session_start: float) -> None:
+        """Prepare to deliver data for a session that started at ``session_start``."""
+
+    @abc.abstractmethod
+    def read(self, should_stop: threading.Event) -> list[DriverItem] | None:
+        """Block briefly for data; return what arrived, or ``None`` when the source ended."""
+
+    def close(self) -> None:
+        """Release the source. Safe to call more than once."""
+
+
+class SourceError(ValueError):
+    """A source that cannot be used; the message says what is allowed."""

@@ -1,0 +1,75 @@
+"""The built-in simulator as a driver: a scenario engine paced by the session clock."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from monitor.core.clock import Clock
+from monitor.core.session import Phase
+from monitor.devices.base import Driver, DriverItem
+from simulators.engine import ScenarioEngine
+from simulators.scenario import Scenario
+
+log = logging.getLogger(__name__)
+
+REAL_STEP_S = 0.1      # at a given speed, deliver data every 0.1 s of real time
+MAX_SPEED_STEP_S = 1.0  # at --speed max, advance session time a second at a time
+
+
+class SimulatedDriver(Driver):
+    """Plays a scenario in session time.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    seed : int
+    duration_s : float or None
+        Stop after this many session seconds; ``None`` runs until stopped.
+    label : str
+    """
+
+    simulated = True
+
+    def __init__(self, scenario: Scenario, seed: int, duration_s: float | None = None,
+                 label: str = "") -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.duration_s = duration_s
+        self.label = label or f"sim:{scenario.name}"
+        self._engine: ScenarioEngine | None = None
+        self._clock: Clock | None = None
+        self._t = 0.0
+        self._end: float | None = None
+        self._done = False
+
+    @property
+    def phase_plan(self) -> Sequence[tuple[float, Phase]]:
+        return self._engine.phase_plan if self._engine is not None else ()
+
+    def open(self, clock: Clock, session_start: float) -> None:
+        self._clock = clock
+        self._engine = ScenarioEngine(self.scenario, self.seed, session_start)
+        self._end = None if self.duration_s is None else session_start + self.duration_s
+        now = clock.now()
+        if now > session_start:
+            # A resumed session: the patient's scenario went on while the app was
+            # down; skip what would have been sent in the gap.
+            self._engine.generate(now)
+        self._t = max(now, session_start)
+
+    def read(self, should_stop: threading.Event) -> list[DriverItem] | None:
+        if self._done or self._engine is None or self._clock is None:
+            return None
+        speed = self._clock.speed
+        step = MAX_SPEED_STEP_S if speed is None else REAL_STEP_S * max(speed, 1.0)
+        target = self._t + step
+        if self._end is not None and target >= self._end:
+            target = self._end
+            self._done = True
+        if self._clock.sleep_until(target, should_stop):
+            self._done = True
+            return None
+        self._t = target
+        return self._engine.generate(target)

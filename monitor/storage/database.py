@@ -1,0 +1,258 @@
+"""Opening the database: the data directory, pragmas, session rows and crash recovery.
+
+Everything here runs before the recorder thread starts or after it stops,
+on whatever thread composes the app; the recorder thread owns its own
+connection while it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from monitor import __version__
+from monitor.core.session import Phase, PhaseSpan, SessionStatus
+from monitor.storage.schema import SchemaError, migrate
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "infusion-monitor.sqlite3"
+MIN_FREE_BYTES = 20 * 1024 * 1024
+_PHASE_ORDER = {p: i for i, p in enumerate(Phase)}
+
+
+class StorageError(RuntimeError):
+    """Recording is impossible; the message says what and where."""
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (platformdirs), e.g. ~/.local/share/infusion-monitor."""
+    return Path(platformdirs.user_data_dir("infusion-monitor", appauthor=False))
+
+
+def connect(path: Path, *, readonly: bool = False,
+            busy_timeout_ms: int = 10_000) -> sqlite3.Connection:
+    """A connection with the app's pragmas. Writers get WAL and full sync."""
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a committed batch survives a power cut, not only a killed process.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    return conn
+
+
+def open_database(data_dir: Path | str | None) -> Path:
+    """Create (or open) the database in ``data_dir`` and migrate it.
+
+    Returns the database path.
+
+    Raises
+    ------
+    StorageError
+        With a message naming the folder and the reason, when the folder
+        cannot be created or written, the disk is nearly full, or the
+        database is unreadable or from a newer version.
+    """
+    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    hint = "choose a writable folder with --data-dir"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise StorageError(f"cannot create the data folder {folder}: {exc.strerror or exc}; "
+                           f"{hint}") from exc
+    if not folder.is_dir():
+        raise StorageError(f"the data folder {folder} is not a folder; {hint}")
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError as exc:
+        raise StorageError(f"cannot check free space in {folder}: {exc}; {hint}") from exc
+    if free < MIN_FREE_BYTES:
+        raise StorageError(f"the data folder {folder} has only {free // 1024} KiB free "
+                           f"(at least {MIN_FREE_BYTES // (1024 * 1024)} MiB needed); {hint}")
+    path = folder / DB_NAME
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        conn = connect(path)
+        try:
+            migrate(conn)
+            # Prove we can write: an empty immediate transaction takes the write lock.
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+    except SchemaError as exc:
+        raise StorageError(f"{path}: {exc}") from exc
+    except (OSError, sqlite3.Error) as exc:
+        raise StorageError(f"cannot write the database {path}: {exc}; {hint}") from exc
+    return path
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One session as listed by ``infusion-monitor sessions``."""
+
+    id: int
+    started_at: float
+    ended_at: float | None
+    status: SessionStatus
+    source: str
+    simulated: bool
+    last_data_at: float | None
+    reading_count: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"id": self.id, "start": self.started_at, "end": self.ended_at,
+                "status": self.status.value, "source": self.source,
+                "simulated": self.simulated, "last_data_at": self.last_data_at,
+                "readings": self.reading_count}
+
+
+def create_session(path: Path, *, started_at: float, source: str, simulated: bool) -> int:
+    """Insert a new open session owned by this process; return its id."""
+    conn = connect(path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        cur = conn.execute(
+            "INSERT INTO sessions (started_at, status, source, simulated, writer_pid,"
+            " heartbeat_at, utc_offset_s, app_version) VALUES (?, 'open', ?, ?, ?, ?, ?, ?)",
+            (started_at, source, int(simulated), os.getpid(), time.time(),
+             _utc_offset_s(started_at), __version__))
+        session_id = int(cur.lastrowid or 0)
+        conn.execute("INSERT INTO phases (session_id, phase, t) VALUES (?, ?, ?)",
+                     (session_id, Phase.BASELINE.value, started_at))
+        conn.execute("COMMIT")
+        return session_id
+    finally:
+        conn.close()
+
+
+def _utc_offset_s(t: float) -> int:
+    return int(time.localtime(t).tm_gmtoff)
+
+
+def _writer_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def find_unfinished(path: Path) -> list[SessionRow]:
+    """Open sessions whose writing process is gone (killed, crashed, power cut)."""
+    conn = connect(path, readonly=True)
+    try:
+        rows = conn.execute(
+            "SELECT id, writer_pid FROM sessions WHERE status = 'open' ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    dead = [sid for sid, pid in rows if not _writer_alive(pid)]
+    return [s for s in list_sessions(path) if s.id in dead]
+
+
+def list_sessions(path: Path) -> list[SessionRow]:
+    """Every recorded session, oldest first, with its reading count."""
+    conn = connect(path, readonly=True)
+    try:
+        rows = conn.execute(
+            "SELECT s.id, s.started_at, s.ended_at, s.status, s.source, s.simulated,"
+            " s.last_data_at, s.reading_count FROM sessions s ORDER BY s.id").fetchall()
+    finally:
+        conn.close()
+    return [SessionRow(r[0], r[1], r[2], SessionStatus(r[3]), r[4], bool(r[5]), r[6], r[7])
+            for r in rows]
+
+
+def last_data_time(path: Path, session_id: int) -> float | None:
+    """Time of the newest reading or wave sample recorded for the session."""
+    conn = connect(path, readonly=True)
+    try:
+        a = conn.execute("SELECT MAX(t) FROM readings WHERE session_id = ?",
+                         (session_id,)).fetchone()[0]
+        b = conn.execute("SELECT MAX(t0 + n / rate) FROM waves WHERE session_id = ?",
+                         (session_id,)).fetchone()[0]
+    finally:
+        conn.close()
+    times = [x for x in (a, b) if x is not None]
+    return max(times) if times else None
+
+
+def mark_interrupted(path: Path, session_id: int) -> float | None:
+    """Close a session whose writer died; its end is its last recorded data."""
+    end = last_data_time(path, session_id)
+    conn = connect(path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute("SELECT started_at FROM sessions WHERE id = ?",
+                           (session_id,)).fetchone()
+        if row is None:
+            conn.execute("ROLLBACK")
+            raise KeyError(session_id)
+        ended = end if end is not None else row[0]
+        conn.execute("UPDATE sessions SET status = 'interrupted', ended_at = ?, writer_pid = NULL"
+                     " WHERE id = ? AND status = 'open'", (ended, session_id))
+        conn.execute("INSERT OR IGNORE INTO phases (session_id, phase, t) VALUES (?, ?, ?)",
+                     (session_id, Phase.ENDED.value, ended))
+        conn.execute("COMMIT")
+        return ended
+    finally:
+        conn.close()
+
+
+def claim_session(path: Path, session_id: int) -> None:
+    """Make this process the writer of an unfinished session (resume)."""
+    conn = connect(path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        cur = conn.execute("UPDATE sessions SET writer_pid = ?, heartbeat_at = ?"
+                           " WHERE id = ? AND status = 'open'",
+                           (os.getpid(), time.time(), session_id))
+        conn.execute("COMMIT")
+        if cur.rowcount != 1:
+            raise StorageError(f"session {session_id} is not open and cannot be resumed")
+    finally:
+        conn.close()
+
+
+def load_phases(path: Path, session_id: int) -> list[PhaseSpan]:
+    """The session's phases in order, each ending where the next begins."""
+    conn = connect(path, readonly=True)
+    try:
+        rows = conn.execute("SELECT phase, t FROM phases WHERE session_id = ?",
+                            (session_id,)).fetchall()
+    finally:
+        conn.close()
+    ordered = sorted(((Phase(p), t) for p, t in rows), key=lambda pt: _PHASE_ORDER[pt[0]])
+    spans = []
+    for i, (phase, t) in enumerate(ordered):
+        end = ordered[i + 1][1] if i + 1 < len(ordered) else None
+        spans.append(PhaseSpan(phase, t, end))
+    return spans
+
+
+def session_row(path: Path, session_id: int) -> SessionRow:
+    """One session, or KeyError."""
+    for row in list_sessions(path):
+        if row.id == session_id:
+            return row
+    raise KeyError(session_id)

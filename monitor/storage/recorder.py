@@ -1,0 +1,252 @@
+"""The recorder thread: the only writer of the database while a session runs.
+
+It takes readings, wave chunks, phase changes, notes and technical
+conditions from its bounded queue and commits them in batches at least every
+``commit_interval`` seconds (0.5 s by default), so a killed process loses at
+most that much. If a write fails (disk full, file removed, I/O error) it
+reports ``RecordingStatus(ok=False)``, keeps the unwritten items (up to a
+bound; beyond it the oldest are dropped and counted) and retries; when a
+write succeeds again it reports ``ok=True`` and notes what, if anything, was
+lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from monitor.acquisition.queues import BoundedQueue
+from monitor.core.events import Note, PhaseChanged, RecordingStatus, Technical
+from monitor.core.reading import Reading, WaveChunk
+from monitor.core.session import SessionStatus
+from monitor.storage.database import connect
+
+log = logging.getLogger(__name__)
+
+MAX_WAVE_ROW_SAMPLES = 1000
+
+
+@dataclass(frozen=True)
+class CloseSession:
+    """Last message to the recorder: mark the session finished, then stop."""
+
+    status: SessionStatus
+    t: float
+
+
+RecorderItem = Reading | WaveChunk | PhaseChanged | Note | Technical | CloseSession
+
+
+class Recorder(threading.Thread):
+    """Writes one session's data to SQLite on its own thread and connection.
+
+    Parameters
+    ----------
+    db_path : Path
+    session_id : int
+    queue : BoundedQueue
+        Where the hub puts :data:`RecorderItem` objects.
+    on_status : callable
+        Called (from this thread) with a :class:`RecordingStatus` whenever
+        recording stops working or starts working again.
+    clock_now : callable
+        Session time, for status messages.
+    commit_interval : float
+        Longest time (real seconds) an item waits before being committed.
+    max_backlog : int
+        Items kept in memory while the disk refuses writes.
+    retry_interval : float
+        Real seconds between write attempts while failing.
+    busy_timeout_ms : int
+        How long a write waits for a lock held by another process.
+    """
+
+    def __init__(self, db_path: Path, session_id: int, queue: BoundedQueue[RecorderItem], *,
+                 on_status: Callable[[RecordingStatus], None],
+                 clock_now: Callable[[], float],
+                 commit_interval: float = 0.5, max_backlog: int = 2_000_000,
+                 retry_interval: float = 2.0, busy_timeout_ms: int = 10_000) -> None:
+        super().__init__(name="recorder", daemon=False)
+        self.db_path = db_path
+        self.session_id = session_id
+        self.queue = queue
+        self._on_status = on_status
+        self._now = clock_now
+        self.commit_interval = commit_interval
+        self.max_backlog = max_backlog
+        self.retry_interval = retry_interval
+        self.busy_timeout_ms = busy_timeout_ms
+        self._should_stop = threading.Event()
+        self._pending: list[RecorderItem] = []
+        self._lost = 0
+        self.failed = False
+        self.ever_failed = False
+        self.committed_readings = 0
+        self._conn: sqlite3.Connection | None = None
+
+    def stop(self) -> None:
+        """Flush what is queued and stop (the hub normally sends CloseSession instead)."""
+        self._should_stop.set()
+
+    def run(self) -> None:
+        last_commit = time.monotonic()
+        next_retry = 0.0
+        closing: CloseSession | None = None
+        try:
+            while True:
+                item = self.queue.get(timeout=0.1)
+                if item is not None:
+                    for it in (item, *self.queue.drain()):
+                        if isinstance(it, CloseSession):
+                            closing = it
+                        else:
+                            self._pending.append(it)
+                    self._bound_backlog()
+                now = time.monotonic()
+                stopping = closing is not None or self._should_stop.is_set()
+                if (self._pending or closing) and now >= next_retry \
+                        and (stopping or now - last_commit >= self.commit_interval):
+                    if self._write(closing):
+                        last_commit = now
+                        if closing is not None:
+                            return
+                    else:
+                        next_retry = now + self.retry_interval
+                if self._should_stop.is_set() and len(self.queue) == 0 \
+                        and (self.failed or not self._pending):
+                    if self._pending:
+                        log.error("recorder stopped with %d items unwritten", len(self._pending))
+                    return
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+
+    # -- writing ---------------------------------------------------------
+
+    def _bound_backlog(self) -> None:
+        excess = len(self._pending) - self.max_backlog
+        if excess > 0:
+            del self._pending[:excess]
+            self._lost += excess
+            log.error("recording backlog full: %d items dropped", excess)
+
+    def _write(self, closing: CloseSession | None) -> bool:
+        try:
+            if self._conn is None:
+                self._conn = connect(self.db_path, busy_timeout_ms=self.busy_timeout_ms)
+            self._commit(self._conn, self._pending, closing)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("recording failed: %s", exc)
+            if self._conn is not None:
+                try:
+                    self._conn.close()
+                except sqlite3.Error:
+                    pass
+                self._conn = None
+            if not self.failed:
+                self.failed = self.ever_failed = True
+                self._on_status(RecordingStatus(False, self._now(), f"recording failed: {exc}"))
+            return False
+        self._pending = []
+        if self.failed:
+            self.failed = False
+            msg = "recording resumed"
+            if self._lost:
+                msg += f"; {self._lost} items could not be kept and were lost"
+            self._on_status(RecordingStatus(True, self._now(), msg))
+        return True
+
+    def _commit(self, conn: sqlite3.Connection, items: list[RecorderItem],
+                closing: CloseSession | None) -> None:
+        sid = self.session_id
+        readings = []
+        notes = []
+        phases = []
+        waves: list[WaveChunk] = []
+        for it in items:
+            if isinstance(it, Reading):
+                readings.append((sid, it.t, it.vital.value,
+                                 None if not it.valid else it.value,
+                                 it.quality.value, it.device_time))
+            elif isinstance(it, WaveChunk):
+                waves.append(it)
+            elif isinstance(it, PhaseChanged):
+                phases.append((sid, it.phase.value, it.t))
+            elif isinstance(it, Note):
+                notes.append((sid, it.t, it.kind, it.text, it.author))
+            elif isinstance(it, Technical):
+                state = "start" if it.active else "end"
+                vital = f" {it.vital.value}" if it.vital else ""
+                notes.append((sid, it.t, f"technical:{it.condition.value}:{state}",
+                              f"{it.message}{vital}".strip(), "system"))
+        if self._lost and not self.failed:
+            notes.append((sid, self._now(), "recording_loss",
+                          f"{self._lost} items lost while recording was failing", "system"))
+        wave_rows = _wave_rows(sid, waves)
+        last_t = max([r[1] for r in readings] + [w[2] + w[4] / w[3] for w in wave_rows],
+                     default=None)
+        created = time.time()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if readings:
+                conn.executemany("INSERT INTO readings (session_id, t, vital, value, quality,"
+                                 " device_time) VALUES (?, ?, ?, ?, ?, ?)", readings)
+            if wave_rows:
+                conn.executemany("INSERT INTO waves (session_id, vital, t0, rate, n, quality,"
+                                 " samples) VALUES (?, ?, ?, ?, ?, ?, ?)", wave_rows)
+            if phases:
+                conn.executemany("INSERT OR REPLACE INTO phases (session_id, phase, t)"
+                                 " VALUES (?, ?, ?)", phases)
+            if notes:
+                conn.executemany("INSERT INTO events (session_id, t, kind, text, author,"
+                                 " created_at) VALUES (?, ?, ?, ?, ?, " + repr(created) + ")",
+                                 notes)
+            conn.execute("UPDATE sessions SET heartbeat_at = ?, reading_count = reading_count + ?,"
+                         " last_data_at = MAX(COALESCE(last_data_at, 0), COALESCE(?, 0))"
+                         " WHERE id = ?", (created, len(readings), last_t, sid))
+            if closing is not None:
+                conn.execute("UPDATE sessions SET status = ?, ended_at = ?, writer_pid = NULL"
+                             " WHERE id = ?", (closing.status.value, closing.t, sid))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self.committed_readings += len(readings)
+        self._lost = 0
+
+
+def _wave_rows(sid: int, chunks: list[WaveChunk]) -> list[tuple]:
+    """Merge contiguous chunks of one vital into rows of up to MAX_WAVE_ROW_SAMPLES."""
+    rows: list[tuple] = []
+    by_vital: dict[tuple, list[WaveChunk]] = {}
+    for c in chunks:
+        by_vital.setdefault((c.vital, c.rate), []).append(c)
+    for (vital, rate), group in by_vital.items():
+        run: list[WaveChunk] = []
+
+        def flush() -> None:
+            if not run:
+                return
+            samples = np.concatenate([c.samples for c in run]).astype("<f4")
+            for i in range(0, len(samples), MAX_WAVE_ROW_SAMPLES):
+                part = samples[i:i + MAX_WAVE_ROW_SAMPLES]
+                rows.append((sid, vital.value, run[0].t0 + i / rate, rate, len(part),
+                             run[0].quality.value, part.tobytes()))
+            run.clear()
+
+        for c in group:
+            contiguous = run and abs(run[-1].t_end - c.t0) < 0.5 / rate \
+                and run[-1].quality is c.quality
+            if run and not contiguous:
+                flush()
+            run.append(c)
+        flush()
+    return rows

@@ -1,0 +1,100 @@
+"""The database schema, its version, and forward migrations.
+
+The schema version lives in ``PRAGMA user_version``. Each entry of
+:data:`MIGRATIONS` moves the database from version ``i`` to ``i + 1``;
+a database is only ever migrated forward, inside one transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+SCHEMA_V1 = """
+CREATE TABLE sessions (
+    id            INTEGER PRIMARY KEY,
+    started_at    REAL    NOT NULL,
+    ended_at      REAL,
+    status        TEXT    NOT NULL CHECK (status IN ('open', 'completed', 'interrupted')),
+    source        TEXT    NOT NULL,
+    simulated     INTEGER NOT NULL DEFAULT 0,
+    patient_ref   TEXT,
+    writer_pid    INTEGER,
+    heartbeat_at  REAL,
+    last_data_at  REAL,
+    reading_count INTEGER NOT NULL DEFAULT 0,
+    utc_offset_s  INTEGER,
+    app_version   TEXT
+);
+CREATE TABLE phases (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    phase      TEXT    NOT NULL,
+    t          REAL    NOT NULL,
+    PRIMARY KEY (session_id, phase)
+);
+CREATE TABLE readings (
+    session_id  INTEGER NOT NULL REFERENCES sessions(id),
+    t           REAL    NOT NULL,
+    vital       TEXT    NOT NULL,
+    value       REAL,
+    quality     TEXT    NOT NULL,
+    device_time REAL
+);
+CREATE INDEX readings_by_session ON readings (session_id, vital, t);
+CREATE TABLE waves (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    vital      TEXT    NOT NULL,
+    t0         REAL    NOT NULL,
+    rate       REAL    NOT NULL,
+    n          INTEGER NOT NULL,
+    quality    TEXT    NOT NULL,
+    samples    BLOB    NOT NULL
+);
+CREATE INDEX waves_by_session ON waves (session_id, vital, t0);
+CREATE TABLE events (
+    id         INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t          REAL    NOT NULL,
+    kind       TEXT    NOT NULL,
+    text       TEXT    NOT NULL DEFAULT '',
+    author     TEXT    NOT NULL DEFAULT '',
+    created_at REAL    NOT NULL
+);
+CREATE INDEX events_by_session ON events (session_id, t);
+"""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaError(RuntimeError):
+    """The database was written by a newer version of the app."""
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring ``conn``'s database up to :data:`SCHEMA_VERSION`; return the version found.
+
+    Raises
+    ------
+    SchemaError
+        If the database is newer than this app understands (it is left untouched).
+    """
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise SchemaError(
+            f"the database has schema version {found}, newer than this app's "
+            f"{SCHEMA_VERSION}; upgrade Infusion Monitor to open it")
+    for version in range(found, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[version]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return found
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,103 @@
+"""Read-only access to recorded sessions, for review, export, resume and tests."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from monitor.core.reading import Quality, Reading, WaveChunk
+from monitor.core.session import PhaseSpan
+from monitor.core.vitals import Vital
+from monitor.storage.database import SessionRow, connect, load_phases, session_row
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """An annotation recorded with the session."""
+
+    t: float
+    kind: str
+    text: str
+    author: str
+
+
+class SessionStore:
+    """A read-only view of one database. Safe to use while a recorder writes (WAL).
+
+    Parameters
+    ----------
+    db_path : Path
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = Path(db_path)
+        self._conn: sqlite3.Connection = connect(self.db_path, readonly=True)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def session(self, session_id: int) -> SessionRow:
+        return session_row(self.db_path, session_id)
+
+    def phases(self, session_id: int) -> list[PhaseSpan]:
+        return load_phases(self.db_path, session_id)
+
+    def readings(self, session_id: int, vital: Vital | None = None,
+                 since: float | None = None) -> list[Reading]:
+        """Readings oldest first, optionally of one vital and from a time on."""
+        sql = "SELECT vital, value, t, quality, device_time FROM readings WHERE session_id = ?"
+        args: list[object] = [session_id]
+        if vital is not None:
+            sql += " AND vital = ?"
+            args.append(vital.value)
+        if since is not None:
+            sql += " AND t >= ?"
+            args.append(since)
+        sql += " ORDER BY t, rowid"
+        out = []
+        for v, value, t, q, dt in self._conn.execute(sql, args):
+            out.append(Reading(Vital(v), float("nan") if value is None else value, t,
+                               Quality(q), dt))
+        return out
+
+    def numeric_arrays(self, session_id: int, vital: Vital) -> tuple[np.ndarray, np.ndarray]:
+        """Times and values of one vital (NaN where there was no value)."""
+        rows = self._conn.execute(
+            "SELECT t, value FROM readings WHERE session_id = ? AND vital = ? ORDER BY t, rowid",
+            (session_id, vital.value)).fetchall()
+        if not rows:
+            return np.empty(0), np.empty(0)
+        arr = np.array(rows, dtype=np.float64)
+        return arr[:, 0], arr[:, 1]
+
+    def waves(self, session_id: int, vital: Vital = Vital.PLETH,
+              since: float | None = None) -> list[WaveChunk]:
+        """Recorded wave rows as chunks, oldest first."""
+        sql = ("SELECT t0, rate, n, quality, samples FROM waves WHERE session_id = ?"
+               " AND vital = ?")
+        args: list[object] = [session_id, vital.value]
+        if since is not None:
+            sql += " AND t0 + n / rate >= ?"
+            args.append(since)
+        sql += " ORDER BY t0"
+        return [WaveChunk(vital, t0, rate, np.frombuffer(blob, dtype="<f4", count=n),
+                          Quality(q))
+                for t0, rate, n, q, blob in self._conn.execute(sql, args)]
+
+    def events(self, session_id: int) -> list[EventRow]:
+        return [EventRow(*r) for r in self._conn.execute(
+            "SELECT t, kind, text, author FROM events WHERE session_id = ? ORDER BY t, id",
+            (session_id,))]
+
+    def integrity_ok(self) -> bool:
+        """``PRAGMA integrity_check`` says ok."""
+        return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

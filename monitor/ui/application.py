@@ -1,0 +1,92 @@
+"""Qt application plumbing for :mod:`monitor.app`: the QApplication, dialogs, the event loop."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from PySide6 import QtCore, QtWidgets
+
+from monitor.acquisition.queues import BoundedQueue
+from monitor.core.clock import Clock
+from monitor.storage.database import SessionRow
+
+
+def create_application(argv: list[str] | None = None) -> QtWidgets.QApplication:
+    """The one QApplication, created once."""
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        app = QtWidgets.QApplication(argv if argv is not None else sys.argv[:1])
+        app.setApplicationName("Infusion Monitor")
+        app.setOrganizationName("infusion-monitor")
+    assert isinstance(app, QtWidgets.QApplication)
+    return app
+
+
+def show_fatal(message: str) -> None:
+    """Tell the user why the app cannot start."""
+    box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, "Infusion Monitor",
+                                message)
+    box.exec()
+
+
+class ResumeDialog(QtWidgets.QDialog):
+    """Asks whether to resume a session that was cut off by a crash or power cut.
+
+    ``accepted`` means resume (same record); ``rejected`` means close it as
+    interrupted and start a new session.
+    """
+
+    def __init__(self, row: SessionRow, gap_s: float,
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Unfinished session")
+        started = time.strftime("%H:%M on %d %b %Y", time.localtime(row.started_at))
+        text = QtWidgets.QLabel(
+            f"<b>Session {row.id}</b> (started {started}, source {row.source}) was not "
+            f"closed: the app stopped {_gap_text(gap_s)} ago.<br><br>"
+            "Resume it to go on recording in the same session, or close it as "
+            "<i>interrupted</i> and start a new one. Nothing recorded is lost either way.")
+        text.setWordWrap(True)
+        self.resume_button = QtWidgets.QPushButton(f"Resume session {row.id}")
+        self.new_button = QtWidgets.QPushButton("Close it, start a new session")
+        self.resume_button.setDefault(True)
+        self.resume_button.clicked.connect(self.accept)
+        self.new_button.clicked.connect(self.reject)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.resume_button)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addLayout(buttons)
+
+
+def _gap_text(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return f"{int(seconds)} s"
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+def ask_resume(row: SessionRow, gap_s: float) -> bool:
+    """Show :class:`ResumeDialog`; True to resume."""
+    return ResumeDialog(row, gap_s).exec() == QtWidgets.QDialog.DialogCode.Accepted
+
+
+def run_live_view(app: QtWidgets.QApplication, clock: Clock, ui_queue: BoundedQueue, *,
+                  simulated: bool, stale_after_s: float,
+                  quit_after_s: float | None = None) -> int:
+    """Show the live view and run the event loop until the window closes."""
+    from monitor.ui.live_view import LiveView
+
+    view = LiveView(clock, ui_queue, simulated=simulated, stale_after_s=stale_after_s)
+    view.resize(1280, 800)
+    view.show()
+    if quit_after_s is not None:
+        QtCore.QTimer.singleShot(int(quit_after_s * 1000), app.quit)
+    app.setQuitOnLastWindowClosed(True)
+    code = app.exec()
+    view.stop()
+    return int(code)

@@ -1,0 +1,277 @@
+"""What the live view shows, derived from hub messages (no Qt).
+
+:class:`LiveModel` applies the messages taken from the UI queue and answers
+the questions the widgets ask on every refresh tick ("what does the HR tile
+show at time ``now``?"). Keeping this Qt-free makes the display rules
+testable without widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from monitor.core.events import (
+    Condition,
+    History,
+    PhaseChanged,
+    RecordingStatus,
+    SessionStarted,
+    StreamEnded,
+    Technical,
+)
+from monitor.core.freshness import Freshness
+from monitor.core.reading import Reading, WaveChunk
+from monitor.core.session import PhaseSpan, SessionModel
+from monitor.core.vitals import NIBP_VITALS, Vital
+from monitor.ui.formatting import (
+    NO_VALUE_TEXT,
+    STALE_REASON,
+    format_age,
+    format_gap,
+    format_value,
+    quality_reason,
+)
+from monitor.ui.sweep import SweepBuffer
+from monitor.ui.trend_store import TrendStore
+
+log = logging.getLogger(__name__)
+
+SAME_DETERMINATION_S = 1e-3
+"""NIBP readings whose times differ by less than this belong to one determination."""
+
+OVERFLOW_SHOWN_S = 60.0
+"""How long (clock seconds) a UI-queue overflow warning stays after the last loss."""
+
+
+@dataclass(frozen=True)
+class TileState:
+    """What a numeric tile shows: the value text and a reason under it."""
+
+    text: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class NibpState:
+    """What the NIBP tile shows.
+
+    Attributes
+    ----------
+    text : str
+        ``"sys/dia"`` or ``---``.
+    mean_text : str
+        ``"(mean)"`` or empty.
+    age_text : str
+        How old the determination is, or empty when there is none.
+    reason : str
+        Why there is no value, or empty.
+    aged : bool
+        The determination is older than the grey-out limit.
+    """
+
+    text: str
+    mean_text: str = ""
+    age_text: str = ""
+    reason: str = ""
+    aged: bool = False
+
+
+class LiveModel:
+    """State of the live display, fed with hub messages.
+
+    Parameters
+    ----------
+    stale_after_s : float
+        A continuous vital with no valid reading for this long shows ``---``.
+    nibp_grey_after_s : float
+        An NIBP determination older than this is shown grey.
+    """
+
+    def __init__(self, stale_after_s: float = 10.0, nibp_grey_after_s: float = 900.0) -> None:
+        self.stale_after_s = stale_after_s
+        self.nibp_grey_after_s = nibp_grey_after_s
+        self.freshness = Freshness(stale_after_s)
+        self.trends = TrendStore()
+        self.sweep = SweepBuffer()
+        self.session: SessionModel | None = None
+        self.session_version = 0
+        self.simulated_source = False
+        self.recording_ok: bool | None = None
+        self.recording_message = ""
+        self.resume_text = ""
+        self.stream_ended: StreamEnded | None = None
+        self.overflow_lost = 0
+        self._overflow_at: float | None = None
+        self._technical: dict[tuple[Condition, Vital | None], str] = {}
+        self._nibp_t: float | None = None
+        self._nibp: dict[Vital, Reading] = {}
+        self._first_t: float | None = None
+        self._handlers = {
+            Reading: self._on_reading,
+            WaveChunk: self._on_wave_chunk,
+            SessionStarted: self._on_session_started,
+            PhaseChanged: self._on_phase_changed,
+            Technical: self._on_technical,
+            RecordingStatus: self._on_recording_status,
+            History: self._on_history,
+            StreamEnded: self._on_stream_ended,
+        }
+
+    # -- applying messages ---------------------------------------------------
+
+    def apply(self, message: object) -> None:
+        """Apply one message from the UI queue (unknown types are logged and skipped)."""
+        handler = self._handlers.get(type(message))
+        if handler is None:
+            log.warning("live view ignores unknown message %r", type(message).__name__)
+            return
+        handler(message)
+
+    def note_dropped(self, count: int, now: float) -> None:
+        """Record that ``count`` UI-queue items were lost at ``now``."""
+        if count > 0:
+            self.overflow_lost += count
+            self._overflow_at = now
+
+    def _on_reading(self, reading: Reading) -> None:
+        if self._first_t is None:
+            self._first_t = reading.t
+        previous = self.freshness.last(reading.vital)
+        if previous is None or reading.t >= previous.t:
+            self.freshness.update(reading)
+        if reading.vital in NIBP_VITALS:
+            self._on_nibp(reading)
+        if reading.vital is not Vital.PLETH:
+            self.trends.add(reading)
+
+    def _on_nibp(self, reading: Reading) -> None:
+        if self._nibp_t is None or reading.t > self._nibp_t + SAME_DETERMINATION_S:
+            self._nibp_t = reading.t
+            self._nibp = {reading.vital: reading}
+        elif abs(reading.t - self._nibp_t) <= SAME_DETERMINATION_S:
+            self._nibp[reading.vital] = reading
+
+    def _on_wave_chunk(self, chunk: WaveChunk) -> None:
+        if chunk.vital is Vital.PLETH:
+            self.sweep.add(chunk)
+
+    def _on_session_started(self, msg: SessionStarted) -> None:
+        self.session = SessionModel(msg.session_id, msg.started_at, msg.source,
+                                    msg.simulated, list(msg.spans))
+        self.simulated_source = msg.simulated
+        self.resume_text = format_gap(msg.gap_s) if msg.resumed else ""
+        self.stream_ended = None
+        self.session_version += 1
+
+    def _on_phase_changed(self, msg: PhaseChanged) -> None:
+        if self.session is None:
+            self.session = SessionModel(0, msg.t, spans=[PhaseSpan(msg.phase, msg.t)])
+        elif self.session.phase is msg.phase:
+            return
+        else:
+            try:
+                self.session.set_phase(msg.phase, msg.t)
+            except ValueError as exc:
+                log.warning("phase change ignored: %s", exc)
+                return
+        self.session_version += 1
+
+    def _on_technical(self, msg: Technical) -> None:
+        key = (msg.condition, msg.vital)
+        if msg.active:
+            self._technical[key] = msg.message or msg.condition.value
+        else:
+            self._technical.pop(key, None)
+
+    def _on_recording_status(self, msg: RecordingStatus) -> None:
+        self.recording_ok = msg.ok
+        self.recording_message = msg.message
+
+    def _on_history(self, msg: History) -> None:
+        for r in msg.readings:
+            if self._first_t is None or r.t < self._first_t:
+                self._first_t = r.t
+            previous = self.freshness.last(r.vital)
+            if previous is None or r.t >= previous.t:
+                self.freshness.update(r)
+            if r.vital in NIBP_VITALS:
+                self._on_nibp(r)
+        self.trends.load_history(msg.readings)
+        for chunk in msg.waves:
+            self._on_wave_chunk(chunk)
+
+    def _on_stream_ended(self, msg: StreamEnded) -> None:
+        self.stream_ended = msg
+
+    # -- questions the widgets ask ------------------------------------------
+
+    @property
+    def origin(self) -> float | None:
+        """Time zero of the trend axis: session start, else the first reading."""
+        if self.session is not None:
+            return self.session.started_at
+        return self._first_t
+
+    def tile_state(self, vital: Vital, now: float) -> TileState:
+        """What the tile of a continuous ``vital`` shows at ``now``."""
+        current = self.freshness.current(vital, now)
+        if current is not None:
+            return TileState(format_value(vital, current.value))
+        newest = self.freshness.last(vital)
+        if newest is None:
+            return TileState(NO_VALUE_TEXT)
+        if now - newest.t > self.stale_after_s:
+            return TileState(NO_VALUE_TEXT, STALE_REASON)
+        return TileState(NO_VALUE_TEXT, quality_reason(newest.quality) or STALE_REASON)
+
+    def nibp_state(self, now: float) -> NibpState:
+        """What the NIBP tile shows at ``now``."""
+        if self._nibp_t is None:
+            return NibpState(NO_VALUE_TEXT)
+        age = now - self._nibp_t
+        age_text = format_age(age)
+        aged = age > self.nibp_grey_after_s
+        sys_r = self._nibp.get(Vital.NIBP_SYS)
+        dia_r = self._nibp.get(Vital.NIBP_DIA)
+        mean_r = self._nibp.get(Vital.NIBP_MEAN)
+        mean_text = ""
+        if mean_r is not None and mean_r.valid:
+            mean_text = f"({format_value(Vital.NIBP_MEAN, mean_r.value)})"
+        if sys_r is not None and dia_r is not None and sys_r.valid and dia_r.valid:
+            text = (f"{format_value(Vital.NIBP_SYS, sys_r.value)}/"
+                    f"{format_value(Vital.NIBP_DIA, dia_r.value)}")
+            return NibpState(text, mean_text, age_text, "", aged)
+        reason = ""
+        for r in (sys_r, dia_r):
+            if r is not None and not r.valid:
+                reason = quality_reason(r.quality)
+                break
+        return NibpState(NO_VALUE_TEXT, mean_text, age_text, reason or "INCOMPLETE", aged)
+
+    def status_messages(self, now: float) -> list[str]:
+        """Technical and session messages for the header, most important first."""
+        out: list[str] = []
+        if self.stream_ended is not None:
+            reason = self.stream_ended.reason
+            out.append(f"Source ended ({reason})" if reason else "Source ended")
+        if self._overflow_at is not None and now - self._overflow_at <= OVERFLOW_SHOWN_S:
+            out.append(f"UI queue overflow: {self.overflow_lost} items lost")
+        out.extend(self._technical.values())
+        if self.resume_text:
+            out.append(self.resume_text)
+        return out
+
+    def session_elapsed(self, now: float) -> float | None:
+        """Seconds since the session started, or ``None`` before one started."""
+        return None if self.session is None else self.session.elapsed(now)
+
+    def phase_elapsed(self, now: float) -> float:
+        """Seconds since the current phase began (0 without a session)."""
+        if self.session is None:
+            return 0.0
+        return now - self.session.phase_started_at()
+
+    def spans(self) -> list[PhaseSpan]:
+        """The session's phase spans (empty before a session started)."""
+        return [] if self.session is None else list(self.session.spans)
