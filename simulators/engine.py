@@ -1,13 +1,15 @@
 """The scenario engine: a scenario and a seed in, timestamped readings and pleth out.
 
-Internally the engine works in one-second blocks: block ``k`` advances the
-physiology from second ``k`` to ``k + 1`` and produces the pleth samples in
-``[k, k + 1)``, the NIBP determinations in ``(k, k + 1]`` and the numerics at
-``k + 1`` (all in seconds from session start). Every random stream is drawn
-from a fixed number of times per block or per determination, so the output
-depends only on the scenario and the seed, never on how :meth:`generate`
-calls are spaced. Items are held back until asked for, so memory stays
-bounded however long the session runs.
+Internally the engine works in batches of ``_BATCH_S`` seconds: the batch
+starting at second ``k`` advances the physiology to ``k + _BATCH_S`` and
+produces the pleth samples in ``[k, k + _BATCH_S)``, the NIBP determinations
+in ``(k, k + _BATCH_S]`` and the numerics at ``k + 1 ... k + _BATCH_S`` (all
+in seconds from session start). Batches are always the same, and each random
+stream is drawn from in one call per batch or per determination, so the
+output depends only on the scenario and the seed, never on how
+:meth:`generate` calls are spaced. Items are held back until asked for and
+only one batch is computed ahead, so memory stays bounded however long the
+session runs.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ _EPS = 1e-6                 # seconds; absorbs float error in `until - start` at
 _OK, _SENSOR_OFF, _LOST = 0, 1, 2
 _STREAMS = ("physiology", "pleth", "hr", "pulse_rate", "spo2", "resp_rate", "etco2", "nibp")
 _SPO2_DIP_PER_S = 1.0 / 300.0
+_BATCH_S = 10               # seconds computed at a time; fixed, so output never depends on calls
+_PROBE_VITALS = frozenset({Vital.SPO2, Vital.PULSE_RATE})   # lost when the SpO2 probe is off
 
 
 class _Spo2Reporter:
@@ -47,19 +51,20 @@ class _Spo2Reporter:
         self._rng = rng
         self._dip_left = 0
 
-    def report(self, true: TrueVitals) -> float:
-        noise = self._rng.standard_normal()
-        start, length = self._rng.random(2)
-        if self._dip_left > 0:
-            self._dip_left -= 1
-            dip = 1.0
-        elif start < _SPO2_DIP_PER_S:
-            self._dip_left = 2 + int(length * 12)
-            dip = 1.0
-        else:
-            dip = 0.0
-        value = min(max(round(true.spo2 + 0.3 * noise) - dip, self._lo), self._hi)
-        return max(value - round(true.spo2_drop), 0.0)
+    def report(self, true: TrueVitals) -> np.ndarray:
+        n = true.seconds.size
+        noise = self._rng.standard_normal(n)
+        dip_draws = self._rng.random((n, 2)).tolist()
+        dips = np.zeros(n)
+        for i, (start, length) in enumerate(dip_draws):
+            if self._dip_left > 0:
+                self._dip_left -= 1
+                dips[i] = 1.0
+            elif start < _SPO2_DIP_PER_S:
+                self._dip_left = 2 + int(length * 12)
+                dips[i] = 1.0
+        shown = np.clip(np.rint(true.spo2 + 0.3 * noise) - dips, self._lo, self._hi)
+        return np.maximum(shown - np.rint(true.spo2_drop), 0.0)
 
 
 class ScenarioEngine:
@@ -107,15 +112,14 @@ class ScenarioEngine:
         self._sensor_off = self._windows(EpisodeKind.SENSOR_OFF)
         self._link_loss = self._windows(EpisodeKind.LINK_LOSS)
 
-        self._block = 0
-        self._n_blocks = math.ceil(self.duration_s - _EPS)
+        self._next_second = 0     # first second of the next batch
+        self._n_seconds = math.ceil(self.duration_s - _EPS)
         self._last_second = math.floor(self.duration_s + _EPS)
         self._n_samples = math.ceil(self.duration_s * RATE_HZ - _EPS)
         self._next_nibp = 0
         self._readings: deque[tuple[float, Reading]] = deque()
-        self._wave = np.empty(0)
-        self._wave_status = np.empty(0, dtype=np.int8)
-        self._wave_first = 0      # sample index of self._wave[0]
+        self._wave: list[tuple[np.ndarray, np.ndarray]] = []   # (samples, status) not yet taken
+        self._wave_first = 0      # sample index of the first sample not yet taken
         log.debug("engine for %s, seed %d, %d s", scenario.name, seed, self.duration_s)
 
     def _windows(self, kind: EpisodeKind) -> list[tuple[float, float]]:
@@ -135,7 +139,8 @@ class ScenarioEngine:
     @property
     def finished(self) -> bool:
         """Whether every item of the session has been returned."""
-        return self._block >= self._n_blocks and not self._readings and not self._wave.size
+        return (self._next_second >= self._n_seconds and not self._readings
+                and not self._wave)
 
     def generate(self, until: float) -> list[Reading | WaveChunk]:
         """Every item not yet returned whose time is at or before ``until``.
@@ -151,8 +156,8 @@ class ScenarioEngine:
             In time order (a chunk by its first sample).
         """
         rel = until - self.start + _EPS
-        while self._block < self._n_blocks and self._block <= rel:
-            self._run_block()
+        while self._next_second < self._n_seconds and self._next_second <= rel:
+            self._run_batch()
         items: list[Reading | WaveChunk] = []
         while self._readings and self._readings[0][0] <= rel:
             items.append(self._readings.popleft()[1])
@@ -160,44 +165,51 @@ class ScenarioEngine:
         items.sort(key=_time_of)
         return items
 
-    def _run_block(self) -> None:
-        k = self._block
+    def _run_batch(self) -> None:
+        """Produce everything in the next ``_BATCH_S`` seconds (fewer at the session's end)."""
+        k0 = self._next_second
+        k1 = min(k0 + _BATCH_S, self._n_seconds)
         before = self._physiology.current
-        after = self._physiology.step()
-        samples = self._pleth.block(k, (before.hr, after.hr), (before.resp_rate, after.resp_rate))
-        self._add_wave(k, samples)
-        while self._next_nibp < len(self._nibp_s) and self._nibp_s[self._next_nibp] <= k + 1:
-            self._determine_nibp(self._nibp_s[self._next_nibp], after)
+        true = self._physiology.advance(k1 - k0)
+        first, last = k0 * RATE_HZ, min(k1 * RATE_HZ, self._n_samples)
+        seconds = np.concatenate((before.seconds, true.seconds))
+        wave = self._pleth.samples(
+            first, last - first, seconds, np.concatenate((before.hr, true.hr)),
+            np.concatenate((before.resp_rate, true.resp_rate)))
+        self._add_wave(first, wave)
+        while self._next_nibp < len(self._nibp_s) and self._nibp_s[self._next_nibp] <= k1:
+            at = self._nibp_s[self._next_nibp]
+            self._determine_nibp(at, true, min(max(math.ceil(at) - k0 - 1, 0), k1 - k0 - 1))
             self._next_nibp += 1
-        if k + 1 <= self._last_second:
-            self._numerics(k + 1, after)
-        self._block += 1
+        self._numerics(true, min(k1, self._last_second) - k0)
+        self._next_second = k1
 
-    def _add_wave(self, second: int, samples: np.ndarray) -> None:
-        first = second * RATE_HZ
-        keep = min(RATE_HZ, self._n_samples - first)
-        samples = samples[:keep]
-        t = (first + np.arange(keep)) / RATE_HZ
-        status = np.zeros(keep, dtype=np.int8)
+    def _add_wave(self, first: int, samples: np.ndarray) -> None:
+        t = (first + np.arange(samples.size)) / RATE_HZ
+        status = np.zeros(samples.size, dtype=np.int8)
         for value, windows in ((_SENSOR_OFF, self._sensor_off), (_LOST, self._link_loss)):
             for a, b in windows:
                 status[(t >= a) & (t < b)] = value
-        samples = np.where(status == _SENSOR_OFF, np.nan, samples)
-        self._wave = np.concatenate((self._wave, samples))
-        self._wave_status = np.concatenate((self._wave_status, status))
+        samples = np.where(status == _SENSOR_OFF, np.nan, samples).astype(np.float32)
+        self._wave.append((samples, status))
 
     def _take_wave(self, last_index: int) -> list[WaveChunk]:
         """Chunks for buffered samples up to ``last_index``, split where quality changes."""
-        count = min(max(last_index + 1 - self._wave_first, 0), self._wave.size)
-        if not count:
+        count = max(last_index + 1 - self._wave_first, 0)
+        if not count or not self._wave:
             return []
-        wave, status = self._wave[:count], self._wave_status[:count]
+        buffered = np.concatenate([samples for samples, _ in self._wave])
+        statuses = np.concatenate([status for _, status in self._wave])
+        count = min(count, buffered.size)
+        wave, status = buffered[:count], statuses[:count]
+        self._wave = [(buffered[count:].copy(), statuses[count:])] if count < buffered.size else []
         first = self._wave_first
-        self._wave, self._wave_status = self._wave[count:], self._wave_status[count:]
         self._wave_first += count
-        bounds = [0, *(np.flatnonzero(np.diff(status)) + 1).tolist(), count]
+        bounds = [0, count]
+        if status.any():
+            bounds[1:1] = (np.flatnonzero(np.diff(status)) + 1).tolist()
         chunks = []
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
             kind = status[lo]
             if kind == _LOST:
                 continue
@@ -210,32 +222,40 @@ class ScenarioEngine:
         if not self._inside(self._link_loss, second):
             self._readings.append((second, reading))
 
-    def _determine_nibp(self, second: float, true: TrueVitals) -> None:
-        noise = self._rng["nibp"].standard_normal(2)
-        sys = round(true.sbp + float(np.clip(3.0 * noise[0], -7.0, 7.0)))
-        dia = min(round(true.dbp + float(np.clip(2.5 * noise[1], -6.0, 6.0))), sys - 10)
+    def _determine_nibp(self, second: float, true: TrueVitals, index: int) -> None:
+        noise = np.clip(self._rng["nibp"].standard_normal(2) * (3.0, 2.5), -7.0, 7.0)
+        sys = round(float(true.sbp[index] + noise[0]))
+        dia = min(round(float(true.dbp[index] + noise[1])), sys - 10)
         mean = round(mean_arterial(sys, dia))
         t = self.start + second
         for vital, value in ((Vital.NIBP_SYS, sys), (Vital.NIBP_DIA, dia),
                              (Vital.NIBP_MEAN, mean)):
             self._emit(second, make_reading(vital, value, t))
 
-    def _numerics(self, second: int, true: TrueVitals) -> None:
-        t = self.start + second
+    def _numerics(self, true: TrueVitals, count: int) -> None:
+        """Numerics at the first ``count`` seconds of ``true``."""
+        n = true.seconds.size
         rng = self._rng
-        probe_off = self._inside(self._sensor_off, second)
-        hr = round(true.hr + 0.8 * rng["hr"].standard_normal())
-        pulse = round(true.hr + 1.2 * rng["pulse_rate"].standard_normal())
-        spo2 = self._spo2.report(true)
-        self._emit(second, make_reading(Vital.HR, hr, t))
-        for vital, value in ((Vital.PULSE_RATE, pulse), (Vital.SPO2, spo2)):
-            self._emit(second, Reading.invalid(vital, t, Quality.SENSOR_OFF) if probe_off
-                       else make_reading(vital, value, t))
-        resp = round(max(true.resp_rate + 0.6 * rng["resp_rate"].standard_normal(), 4.0))
-        self._emit(second, make_reading(Vital.RESP_RATE, resp, t))
+        columns = [
+            (Vital.HR, np.rint(true.hr + 0.8 * rng["hr"].standard_normal(n))),
+            (Vital.PULSE_RATE, np.rint(true.hr + 1.2 * rng["pulse_rate"].standard_normal(n))),
+            (Vital.SPO2, self._spo2.report(true)),
+            (Vital.RESP_RATE, np.rint(np.maximum(
+                true.resp_rate + 0.6 * rng["resp_rate"].standard_normal(n), 4.0))),
+        ]
         if self.scenario.baseline.capnography:
-            etco2 = round(true.etco2 + 0.7 * rng["etco2"].standard_normal())
-            self._emit(second, make_reading(Vital.ETCO2, etco2, t))
+            columns.append(
+                (Vital.ETCO2, np.rint(true.etco2 + 0.7 * rng["etco2"].standard_normal(n))))
+        vitals = [vital for vital, _ in columns]
+        rows = np.column_stack([values for _, values in columns])[:count].tolist()
+        for second, row in zip(true.seconds[:count].tolist(), rows, strict=True):
+            t = self.start + second
+            probe_off = self._inside(self._sensor_off, second)
+            for vital, value in zip(vitals, row, strict=True):
+                if probe_off and vital in _PROBE_VITALS:
+                    self._emit(second, Reading.invalid(vital, t, Quality.SENSOR_OFF))
+                else:
+                    self._emit(second, make_reading(vital, value, t))
 
 
 def _time_of(item: Reading | WaveChunk) -> float:

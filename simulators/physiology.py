@@ -1,4 +1,4 @@
-"""The patient's underlying (true) vital signs over a session, one second at a time.
+"""The patient's underlying (true) vital signs over a session, a batch of seconds at a time.
 
 The deterministic part follows the scenario: a rise from infusion start that
 peaks at ``peak_at_min``, holds to the end of the infusion and decays
@@ -10,7 +10,6 @@ minutes). Measurement noise is added later, by whoever reports the value.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,80 +18,92 @@ from simulators.scenario import Episode, EpisodeKind, Scenario
 
 log = logging.getLogger(__name__)
 
-# Slow drift per signal: (standard deviation, time constant in seconds).
+# Slow drift per signal: standard deviation and time constant in seconds.
 _DRIFT_SD = np.array([3.0, 2.0, 2.5, 0.35, 0.8, 1.2])
 _DRIFT_TAU_S = np.array([600.0, 600.0, 300.0, 120.0, 180.0, 300.0])
 _SBP, _DBP, _HR, _SPO2, _RR, _ETCO2 = range(6)
 _SPO2_DRIFT_LIMIT = 0.6
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TrueVitals:
-    """The patient's actual values at one instant (before measurement noise).
+    """The patient's actual values (before measurement noise) at whole seconds.
+
+    Every attribute except ``seconds`` is an array aligned with ``seconds``.
 
     Attributes
     ----------
-    sbp, dbp, hr, resp_rate, etco2 : float
-    spo2 : float
+    seconds : numpy.ndarray
+        Seconds from session start.
+    sbp, dbp, hr, resp_rate, etco2 : numpy.ndarray
+    spo2 : numpy.ndarray
         Saturation without any desaturation episode.
-    spo2_drop : float
-        How far desaturation episodes currently pull SpO2 down (>= 0).
+    spo2_drop : numpy.ndarray
+        How far desaturation episodes pull SpO2 down (>= 0).
     """
 
-    sbp: float
-    dbp: float
-    hr: float
-    spo2: float
-    spo2_drop: float
-    resp_rate: float
-    etco2: float
+    seconds: np.ndarray
+    sbp: np.ndarray
+    dbp: np.ndarray
+    hr: np.ndarray
+    spo2: np.ndarray
+    spo2_drop: np.ndarray
+    resp_rate: np.ndarray
+    etco2: np.ndarray
 
 
-def response_level(scenario: Scenario, minute: float) -> float:
-    """The drug response in ``[0, 1]`` at ``minute`` from session start.
+def response_level(scenario: Scenario, minutes: np.ndarray) -> np.ndarray:
+    """The drug response in ``[0, 1]`` at ``minutes`` from session start.
 
     Zero in baseline; rises quickly then levels off (``1 - (1 - x)^2``) until
     ``peak_at_min`` after infusion start; holds at 1 to the end of the
     infusion; then decays with ``recovery_tau_min``.
     """
-    since = minute - scenario.session.baseline_min
-    if since <= 0:
-        return 0.0
-    peak = scenario.peak_at_min
-    if since <= peak:
-        return 1.0 - (1.0 - since / peak) ** 2
-    after = since - scenario.session.infusion_min
-    if after <= 0:
-        return 1.0
-    return math.exp(-after / scenario.infusion.recovery_tau_min)
+    since = np.asarray(minutes, dtype=np.float64) - scenario.session.baseline_min
+    rising = 1.0 - (1.0 - np.clip(since / scenario.peak_at_min, 0.0, 1.0)) ** 2
+    after = np.maximum(since - scenario.session.infusion_min, 0.0)
+    return rising * np.exp(-after / scenario.infusion.recovery_tau_min)
 
 
-def episode_weight(episode: Episode, second: float) -> float:
-    """How fully ``episode`` acts at ``second`` from session start, in ``[0, 1]``.
+def episode_weight(episode: Episode, seconds: np.ndarray) -> np.ndarray:
+    """How fully ``episode`` acts at ``seconds`` from session start, in ``[0, 1]``.
 
     Ramps up over ``ramp_s`` from the start of the window, holds, and ramps
     back down over ``ramp_s`` after the window ends.
     """
+    t = np.asarray(seconds, dtype=np.float64)
     start, end, ramp = episode.start_s, episode.end_s, episode.ramp_s
-    if second < start:
-        return 0.0
+    inside = (t >= start) & (t < end)
     if ramp <= 0:
-        return 1.0 if second < end else 0.0
-    if second < end:
-        return min(1.0, (second - start) / ramp)
-    reached = min(1.0, (end - start) / ramp)
-    return max(0.0, reached * (1.0 - (second - end) / ramp))
+        return inside.astype(np.float64)
+    reached = min(1.0, episode.duration_s / ramp)
+    up = np.clip((t - start) / ramp, 0.0, 1.0)
+    down = reached * np.clip(1.0 - (t - end) / ramp, 0.0, 1.0)
+    return np.where(inside, up, np.where(t >= end, down, 0.0))
+
+
+def _target(value: float | None) -> float:
+    """A parameter the scenario loader guarantees for this episode kind."""
+    if value is None:
+        raise ValueError("episode is missing its target")
+    return value
 
 
 class Physiology:
-    """Steps the true vitals forward one second at a time.
+    """Advances the true vitals through consecutive whole seconds.
 
     Parameters
     ----------
     scenario : Scenario
     rng : numpy.random.Generator
-        Drives the slow drift; drawn from once per step, so the sequence
-        depends only on the number of steps taken.
+        Drives the slow drift: six draws per second advanced, taken in one
+        call per :meth:`advance`, so the stream depends only on the sizes of
+        the batches asked for.
+
+    Attributes
+    ----------
+    current : TrueVitals
+        The values at the last second reached (a one-element series).
     """
 
     def __init__(self, scenario: Scenario, rng: np.random.Generator) -> None:
@@ -102,50 +113,44 @@ class Physiology:
         self._kick = _DRIFT_SD * np.sqrt(1.0 - self._decay ** 2)
         self._drift = _DRIFT_SD * rng.standard_normal(_DRIFT_SD.size)
         self._second = 0
-        self._kinds = {kind: [e for e in scenario.episodes if e.kind is kind]
-                       for kind in EpisodeKind}
-        self.current = self._vitals()
+        self.current = self._vitals(np.zeros(1), self._drift[np.newaxis, :])
 
-    @property
-    def second(self) -> int:
-        """Seconds from session start of :attr:`current`."""
-        return self._second
+    def advance(self, n: int) -> TrueVitals:
+        """Move ``n`` seconds on; return the values at each of those seconds."""
+        steps = np.arange(1, n + 1, dtype=np.float64)[:, np.newaxis]
+        power = self._decay ** steps                                   # (n, 6)
+        kicks = self._kick * self._rng.standard_normal((n, _DRIFT_SD.size))
+        # x[j] = a^j x0 + sum_{i<=j} a^(j-i) kick_i, evaluated without a Python loop
+        drift = power * (self._drift + np.cumsum(kicks / power, axis=0))
+        self._drift = drift[-1]
+        seconds = self._second + steps[:, 0]
+        self._second += n
+        series = self._vitals(seconds, drift)
+        self.current = self._vitals(seconds[-1:], drift[-1:])
+        return series
 
-    def step(self) -> TrueVitals:
-        """Advance one second and return the new :attr:`current`."""
-        self._drift = self._decay * self._drift + self._kick * self._rng.standard_normal(
-            _DRIFT_SD.size)
-        self._second += 1
-        self.current = self._vitals()
-        return self.current
-
-    def _vitals(self) -> TrueVitals:
-        sc, t, drift = self._scenario, float(self._second), self._drift
+    def _vitals(self, seconds: np.ndarray, drift: np.ndarray) -> TrueVitals:
+        sc = self._scenario
         base, rise = sc.baseline, sc.infusion
-        level = response_level(sc, t / 60.0)
-        sbp = base.sbp + rise.sbp_rise * level + drift[_SBP]
-        dbp = base.dbp + rise.dbp_rise * level + drift[_DBP]
-        for ep in self._kinds[EpisodeKind.BP_SURGE]:
-            w = episode_weight(ep, t)
-            sbp += w * ep.sbp_add
-            dbp += w * ep.dbp_add
-        model_hr = base.hr + rise.hr_rise * level + drift[_HR]
+        level = response_level(sc, seconds / 60.0)
+        sbp = base.sbp + rise.sbp_rise * level + drift[:, _SBP]
+        dbp = base.dbp + rise.dbp_rise * level + drift[:, _DBP]
+        model_hr = base.hr + rise.hr_rise * level + drift[:, _HR]
         hr = model_hr
-        for ep in self._kinds[EpisodeKind.HR_SURGE]:
-            target = _target(ep.target_hr)
-            hr = max(hr, model_hr + episode_weight(ep, t) * (target - model_hr))
-        spo2 = base.spo2 + float(np.clip(drift[_SPO2], -_SPO2_DRIFT_LIMIT, _SPO2_DRIFT_LIMIT))
-        drop = 0.0
-        for ep in self._kinds[EpisodeKind.DESATURATION]:
-            target = _target(ep.target_spo2)
-            drop = max(drop, episode_weight(ep, t) * max(0.0, spo2 - target))
+        spo2 = base.spo2 + np.clip(drift[:, _SPO2], -_SPO2_DRIFT_LIMIT, _SPO2_DRIFT_LIMIT)
+        drop = np.zeros_like(spo2)
+        for ep in sc.episodes:
+            if ep.kind is EpisodeKind.BP_SURGE:
+                w = episode_weight(ep, seconds)
+                sbp = sbp + w * ep.sbp_add
+                dbp = dbp + w * ep.dbp_add
+            elif ep.kind is EpisodeKind.HR_SURGE:
+                w = episode_weight(ep, seconds)
+                hr = np.maximum(hr, model_hr + w * (_target(ep.target_hr) - model_hr))
+            elif ep.kind is EpisodeKind.DESATURATION:
+                w = episode_weight(ep, seconds)
+                drop = np.maximum(drop, w * np.maximum(spo2 - _target(ep.target_spo2), 0.0))
         return TrueVitals(
-            sbp=sbp, dbp=min(dbp, sbp - 15.0), hr=max(hr, 20.0), spo2=spo2, spo2_drop=drop,
-            resp_rate=max(base.resp_rate + drift[_RR], 4.0), etco2=base.etco2 + drift[_ETCO2])
-
-
-def _target(value: float | None) -> float:
-    """A parameter the scenario loader guarantees for this episode kind."""
-    if value is None:
-        raise ValueError("episode is missing its target")
-    return value
+            seconds=seconds, sbp=sbp, dbp=np.minimum(dbp, sbp - 15.0), hr=np.maximum(hr, 20.0),
+            spo2=spo2, spo2_drop=drop, resp_rate=np.maximum(base.resp_rate + drift[:, _RR], 4.0),
+            etco2=base.etco2 + drift[:, _ETCO2])

@@ -1,4 +1,4 @@
-"""A synthetic photoplethysmogram: one second of samples at a time, vectorised.
+"""A synthetic photoplethysmogram, generated in vectorised runs of samples.
 
 Each beat has a fast upstroke, a slower fall with a dicrotic notch and a
 smaller reflected wave. The beat phase accumulates continuously from the
@@ -41,13 +41,13 @@ def _beat_table() -> tuple[np.ndarray, np.ndarray]:
 
 
 class PlethSynth:
-    """Generates consecutive one-second blocks of pleth.
+    """Generates consecutive runs of pleth samples.
 
     Parameters
     ----------
     rng : numpy.random.Generator
-        Used for the wander phases at creation and for sample noise, a
-        fixed number of draws per block.
+        Used for the wander phases at creation and for sample noise, one
+        draw per sample.
     """
 
     def __init__(self, rng: np.random.Generator) -> None:
@@ -56,38 +56,36 @@ class PlethSynth:
         self._beat_phase = float(rng.random())
         self._breath_phase = float(rng.random())
         self._wander = rng.random(2) * _TWO_PI
-        self._offsets = np.arange(RATE_HZ, dtype=np.float64) / RATE_HZ
 
-    def block(self, second: int, hr: tuple[float, float],
-              resp_rate: tuple[float, float]) -> np.ndarray:
-        """Samples for ``[second, second + 1)`` from session start.
+    def samples(self, first: int, count: int, seconds: np.ndarray, hr: np.ndarray,
+                resp_rate: np.ndarray) -> np.ndarray:
+        """Samples ``first`` to ``first + count - 1``; must follow the previous call's.
 
         Parameters
         ----------
-        second : int
-            Whole seconds from session start of the block's first sample.
-        hr, resp_rate : tuple of float
-            Rates (per minute) at the block's start and end; the
-            instantaneous rate is interpolated linearly between them.
+        first, count : int
+            Sample ``i`` is at ``i / RATE_HZ`` seconds from session start.
+        seconds, hr, resp_rate : numpy.ndarray
+            Heart and breathing rates (per minute) at whole seconds spanning
+            the samples; the instantaneous rates are interpolated linearly.
 
         Returns
         -------
         numpy.ndarray
-            ``RATE_HZ`` float64 samples.
+            ``count`` float64 samples, roughly within ``[-1, 1]``.
         """
-        frac = self._offsets
-        beat_step = (hr[0] + (hr[1] - hr[0]) * frac) / (60.0 * RATE_HZ)
-        breath_step = (resp_rate[0] + (resp_rate[1] - resp_rate[0]) * frac) / (60.0 * RATE_HZ)
+        t = (first + np.arange(count)) / RATE_HZ
+        beat_step = np.interp(t, seconds, hr) / (60.0 * RATE_HZ)
+        breath_step = np.interp(t, seconds, resp_rate) / (60.0 * RATE_HZ)
         beat = self._beat_phase + np.cumsum(beat_step) - beat_step
         breath = self._breath_phase + np.cumsum(breath_step) - breath_step
         self._beat_phase = float(beat[-1] + beat_step[-1]) % 1.0
         self._breath_phase = float(breath[-1] + breath_step[-1]) % 1.0
-        t = second + frac
         breathing = np.sin(_TWO_PI * breath)
         wave = np.interp(beat % 1.0, self._grid, self._table, period=1.0)
         wave *= 1.0 + 0.08 * breathing
         wave += 0.05 * breathing
         wave += 0.04 * np.sin(_TWO_PI * t / 31.0 + self._wander[0])
         wave += 0.03 * np.sin(_TWO_PI * t / 73.0 + self._wander[1])
-        wave += 0.008 * self._rng.standard_normal(RATE_HZ)
+        wave += 0.008 * self._rng.standard_normal(count)
         return wave

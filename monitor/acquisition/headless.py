@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_RECORDING_FAILED = 3
+EXIT_SOURCE_FAILED = 4
 
 
 def _num(x: float | None) -> float | None:
@@ -110,7 +111,8 @@ def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
 
     0 when the run completed and everything was recorded; 2 when the data
     folder cannot be used at start; 3 when the run completed but recording
-    failed at some point (monitoring went on; the output says when).
+    failed at some point (monitoring went on; the output says when); 4 when
+    the source itself failed (what it delivered until then is recorded).
     """
     out = out or sys.stdout
     err = err or sys.stderr
@@ -148,7 +150,11 @@ def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
                "dropped": hub.counters.dropped if hub else {},
                "recording_failed": pipeline.recording_failed}
     printer.write(summary)
-    return EXIT_RECORDING_FAILED if pipeline.recording_failed else EXIT_OK
+    if pipeline.recording_failed:
+        return EXIT_RECORDING_FAILED
+    if hub is not None and hub.ended is not None and hub.ended.reason.startswith("source error"):
+        return EXIT_SOURCE_FAILED
+    return EXIT_OK
 
 
 def _stop_on_signals(pipeline: Pipeline):  # type: ignore[no-untyped-def]

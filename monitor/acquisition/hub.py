@@ -76,6 +76,7 @@ class Hub(threading.Thread):
         self._stale: set[Vital] = set()
         self._last_item_t: float | None = None
         self._no_data = False
+        self._data_since = model.started_at  # when data (re)started flowing
         self._now = model.started_at
         self.ended: StreamEnded | None = None
         self.recording_ok = True
@@ -124,7 +125,8 @@ class Hub(threading.Thread):
                                         "no data from the source"))
         if not self._no_data:
             for vital, last in self._last_valid.items():
-                deadline = last + self.stale_after
+                # After a silence, every vital gets a full stale period to come back.
+                deadline = max(last, self._data_since) + self.stale_after
                 if vital not in self._stale and t >= deadline:
                     self._stale.add(vital)
                     self._publish(Technical(Condition.STALE, True, deadline,
@@ -142,6 +144,7 @@ class Hub(threading.Thread):
             self._last_item_t = max(self._last_item_t or t, t)
             if self._no_data:
                 self._no_data = False
+                self._data_since = t
                 self._publish(Technical(Condition.NO_DATA, False, t, "data from the source again"))
         if isinstance(item, Reading):
             self.counters.readings += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from monitor.core.session import Phase
@@ -19,7 +20,13 @@ def _label(object_name: str, pixel_size: int, bold: bool = False) -> QLabel:
     label = QLabel()
     label.setObjectName(object_name)
     label.setFont(theme.font(pixel_size, bold))
+    label.setProperty("base_px", pixel_size)
     return label
+
+
+def header_scale(width: int) -> float:
+    """Font scale of the header for a window this wide (1.0 at 1280 px)."""
+    return max(0.8, min(1.6, width / 1280.0))
 
 
 def _brighter(channel: int) -> int:
@@ -78,6 +85,10 @@ class HeaderWidget(QFrame):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         caption = _label("tile_caption", 18)
         caption.setText("Session")
+        self._labels = (self.sim_banner, self.session_clock_label, self.phase_label,
+                        self.phase_elapsed_label, self.rec_label, self.rec_warning_label,
+                        self.status_label, caption)
+        self._scale = 1.0
 
         row = QHBoxLayout()
         row.setContentsMargins(8, 0, 8, 0)
@@ -101,6 +112,20 @@ class HeaderWidget(QFrame):
         self.rec_warning_label.hide()
         self.set_simulated(simulated)
         self._phase: Phase | None = None
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._update_fonts(header_scale(self.width()))
+
+    def _update_fonts(self, scale: float) -> None:
+        if abs(scale - self._scale) < 0.02:
+            return
+        self._scale = scale
+        for label in self._labels:
+            px = round(int(label.property("base_px")) * scale)
+            label.setFont(theme.font(px, label.font().bold()))
+        self.sim_banner.setFixedHeight(round(34 * scale))
+        self.status_label.setMinimumHeight(round(26 * scale))
 
     def set_simulated(self, simulated: bool) -> None:
         """Show or hide the simulated-data banner."""

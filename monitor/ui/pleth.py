@@ -1,0 +1,73 @@
+"""The pleth sweep: the last ten seconds of the pulse-oximeter wave."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+from monitor.ui import theme
+from monitor.ui.sweep import SweepBuffer
+
+
+class PlethSweepWidget(QFrame):
+    """A classic monitor sweep of the pleth wave.
+
+    The trace is written left to right and wraps, with a small erased gap
+    ahead of the write cursor; NaN samples and missing time are gaps. A
+    1-px pen without antialiasing keeps redraws cheap. When no samples came
+    for ``stale_after_s`` the trace is cleared rather than frozen.
+
+    Parameters
+    ----------
+    sweep : SweepBuffer
+        The buffer the model writes into.
+    stale_after_s : float
+    parent : QWidget or None
+
+    Attributes
+    ----------
+    plot_widget : pyqtgraph.PlotWidget
+    curve : pyqtgraph.PlotDataItem
+    """
+
+    def __init__(self, sweep: SweepBuffer, stale_after_s: float,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tile")
+        self._sweep = sweep
+        self._stale_after_s = stale_after_s
+        self._drawn_version = -1
+        caption = QLabel("Pleth")
+        caption.setObjectName("tile_caption")
+        caption.setStyleSheet(f"color: {theme.SPO2_CYAN};")
+        caption.setFont(theme.font(16, bold=True))
+        self.plot_widget = pg.PlotWidget(background=theme.PANEL)
+        item = self.plot_widget.getPlotItem()
+        item.setMouseEnabled(x=False, y=False)
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.hideAxis("left")
+        item.hideAxis("bottom")
+        item.setXRange(0.0, sweep.window_s, padding=0)
+        item.enableAutoRange(axis="y")
+        self.curve = item.plot(pen=pg.mkPen(theme.SPO2_CYAN, width=1), antialias=False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 4)
+        layout.setSpacing(0)
+        layout.addWidget(caption)
+        layout.addWidget(self.plot_widget, 1)
+
+    def refresh(self, now: float) -> bool:
+        """Redraw the trace if it changed (or went stale); returns whether it did."""
+        self._sweep.blank_if_stale(now, self._stale_after_s)
+        if self._sweep.version == self._drawn_version:
+            return False
+        self._drawn_version = self._sweep.version
+        x = self._sweep.x
+        y = np.array(self._sweep.y)  # copy: the sweep buffer is written in place
+        if np.isfinite(y).any():
+            self.curve.setData(x, y, connect="finite", skipFiniteCheck=False)
+        else:
+            self.curve.setData([], [])
+        return True

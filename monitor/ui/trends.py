@@ -1,0 +1,251 @@
+"""Whole-session trends: stacked plots on one time axis with phase bands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+from monitor.core.session import Phase
+from monitor.core.vitals import Vital
+from monitor.ui import theme
+from monitor.ui.live_model import LiveModel
+
+BAND_STEP_MIN = 1.0 / 60.0
+"""The current phase band is stretched to "now" in steps of one second."""
+
+MIN_SPAN_MIN = 10.0
+"""The time axis always shows at least this many minutes."""
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    """One stacked trend plot: its title, vitals and default y range."""
+
+    key: str
+    title: str
+    vitals: tuple[Vital, ...]
+    y_range: tuple[float, float]
+    points: bool = False
+    optional: bool = False
+
+
+PLOT_SPECS: tuple[PlotSpec, ...] = (
+    PlotSpec("nibp", "NIBP", (Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN),
+             (40.0, 180.0), points=True),
+    PlotSpec("hr", "HR / PR", (Vital.HR, Vital.PULSE_RATE), (40.0, 140.0)),
+    PlotSpec("spo2", "SpO2", (Vital.SPO2,), (85.0, 100.0)),
+    PlotSpec("resp", "RR / EtCO2", (Vital.RESP_RATE, Vital.ETCO2), (0.0, 50.0), optional=True),
+)
+
+
+def _finite_bounds(values: np.ndarray) -> tuple[float, float] | None:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    return float(finite.min()), float(finite.max())
+
+
+class TrendsWidget(pg.GraphicsLayoutWidget):
+    """Stacked trend plots of the whole session in session minutes.
+
+    Curves are redrawn from the model's ring buffers, once per refresh and
+    only when their series changed (:meth:`_update_trends`). NaN readings
+    stay NaN in the curve data and are drawn as gaps. Phase bands tint the
+    background; the current phase extends to "now". The optional RR/EtCO2
+    plot appears when its first reading arrives.
+
+    Parameters
+    ----------
+    model : LiveModel
+    parent : QWidget or None
+
+    Attributes
+    ----------
+    plots : dict[str, pyqtgraph.PlotItem]
+        By :attr:`PlotSpec.key`.
+    curves : dict[Vital, pyqtgraph.PlotDataItem]
+    bands : list[tuple[Phase, list[pyqtgraph.LinearRegionItem]]]
+        One entry per phase span, one region per plot.
+    setdata_calls : int
+        How many ``setData`` calls the widget made (for tests and benchmarks).
+    """
+
+    def __init__(self, model: LiveModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setBackground(theme.BACKGROUND)
+        self._model = model
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.curves: dict[Vital, pg.PlotDataItem] = {}
+        self.bands: list[tuple[Phase, list[pg.LinearRegionItem]]] = []
+        self._band_items: list[tuple[pg.PlotItem, pg.LinearRegionItem]] = []
+        self.setdata_calls = 0
+        self._drawn: dict[Vital, int] = {}
+        self._origin: float | None = None
+        self._session_version = -1
+        self._band_end: float | None = None
+        self._x_right = MIN_SPAN_MIN
+        self._y_ranges: dict[str, tuple[float, float]] = {}
+        for spec in PLOT_SPECS:
+            if not spec.optional:
+                self._add_plot(spec)
+
+    # -- building -----------------------------------------------------------
+
+    def _add_plot(self, spec: PlotSpec) -> pg.PlotItem:
+        row = len(self.plots)
+        plot = self.addPlot(row=row, col=0)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setClipToView(True)
+        plot.setDownsampling(mode="peak", auto=True)
+        for name in ("left", "bottom"):
+            plot.getAxis(name).setTextPen(theme.TEXT_DIM)
+            plot.getAxis(name).setPen(theme.PANEL_BORDER)
+        plot.getAxis("left").setWidth(64)
+        plot.setLabel("left", spec.title, color=theme.VITAL_COLOURS[spec.vitals[0]])
+        plot.setYRange(*spec.y_range, padding=0)
+        self._y_ranges[spec.key] = spec.y_range
+        if self.plots:
+            plot.setXLink(self.plots[PLOT_SPECS[0].key])
+            previous = list(self.plots.values())[-1]
+            previous.getAxis("bottom").setStyle(showValues=False)
+            previous.getAxis("bottom").showLabel(False)
+        plot.setLabel("bottom", "session time (min)", color=theme.TEXT_DIM)
+        plot.setXRange(0.0, self._x_right, padding=0)
+        self.plots[spec.key] = plot
+        for vital in spec.vitals:
+            self.curves[vital] = self._make_curve(plot, vital, spec.points)
+        if self.bands:  # a late plot gets the bands the others already have
+            self._session_version = -1
+        return plot
+
+    @staticmethod
+    def _make_curve(plot: pg.PlotItem, vital: Vital, points: bool) -> pg.PlotDataItem:
+        colour = theme.VITAL_COLOURS[vital]
+        pen = pg.mkPen(colour, width=1)
+        if points:
+            return plot.plot(pen=pen, antialias=False, symbol="o", symbolSize=6,
+                             symbolPen=None, symbolBrush=colour)
+        return plot.plot(pen=pen, antialias=False)
+
+    # -- refreshing ---------------------------------------------------------
+
+    def refresh(self, now: float, force: bool = False) -> int:
+        """Bring curves, phase bands and the time axis up to ``now``.
+
+        Returns the number of curves redrawn.
+        """
+        origin = self._model.origin
+        if origin is None:
+            return 0
+        if origin != self._origin:
+            self._origin = origin
+            self._session_version = -1
+            force = True
+        for spec in PLOT_SPECS:
+            if spec.optional and spec.key not in self.plots and any(
+                    self._model.trends.has(v) for v in spec.vitals):
+                self._add_plot(spec)
+                force = True
+        now_min = (now - origin) / 60.0
+        self._update_bands(now_min, force)
+        redrawn = self._update_trends(force)
+        self._update_x_range(now_min)
+        return redrawn
+
+    def _x(self, t: np.ndarray) -> np.ndarray:
+        assert self._origin is not None
+        return (t - self._origin) / 60.0
+
+    def _update_trends(self, force: bool) -> int:
+        """Call ``setData`` once for each curve whose data changed (all when ``force``).
+
+        This is the efficient path; a benchmark may override it to redraw
+        everything every frame. Returns the number of curves redrawn.
+        """
+        redrawn = 0
+        changed_plots: set[str] = set()
+        for spec in PLOT_SPECS:
+            if spec.key not in self.plots:
+                continue
+            for vital in spec.vitals:
+                series = self._model.trends.series(vital)
+                if not force and self._drawn.get(vital) == series.version:
+                    continue
+                t, v = series.view()
+                y = np.array(v, dtype=np.float64)  # copy: the ring buffer is reused
+                if series.all_finite():
+                    self.curves[vital].setData(self._x(t), y, connect="all",
+                                               skipFiniteCheck=True)
+                else:
+                    self.curves[vital].setData(self._x(t), y, connect="finite",
+                                               skipFiniteCheck=False)
+                self.setdata_calls += 1
+                self._drawn[vital] = series.version
+                changed_plots.add(spec.key)
+                redrawn += 1
+        for key in changed_plots:
+            self._update_y_range(key)
+        return redrawn
+
+    def _update_y_range(self, key: str) -> None:
+        spec = next(s for s in PLOT_SPECS if s.key == key)
+        lo, hi = spec.y_range
+        for vital in spec.vitals:
+            y = self.curves[vital].yData
+            bounds = None if y is None else _finite_bounds(y)
+            if bounds is not None:
+                pad = 0.05 * max(1.0, bounds[1] - bounds[0])
+                lo, hi = min(lo, bounds[0] - pad), max(hi, bounds[1] + pad)
+        if (lo, hi) != self._y_ranges.get(key):
+            self._y_ranges[key] = (lo, hi)
+            self.plots[key].setYRange(lo, hi, padding=0)
+
+    def _update_x_range(self, now_min: float) -> None:
+        if now_min <= self._x_right:
+            return
+        self._x_right = max(MIN_SPAN_MIN, now_min * 1.1, now_min + 2.0)
+        self.plots[PLOT_SPECS[0].key].setXRange(0.0, self._x_right, padding=0)
+
+    def _update_bands(self, now_min: float, force: bool) -> None:
+        if self._model.session_version != self._session_version:
+            self._session_version = self._model.session_version
+            self._rebuild_bands(now_min)
+            return
+        if not self.bands or self._band_end is None:
+            return
+        if force or abs(now_min - self._band_end) >= BAND_STEP_MIN:
+            self._band_end = now_min
+            for region in self.bands[-1][1]:
+                region.setRegion((region.getRegion()[0], max(now_min, region.getRegion()[0])))
+
+    def _rebuild_bands(self, now_min: float) -> None:
+        for plot, region in self._band_items:
+            plot.removeItem(region)
+        self._band_items.clear()
+        self.bands = []
+        self._band_end = None
+        assert self._origin is not None
+        spans = [s for s in self._model.spans() if s.phase is not Phase.ENDED]
+        for i, span in enumerate(spans):
+            start = (span.start - self._origin) / 60.0
+            current = span.end is None
+            end = now_min if current else (span.end - self._origin) / 60.0
+            regions = []
+            for plot in self.plots.values():
+                region = pg.LinearRegionItem(
+                    values=(start, max(start, end)), orientation="vertical",
+                    brush=pg.mkBrush(theme.PHASE_TINTS[span.phase]),
+                    pen=pg.mkPen(None), movable=False)
+                region.setZValue(-100)
+                plot.addItem(region, ignoreBounds=True)
+                regions.append(region)
+                self._band_items.append((plot, region))
+            self.bands.append((span.phase, regions))
+            if current and i == len(spans) - 1:
+                self._band_end = now_min

@@ -1,0 +1,67 @@
+from monitor.acquisition.hub import Hub
+from monitor.acquisition.queues import BoundedQueue
+from monitor.core.clock import SimClock
+from monitor.core.events import Condition, PhaseChanged, StreamEnded, Technical
+from monitor.core.reading import Quality, Reading, make_reading
+from monitor.core.session import Phase, SessionModel
+from monitor.core.vitals import Vital
+from monitor.storage.recorder import CloseSession
+
+
+def _run(items, plan=(), start=1000.0):
+    clock = SimClock(start, speed=None)
+    inbox = BoundedQueue(10_000, "in", block_when_full=True)
+    rec_q = BoundedQueue(10_000, "rec", block_when_full=True)
+    ui_q = BoundedQueue(10_000, "ui")
+    out = []
+    hub = Hub(SessionModel(1, start), clock, inbox, recorder_q=rec_q, ui_q=ui_q,
+              sink=out.append, phase_plan=plan, stale_after=10.0)
+    for it in items:
+        inbox.put(it)
+    hub.start()
+    hub.join(10)
+    assert not hub.is_alive()
+    return out, rec_q.drain(), ui_q.drain(), hub
+
+
+def test_phase_plan_applied_on_session_time_and_session_ended():
+    items = [make_reading(Vital.HR, 70, 1000.0 + k) for k in range(1, 20)]
+    items.append(StreamEnded(1030.0))
+    out, rec, ui, hub = _run(items, plan=[(1000.0, Phase.BASELINE), (1005.0, Phase.INFUSION),
+                                          (1012.5, Phase.RECOVERY)])
+    phases = [(m.phase, m.t) for m in out if isinstance(m, PhaseChanged)]
+    assert phases == [(Phase.INFUSION, 1005.0), (Phase.RECOVERY, 1012.5),
+                      (Phase.ENDED, 1030.0)]
+    # The phase change is published before the first reading at or after it.
+    i_phase = out.index(next(m for m in out if isinstance(m, PhaseChanged)))
+    assert all(m.t < 1005.0 for m in out[:i_phase] if isinstance(m, Reading))
+    assert isinstance(rec[-1], CloseSession)
+    assert hub.counters.readings == 19
+    assert [m for m in ui if isinstance(m, Reading)] == items[:-1]
+
+
+def test_stale_vital_while_others_arrive_and_back():
+    items = []
+    for k in range(1, 40):
+        t = 1000.0 + k
+        items.append(make_reading(Vital.HR, 70, t))
+        spo2_off = 5 <= k < 25
+        items.append(Reading.invalid(Vital.SPO2, t, Quality.SENSOR_OFF) if spo2_off
+                     else make_reading(Vital.SPO2, 98, t))
+    items.append(StreamEnded(1040.0))
+    out, *_ = _run(items)
+    tech = [m for m in out if isinstance(m, Technical)]
+    assert [(m.condition, m.active, m.vital, m.t) for m in tech] == [
+        (Condition.STALE, True, Vital.SPO2, 1014.0),  # last valid at 1004 + 10 s
+        (Condition.STALE, False, Vital.SPO2, 1025.0)]
+
+
+def test_no_data_on_silence_without_stale_storm():
+    items = [make_reading(v, 70 if v is Vital.HR else 98, 1000.0 + k)
+             for k in range(1, 11) for v in (Vital.HR, Vital.SPO2)]
+    items += [make_reading(v, 70 if v is Vital.HR else 98, 1070.0 + k)
+              for k in range(0, 30) for v in (Vital.HR, Vital.SPO2)]
+    items.append(StreamEnded(1100.0))
+    out, *_ = _run(items)
+    tech = [(m.condition, m.active, m.t) for m in out if isinstance(m, Technical)]
+    assert tech == [(Condition.NO_DATA, True, 1020.0), (Condition.NO_DATA, False, 1070.0)]

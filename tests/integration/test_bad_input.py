@@ -1,0 +1,84 @@
+"""Bad input gets a clear message naming what was wrong and what is allowed."""
+
+import os
+import resource
+import sqlite3
+
+from monitor.storage import database
+from monitor.storage.store import SessionStore
+from tests.integration.helpers import json_lines, run_monitor
+
+
+def test_unknown_scenario_lists_the_valid_ones(tmp_path):
+    proc = run_monitor("run", "--headless", "--source", "sim:nope", "--data-dir", str(tmp_path))
+    assert proc.returncode == 2
+    assert "nope" in proc.stderr
+    for name in ("typical", "hypertensive-surge", "tachycardia", "desaturation", "sensor-off",
+                 "link-loss"):
+        assert name in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_source_scheme_lists_the_valid_ones(tmp_path):
+    proc = run_monitor("run", "--headless", "--source", "usb:thing", "--data-dir", str(tmp_path))
+    assert proc.returncode == 2
+    assert "unknown source scheme 'usb'" in proc.stderr and "sim" in proc.stderr
+
+
+def test_malformed_scenario_file_names_file_and_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\ndescription = "x"\n\n[session]\nbaseline_min = = 3\n')
+    proc = run_monitor("run", "--headless", "--source", f"sim:{bad}", "--data-dir",
+                       str(tmp_path / "d"))
+    assert proc.returncode == 2
+    assert str(bad) in proc.stderr and "line 5" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_speed_is_refused(tmp_path):
+    proc = run_monitor("run", "--headless", "--speed", "fast", "--data-dir", str(tmp_path))
+    assert proc.returncode == 2
+    assert "positive number or 'max'" in proc.stderr
+
+
+def test_unwritable_data_dir_is_a_clear_message(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    proc = run_monitor("run", "--headless", "--duration", "5", "--speed", "max",
+                       "--data-dir", str(blocker / "data"))
+    assert proc.returncode == 2
+    assert "cannot create the data folder" in proc.stderr and "--data-dir" in proc.stderr
+    assert proc.stdout == ""
+
+
+def _limit_file_size():
+    # Files this process writes may not grow past 2 MiB: the disk is "full" mid-session.
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2 * 1024 * 1024, 2 * 1024 * 1024))
+
+
+def test_disk_full_mid_session_keeps_monitoring_and_what_was_recorded(tmp_path):
+    proc = run_monitor("run", "--headless", "--source", "sim:typical", "--duration", "5400",
+                       "--speed", "max", "--data-dir", str(tmp_path), "--readings",
+                       preexec_fn=_limit_file_size, timeout=300)
+    lines = json_lines(proc.stdout)
+    assert proc.returncode == 3, proc.stderr
+    rec = [x for x in lines if x["type"] == "recording"]
+    assert rec and rec[0]["ok"] is False and "recording failed" in rec[0]["message"]
+    failed_at = rec[0]["t"]
+    readings = [x for x in lines if x["type"] == "reading"]
+    # Monitoring went on to the end of the session after recording stopped.
+    assert readings[-1]["t"] - lines[0]["start"] >= 5399
+    assert lines[-1]["recording_failed"] is True
+    db = database.open_database(tmp_path)
+    with SessionStore(db) as store:
+        assert store.integrity_ok()
+        stored = store.readings(lines[0]["id"])
+    assert stored, "nothing recorded before the disk filled"
+    # What was committed is intact, in order, and matches what was printed.
+    printed = {(x["vital"], x["t"]) for x in readings}
+    assert {(r.vital.value, r.t) for r in stored} <= printed
+    assert stored[-1].t <= failed_at + 1
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    assert os.path.getsize(db) <= 2 * 1024 * 1024
