@@ -84,5 +84,7 @@ def run_gui(opts: GuiOptions, argv: list[str] | None = None,
                                      quit_after_s=quit_after_s)
     pipeline.stop()
     if not pipeline.join(timeout=15):
-        log.error("acquisition threads did not stop within 15 s")
+        pipeline.abandon_unwritable()
+        if not pipeline.join(timeout=5):
+            log.error("acquisition threads did not stop")
     return code

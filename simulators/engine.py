@@ -14,6 +14,7 @@ session runs.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections import deque
@@ -29,7 +30,7 @@ from simulators.scenario import EpisodeKind, Scenario
 
 log = logging.getLogger(__name__)
 
-_EPS = 1e-6                 # seconds; absorbs float error in `until - start` at Unix-time magnitudes
+_EPS = 1e-6     # seconds; absorbs float error in `until - start` at Unix-time magnitudes
 _OK, _SENSOR_OFF, _LOST = 0, 1, 2
 _STREAMS = ("physiology", "pleth", "hr", "pulse_rate", "spo2", "resp_rate", "etco2", "nibp")
 _SPO2_DIP_PER_S = 1.0 / 300.0
@@ -78,6 +79,11 @@ class ScenarioEngine:
     start : float
         Unix seconds at session start (the first numerics come at
         ``start + 1``, the first pleth sample at ``start``).
+    run_s : float or None
+        How many seconds of data to produce; defaults to the scenario's
+        length. Past the scenario's end the patient stays in late recovery
+        (the response keeps decaying; NIBP stays on the late recovery cycle),
+        as for a patient kept in the chair.
 
     Attributes
     ----------
@@ -90,7 +96,8 @@ class ScenarioEngine:
         Absolute times at which each phase begins, ending with ``ENDED``.
     """
 
-    def __init__(self, scenario: Scenario, seed: int, start: float) -> None:
+    def __init__(self, scenario: Scenario, seed: int, start: float,
+                 run_s: float | None = None) -> None:
         self.scenario = scenario
         self.seed = seed
         self.start = float(start)
@@ -108,14 +115,22 @@ class ScenarioEngine:
         self._physiology = Physiology(scenario, rng["physiology"])
         self._pleth = PlethSynth(rng["pleth"])
         self._spo2 = _Spo2Reporter(scenario.baseline.spo2, rng["spo2"])
-        self._nibp_s = [m * 60.0 for m in scenario.nibp_minutes() if m * 60.0 < self.duration_s]
+        self.run_s = self.duration_s if run_s is None else float(run_s)
+        minutes = list(scenario.nibp_minutes())
+        late = scenario.nibp.recovery_late_every_min
+        after = minutes[-1] + late if minutes else late
+        while after * 60.0 < self.run_s:
+            if after * 60.0 >= self.duration_s:
+                minutes.append(after)
+            after += late
+        self._nibp_s = [m * 60.0 for m in minutes if m * 60.0 < self.run_s]
         self._sensor_off = self._windows(EpisodeKind.SENSOR_OFF)
         self._link_loss = self._windows(EpisodeKind.LINK_LOSS)
 
         self._next_second = 0     # first second of the next batch
-        self._n_seconds = math.ceil(self.duration_s - _EPS)
-        self._last_second = math.floor(self.duration_s + _EPS)
-        self._n_samples = math.ceil(self.duration_s * RATE_HZ - _EPS)
+        self._n_seconds = math.ceil(self.run_s - _EPS)
+        self._last_second = math.floor(self.run_s + _EPS)
+        self._n_samples = math.ceil(self.run_s * RATE_HZ - _EPS)
         self._next_nibp = 0
         self._readings: deque[tuple[float, Reading]] = deque()
         self._wave: list[tuple[np.ndarray, np.ndarray]] = []   # (samples, status) not yet taken
@@ -186,7 +201,7 @@ class ScenarioEngine:
 
     def _add_wave(self, first: int, samples: np.ndarray) -> None:
         t = (first + np.arange(samples.size)) / RATE_HZ
-        status = np.zeros(samples.size, dtype=np.int8)
+        status = np.full(samples.size, _OK, dtype=np.int8)
         for value, windows in ((_SENSOR_OFF, self._sensor_off), (_LOST, self._link_loss)):
             for a, b in windows:
                 status[(t >= a) & (t < b)] = value
@@ -209,7 +224,7 @@ class ScenarioEngine:
         if status.any():
             bounds[1:1] = (np.flatnonzero(np.diff(status)) + 1).tolist()
         chunks = []
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
+        for lo, hi in itertools.pairwise(bounds):
             kind = status[lo]
             if kind == _LOST:
                 continue

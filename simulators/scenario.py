@@ -325,7 +325,8 @@ def _check_value(src: _Source, where: KeyPath, value: object, hint: object,
 
 
 def _show(value: object) -> str:
-    kind = {str: "string", dict: "table", list: "array"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {str: "string", dict: "table", list: "array"}
+    kind = names.get(type(value), type(value).__name__)
     return f"{kind} {value!r}"
 
 

@@ -134,11 +134,8 @@ def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
     restore = _stop_on_signals(pipeline)
     try:
         while not pipeline.join(timeout=0.5):
-            if pipeline.hub is not None and not pipeline.hub.is_alive() \
-                    and pipeline.recorder is not None and pipeline.recorder.is_alive():
-                # Session over but the disk still refuses the last writes: give up after a while.
-                pipeline.recorder.join(10)
-                pipeline.recorder.stop()
+            # Session over but the disk still refuses the last writes: give up after a while.
+            pipeline.abandon_unwritable()
     finally:
         restore()
     hub = pipeline.hub

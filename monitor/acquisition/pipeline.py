@@ -129,14 +129,24 @@ class Pipeline:
             self.reader.stop()
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait for all threads; returns ``True`` if they all finished."""
+        """Wait for all threads; returns ``True`` if they all finished. Only waits."""
         for thread in (self.reader, self.hub, self.recorder):
             if thread is not None:
                 thread.join(timeout)
-        alive = [t for t in (self.reader, self.hub, self.recorder) if t and t.is_alive()]
-        if alive and self.recorder is not None and self.recorder.is_alive():
-            self.recorder.stop()
-        return not alive
+        return not any(t and t.is_alive() for t in (self.reader, self.hub, self.recorder))
+
+    def abandon_unwritable(self, grace_s: float = 5.0) -> None:
+        """After the session ended, stop a recorder that still cannot write.
+
+        The items it could not write are logged as lost; what was committed
+        stays committed.
+        """
+        if self.hub is not None and self.hub.is_alive():
+            return
+        if self.recorder is not None and self.recorder.is_alive():
+            self.recorder.join(grace_s)
+            if self.recorder.is_alive() and self.recorder.failed:
+                self.recorder.stop()
 
     @property
     def recording_failed(self) -> bool:

@@ -26,7 +26,9 @@ class SimulatedDriver(Driver):
     scenario : Scenario
     seed : int
     duration_s : float or None
-        Stop after this many session seconds; ``None`` runs until stopped.
+        Stop after this many session seconds; ``None`` stops when the
+        scenario ends. Longer than the scenario keeps the patient in late
+        recovery until then.
     label : str
     """
 
@@ -46,12 +48,16 @@ class SimulatedDriver(Driver):
 
     @property
     def phase_plan(self) -> Sequence[tuple[float, Phase]]:
-        return self._engine.phase_plan if self._engine is not None else ()
+        """The scenario's phases; the session ends when the run ends (the hub sets ENDED)."""
+        if self._engine is None:
+            return ()
+        return [(t, p) for t, p in self._engine.phase_plan if p is not Phase.ENDED]
 
     def open(self, clock: Clock, session_start: float) -> None:
         self._clock = clock
-        self._engine = ScenarioEngine(self.scenario, self.seed, session_start)
-        self._end = None if self.duration_s is None else session_start + self.duration_s
+        run_s = self.duration_s
+        self._engine = ScenarioEngine(self.scenario, self.seed, session_start, run_s=run_s)
+        self._end = session_start + self._engine.run_s
         now = clock.now()
         if now > session_start:
             # A resumed session: the patient's scenario went on while the app was
@@ -65,7 +71,7 @@ class SimulatedDriver(Driver):
         speed = self._clock.speed
         step = MAX_SPEED_STEP_S if speed is None else REAL_STEP_S * max(speed, 1.0)
         target = self._t + step
-        if self._end is not None and target >= self._end:
+        if self._end is not None and target >= self._end - 1e-9:
             target = self._end
             self._done = True
         if self._clock.sleep_until(target, should_stop):

@@ -27,6 +27,10 @@ class FittedLabelWidget(QLabel):
         Limits of the font pixel size.
     bold : bool
     parent : QWidget or None
+
+    Signals
+    -------
+    None of its own.
     """
 
     def __init__(self, reference_text: str, min_px: int, max_px: int, *,

@@ -64,6 +64,10 @@ class HeaderWidget(QFrame):
         Red ``"RECORDING STOPPED — <message>"`` strip when it is not.
     status_label : QLabel
         Technical and session messages (source lost, queue overflow, resumed...).
+
+    Signals
+    -------
+    None of its own.
     """
 
     def __init__(self, simulated: bool, parent: QWidget | None = None) -> None:
@@ -77,12 +81,14 @@ class HeaderWidget(QFrame):
         self.phase_label = _label("phase", 34, bold=True)
         self.phase_elapsed_label = _label("phase_elapsed", 24)
         self.rec_label = _label("rec_ok", 24, bold=True)
+        self.rec_label.setText(REC_TEXT)
         self.rec_warning_label = _label("rec_stopped", 22, bold=True)
         self.rec_warning_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.status_label = _label("status", 18, bold=True)
         self.status_label.setMinimumHeight(26)
         for label in (self.rec_warning_label, self.status_label):
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            label.setWordWrap(True)  # long messages wrap instead of being cut off
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         caption = _label("tile_caption", 18)
         caption.setText("Session")
         self._labels = (self.sim_banner, self.session_clock_label, self.phase_label,
@@ -111,7 +117,8 @@ class HeaderWidget(QFrame):
         self.rec_label.hide()
         self.rec_warning_label.hide()
         self.set_simulated(simulated)
-        self._phase: Phase | None = None
+        self._phase: Phase | None | str = "unset"
+        self._update_phase_width()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
@@ -124,8 +131,15 @@ class HeaderWidget(QFrame):
         for label in self._labels:
             px = round(int(label.property("base_px")) * scale)
             label.setFont(theme.font(px, label.font().bold()))
+        self._update_phase_width()
         self.sim_banner.setFixedHeight(round(34 * scale))
         self.status_label.setMinimumHeight(round(26 * scale))
+
+    def _update_phase_width(self) -> None:
+        """Room for the longest phase name, so the header does not jump on a change."""
+        fm = self.phase_label.fontMetrics()
+        names = [p.value.upper() for p in Phase] + ["NO SESSION"]
+        self.phase_label.setMinimumWidth(max(fm.horizontalAdvance(n) for n in names) + 4)
 
     def set_simulated(self, simulated: bool) -> None:
         """Show or hide the simulated-data banner."""
@@ -153,15 +167,14 @@ class HeaderWidget(QFrame):
             r, g, b, _ = theme.PHASE_TINTS.get(phase, (140, 147, 153, 255))
             self.phase_label.setStyleSheet(
                 f"color: rgb({_brighter(r)}, {_brighter(g)}, {_brighter(b)});")
-        text = "" if phase is None else f"for {format_elapsed(model.phase_elapsed(now))}"
+        text = ("" if phase is None or phase is Phase.ENDED
+                else f"for {format_elapsed(model.phase_elapsed(now))}")
         _set_text(self.phase_elapsed_label, text)
 
     def _update_recording(self, model: LiveModel) -> None:
-        ok = model.recording_ok
-        self.rec_label.setVisible(ok is True)
-        if ok is True:
-            _set_text(self.rec_label, REC_TEXT)
-        self.rec_warning_label.setVisible(ok is False)
+        ok = model.recording
         if ok is False:
             message = model.recording_message or "readings are not being saved"
             _set_text(self.rec_warning_label, f"{STOPPED_PREFIX} \u2014 {message}")
+        self.rec_label.setVisible(ok is True)
+        self.rec_warning_label.setVisible(ok is False)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from monitor.core.events import (
     Condition,
     History,
+    Note,
     PhaseChanged,
     RecordingStatus,
     SessionStarted,
@@ -22,7 +23,7 @@ from monitor.core.events import (
 )
 from monitor.core.freshness import Freshness
 from monitor.core.reading import Reading, WaveChunk
-from monitor.core.session import PhaseSpan, SessionModel
+from monitor.core.session import Phase, PhaseSpan, SessionModel
 from monitor.core.vitals import NIBP_VITALS, Vital
 from monitor.ui.formatting import (
     NO_VALUE_TEXT,
@@ -42,6 +43,9 @@ SAME_DETERMINATION_S = 1e-3
 
 OVERFLOW_SHOWN_S = 60.0
 """How long (clock seconds) a UI-queue overflow warning stays after the last loss."""
+
+NOTE_SHOWN_S = 60.0
+"""How long a "recording resumed" note stays in the status line."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class LiveModel:
         self.simulated_source = False
         self.recording_ok: bool | None = None
         self.recording_message = ""
+        self._recording_note_at: float | None = None
         self.resume_text = ""
         self.stream_ended: StreamEnded | None = None
         self.overflow_lost = 0
@@ -116,6 +121,7 @@ class LiveModel:
             RecordingStatus: self._on_recording_status,
             History: self._on_history,
             StreamEnded: self._on_stream_ended,
+            Note: self._on_note,
         }
 
     # -- applying messages ---------------------------------------------------
@@ -187,6 +193,21 @@ class LiveModel:
     def _on_recording_status(self, msg: RecordingStatus) -> None:
         self.recording_ok = msg.ok
         self.recording_message = msg.message
+        self._recording_note_at = msg.t if msg.ok and msg.message else None
+
+    @property
+    def recording(self) -> bool | None:
+        """Whether readings are being saved: ``False`` after a reported failure.
+
+        The recorder reports only failures and recoveries, so a live session
+        with no failure reported counts as recording; ``None`` before any
+        session or status.
+        """
+        if self.recording_ok is not None:
+            return self.recording_ok
+        live = (self.session is not None and self.session.phase is not Phase.ENDED
+                and self.stream_ended is None)
+        return True if live else None
 
     def _on_history(self, msg: History) -> None:
         for r in msg.readings:
@@ -203,6 +224,9 @@ class LiveModel:
 
     def _on_stream_ended(self, msg: StreamEnded) -> None:
         self.stream_ended = msg
+
+    def _on_note(self, msg: Note) -> None:
+        """Session annotations are for the record and review, not the live screen."""
 
     # -- questions the widgets ask ------------------------------------------
 
@@ -260,11 +284,17 @@ class LiveModel:
         out.extend(self._technical.values())
         if self.resume_text:
             out.append(self.resume_text)
+        if self._recording_note_at is not None and now - self._recording_note_at <= NOTE_SHOWN_S:
+            out.append(self.recording_message[:1].upper() + self.recording_message[1:])
         return out
 
     def session_elapsed(self, now: float) -> float | None:
-        """Seconds since the session started, or ``None`` before one started."""
-        return None if self.session is None else self.session.elapsed(now)
+        """Seconds since the session started (frozen once it ended), ``None`` before one."""
+        if self.session is None:
+            return None
+        if self.session.phase is Phase.ENDED:
+            now = min(now, self.session.phase_started_at())
+        return self.session.elapsed(now)
 
     def phase_elapsed(self, now: float) -> float:
         """Seconds since the current phase began (0 without a session)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
 
 from monitor.acquisition.queues import BoundedQueue
@@ -32,8 +32,10 @@ SMALL_TILES = (Vital.PULSE_RATE, Vital.RESP_RATE, Vital.ETCO2)
 class LiveView(QMainWindow):
     """Big numerics, pleth sweep, session trends and status for one chair.
 
-    A timer (:class:`~monitor.ui.bridge.DrainBridge`, started by
-    :meth:`start`) calls :meth:`drain` ``refresh_hz`` times a second; each
+    A timer (:class:`~monitor.ui.bridge.DrainBridge`) calls :meth:`drain`
+    ``refresh_hz`` times a second. It starts when the view is first shown,
+    or earlier with :meth:`start`; :meth:`stop` (or closing the window)
+    stops it, and a stopped view is not restarted by showing it again. Each
     call applies a bounded batch of queue items to a Qt-free
     :class:`~monitor.ui.live_model.LiveModel` and then updates the widgets
     for the clock's ``now``, so stale values turn to ``---`` even when no
@@ -92,6 +94,7 @@ class LiveView(QMainWindow):
         self.trends = TrendsWidget(self.model)
         self._build_layout()
         self._bridge = DrainBridge(self.drain, refresh_hz, self)
+        self._autostart = True
         self._update_widgets(clock.now())
 
     def _build_layout(self) -> None:
@@ -129,10 +132,12 @@ class LiveView(QMainWindow):
 
     def start(self) -> None:
         """Start draining the queue at ``refresh_hz``."""
+        self._autostart = False
         self._bridge.start()
 
     def stop(self) -> None:
         """Stop the refresh timer (the view keeps showing what it has)."""
+        self._autostart = False
         self._bridge.stop()
 
     def is_running(self) -> bool:
@@ -164,6 +169,11 @@ class LiveView(QMainWindow):
         self.nibp_tile.set_state(self.model.nibp_state(now))
         self.pleth.refresh(now)
         self.trends.refresh(now)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self._autostart:  # a view on screen must refresh, unless told otherwise
+            self.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.stop()

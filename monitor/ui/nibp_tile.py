@@ -29,6 +29,10 @@ class NibpTileWidget(QFrame):
     mean_label : FittedLabelWidget
         ``(mean)``.
     age_label, reason_label : QLabel
+
+    Signals
+    -------
+    None of its own.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:

@@ -29,6 +29,10 @@ class PlethSweepWidget(QFrame):
     ----------
     plot_widget : pyqtgraph.PlotWidget
     curve : pyqtgraph.PlotDataItem
+
+    Signals
+    -------
+    None of its own.
     """
 
     def __init__(self, sweep: SweepBuffer, stale_after_s: float,

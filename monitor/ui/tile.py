@@ -43,6 +43,10 @@ class VitalTileWidget(QFrame):
     vital : Vital
     value_label : FittedLabelWidget
     reason_label : QLabel
+
+    Signals
+    -------
+    None of its own.
     """
 
     def __init__(self, vital: Vital, *, large: bool, parent: QWidget | None = None) -> None:

@@ -71,6 +71,10 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         One entry per phase span, one region per plot.
     setdata_calls : int
         How many ``setData`` calls the widget made (for tests and benchmarks).
+
+    Signals
+    -------
+    None of its own.
     """
 
     def __init__(self, model: LiveModel, parent: QWidget | None = None) -> None:
@@ -111,15 +115,15 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         plot.setYRange(*spec.y_range, padding=0)
         self._y_ranges[spec.key] = spec.y_range
         if self.plots:
-            plot.setXLink(self.plots[PLOT_SPECS[0].key])
             previous = list(self.plots.values())[-1]
             previous.getAxis("bottom").setStyle(showValues=False)
             previous.getAxis("bottom").showLabel(False)
         plot.setLabel("bottom", "session time (min)", color=theme.TEXT_DIM)
         plot.setXRange(0.0, self._x_right, padding=0)
         self.plots[spec.key] = plot
-        for vital in spec.vitals:
+        for z, vital in enumerate(spec.vitals):  # the first vital is drawn on top
             self.curves[vital] = self._make_curve(plot, vital, spec.points)
+            self.curves[vital].setZValue(len(spec.vitals) - z)
         if self.bands:  # a late plot gets the bands the others already have
             self._session_version = -1
         return plot
@@ -210,7 +214,8 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         if now_min <= self._x_right:
             return
         self._x_right = max(MIN_SPAN_MIN, now_min * 1.1, now_min + 2.0)
-        self.plots[PLOT_SPECS[0].key].setXRange(0.0, self._x_right, padding=0)
+        for plot in self.plots.values():  # the same range on each: no pixel-based x-link
+            plot.setXRange(0.0, self._x_right, padding=0)
 
     def _update_bands(self, now_min: float, force: bool) -> None:
         if self._model.session_version != self._session_version:
@@ -237,12 +242,16 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
             current = span.end is None
             end = now_min if current else (span.end - self._origin) / 60.0
             regions = []
-            for plot in self.plots.values():
+            for row, plot in enumerate(self.plots.values()):
                 region = pg.LinearRegionItem(
                     values=(start, max(start, end)), orientation="vertical",
                     brush=pg.mkBrush(theme.PHASE_TINTS[span.phase]),
                     pen=pg.mkPen(None), movable=False)
                 region.setZValue(-100)
+                if row == 0:  # name the phase once, at the top of its band
+                    pg.InfLineLabel(region.lines[0], span.phase.value, position=0.9,
+                                    anchors=[(0, 0.5), (0, 0.5)],
+                                    color=theme.TEXT_DIM)
                 plot.addItem(region, ignoreBounds=True)
                 regions.append(region)
                 self._band_items.append((plot, region))
