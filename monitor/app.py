@@ -59,6 +59,10 @@ def prepare_session(opts: GuiOptions, ask_resume: AskResume,
             if row.id != resume:
                 database.mark_interrupted(db, row.id)
     start = time.time() if now is None else now
+    if resume is not None:
+        # An accelerated simulation runs ahead of the wall clock: continue after
+        # the last recorded data so the record's times stay strictly increasing.
+        start = max(start, (unfinished[-1].last_data_at or 0.0) + 1.0)
     clock: Clock = SimClock(start, opts.speed) if opts.driver.simulated else RealClock()
     pipeline = Pipeline(opts.driver, db, clock, with_ui=True, resume=resume,
                         stale_after=opts.stale_after)

@@ -10,7 +10,7 @@ from monitor.acquisition.hub import Hub
 from monitor.acquisition.queues import BoundedQueue
 from monitor.acquisition.reader import ReaderThread
 from monitor.core.clock import Clock
-from monitor.core.events import History, HubMessage, Note, SessionStarted
+from monitor.core.events import History, HubMessage, Note, RecordingStatus, SessionStarted
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
 from monitor.core.session import SessionModel
 from monitor.core.vitals import Vital
@@ -102,7 +102,9 @@ class Pipeline:
         self.recorder = Recorder(self.db_path, sid, self.recorder_q,
                                  on_status=self.hub.notify, clock_now=self.clock.now)
         self.reader = ReaderThread(self.driver, self.inbox, self.clock)
-        for msg in (started, history):
+        # open_database proved the folder writable: say recording is on.
+        recording = RecordingStatus(True, now, "")
+        for msg in (started, recording, history):
             if msg is None:
                 continue
             if self.ui_queue is not None:

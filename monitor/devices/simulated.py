@@ -14,7 +14,9 @@ from simulators.scenario import Scenario
 
 log = logging.getLogger(__name__)
 
-REAL_STEP_S = 0.1      # at a given speed, deliver data every 0.1 s of real time
+REAL_STEP_S = 0.1      # at a given speed, deliver data every 0.1 s of real time...
+MAX_STEP_S = 2.0       # ...but never more than 2 session seconds at once, so a
+                       # value never looks stale between deliveries at high speeds
 MAX_SPEED_STEP_S = 1.0  # at --speed max, advance session time a second at a time
 
 
@@ -69,7 +71,8 @@ class SimulatedDriver(Driver):
         if self._done or self._engine is None or self._clock is None:
             return None
         speed = self._clock.speed
-        step = MAX_SPEED_STEP_S if speed is None else REAL_STEP_S * max(speed, 1.0)
+        step = MAX_SPEED_STEP_S if speed is None else min(REAL_STEP_S * max(speed, 1.0),
+                                                            MAX_STEP_S)
         target = self._t + step
         if self._end is not None and target >= self._end - 1e-9:
             target = self._end

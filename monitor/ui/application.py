@@ -84,6 +84,7 @@ def run_live_view(app: QtWidgets.QApplication, clock: Clock, ui_queue: BoundedQu
     view = LiveView(clock, ui_queue, simulated=simulated, stale_after_s=stale_after_s)
     view.resize(1280, 800)
     view.show()
+    view.start()
     if quit_after_s is not None:
         QtCore.QTimer.singleShot(int(quit_after_s * 1000), app.quit)
     app.setQuitOnLastWindowClosed(True)

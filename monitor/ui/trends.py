@@ -204,8 +204,13 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
             y = self.curves[vital].yData
             bounds = None if y is None else _finite_bounds(y)
             if bounds is not None:
-                pad = 0.05 * max(1.0, bounds[1] - bounds[0])
-                lo, hi = min(lo, bounds[0] - pad), max(hi, bounds[1] + pad)
+                # Widen only where the data leave the default range, with room
+                # for the point markers: a 189 mmHg surge must not sit on the edge.
+                pad = max(5.0, 0.1 * (bounds[1] - bounds[0]))
+                if bounds[0] < lo:
+                    lo = bounds[0] - pad
+                if bounds[1] > hi:
+                    hi = bounds[1] + pad
         if (lo, hi) != self._y_ranges.get(key):
             self._y_ranges[key] = (lo, hi)
             self.plots[key].setYRange(lo, hi, padding=0)

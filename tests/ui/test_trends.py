@@ -132,3 +132,25 @@ def test_history_loads_into_trends_and_nibp(view, ui_queue, clock):
     assert view.nibp_tile.value_label.text() == "118/76"
     assert view.nibp_tile.age_label.text() == "10 min ago"
     assert view.tiles[Vital.HR].value_label.text() == "---"  # old history is not "now"
+
+
+def test_nibp_axis_widens_to_show_a_surge_with_room(view, ui_queue, clock):
+    ui_queue.put(session_started())
+    for i, (sys_, dia) in enumerate([(130, 80), (165, 100), (204, 121)]):
+        for r in nibp(sys_, dia, dia + (sys_ - dia) / 3, T0 + 60 + 300 * i):
+            ui_queue.put(r)
+    clock.advance_to(T0 + 700)
+    view.drain()
+    lo, hi = view.trends.plots["nibp"].viewRange()[1]
+    assert hi >= 204 + 5  # the surge and its marker are inside the plot, not on the edge
+    assert lo <= 40
+
+
+def test_axes_keep_their_default_range_when_data_fit(view, ui_queue, clock):
+    ui_queue.put(session_started())
+    _feed_hr(ui_queue, 0, 60)
+    ui_queue.put(reading(Vital.SPO2, 100, T0 + 61))
+    clock.advance_to(T0 + 61)
+    view.drain()
+    assert view.trends.plots["spo2"].viewRange()[1] == [85.0, 100.0]
+    assert view.trends.plots["hr"].viewRange()[1] == [40.0, 140.0]

@@ -1,0 +1,414 @@
+"""Benchmark (a): CPU of the live view.
+
+Median CPU of the whole app process (acquisition + recording + live view)
+over 60 s with 1 Hz numerics and 100 Hz pleth, offscreen; target <= 5 % of
+one core. A naive variant that redraws everything on every frame is measured
+in the same invocation, interleaved with the normal one, and the ratio of the
+medians is reported.
+
+What is measured
+----------------
+Each variant runs in its own child process (``--child normal|naive``) that is
+composed like :func:`monitor.app.run_gui`: ``prepare_session`` with the
+built-in simulator ``sim:typical`` (seed 0) at speed 1 and a fresh temporary
+data folder, the real pipeline threads and recorder, and a ``LiveView`` (or
+:class:`NaiveLiveView`) resized to 1280x800, shown on the offscreen platform,
+with its 25 Hz refresh timer.
+
+Session history: the trend cost grows with the history drawn, so each child
+first plays the first ``--warmup-min`` (default 40) minutes of the scenario
+at ``--warmup-speed`` (default 150x) through the same pipeline, recorder and
+view, then the session clock drops to real time (1x) and the child prints
+``WARM``. The only difference from ``run_gui`` is that clock
+(:class:`WarmupClock`, swapped in before the pipeline starts; at 1x it is
+exactly ``SimClock(start, 1)`` offset by the warm-up). The resume path of
+``prepare_session`` does not apply: a headless run closes its session, so
+there is no unfinished session to resume. The parent waits ``--settle``
+seconds, then samples the child's CPU with ``psutil.Process.cpu_percent(1.0)``
+once a second for ``--seconds``; the child quits its Qt event loop a few
+seconds after that, stops and joins the pipeline threads and exits 0.
+
+Usage: python -m bench.bench_live_cpu [--seconds 60] [--rounds 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from bench.common import REPO, machine
+
+SOURCE = "sim:typical"
+REFRESH_HZ = 25.0
+SIZE = (1280, 800)
+TARGET_PCT = 5.0
+CHILD_MARGIN_S = 6.0
+"""The child keeps running this long after the sampling window should have ended."""
+
+
+# -- the child: the app itself --------------------------------------------------
+
+
+class WarmupClock:
+    """``SimClock`` that runs ``fast`` times real time until ``start + warm_s``, then 1x.
+
+    Same protocol as :class:`monitor.core.clock.SimClock` (``speed``,
+    ``now``, ``sleep_until``); ``speed`` reports the current rate, which is
+    what the simulated driver uses to size its steps.
+    """
+
+    def __init__(self, start: float, warm_s: float, fast: float) -> None:
+        if not fast >= 1.0:
+            raise ValueError("the warm-up speed must be at least 1")
+        self._start = float(start)
+        self._warm_s = float(warm_s)
+        self._fast = float(fast)
+        self._switch_real = self._warm_s / self._fast  # real seconds until the switch
+        self._origin = time.monotonic()
+
+    @property
+    def warm_until(self) -> float:
+        """Session time at which the clock drops to real time."""
+        return self._start + self._warm_s
+
+    @property
+    def speed(self) -> float:
+        return self._fast if self.now() < self.warm_until else 1.0
+
+    def _at_real(self, real: float) -> float:
+        if real <= self._switch_real:
+            return self._start + real * self._fast
+        return self.warm_until + (real - self._switch_real)
+
+    def now(self) -> float:
+        return self._at_real(time.monotonic() - self._origin)
+
+    def sleep_until(self, t: float, should_stop: threading.Event) -> bool:
+        rel = t - self._start
+        real = rel / self._fast if rel <= self._warm_s else self._switch_real + rel - self._warm_s
+        delay = real - (time.monotonic() - self._origin)
+        if delay > 0:
+            return should_stop.wait(delay)
+        return should_stop.is_set()
+
+
+def _naive_view_class():
+    """Build :class:`NaiveLiveView` (Qt is only imported in the child)."""
+    import numpy as np
+
+    from monitor.ui import theme
+    from monitor.ui.live_view import LiveView
+
+    class NaiveLiveView(LiveView):
+        """A live view without change tracking: every frame redraws everything.
+
+        On each 25 Hz tick it sets every tile's value and reason text and its
+        colour style sheet again, does the same for the NIBP tile and the
+        header, hands the whole pleth sweep to ``setData``, and calls
+        ``trends.refresh(now, force=True)`` so that every trend curve gets
+        ``setData`` with the full session history (and the current phase band
+        is moved), whether or not anything changed. Same model, same data.
+        """
+
+        def __init__(self, *args, stale_after_s: float = 10.0, **kwargs) -> None:
+            self._naive_stale_after_s = stale_after_s
+            super().__init__(*args, stale_after_s=stale_after_s, **kwargs)
+
+        def _update_widgets(self, now: float) -> None:
+            model = self.model
+            header = self.header
+            header.set_simulated(self._simulated or model.simulated_source)
+            header.show_state(model, now)
+            for label in (header.session_clock_label, header.phase_label,
+                          header.phase_elapsed_label, header.status_label):
+                label.setText(label.text())
+            header.phase_label.setStyleSheet(header.phase_label.styleSheet())
+            for vital, tile in self.tiles.items():
+                state = model.tile_state(vital, now)
+                tile.value_label.setText(state.text)
+                tile.reason_label.setText(state.reason)
+                tile.value_label.setStyleSheet(
+                    f"color: {theme.VITAL_COLOURS[vital]};")
+            nibp = model.nibp_state(now)
+            tile = self.nibp_tile
+            tile.value_label.setText(nibp.text)
+            tile.mean_label.setText(nibp.mean_text)
+            tile.age_label.setText(nibp.age_text)
+            tile.reason_label.setText(nibp.reason)
+            colour = theme.AGED if nibp.aged else theme.NIBP_WHITE
+            for label in (tile.value_label, tile.mean_label):
+                label.setStyleSheet(f"color: {colour};")
+            sweep = model.sweep
+            sweep.blank_if_stale(now, self._naive_stale_after_s)
+            y = np.array(sweep.y)
+            if np.isfinite(y).any():
+                self.pleth.curve.setData(sweep.x, y, connect="finite", skipFiniteCheck=False)
+            else:
+                self.pleth.curve.setData([], [])
+            self.trends.refresh(now, force=True)
+
+    return NaiveLiveView
+
+
+def _refuse_resume(row, gap_s) -> bool:  # noqa: ANN001 -- AskResume
+    raise RuntimeError(f"fresh data folder has an unfinished session {row.id}")
+
+
+def _thread_names() -> dict[int, str]:
+    return {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
+
+
+def _emit(tag: str, obj: dict) -> None:
+    print(f"{tag} {json.dumps(obj)}", flush=True)
+
+
+def child(variant: str, seconds: float, data_dir: Path, warm_min: float, warm_speed: float,
+          settle_s: float) -> int:
+    """Run the app like ``run_gui`` does; returns the exit code."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from monitor.app import GuiOptions, prepare_session
+    from monitor.core.freshness import DEFAULT_STALE_AFTER_S
+    from monitor.core.vitals import Vital
+    from monitor.devices.registry import make_driver, parse_source
+    from monitor.ui import application
+    from monitor.ui.live_view import LiveView
+    from PySide6 import QtCore
+
+    driver = make_driver(parse_source(SOURCE), seed=0, duration_s=None)
+    opts = GuiOptions(driver, data_dir, 1.0, DEFAULT_STALE_AFTER_S)
+    app = application.create_application([sys.argv[0]])
+    start = time.time()
+    pipeline, clock = prepare_session(opts, _refuse_resume, now=start)
+    if warm_min > 0:
+        clock = pipeline.clock = WarmupClock(start, warm_min * 60.0, warm_speed)
+    pipeline.start()
+    assert pipeline.ui_queue is not None
+    if variant == "naive":
+        view = _naive_view_class()(clock, pipeline.ui_queue, simulated=driver.simulated,
+                                   stale_after_s=opts.stale_after, refresh_hz=REFRESH_HZ)
+    else:
+        view = LiveView(clock, pipeline.ui_queue, simulated=driver.simulated,
+                        stale_after_s=opts.stale_after, refresh_hz=REFRESH_HZ)
+    view.resize(*SIZE)
+    view.show()
+    view.start()
+    app.setQuitOnLastWindowClosed(True)
+
+    ticks = [0]
+    view.refreshed.connect(lambda _n: ticks.__setitem__(0, ticks[0] + 1))
+    window: dict[str, float] = {}
+
+    def snapshot() -> dict[str, float]:
+        cpu = os.times()
+        return {"wall": time.perf_counter(), "cpu": cpu.user + cpu.system, "ticks": ticks[0],
+                "setdata": view.trends.setdata_calls}
+
+    def window_start() -> None:
+        window.update({f"{k}0": v for k, v in snapshot().items()})
+
+    def window_end() -> None:
+        window.update({f"{k}1": v for k, v in snapshot().items()})
+
+    poll = QtCore.QTimer()
+    warm_until = clock.warm_until if isinstance(clock, WarmupClock) else start
+
+    def check_warm() -> None:
+        if clock.now() < warm_until + 1.0 or len(pipeline.ui_queue) > 100:  # caught up?
+            return
+        poll.stop()
+        series = view.model.trends.series(Vital.HR)
+        _emit("WARM", {"session_min": (clock.now() - start) / 60.0, "hr_points": len(series),
+                       "threads": _thread_names(), "overflow_lost": view.model.overflow_lost})
+        QtCore.QTimer.singleShot(int(settle_s * 1000), window_start)
+        QtCore.QTimer.singleShot(int((settle_s + seconds) * 1000), window_end)
+        QtCore.QTimer.singleShot(int((settle_s + seconds + CHILD_MARGIN_S) * 1000), app.quit)
+
+    poll.timeout.connect(check_warm)
+    poll.start(250)
+    code = int(app.exec())
+    view.stop()
+    pipeline.stop()
+    joined = pipeline.join(timeout=15)
+    if not joined:
+        pipeline.abandon_unwritable()
+        joined = pipeline.join(timeout=5)
+    summary = {"code": code, "joined": joined, "recording_failed": pipeline.recording_failed,
+               "overflow_lost": view.model.overflow_lost}
+    if "wall1" in window:
+        wall = window["wall1"] - window["wall0"]
+        summary.update(
+            window_s=wall, own_cpu_pct=100.0 * (window["cpu1"] - window["cpu0"]) / wall,
+            ticks_per_s=(window["ticks1"] - window["ticks0"]) / wall,
+            trend_setdata_per_s=(window["setdata1"] - window["setdata0"]) / wall)
+    _emit("DONE", summary)
+    if code != 0 or not joined or pipeline.recording_failed or "wall1" not in window:
+        return 1
+    return 0
+
+
+# -- the parent: start, sample, report -----------------------------------------
+
+
+def _read_lines(stream, out: queue.Queue) -> None:
+    for line in stream:
+        out.put(line.rstrip("\n"))
+    out.put(None)
+
+
+def _wait_for(lines: queue.Queue, tag: str, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no {tag} line from the child within {timeout:.0f} s")
+        line = lines.get(timeout=left)
+        if line is None:
+            raise EOFError(f"child closed its output before {tag}")
+        if line.startswith(tag + " "):
+            return json.loads(line[len(tag) + 1:])
+
+
+def _thread_cpu(ps: psutil.Process) -> dict[int, float]:
+    return {t.id: t.user_time + t.system_time for t in ps.threads()}
+
+
+def run_variant(variant: str, args: argparse.Namespace) -> dict:
+    """One child run: CPU samples (% of one core) and what the child reported."""
+    with tempfile.TemporaryDirectory(prefix="bench_live_cpu_") as d:
+        err_path = Path(d) / "stderr.txt"
+        data = Path(d) / "data"
+        cmd = [sys.executable, "-m", "bench.bench_live_cpu", "--child", variant,
+               "--seconds", str(args.seconds), "--data-dir", str(data),
+               "--warmup-min", str(args.warmup_min), "--warmup-speed", str(args.warmup_speed),
+               "--settle", str(args.settle)]
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+        with open(err_path, "w") as err:
+            proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                    stderr=err, text=True)
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True).start()
+
+        def fail(why: str) -> SystemExit:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            tail = err_path.read_text(errors="replace")[-3000:]
+            return SystemExit(f"{variant} child failed ({why}), exit code {proc.returncode}; "
+                              f"stderr:\n{tail}")
+
+        ps = psutil.Process(proc.pid)
+        t0 = time.perf_counter()
+        try:
+            warm = _wait_for(lines, "WARM", 120 + 3 * args.warmup_min * 60 / args.warmup_speed)
+        except (TimeoutError, EOFError, queue.Empty) as exc:
+            raise fail(str(exc)) from None
+        warm_s = time.perf_counter() - t0
+        time.sleep(args.settle)
+        samples: list[float] = []
+        try:
+            before = _thread_cpu(ps)
+            for _ in range(int(args.seconds)):
+                samples.append(ps.cpu_percent(interval=1.0))
+            after = _thread_cpu(ps)
+        except psutil.NoSuchProcess:
+            raise fail(f"exited after {len(samples)} of {args.seconds} samples") from None
+        try:
+            done = _wait_for(lines, "DONE", 60 + CHILD_MARGIN_S)
+            proc.wait(timeout=30)
+        except (TimeoutError, EOFError, queue.Empty, subprocess.TimeoutExpired) as exc:
+            raise fail(str(exc)) from None
+        if proc.returncode != 0:
+            raise fail(f"DONE {done}")
+    names = {int(k): v for k, v in warm["threads"].items()}
+    span = len(samples)
+    per_thread: dict[str, float] = {}
+    for tid, cpu in after.items():
+        name = "GUI (main)" if tid == proc.pid else names.get(tid, "other")
+        per_thread[name] = per_thread.get(name, 0.0) + 100.0 * (cpu - before.get(tid, 0.0)) / span
+    return {"variant": variant, "samples": samples, "warm": warm, "warm_s": warm_s,
+            "done": done, "threads": per_thread}
+
+
+def _p90(xs: list[float]) -> float:
+    return statistics.quantiles(xs, n=10, method="inclusive")[8]
+
+
+def _run_line(r: dict, k: int) -> str:
+    s = r["samples"]
+    done = r["done"]
+    threads = ", ".join(f"{n} {v:.1f}" for n, v in
+                        sorted(r["threads"].items(), key=lambda kv: -kv[1]) if v >= 0.05)
+    return (f"    {r['variant']:6} run {k}: median {statistics.median(s):5.1f} %, "
+            f"p90 {_p90(s):5.1f} %, mean {statistics.fmean(s):5.1f} %  "
+            f"[child's own os.times {done['own_cpu_pct']:.1f} %; {done['ticks_per_s']:.1f} "
+            f"refreshes/s, {done['trend_setdata_per_s']:.1f} trend setData/s; "
+            f"history {r['warm']['session_min']:.1f} min, {r['warm']['hr_points']} HR points; "
+            f"warm-up {r['warm_s']:.0f} s]\n"
+            f"                  per thread (% of a core): {threads}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=int, default=60, help="CPU samples (1 s each) per run")
+    ap.add_argument("--rounds", type=int, default=1, help="rounds of (normal, naive)")
+    ap.add_argument("--warmup-min", type=float, default=40.0,
+                    help="session minutes played fast before measuring (0: none)")
+    ap.add_argument("--warmup-speed", type=float, default=150.0)
+    ap.add_argument("--settle", type=float, default=5.0,
+                    help="seconds at 1x after the warm-up before sampling")
+    ap.add_argument("--child", choices=("normal", "naive"), help=argparse.SUPPRESS)
+    ap.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        if args.data_dir is None:
+            ap.error("--child needs --data-dir")
+        sys.exit(child(args.child, args.seconds, args.data_dir, args.warmup_min,
+                       args.warmup_speed, args.settle))
+    if args.seconds < 2:
+        ap.error("--seconds must be at least 2")
+
+    t_start = time.perf_counter()
+    print(f"machine: {machine()}")
+    print(f"date: {time.strftime('%Y-%m-%d %H:%M')}", flush=True)
+    print(f"(a) live-view CPU: {SOURCE} at --speed 1 (1 Hz numerics, 100 Hz pleth), real "
+          f"pipeline + recorder (temp data dir), LiveView {SIZE[0]}x{SIZE[1]} offscreen, "
+          f"{REFRESH_HZ:g} Hz refresh")
+    print(f"    history: each run first plays session minutes 0-{args.warmup_min:g} at "
+          f"{args.warmup_speed:g}x through the same pipeline, recorder and view, then 1x; "
+          f"sampling starts {args.settle:g} s later")
+    print(f"    psutil cpu_percent(interval=1 s) x {args.seconds} per run, % of one core; "
+          f"order normal, naive x {args.rounds} round(s)", flush=True)
+    runs: dict[str, list[dict]] = {"normal": [], "naive": []}
+    for _ in range(args.rounds):
+        for variant in ("normal", "naive"):
+            r = run_variant(variant, args)
+            runs[variant].append(r)
+            print(_run_line(r, len(runs[variant])), flush=True)
+    med = {}
+    for variant, rs in runs.items():
+        pooled = [x for r in rs for x in r["samples"]]
+        med[variant] = statistics.median(pooled)
+        verdict = ""
+        if variant == "normal":
+            verdict = (f"  -> target <= {TARGET_PCT:g} %: "
+                       f"{'met' if med[variant] <= TARGET_PCT else 'NOT met'}")
+        print(f"    {variant:6} all runs: median {med[variant]:.1f} %, p90 {_p90(pooled):.1f} %"
+              f"{verdict}")
+    ratio = med["naive"] / med["normal"] if med["normal"] > 0 else float("inf")
+    print(f"    naive/normal ratio of medians: {ratio:.1f}x")
+    print(f"    total wall time {time.perf_counter() - t_start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

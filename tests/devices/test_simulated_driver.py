@@ -1,0 +1,60 @@
+import threading
+
+import pytest
+
+from monitor.core.clock import SimClock
+from monitor.core.reading import Reading
+from monitor.core.session import Phase
+from monitor.core.vitals import Vital
+from monitor.devices.base import SourceError
+from monitor.devices.registry import make_driver, parse_source
+from simulators.scenario import ScenarioError
+
+T0 = 1_800_000_000.0
+
+
+def _drain(driver):
+    stop = threading.Event()
+    items = []
+    while (batch := driver.read(stop)) is not None:
+        items.extend(batch)
+    return items
+
+
+def test_without_duration_the_run_ends_with_the_scenario():
+    driver = make_driver(parse_source("sim:typical"))
+    driver.open(SimClock(T0, speed=None), T0)
+    hr = [i for i in _drain(driver) if isinstance(i, Reading) and i.vital is Vital.HR]
+    assert len(hr) == 5400 and hr[-1].t == T0 + 5400
+    # ENDED is the hub's to set when the run ends, not the scenario's.
+    assert [p for _, p in driver.phase_plan] == [Phase.BASELINE, Phase.INFUSION, Phase.RECOVERY]
+
+
+def test_duration_past_the_scenario_keeps_late_recovery_data_coming():
+    driver = make_driver(parse_source("sim:typical"), duration_s=7200)
+    driver.open(SimClock(T0, speed=None), T0)
+    items = _drain(driver)
+    hr = [i for i in items if isinstance(i, Reading) and i.vital is Vital.HR]
+    nibp = [i.t - T0 for i in items if isinstance(i, Reading) and i.vital is Vital.NIBP_SYS]
+    assert len(hr) == 7200
+    assert nibp[-3:] == [85 * 60, 100 * 60, 115 * 60]  # the late recovery cycle, every 15 min
+
+
+def test_high_speed_delivers_at_most_two_session_seconds_at_once():
+    clock = SimClock(T0, speed=500.0)
+    driver = make_driver(parse_source("sim:typical"), duration_s=30)
+    driver.open(clock, T0)
+    stop = threading.Event()
+    spans = []
+    while (batch := driver.read(stop)) is not None:
+        times = [i.t for i in batch if isinstance(i, Reading)]
+        if times:
+            spans.append(max(times) - min(times))
+    assert spans and max(spans) <= 2.0
+
+
+def test_unknown_names_say_what_is_allowed():
+    with pytest.raises(SourceError, match="valid schemes: sim"):
+        parse_source("serial")
+    with pytest.raises(ScenarioError, match="typical"):
+        make_driver(parse_source("sim:no-such-scenario"))
