@@ -317,10 +317,10 @@ def run_variant(variant: str, args: argparse.Namespace) -> dict:
         time.sleep(args.settle)
         samples: list[float] = []
         try:
-            before = _thread_cpu(ps)
+            before, tb = _thread_cpu(ps), time.perf_counter()
             for _ in range(int(args.seconds)):
                 samples.append(ps.cpu_percent(interval=1.0))
-            after = _thread_cpu(ps)
+            after, span = _thread_cpu(ps), time.perf_counter() - tb
         except psutil.NoSuchProcess:
             raise fail(f"exited after {len(samples)} of {args.seconds} samples") from None
         try:
@@ -331,7 +331,6 @@ def run_variant(variant: str, args: argparse.Namespace) -> dict:
         if proc.returncode != 0:
             raise fail(f"DONE {done}")
     names = {int(k): v for k, v in warm["threads"].items()}
-    span = len(samples)
     per_thread: dict[str, float] = {}
     for tid, cpu in after.items():
         name = "GUI (main)" if tid == proc.pid else names.get(tid, "other")

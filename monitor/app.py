@@ -75,17 +75,21 @@ def run_gui(opts: GuiOptions, argv: list[str] | None = None,
     from monitor.ui import application
 
     app = application.create_application(argv)
+    restore_signals = application.quit_on_signals(app)
     try:
-        pipeline, clock = prepare_session(opts, application.ask_resume)
-        pipeline.start()
-    except database.StorageError as exc:
-        application.show_fatal(f"Cannot start recording.\n\n{exc}")
-        return 2
-    assert pipeline.ui_queue is not None
-    code = application.run_live_view(app, clock, pipeline.ui_queue,
-                                     simulated=opts.driver.simulated,
-                                     stale_after_s=opts.stale_after,
-                                     quit_after_s=quit_after_s)
+        try:
+            pipeline, clock = prepare_session(opts, application.ask_resume)
+            pipeline.start()
+        except database.StorageError as exc:
+            application.show_fatal(f"Cannot start recording.\n\n{exc}")
+            return 2
+        assert pipeline.ui_queue is not None
+        code = application.run_live_view(app, clock, pipeline.ui_queue,
+                                         simulated=opts.driver.simulated,
+                                         stale_after_s=opts.stale_after,
+                                         quit_after_s=quit_after_s)
+    finally:
+        restore_signals()
     pipeline.stop()
     if not pipeline.join(timeout=15):
         pipeline.abandon_unwritable()

@@ -139,6 +139,11 @@ def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
     finally:
         restore()
     hub = pipeline.hub
+    if hub is not None:
+        # Statuses the recorder sent after the hub finished (a failure on the
+        # last commit) are printed too: a failure is never silent.
+        for msg in hub.control.drain():
+            printer(msg)
     summary = {"type": "summary", "session": pipeline.session_id,
                "readings": hub.counters.readings if hub else 0,
                "wave_samples": hub.counters.wave_samples if hub else 0,

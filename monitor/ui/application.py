@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
+from collections.abc import Callable
 
 from PySide6 import QtCore, QtWidgets
 
@@ -87,7 +90,41 @@ def run_live_view(app: QtWidgets.QApplication, clock: Clock, ui_queue: BoundedQu
     view.start()
     if quit_after_s is not None:
         QtCore.QTimer.singleShot(int(quit_after_s * 1000), app.quit)
+    # Python runs signal handlers only between bytecodes, so a light timer
+    # gives the interpreter a turn while Qt's event loop waits.
+    wake = QtCore.QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    if _quit_requested.is_set():
+        wake.stop()
+        view.stop()
+        return 0
     app.setQuitOnLastWindowClosed(True)
     code = app.exec()
+    wake.stop()
     view.stop()
     return int(code)
+
+
+_quit_requested = threading.Event()
+
+
+def quit_on_signals(app: QtWidgets.QApplication) -> Callable[[], None]:
+    """Make Ctrl-C and SIGTERM close the session cleanly; returns a restore function.
+
+    Install it as soon as the application exists: a signal that comes before
+    the event loop runs is remembered and honoured when it would start.
+    """
+    _quit_requested.clear()
+
+    def handler(signum: int, frame: object) -> None:
+        _quit_requested.set()
+        app.quit()
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+    return restore

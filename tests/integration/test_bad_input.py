@@ -1,6 +1,5 @@
 """Bad input gets a clear message naming what was wrong and what is allowed."""
 
-import os
 import resource
 import sqlite3
 
@@ -63,8 +62,12 @@ def test_disk_full_mid_session_keeps_monitoring_and_what_was_recorded(tmp_path):
     lines = json_lines(proc.stdout)
     assert proc.returncode == 3, proc.stderr
     rec = [x for x in lines if x["type"] == "recording"]
-    assert rec and rec[0]["ok"] is False and "recording failed" in rec[0]["message"]
-    failed_at = rec[0]["t"]
+    assert rec[0]["ok"] is True  # said at start: the folder was writable
+    failures = [x for x in rec if not x["ok"]]
+    assert failures and "recording failed" in failures[0]["message"]
+    # After a failure, statuses alternate: failed, resumed (space came back), failed...
+    assert [x["ok"] for x in rec[1:]] == [i % 2 == 1 for i in range(len(rec) - 1)]
+    assert all("resumed" in x["message"] for x in rec[1:] if x["ok"])
     readings = [x for x in lines if x["type"] == "reading"]
     # Monitoring went on to the end of the session after recording stopped.
     assert readings[-1]["t"] - lines[0]["start"] >= 5399
@@ -77,8 +80,6 @@ def test_disk_full_mid_session_keeps_monitoring_and_what_was_recorded(tmp_path):
     # What was committed is intact, in order, and matches what was printed.
     printed = {(x["vital"], x["t"]) for x in readings}
     assert {(r.vital.value, r.t) for r in stored} <= printed
-    assert stored[-1].t <= failed_at + 1
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
-    assert os.path.getsize(db) <= 2 * 1024 * 1024
