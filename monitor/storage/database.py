@@ -7,11 +7,13 @@ connection while it runs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,11 +123,25 @@ class SessionRow:
                 "readings": self.reading_count}
 
 
-def create_session(path: Path, *, started_at: float, source: str, simulated: bool) -> int:
-    """Insert a new open session owned by this process; return its id."""
+@contextlib.contextmanager
+def write_transaction(path: Path) -> Iterator[sqlite3.Connection]:
+    """A short-lived connection inside ``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on error)."""
     conn = connect(path)
     try:
         conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def create_session(path: Path, *, started_at: float, source: str, simulated: bool) -> int:
+    """Insert a new open session owned by this process; return its id."""
+    with write_transaction(path) as conn:
         cur = conn.execute(
             "INSERT INTO sessions (started_at, status, source, simulated, writer_pid,"
             " heartbeat_at, utc_offset_s, app_version) VALUES (?, 'open', ?, ?, ?, ?, ?, ?)",
@@ -134,10 +150,7 @@ def create_session(path: Path, *, started_at: float, source: str, simulated: boo
         session_id = int(cur.lastrowid or 0)
         conn.execute("INSERT INTO phases (session_id, phase, t) VALUES (?, ?, ?)",
                      (session_id, Phase.BASELINE.value, started_at))
-        conn.execute("COMMIT")
-        return session_id
-    finally:
-        conn.close()
+    return session_id
 
 
 def _utc_offset_s(t: float) -> int:
@@ -200,38 +213,27 @@ def last_data_time(path: Path, session_id: int) -> float | None:
 def mark_interrupted(path: Path, session_id: int) -> float | None:
     """Close a session whose writer died; its end is its last recorded data."""
     end = last_data_time(path, session_id)
-    conn = connect(path)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
+    with write_transaction(path) as conn:
         row = conn.execute("SELECT started_at FROM sessions WHERE id = ?",
                            (session_id,)).fetchone()
         if row is None:
-            conn.execute("ROLLBACK")
             raise KeyError(session_id)
         ended = end if end is not None else row[0]
         conn.execute("UPDATE sessions SET status = 'interrupted', ended_at = ?, writer_pid = NULL"
                      " WHERE id = ? AND status = 'open'", (ended, session_id))
         conn.execute("INSERT OR IGNORE INTO phases (session_id, phase, t) VALUES (?, ?, ?)",
                      (session_id, Phase.ENDED.value, ended))
-        conn.execute("COMMIT")
-        return ended
-    finally:
-        conn.close()
+    return ended
 
 
 def claim_session(path: Path, session_id: int) -> None:
     """Make this process the writer of an unfinished session (resume)."""
-    conn = connect(path)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
+    with write_transaction(path) as conn:
         cur = conn.execute("UPDATE sessions SET writer_pid = ?, heartbeat_at = ?"
                            " WHERE id = ? AND status = 'open'",
                            (os.getpid(), time.time(), session_id))
-        conn.execute("COMMIT")
-        if cur.rowcount != 1:
-            raise StorageError(f"session {session_id} is not open and cannot be resumed")
-    finally:
-        conn.close()
+    if cur.rowcount != 1:
+        raise StorageError(f"session {session_id} is not open and cannot be resumed")
 
 
 def load_phases(path: Path, session_id: int) -> list[PhaseSpan]:
