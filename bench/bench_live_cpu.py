@@ -9,11 +9,13 @@ medians is reported.
 What is measured
 ----------------
 Each variant runs in its own child process (``--child normal|naive``) that is
-composed like :func:`monitor.app.run_gui`: ``prepare_session`` with the
-built-in simulator ``sim:typical`` (seed 0) at speed 1 and a fresh temporary
-data folder, the real pipeline threads and recorder, and a ``LiveView`` (or
-:class:`NaiveLiveView`) resized to 1280x800, shown on the offscreen platform,
-with its 25 Hz refresh timer.
+composed like :func:`monitor.app.run_gui`: ``quit_on_signals``,
+``prepare_session`` with the built-in simulator ``sim:typical`` (seed 0) at
+speed 1 and a fresh temporary data folder, the real pipeline threads and
+recorder, and :func:`monitor.ui.application.run_live_view`, which builds the
+``LiveView`` (for the naive variant: :class:`NaiveLiveView`), resizes it to
+1280x800, shows it on the offscreen platform and runs its 25 Hz refresh timer
+and the event loop.
 
 Session history: the trend cost grows with the history drawn, so each child
 first plays the first ``--warmup-min`` (default 40) minutes of the scenario
@@ -51,6 +53,7 @@ from bench.common import REPO, machine
 
 SOURCE = "sim:typical"
 REFRESH_HZ = 25.0
+"""The LiveView default, which run_live_view uses (only printed; ticks/s are measured)."""
 SIZE = (1280, 800)
 TARGET_PCT = 5.0
 CHILD_MARGIN_S = 6.0
@@ -175,44 +178,43 @@ def _emit(tag: str, obj: dict) -> None:
 
 def child(variant: str, seconds: float, data_dir: Path, warm_min: float, warm_speed: float,
           settle_s: float) -> int:
-    """Run the app like ``run_gui`` does; returns the exit code."""
+    """Run the app the way ``run_gui`` does; returns the exit code.
+
+    The window is built and run by :func:`monitor.ui.application.run_live_view`
+    itself (so its timers and settings are the app's). For the naive variant
+    the ``LiveView`` name it imports is pointed at :class:`NaiveLiveView`
+    for that call; the class of the view that actually ran is checked.
+    """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import monitor.ui.live_view as live_view_module
     from monitor.app import GuiOptions, prepare_session
     from monitor.core.freshness import DEFAULT_STALE_AFTER_S
     from monitor.core.vitals import Vital
     from monitor.devices.registry import make_driver, parse_source
     from monitor.ui import application
-    from monitor.ui.live_view import LiveView
     from PySide6 import QtCore
 
+    normal_cls = live_view_module.LiveView
+    view_cls = _naive_view_class() if variant == "naive" else normal_cls
     driver = make_driver(parse_source(SOURCE), seed=0, duration_s=None)
     opts = GuiOptions(driver, data_dir, 1.0, DEFAULT_STALE_AFTER_S)
     app = application.create_application([sys.argv[0]])
+    restore_signals = application.quit_on_signals(app)
     start = time.time()
     pipeline, clock = prepare_session(opts, _refuse_resume, now=start)
     if warm_min > 0:
         clock = pipeline.clock = WarmupClock(start, warm_min * 60.0, warm_speed)
     pipeline.start()
     assert pipeline.ui_queue is not None
-    if variant == "naive":
-        view = _naive_view_class()(clock, pipeline.ui_queue, simulated=driver.simulated,
-                                   stale_after_s=opts.stale_after, refresh_hz=REFRESH_HZ)
-    else:
-        view = LiveView(clock, pipeline.ui_queue, simulated=driver.simulated,
-                        stale_after_s=opts.stale_after, refresh_hz=REFRESH_HZ)
-    view.resize(*SIZE)
-    view.show()
-    view.start()
-    app.setQuitOnLastWindowClosed(True)
 
+    views: list = []
     ticks = [0]
-    view.refreshed.connect(lambda _n: ticks.__setitem__(0, ticks[0] + 1))
     window: dict[str, float] = {}
 
     def snapshot() -> dict[str, float]:
         cpu = os.times()
         return {"wall": time.perf_counter(), "cpu": cpu.user + cpu.system, "ticks": ticks[0],
-                "setdata": view.trends.setdata_calls}
+                "setdata": views[0].trends.setdata_calls}
 
     def window_start() -> None:
         window.update({f"{k}0": v for k, v in snapshot().items()})
@@ -224,25 +226,47 @@ def child(variant: str, seconds: float, data_dir: Path, warm_min: float, warm_sp
     warm_until = clock.warm_until if isinstance(clock, WarmupClock) else start
 
     def check_warm() -> None:
+        if not views:
+            found = [w for w in app.topLevelWidgets() if isinstance(w, normal_cls)]
+            if len(found) != 1 or type(found[0]) is not view_cls:
+                _emit("ERROR", {"views": [type(w).__name__ for w in found]})
+                app.exit(5)
+                return
+            views.append(found[0])
+            found[0].refreshed.connect(lambda _n: ticks.__setitem__(0, ticks[0] + 1))
+            if found[0].size().toTuple() != SIZE:
+                _emit("ERROR", {"size": found[0].size().toTuple()})
+                app.exit(5)
+                return
         if clock.now() < warm_until + 1.0 or len(pipeline.ui_queue) > 100:  # caught up?
             return
         poll.stop()
-        series = view.model.trends.series(Vital.HR)
-        _emit("WARM", {"session_min": (clock.now() - start) / 60.0, "hr_points": len(series),
-                       "threads": _thread_names(), "overflow_lost": view.model.overflow_lost})
+        model = views[0].model
+        _emit("WARM", {"session_min": (clock.now() - start) / 60.0,
+                       "hr_points": len(model.trends.series(Vital.HR)),
+                       "threads": _thread_names(), "overflow_lost": model.overflow_lost})
         QtCore.QTimer.singleShot(int(settle_s * 1000), window_start)
         QtCore.QTimer.singleShot(int((settle_s + seconds) * 1000), window_end)
         QtCore.QTimer.singleShot(int((settle_s + seconds + CHILD_MARGIN_S) * 1000), app.quit)
 
     poll.timeout.connect(check_warm)
     poll.start(250)
-    code = int(app.exec())
-    view.stop()
+    live_view_module.LiveView = view_cls
+    try:
+        code = application.run_live_view(app, clock, pipeline.ui_queue,
+                                         simulated=driver.simulated,
+                                         stale_after_s=opts.stale_after)
+    finally:
+        live_view_module.LiveView = normal_cls
+        restore_signals()
     pipeline.stop()
     joined = pipeline.join(timeout=15)
     if not joined:
         pipeline.abandon_unwritable()
         joined = pipeline.join(timeout=5)
+    if not views:
+        return 1
+    view = views[0]
     summary = {"code": code, "joined": joined, "recording_failed": pipeline.recording_failed,
                "overflow_lost": view.model.overflow_lost}
     if "wall1" in window:
@@ -280,7 +304,11 @@ def _wait_for(lines: queue.Queue, tag: str, timeout: float) -> dict:
 
 
 def _thread_cpu(ps: psutil.Process) -> dict[int, float]:
-    return {t.id: t.user_time + t.system_time for t in ps.threads()}
+    """CPU seconds per live thread id, plus the whole process under id -1."""
+    out = {t.id: t.user_time + t.system_time for t in ps.threads()}
+    cpu = ps.cpu_times()
+    out[-1] = cpu.user + cpu.system
+    return out
 
 
 def run_variant(variant: str, args: argparse.Namespace) -> dict:
@@ -332,9 +360,11 @@ def run_variant(variant: str, args: argparse.Namespace) -> dict:
             raise fail(f"DONE {done}")
     names = {int(k): v for k, v in warm["threads"].items()}
     per_thread: dict[str, float] = {}
+    total = 100.0 * (after.pop(-1) - before.pop(-1)) / span
     for tid, cpu in after.items():
-        name = "GUI (main)" if tid == proc.pid else names.get(tid, "other")
+        name = "GUI (main)" if tid == proc.pid else names.get(tid, "non-Python")
         per_thread[name] = per_thread.get(name, 0.0) + 100.0 * (cpu - before.get(tid, 0.0)) / span
+    per_thread["threads gone by the end"] = total - sum(per_thread.values())
     return {"variant": variant, "samples": samples, "warm": warm, "warm_s": warm_s,
             "done": done, "threads": per_thread}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,11 +10,19 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from monitor.core.session import Phase
-from monitor.core.vitals import Vital
+from monitor.core.vitals import SPECS, Kind, Vital
 from monitor.ui import theme
 from monitor.ui.live_model import LiveModel
 
-BAND_STEP_MIN = 1.0 / 60.0
+TREND_REDRAW_S = 5.0
+"""Continuous curves are redrawn at most this often (session seconds).
+
+The trend spans the whole session: at ~600 px for 90 min one pixel is ~9 s,
+so redrawing every second costs a full repaint for nothing visible (the live
+value is on its tile). NIBP determinations are drawn at once.
+"""
+BAND_IDLE_STEP_MIN = 5.0 / 60.0
+"""With no new data, the current phase band still creeps to "now" this often."""
 """The current phase band is stretched to "now" in steps of one second."""
 
 MIN_SPAN_MIN = 10.0
@@ -91,6 +100,8 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         self._session_version = -1
         self._band_end: float | None = None
         self._x_right = MIN_SPAN_MIN
+        self._now = 0.0
+        self._continuous_drawn_at = -math.inf
         self._y_ranges: dict[str, tuple[float, float]] = {}
         for spec in PLOT_SPECS:
             if not spec.optional:
@@ -157,8 +168,11 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
                 self._add_plot(spec)
                 force = True
         now_min = (now - origin) / 60.0
-        self._update_bands(now_min, force)
+        self._now = now
         redrawn = self._update_trends(force)
+        # Stretch the current band in the same repaint as the curves (not a
+        # second repaint of its own), or every few seconds when no data come.
+        self._update_bands(now_min, force or redrawn > 0)
         self._update_x_range(now_min)
         return redrawn
 
@@ -174,12 +188,15 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         """
         redrawn = 0
         changed_plots: set[str] = set()
+        continuous_due = force or self._now - self._continuous_drawn_at >= TREND_REDRAW_S
         for spec in PLOT_SPECS:
             if spec.key not in self.plots:
                 continue
             for vital in spec.vitals:
                 series = self._model.trends.series(vital)
                 if not force and self._drawn.get(vital) == series.version:
+                    continue
+                if SPECS[vital].kind is Kind.CONTINUOUS and not continuous_due:
                     continue
                 t, v = series.view()
                 y = np.array(v, dtype=np.float64)  # copy: the ring buffer is reused
@@ -193,6 +210,8 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
                 self._drawn[vital] = series.version
                 changed_plots.add(spec.key)
                 redrawn += 1
+        if continuous_due and redrawn:
+            self._continuous_drawn_at = self._now
         for key in changed_plots:
             self._update_y_range(key)
         return redrawn
@@ -229,7 +248,7 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
             return
         if not self.bands or self._band_end is None:
             return
-        if force or abs(now_min - self._band_end) >= BAND_STEP_MIN:
+        if force or abs(now_min - self._band_end) >= BAND_IDLE_STEP_MIN:
             self._band_end = now_min
             for region in self.bands[-1][1]:
                 region.setRegion((region.getRegion()[0], max(now_min, region.getRegion()[0])))

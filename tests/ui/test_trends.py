@@ -103,6 +103,7 @@ def test_setdata_only_for_changed_curves(view, ui_queue, clock):
     assert trends.setdata_calls == before
     ui_queue.put(reading(Vital.HR, 66, T0 + 10))
     ui_queue.put(reading(Vital.HR, 67, T0 + 11))
+    clock.advance_to(T0 + 15)
     view.drain()
     assert trends.setdata_calls == before + 1  # one call for HR, none for the others
     assert trends.refresh(clock.now(), force=True) == len(trends.curves)
@@ -154,3 +155,26 @@ def test_axes_keep_their_default_range_when_data_fit(view, ui_queue, clock):
     view.drain()
     assert view.trends.plots["spo2"].viewRange()[1] == [85.0, 100.0]
     assert view.trends.plots["hr"].viewRange()[1] == [40.0, 140.0]
+
+
+def test_continuous_curves_redraw_every_5_s_nibp_at_once(view, ui_queue, clock):
+    trends = view.trends
+    ui_queue.put(session_started())
+    _feed_hr(ui_queue, 0, 2)
+    clock.advance_to(T0 + 1)
+    view.drain()
+    drawn = trends.setdata_calls
+    for s in range(2, 5):  # new HR every second, within 5 s of the last redraw
+        ui_queue.put(reading(Vital.HR, 70, T0 + s))
+        clock.advance_to(T0 + s)
+        view.drain()
+    assert trends.setdata_calls == drawn
+    for r in nibp(150, 90, 110, T0 + 4.5):  # a new determination is drawn at once
+        ui_queue.put(r)
+    view.drain()
+    assert trends.setdata_calls == drawn + 3
+    assert trends.curves[Vital.NIBP_SYS].yData[-1] == 150
+    clock.advance_to(T0 + 6)
+    view.drain()  # 5 s after the last HR redraw: HR catches up, with every point
+    assert trends.setdata_calls == drawn + 4
+    assert len(trends.curves[Vital.HR].yData) == 5
