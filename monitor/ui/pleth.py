@@ -28,7 +28,7 @@ class PlethSweepWidget(QFrame):
     Attributes
     ----------
     plot_widget : pyqtgraph.PlotWidget
-    curve : pyqtgraph.PlotDataItem
+    curve : pyqtgraph.PlotCurveItem
 
     Signals
     -------
@@ -54,8 +54,14 @@ class PlethSweepWidget(QFrame):
         item.hideAxis("left")
         item.hideAxis("bottom")
         item.setXRange(0.0, sweep.window_s, padding=0)
-        item.enableAutoRange(axis="y")
-        self.curve = item.plot(pen=pg.mkPen(theme.SPO2_CYAN, width=1), antialias=False)
+        item.disableAutoRange()
+        self._y_range: tuple[float, float] | None = None
+        # A bare curve item: the sweep needs no downsampling or dataset
+        # bookkeeping, and a y range kept with hysteresis (below) instead of
+        # auto-range saves a range computation and a rescale on every update.
+        self.curve = pg.PlotCurveItem(pen=pg.mkPen(theme.SPO2_CYAN, width=1), antialias=False,
+                                      connect="finite", skipFiniteCheck=False)
+        item.addItem(self.curve)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 4)
         layout.setSpacing(0)
@@ -70,8 +76,23 @@ class PlethSweepWidget(QFrame):
         self._drawn_version = self._sweep.version
         x = self._sweep.x
         y = np.array(self._sweep.y)  # copy: the sweep buffer is written in place
-        if np.isfinite(y).any():
-            self.curve.setData(x, y, connect="finite", skipFiniteCheck=False)
+        finite = y[np.isfinite(y)]
+        if finite.size:
+            self.curve.setData(x, y, connect="finite")
+            self._update_y_range(float(finite.min()), float(finite.max()))
         else:
             self.curve.setData([], [])
         return True
+
+    def _update_y_range(self, lo: float, hi: float) -> None:
+        """Widen at once to fit the trace; narrow only when it fills under half the range."""
+        span = max(hi - lo, 1e-6)
+        current = self._y_range
+        if current is not None:
+            c_lo, c_hi = current
+            fits = c_lo <= lo and hi <= c_hi
+            if fits and span >= 0.5 * (c_hi - c_lo):
+                return
+        pad = 0.1 * span
+        self._y_range = (lo - pad, hi + pad)
+        self.plot_widget.getPlotItem().setYRange(*self._y_range, padding=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.ui.helpers import T0, pleth_chunk
+from tests.ui.helpers import T0, pleth_chunk, session_started
 
 
 def test_sweep_draws_chunks_with_gap_ahead_of_cursor(view, ui_queue, clock):
@@ -48,3 +48,16 @@ def test_sweep_clears_when_the_wave_stops(view, ui_queue, clock):
     view.drain()
     _, y = view.pleth.curve.getData()
     assert y is None or len(y) == 0
+
+
+def test_pleth_y_range_fits_the_trace_with_hysteresis(view, ui_queue, clock):
+    ui_queue.put(session_started())
+    for i in range(20):
+        ui_queue.put(pleth_chunk(T0 + i * 0.25))
+    clock.advance_to(T0 + 5)
+    view.drain()
+    _, y = view.pleth.curve.getData()
+    lo, hi = view.pleth.plot_widget.getPlotItem().viewRange()[1]
+    finite = y[np.isfinite(y)]
+    assert lo <= finite.min() and finite.max() <= hi  # the whole trace is visible
+    assert hi - lo <= 1.5 * (finite.max() - finite.min())  # and fills the panel
