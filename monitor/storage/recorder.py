@@ -31,6 +31,9 @@ from monitor.storage.database import connect
 log = logging.getLogger(__name__)
 
 MAX_WAVE_ROW_SAMPLES = 1000
+MAX_BATCH_ITEMS = 5000
+"""A transaction holds at most this many items: bounded memory and commit time
+whatever the data rate (an as-fast-as-possible run makes minutes of data per second)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,9 @@ class Recorder(threading.Thread):
         closing: CloseSession | None = None
         try:
             while True:
-                item = self.queue.get(timeout=0.1)
+                busy = len(self._pending) >= MAX_BATCH_ITEMS or (
+                    closing is not None and bool(self._pending) and not self.failed)
+                item = self.queue.get(timeout=0.0 if busy else 0.1)
                 if item is not None:
                     for it in (item, *self.queue.drain()):
                         if isinstance(it, CloseSession):
@@ -111,11 +116,12 @@ class Recorder(threading.Thread):
                     self._bound_backlog()
                 now = time.monotonic()
                 stopping = closing is not None or self._should_stop.is_set()
+                full = len(self._pending) >= MAX_BATCH_ITEMS
                 if (self._pending or closing) and now >= next_retry \
-                        and (stopping or now - last_commit >= self.commit_interval):
+                        and (stopping or full or now - last_commit >= self.commit_interval):
                     if self._write(closing):
                         last_commit = now
-                        if closing is not None:
+                        if closing is not None and not self._pending:
                             return
                     else:
                         next_retry = now + self.retry_interval
@@ -138,10 +144,14 @@ class Recorder(threading.Thread):
             log.error("recording backlog full: %d items dropped", excess)
 
     def _write(self, closing: CloseSession | None) -> bool:
+        """Commit the oldest pending items (at most MAX_BATCH_ITEMS); close the session
+        with the last of them. Returns whether the write succeeded."""
+        batch = self._pending[:MAX_BATCH_ITEMS]
+        last = len(batch) == len(self._pending)
         try:
             if self._conn is None:
                 self._conn = connect(self.db_path, busy_timeout_ms=self.busy_timeout_ms)
-            self._commit(self._conn, self._pending, closing)
+            self._commit(self._conn, batch, closing if last else None)
         except (sqlite3.Error, OSError) as exc:
             log.error("recording failed: %s", exc)
             if self._conn is not None:
@@ -154,7 +164,7 @@ class Recorder(threading.Thread):
                 self.failed = self.ever_failed = True
                 self._on_status(RecordingStatus(False, self._now(), f"recording failed: {exc}"))
             return False
-        self._pending = []
+        del self._pending[:len(batch)]
         if self.failed:
             self.failed = False
             msg = "recording resumed"

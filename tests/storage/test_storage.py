@@ -188,3 +188,19 @@ def test_claim_refuses_a_closed_session(db):
     database.mark_interrupted(db, sid)
     with pytest.raises(database.StorageError, match="cannot be resumed"):
         database.claim_session(db, sid)
+
+
+def test_large_backlog_is_written_in_bounded_batches_then_closed(db):
+    from monitor.storage.recorder import MAX_BATCH_ITEMS
+
+    sid = database.create_session(db, started_at=0.0, source="s", simulated=True)
+    n = 2 * MAX_BATCH_ITEMS + 123
+    items = [make_reading(Vital.HR, 60 + i % 40, float(i)) for i in range(n)]
+    rec, _, statuses = _record(db, sid, [*items, CloseSession(SessionStatus.COMPLETED, n)])
+    rec.join(20)
+    assert not rec.is_alive() and statuses == []
+    with SessionStore(db) as store:
+        t, v = store.numeric_arrays(sid, Vital.HR)
+        row = store.session(sid)
+    assert t.size == n and (t == np.arange(n)).all()
+    assert row.status is SessionStatus.COMPLETED and row.reading_count == n
