@@ -50,8 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 if a scenario could not be loaded. Usage errors
-        exit with status 2 through argparse.
+        0 on success; 2 for usage errors (through argparse) and for a
+        scenario file that cannot be loaded (the message names file and line).
     """
     args = _build_parser().parse_args(argv)
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
@@ -60,4 +60,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _COMMANDS[args.command]()
     except ScenarioError as exc:
         print(f"infusion-sim: error: {exc}", file=sys.stderr)
-        return 1
+        return 2

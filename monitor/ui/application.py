@@ -27,7 +27,8 @@ def create_application(argv: list[str] | None = None) -> QtWidgets.QApplication:
 
 
 def show_fatal(message: str) -> None:
-    """Tell the user why the app cannot start."""
+    """Tell the user why the app cannot start (in a dialog, and on stderr for a terminal)."""
+    print(f"infusion-monitor: {message}", file=sys.stderr)
     box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, "Infusion Monitor",
                                 message)
     box.exec()

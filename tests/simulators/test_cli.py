@@ -47,12 +47,12 @@ def test_run_is_not_offered_yet(capsys):
     assert info.value.code == 2
 
 
-def test_broken_scenario_file_exits_1_naming_it(tmp_path, monkeypatch, capsys):
+def test_broken_scenario_file_exits_2_naming_it(tmp_path, monkeypatch, capsys):
     (tmp_path / "good.toml").write_text('description = "fine"\n', encoding="utf-8")
     (tmp_path / "broken.toml").write_text('description = "x"\n[baseline]\nhr = \n',
                                           encoding="utf-8")
     monkeypatch.setattr(scenario_module, "SCENARIO_DIR", tmp_path)
-    assert main(["list"]) == 1
+    assert main(["list"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
     assert "broken.toml, line 3" in err
