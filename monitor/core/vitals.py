@@ -21,6 +21,14 @@ class Vital(enum.StrEnum):
     NIBP_MEAN = "nibp_mean"
     RESP_RATE = "resp_rate"
     ETCO2 = "etco2"
+    TEMP = "temp"
+    PERF_INDEX = "pi"
+    SPCO = "spco"
+    SPMET = "spmet"
+    SPHB = "sphb"
+    PVI = "pvi"
+    DESAT_INDEX = "desat"
+    PI_DELTA = "pi_delta"
     PLETH = "pleth"
 
 
@@ -49,10 +57,11 @@ class VitalSpec:
     plausible : tuple[float, float]
         Values outside this closed range are physiologically impossible and
         are treated as out-of-range data, never shown or alarmed as values.
-    mdc_code : int
-        IEEE 11073-10101 numeric code (partition 2 << 16 | term code).
+    mdc_code : int or None
+        IEEE 11073-10101 numeric code (partition 2 << 16 | term code);
+        ``None`` for device-specific numerics with no code we can vouch for.
     mdc_ref : str
-        IEEE 11073-10101 reference id.
+        IEEE 11073-10101 reference id, or a description of the private quantity.
     unit_mdc_code : int
     unit_mdc_ref : str
     decimals : int
@@ -65,7 +74,7 @@ class VitalSpec:
     ucum: str
     kind: Kind
     plausible: tuple[float, float]
-    mdc_code: int
+    mdc_code: int | None
     mdc_ref: str
     unit_mdc_code: int
     unit_mdc_ref: str
@@ -82,6 +91,8 @@ _PCT = (262688, "MDC_DIM_PERCENT")
 _MMHG = (266016, "MDC_DIM_MMHG")
 _RPM = (264928, "MDC_DIM_RESP_PER_MIN")
 _DIMLESS = (262656, "MDC_DIM_DIMLESS")
+_DEGC = (268192, "MDC_DIM_DEGC")
+_GDL = (264096, "MDC_DIM_G_PER_DL")
 
 SPECS: dict[Vital, VitalSpec] = {
     s.vital: s
@@ -102,6 +113,22 @@ SPECS: dict[Vital, VitalSpec] = {
                   151562, "MDC_RESP_RATE", *_RPM),
         VitalSpec(Vital.ETCO2, "EtCO2", "mmHg", "mm[Hg]", Kind.CONTINUOUS, (0, 150),
                   151708, "MDC_CONC_AWAY_CO2_ET", *_MMHG),
+        VitalSpec(Vital.TEMP, "Temp", "°C", "Cel", Kind.CONTINUOUS, (15, 45),
+                  150344, "MDC_TEMP", *_DEGC, decimals=1),
+        VitalSpec(Vital.PERF_INDEX, "PI", "%", "%", Kind.CONTINUOUS, (0, 30),
+                  None, "perfusion index (Masimo)", *_PCT, decimals=2),
+        VitalSpec(Vital.SPCO, "SpCO", "%", "%", Kind.CONTINUOUS, (0, 100),
+                  None, "carboxyhemoglobin saturation (Masimo)", *_PCT, decimals=1),
+        VitalSpec(Vital.SPMET, "SpMet", "%", "%", Kind.CONTINUOUS, (0, 100),
+                  None, "methemoglobin saturation (Masimo)", *_PCT, decimals=1),
+        VitalSpec(Vital.SPHB, "SpHb", "g/dL", "g/dL", Kind.CONTINUOUS, (0, 30),
+                  None, "total hemoglobin (Masimo)", *_GDL, decimals=1),
+        VitalSpec(Vital.PVI, "PVI", "%", "%", Kind.CONTINUOUS, (0, 100),
+                  None, "pleth variability index (Masimo)", *_PCT),
+        VitalSpec(Vital.DESAT_INDEX, "DESAT", "", "1", Kind.CONTINUOUS, (0, 1000),
+                  None, "desaturation index (Masimo)", *_DIMLESS),
+        VitalSpec(Vital.PI_DELTA, "PI delta", "", "1", Kind.CONTINUOUS, (-100, 100),
+                  None, "perfusion index change (Masimo)", *_DIMLESS),
         VitalSpec(Vital.PLETH, "Pleth", "", "1", Kind.WAVEFORM, (-1e6, 1e6),
                   150452, "MDC_PULS_OXIM_PLETH", *_DIMLESS),
     )

@@ -13,9 +13,10 @@ def test_every_vital_has_unit_range_and_mdc_code():
         assert s.vital is vital
         lo, hi = s.plausible
         assert lo < hi
-        # IEEE 11073-10101: partition 2 (SCADA) << 16 | term code
-        assert s.mdc_code >> 16 == 2, vital
-        assert s.mdc_ref.startswith("MDC_")
+        # IEEE 11073-10101: partition 2 (SCADA) << 16 | term code; device-private
+        # quantities carry no code rather than a guessed one.
+        assert s.mdc_code is None or s.mdc_code >> 16 == 2, vital
+        assert s.mdc_ref.startswith("MDC_") == (s.mdc_code is not None)
         assert s.unit_mdc_ref.startswith("MDC_DIM_")
 
 
@@ -32,8 +33,10 @@ def test_mdc_codes_match_the_reference_table():
 
 
 def test_names_are_the_cli_contract():
-    assert [v.value for v in NUMERIC_VITALS] == [
+    assert [v.value for v in NUMERIC_VITALS][:8] == [
         "hr", "pulse_rate", "spo2", "nibp_sys", "nibp_dia", "nibp_mean", "resp_rate", "etco2"]
+    for vital in (Vital.HR, Vital.SPO2, Vital.NIBP_SYS, Vital.ETCO2, Vital.TEMP):
+        assert SPECS[vital].mdc_code is not None
     assert SPECS[Vital.NIBP_SYS].kind is Kind.DISCRETE
     assert SPECS[Vital.PLETH].kind is Kind.WAVEFORM
 

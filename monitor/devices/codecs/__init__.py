@@ -1,0 +1,1 @@
+"""Protocol codecs: bytes from a device -> readings, wave chunks and device flags."""

@@ -1,0 +1,90 @@
+"""The codec interface every protocol implements, and the serial settings it defaults to."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from monitor.core.reading import Reading, WaveChunk
+
+MAX_BUFFER_BYTES = 64 * 1024
+"""A codec never holds more unparsed bytes than this; the excess is discarded and counted."""
+
+
+@dataclass(frozen=True)
+class SerialSettings:
+    """pyserial settings: what a device's data port uses by default."""
+
+    baudrate: int = 9600
+    bytesize: int = 8
+    parity: str = "N"        # "N", "E", "O" (pyserial's PARITY_* values)
+    stopbits: float = 1
+    rtscts: bool = False
+    xonxoff: bool = False
+
+    def describe(self) -> str:
+        flow = " RTS/CTS" if self.rtscts else " XON/XOFF" if self.xonxoff else ""
+        stop = int(self.stopbits) if float(self.stopbits).is_integer() else self.stopbits
+        return f"{self.baudrate} {self.bytesize}{self.parity}{stop}{flow}"
+
+
+@dataclass(frozen=True)
+class DeviceFlag:
+    """Something the device itself reports: its own alarm or a probe problem.
+
+    ``name`` is stable (e.g. ``"masimo.alarm.spo2_low"``, ``"sensor_off"``);
+    ``active`` says whether it started or ended; ``text`` is for people.
+    Codecs emit a flag when its state changes, not on every frame.
+    """
+
+    t: float
+    name: str
+    active: bool
+    text: str = ""
+
+
+@dataclass
+class CodecStats:
+    """Running counts a codec keeps; shown to the nurse as device status."""
+
+    bytes_in: int = 0
+    frames_ok: int = 0
+    frames_bad: int = 0          # checksum failures, malformed lines or records
+    bytes_discarded: int = 0     # garbage skipped while resynchronising, overlong input
+    last_frame_t: float | None = None
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+CodecItem = Reading | WaveChunk | DeviceFlag
+
+
+class Codec(abc.ABC):
+    """Turns a device's byte stream into items, incrementally.
+
+    ``feed`` takes whatever bytes arrived (split anywhere, garbage included)
+    with their host arrival time ``t`` and returns every complete item. It
+    never raises on any input and never holds more than
+    :data:`MAX_BUFFER_BYTES`. Values outside a vital's plausible range
+    become NaN readings with quality ``out_of_range`` (use
+    :func:`monitor.core.reading.make_reading`).
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    serial_defaults: ClassVar[SerialSettings]
+
+    def __init__(self) -> None:
+        self.stats = CodecStats()
+
+    @abc.abstractmethod
+    def feed(self, data: bytes, t: float) -> list[CodecItem]:
+        """Parse ``data`` that arrived at host time ``t``."""
+
+    def open_requests(self) -> bytes:
+        """Bytes to send to the device after opening the port (requests); none by default."""
+        return b""
+
+    def close_requests(self) -> bytes:
+        """Bytes to send before closing the port (stop requests); none by default."""
+        return b""
