@@ -43,8 +43,18 @@ def _positive(text: str) -> float:
 
 def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default=DEFAULT_SOURCE,
-                   help=f"where data comes from: sim:SCENARIO (default {DEFAULT_SOURCE}); "
-                        "see 'infusion-sim list' for scenarios")
+                   help=f"where data comes from: sim:SCENARIO (default {DEFAULT_SOURCE}; "
+                        "see 'infusion-sim list') or serial:PORT with --protocol")
+    p.add_argument("--protocol", default=None,
+                   help="serial sources: masimo-ascii, datex-s5, nonin-2 or text")
+    p.add_argument("--baud", type=int, default=None,
+                   help="serial: override the protocol's baud rate")
+    p.add_argument("--parity", choices=("N", "E", "O"), default=None,
+                   help="serial: override the parity")
+    p.add_argument("--stopbits", type=float, choices=(1, 1.5, 2), default=None,
+                   help="serial: override the stop bits")
+    p.add_argument("--flow", choices=("none", "rtscts", "xonxoff"), default=None,
+                   help="serial: override the flow control")
     p.add_argument("--speed", type=_speed, default=1.0,
                    help="simulated sources only: session seconds per real second, or 'max'")
     p.add_argument("--seed", type=int, default=0, help="simulator random seed (default 0)")
@@ -73,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "scenario ends or the process is stopped)")
     run.add_argument("--readings", action="store_true",
                      help="with --headless, print every reading")
+    ports = sub.add_parser("ports", help="list serial ports with descriptions and USB VID:PID")
+    ports.add_argument("--json", action="store_true", help="print a JSON array")
     sessions = sub.add_parser("sessions", help="list recorded sessions")
     sessions.add_argument("--data-dir", type=Path, default=None)
     sessions.add_argument("--json", action="store_true", help="print a JSON array")
@@ -93,15 +105,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(getattr(args, "verbose", 0))
     if args.command == "sessions":
         return _sessions(args)
+    if args.command == "ports":
+        return _ports(args)
+    from monitor.devices.protocols import ProtocolError
+    from monitor.devices.registry import SerialOverrides
     from simulators.scenario import ScenarioError
 
     duration = getattr(args, "duration", None)
     try:
         spec = parse_source(args.source)
-        if spec.scheme != "sim" and args.speed != 1.0:
-            parser.error("--speed applies to simulated sources only")
-        driver = make_driver(spec, seed=args.seed, duration_s=duration)
-    except (SourceError, ScenarioError) as exc:
+        if spec.scheme == "serial" and args.speed != 1.0:
+            parser.error("--speed applies to simulated and replayed sources only")
+        if spec.scheme == "sim" and args.protocol is not None:
+            parser.error("--protocol applies to serial and replay sources")
+        overrides = SerialOverrides(args.baud, args.parity, args.stopbits, args.flow)
+        driver = make_driver(spec, seed=args.seed, duration_s=duration,
+                             protocol=args.protocol, overrides=overrides,
+                             data_dir=args.data_dir)
+    except (SourceError, ScenarioError, ProtocolError) as exc:
         print(f"infusion-monitor: {exc}", file=sys.stderr)
         return 2
     if args.command == "run" and args.headless:
@@ -112,6 +133,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     from monitor.app import GuiOptions, run_gui  # Qt is imported only for the window
 
     return run_gui(GuiOptions(driver, args.data_dir, args.speed, args.stale_after))
+
+
+def _ports(args: argparse.Namespace) -> int:
+    from monitor.devices.serial_driver import list_ports
+
+    ports = list_ports()
+    if args.json:
+        print(json.dumps(ports, indent=1))
+    elif not ports:
+        print("no serial ports found (is the USB-serial adapter plugged in?)")
+    for p in ports if not args.json else []:
+        vidpid = f"  [{p['vid_pid']}]" if p["vid_pid"] else ""
+        print(f"{p['device']:<22} {p['description']}{vidpid}")
+    return 0
 
 
 def _sessions(args: argparse.Namespace) -> int:

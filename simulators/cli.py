@@ -3,14 +3,18 @@
 ::
 
     infusion-sim list        one line per scenario: name, then description
+    infusion-sim run SCENARIO --protocol P (--pty | --port DEV | --stdout) [faults]
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from simulators.scenario import ScenarioError, list_scenarios
 
@@ -25,7 +29,56 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="log more (-v info, -vv debug)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("list", help="list the bundled scenarios")
+    run = commands.add_parser("run", help="emulate a device on a (virtual) serial port")
+    run.add_argument("scenario", help="a scenario name (see 'list') or a .toml path")
+    run.add_argument("--protocol", required=True,
+                     help="masimo-ascii, datex-s5, nonin-2 or text")
+    out = run.add_mutually_exclusive_group(required=True)
+    out.add_argument("--pty", action="store_true",
+                     help="create a pseudo-terminal; its path is printed as 'PTY /dev/pts/N'")
+    out.add_argument("--port", metavar="DEVICE", help="write to a real serial port")
+    out.add_argument("--stdout", action="store_true", help="write the raw bytes to stdout")
+    run.add_argument("--link", type=Path, default=None,
+                     help="with --pty: keep a symlink at this path to the current pty "
+                          "(it stays valid across --disconnect-at)")
+    run.add_argument("--speed", type=_positive, default=1.0,
+                     help="session seconds per real second (default 1)")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--duration", type=_positive, default=None,
+                     help="session seconds to play (default: the scenario's length)")
+    run.add_argument("--garbage", type=_rate, default=0.0,
+                     help="probability per frame of random bytes before it")
+    run.add_argument("--corrupt", type=_rate, default=0.0,
+                     help="probability per frame of a bad checksum or mangled line")
+    run.add_argument("--drop", type=_rate, default=0.0, help="probability per frame of loss")
+    run.add_argument("--disconnect-at", type=_positive, default=None, metavar="SECONDS",
+                     help="close the port at this session second (USB unplug)")
+    run.add_argument("--reconnect-after", type=_positive, default=5.0, metavar="SECONDS",
+                     help="reopen it this many session seconds later (default 5)")
+    run.add_argument("--sensor-off-at", type=_positive, default=None, metavar="SECONDS",
+                     help="the device reports its probe off from this session second")
+    run.add_argument("--sensor-off-for", type=_positive, default=30.0, metavar="SECONDS")
     return parser
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a rate from 0 to 1, not {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a rate from 0 to 1, not {text!r}")
+    return value
 
 
 def _list() -> int:
@@ -36,7 +89,41 @@ def _list() -> int:
     return 0
 
 
-_COMMANDS = {"list": _list}
+def _run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from monitor.devices.protocols import ProtocolError, codec_class, encoder_class
+    from simulators import run as sim_run
+    from simulators.scenario import load_scenario
+
+    try:
+        codec = codec_class(args.protocol)
+        encoder_cls = encoder_class(args.protocol)
+    except ProtocolError as exc:
+        print(f"infusion-sim: error: {exc}", file=sys.stderr)
+        return 2
+    scenario = load_scenario(args.scenario)
+    encoder = encoder_cls(np.random.default_rng([args.seed, 0xE7C0]))
+    if args.pty:
+        port: sim_run.Port = sim_run.PtyPort(sys.stdout, args.link)
+    elif args.port:
+        port = sim_run.SerialPort(args.port, codec.serial_defaults)
+    else:
+        port = sim_run.StdoutPort(sys.stdout.buffer)
+        # Nobody can send requests over stdout: answer as if the host asked.
+        encoder.receive(codec().open_requests())
+    faults = sim_run.Faults(args.garbage, args.corrupt, args.drop, args.disconnect_at,
+                            args.reconnect_after, args.sensor_off_at, args.sensor_off_for)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    counts = sim_run.run(scenario, encoder, port, speed=args.speed, seed=args.seed,
+                         faults=faults, duration_s=args.duration, should_stop=stop)
+    log.info("done: %s", counts)
+    return 0
+
+
+_COMMANDS = {"list": _list, "run": _run}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
+        if args.command == "run":
+            return _run(args)
         return _COMMANDS[args.command]()
     except ScenarioError as exc:
         print(f"infusion-sim: error: {exc}", file=sys.stderr)

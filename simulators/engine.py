@@ -197,6 +197,9 @@ class ScenarioEngine:
             self._determine_nibp(at, true, min(max(math.ceil(at) - k0 - 1, 0), k1 - k0 - 1))
             self._next_nibp += 1
         self._numerics(true, min(k1, self._last_second) - k0)
+        # NIBP determinations are queued before the batch's numerics: keep the
+        # queue in time order so generate() never holds earlier items back.
+        self._readings = deque(sorted(self._readings, key=lambda pair: pair[0]))
         self._next_second = k1
 
     def _add_wave(self, first: int, samples: np.ndarray) -> None:

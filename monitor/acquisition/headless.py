@@ -21,11 +21,13 @@ from monitor.core.events import (
     PhaseChanged,
     RecordingStatus,
     SessionStarted,
+    SourceStatus,
     StreamEnded,
     Technical,
 )
 from monitor.core.reading import Reading
 from monitor.devices.base import Driver
+from monitor.devices.codecs.base import DeviceFlag
 from monitor.storage import database
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,14 @@ def to_json(msg: HubMessage, *, readings: bool) -> dict[str, object] | None:
         return {"type": "recording", "ok": msg.ok, "t": msg.t, "message": msg.message}
     if isinstance(msg, Note):
         return {"type": "note", "kind": msg.kind, "t": msg.t, "text": msg.text}
+    if isinstance(msg, SourceStatus):
+        return {"type": "source", "t": msg.t, "label": msg.label, "connected": msg.connected,
+                "bytes_per_s": round(msg.bytes_per_s, 1), "frames_ok": msg.frames_ok,
+                "frames_bad": msg.frames_bad, "bytes_discarded": msg.bytes_discarded,
+                "last_data_t": msg.last_data_t, "message": msg.message}
+    if isinstance(msg, DeviceFlag):
+        return {"type": "device", "t": msg.t, "name": msg.name, "active": msg.active,
+                "text": msg.text}
     if isinstance(msg, StreamEnded):
         return {"type": "end", "t": msg.t, "reason": msg.reason}
     return None

@@ -21,7 +21,9 @@ from monitor.core.events import (
     HubMessage,
     Note,
     PhaseChanged,
+    RawBytes,
     RecordingStatus,
+    SourceStatus,
     StreamEnded,
     Technical,
 )
@@ -29,6 +31,7 @@ from monitor.core.freshness import DEFAULT_STALE_AFTER_S
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import Phase, SessionModel, SessionStatus
 from monitor.core.vitals import SPECS, Kind, Vital
+from monitor.devices.codecs.base import DeviceFlag
 from monitor.storage.recorder import CloseSession
 
 log = logging.getLogger(__name__)
@@ -156,6 +159,14 @@ class Hub(threading.Thread):
                                             f"{SPECS[item.vital].label} valid again", item.vital))
         elif isinstance(item, WaveChunk):
             self.counters.wave_samples += len(item)
+        elif isinstance(item, RawBytes):
+            if self.recorder_q is not None and not self.recorder_q.put(item):
+                self._check_overflow(self.recorder_q)
+            return  # raw bytes go to the capture only
+        elif isinstance(item, DeviceFlag) and item.name == "sensor_off":
+            self._publish(Technical(Condition.SENSOR_PROBLEM, item.active, item.t,
+                                    item.text or ("sensor off" if item.active
+                                                  else "sensor back")))
         self._publish(item)
 
     def _handle_control(self, msg: HubMessage) -> None:
@@ -165,7 +176,7 @@ class Hub(threading.Thread):
         self._publish(msg)
 
     def _publish(self, msg: HubMessage) -> None:
-        if self.recorder_q is not None and not isinstance(msg, RecordingStatus):
+        if self.recorder_q is not None and not isinstance(msg, (RecordingStatus, SourceStatus)):
             if not self.recorder_q.put(msg):
                 self._check_overflow(self.recorder_q)
         if self.ui_q is not None:

@@ -76,9 +76,12 @@ class Pipeline:
         history = None
         if self.resume is None:
             started_at = now
-            sid = database.create_session(self.db_path, started_at=started_at,
-                                          source=self.driver.label,
-                                          simulated=self.driver.simulated)
+            sid = database.create_session(
+                self.db_path, started_at=started_at, source=self.driver.label,
+                simulated=self.driver.simulated,
+                protocol=getattr(self.driver, "protocol", None),
+                serial_settings=getattr(getattr(self.driver, "settings", None), "describe",
+                                        lambda: None)())
             spans = None
         else:
             sid = self.resume

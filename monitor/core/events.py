@@ -22,6 +22,9 @@ class Condition(enum.StrEnum):
     QUEUE_OVERFLOW = "queue_overflow"    # a bounded queue was full; items were lost
     RECORDING_FAILED = "recording_failed"
     SOURCE_ERROR = "source_error"
+    UNDECODABLE = "undecodable"          # bytes arrive but the codec finds no valid frame
+    SENSOR_PROBLEM = "sensor_problem"    # the device reports a probe off or failing
+    PORT_LOST = "port_lost"              # the serial port disappeared (USB unplugged)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,46 @@ class StreamEnded:
 
 
 @dataclass(frozen=True)
+class SourceStatus:
+    """How the device link is doing, sent about once a second by a serial driver.
+
+    Attributes
+    ----------
+    t : float
+    label : str
+        The source, e.g. ``serial:/dev/ttyUSB0 (masimo-ascii)``.
+    connected : bool
+    bytes_per_s : float
+        Over the last status interval.
+    frames_ok, frames_bad, bytes_discarded : int
+        Totals since the source was opened.
+    last_data_t : float or None
+        When the last valid frame arrived.
+    message : str
+        Why not connected, or empty.
+    """
+
+    t: float
+    label: str
+    connected: bool
+    bytes_per_s: float = 0.0
+    frames_ok: int = 0
+    frames_bad: int = 0
+    bytes_discarded: int = 0
+    last_data_t: float | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class RawBytes:
+    """Bytes exactly as they arrived from the device, with their host arrival time."""
+
+    t: float
+    data: bytes
+    direction: str = "in"   # "in" from the device, "out" requests we sent
+
+
+@dataclass(frozen=True)
 class Note:
     """A timestamped annotation on the session (system notes now, nurse events later)."""
 
@@ -96,7 +139,7 @@ class Note:
 
 
 HubMessage = (Reading | WaveChunk | SessionStarted | PhaseChanged | Technical
-              | RecordingStatus | History | StreamEnded | Note)
+              | RecordingStatus | History | StreamEnded | Note | SourceStatus | RawBytes)
 
 
 @dataclass

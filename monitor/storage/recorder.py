@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from monitor.acquisition.queues import BoundedQueue
-from monitor.core.events import Note, PhaseChanged, RecordingStatus, Technical
+from monitor.core.events import Note, PhaseChanged, RawBytes, RecordingStatus, Technical
+from monitor.devices.codecs.base import DeviceFlag
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import SessionStatus
 from monitor.storage.database import connect
@@ -44,7 +45,8 @@ class CloseSession:
     t: float
 
 
-RecorderItem = Reading | WaveChunk | PhaseChanged | Note | Technical | CloseSession
+RecorderItem = (Reading | WaveChunk | PhaseChanged | Note | Technical | DeviceFlag | RawBytes
+                | CloseSession)
 
 
 class Recorder(threading.Thread):
@@ -179,6 +181,7 @@ class Recorder(threading.Thread):
         readings = []
         notes = []
         phases = []
+        raw = []
         waves: list[WaveChunk] = []
         for it in items:
             if isinstance(it, Reading):
@@ -191,6 +194,11 @@ class Recorder(threading.Thread):
                 phases.append((sid, it.phase.value, it.t))
             elif isinstance(it, Note):
                 notes.append((sid, it.t, it.kind, it.text, it.author))
+            elif isinstance(it, RawBytes):
+                raw.append((sid, it.t, it.direction, it.data))
+            elif isinstance(it, DeviceFlag):
+                state = "start" if it.active else "end"
+                notes.append((sid, it.t, f"device:{it.name}:{state}", it.text, "device"))
             elif isinstance(it, Technical):
                 state = "start" if it.active else "end"
                 vital = f" {it.vital.value}" if it.vital else ""
@@ -211,6 +219,9 @@ class Recorder(threading.Thread):
             if wave_rows:
                 conn.executemany("INSERT INTO waves (session_id, vital, t0, rate, n, quality,"
                                  " samples) VALUES (?, ?, ?, ?, ?, ?, ?)", wave_rows)
+            if raw:
+                conn.executemany("INSERT INTO raw_capture (session_id, t, direction, data)"
+                                 " VALUES (?, ?, ?, ?)", raw)
             if phases:
                 conn.executemany("INSERT OR REPLACE INTO phases (session_id, phase, t)"
                                  " VALUES (?, ?, ?)", phases)

@@ -62,7 +62,19 @@ CREATE TABLE events (
 CREATE INDEX events_by_session ON events (session_id, t);
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1,)
+SCHEMA_V2 = """
+CREATE TABLE raw_capture (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t          REAL    NOT NULL,
+    direction  TEXT    NOT NULL CHECK (direction IN ('in', 'out')),
+    data       BLOB    NOT NULL
+);
+CREATE INDEX raw_capture_by_session ON raw_capture (session_id, t);
+ALTER TABLE sessions ADD COLUMN protocol TEXT;
+ALTER TABLE sessions ADD COLUMN serial_settings TEXT
+"""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

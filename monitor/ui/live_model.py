@@ -17,6 +17,7 @@ from monitor.core.events import (
     Note,
     PhaseChanged,
     RecordingStatus,
+    SourceStatus,
     SessionStarted,
     StreamEnded,
     Technical,
@@ -25,6 +26,7 @@ from monitor.core.freshness import Freshness
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import Phase, PhaseSpan, SessionModel
 from monitor.core.vitals import NIBP_VITALS, Vital
+from monitor.devices.codecs.base import DeviceFlag
 from monitor.ui.formatting import (
     NO_VALUE_TEXT,
     STALE_REASON,
@@ -122,7 +124,11 @@ class LiveModel:
             History: self._on_history,
             StreamEnded: self._on_stream_ended,
             Note: self._on_note,
+            SourceStatus: self._on_source_status,
+            DeviceFlag: self._on_device_flag,
         }
+        self.source_status: SourceStatus | None = None
+        self._device_flags: dict[str, str] = {}
 
     # -- applying messages ---------------------------------------------------
 
@@ -273,9 +279,38 @@ class LiveModel:
                 break
         return NibpState(NO_VALUE_TEXT, mean_text, age_text, reason or "INCOMPLETE", aged)
 
+    def _on_source_status(self, msg: SourceStatus) -> None:
+        self.source_status = msg
+
+    def _on_device_flag(self, msg: DeviceFlag) -> None:
+        if msg.active:
+            self._device_flags[msg.name] = msg.text or msg.name
+        else:
+            self._device_flags.pop(msg.name, None)
+
+    def device_text(self, now: float) -> str:
+        """The device link as the nurse sees it: connected, data rate, bad frames, last data."""
+        st = self.source_status
+        if st is None:
+            return ""
+        if not st.connected:
+            return f"DEVICE DISCONNECTED: {st.message or st.label}"
+        parts = [f"{st.label}", f"{st.bytes_per_s:.0f} B/s"]
+        if st.frames_bad:
+            parts.append(f"{st.frames_bad} bad frames")
+        if st.last_data_t is not None:
+            parts.append(f"last data {format_age(max(0.0, now - st.last_data_t))}")
+        else:
+            parts.append("no valid data yet")
+        return " · ".join(parts)
+
     def status_messages(self, now: float) -> list[str]:
         """Technical and session messages for the header, most important first."""
         out: list[str] = []
+        device = self.device_text(now)
+        if device:
+            out.append(device)
+        out.extend(f"Device: {text}" for text in self._device_flags.values())
         if self.stream_ended is not None:
             reason = self.stream_ended.reason
             out.append(f"Source ended ({reason})" if reason else "Source ended")

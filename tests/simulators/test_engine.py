@@ -353,3 +353,16 @@ def test_twelve_hour_session_does_not_accumulate_memory():
     assert engine.finished
     # Keeping what was already returned would grow by ~20 MB of pleth and readings.
     assert rss[715] - rss[60] < 4_000_000
+
+
+def test_items_are_released_when_due_even_before_an_nibp_determination():
+    from monitor.core.reading import Reading
+    from monitor.core.vitals import Vital
+    from simulators.engine import ScenarioEngine
+    from simulators.scenario import load_scenario
+
+    engine = ScenarioEngine(load_scenario("typical"), 0, 0.0)
+    for second in range(1, 62):
+        items = engine.generate(float(second))
+        hr = [i for i in items if isinstance(i, Reading) and i.vital is Vital.HR]
+        assert [r.t for r in hr] == [float(second)], second

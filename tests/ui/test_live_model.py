@@ -100,3 +100,22 @@ def test_sweep_writes_left_to_right_with_gap_and_nan_for_missing_time():
     assert np.isnan(sweep.y[missing]).all()
     assert sweep.blank_if_stale(T0 + 30, 10.0)
     assert np.isnan(sweep.y).all()
+
+
+def test_device_link_status_and_device_flags_for_the_nurse():
+    from monitor.core.events import SourceStatus
+    from monitor.devices.codecs.base import DeviceFlag
+    from monitor.ui.live_model import LiveModel
+
+    m = LiveModel(stale_after_s=10.0)
+    m.apply(SourceStatus(100.0, "serial:/dev/ttyUSB0 (masimo-ascii)", True, 95.0, 60, 2, 0,
+                         99.0))
+    text = m.status_messages(101.0)[0]
+    assert "serial:/dev/ttyUSB0" in text and "95 B/s" in text and "2 bad frames" in text
+    m.apply(DeviceFlag(101.0, "masimo.alarm.spo2_low", True, "SpO2 low (device alarm)"))
+    assert "Device: SpO2 low (device alarm)" in m.status_messages(101.0)
+    m.apply(DeviceFlag(105.0, "masimo.alarm.spo2_low", False))
+    assert not any("SpO2 low" in x for x in m.status_messages(105.0))
+    m.apply(SourceStatus(110.0, "serial:/dev/ttyUSB0 (masimo-ascii)", False,
+                         message="serial port /dev/ttyUSB0 does not exist (unplugged?)"))
+    assert m.status_messages(110.0)[0].startswith("DEVICE DISCONNECTED: serial port")

@@ -1,0 +1,246 @@
+"""A bedside monitor on a serial port: pyserial transport, a codec, reconnect with back-off."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import serial
+
+from monitor.core.clock import Clock
+from monitor.core.events import Condition, RawBytes, SourceStatus, Technical
+from monitor.devices.base import Driver
+from monitor.devices.codecs.base import Codec, CodecItem, SerialSettings
+from monitor.devices.protocols import codec_class
+
+log = logging.getLogger(__name__)
+
+READ_TIMEOUT_S = 0.1
+STATUS_EVERY_S = 1.0
+BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
+UNDECODABLE_AFTER_S = 10.0
+
+PortOpener = Callable[..., serial.SerialBase]
+
+
+class SerialDriver(Driver):
+    """Reads one device through a protocol codec.
+
+    The port is opened in :meth:`open`, or retried with back-off (0.5, 1,
+    2, then every 5 s) while it is missing or busy. If it disappears while
+    running (USB unplugged) the driver reports ``port_lost``, keeps trying,
+    and carries on in the same session when the port returns. Every byte
+    received is also returned as :class:`RawBytes` for the raw capture.
+
+    Parameters
+    ----------
+    port : str
+        A device path (``/dev/ttyUSB0``, ``/dev/pts/5``) or a pyserial URL
+        (``loop://``).
+    protocol : str
+        A name from :data:`monitor.devices.protocols.PROTOCOLS`.
+    settings : SerialSettings or None
+        Overrides of the protocol's defaults.
+    open_port : callable
+        Builds the pyserial object (``serial.serial_for_url`` by default).
+    duration_s : float or None
+        Stop after this many seconds (headless runs); ``None``: until stopped.
+    """
+
+    simulated = False
+
+    def __init__(self, port: str, protocol: str, settings: SerialSettings | None = None, *,
+                 open_port: PortOpener | None = None,
+                 undecodable_after_s: float = UNDECODABLE_AFTER_S,
+                 duration_s: float | None = None) -> None:
+        self.port = port
+        self.protocol = protocol
+        self.codec: Codec = codec_class(protocol)()
+        self.settings = settings or self.codec.serial_defaults
+        self.label = f"serial:{port}"
+        self._open_port = open_port or serial.serial_for_url
+        self.undecodable_after_s = undecodable_after_s
+        self.duration_s = duration_s
+        self._end: float | None = None
+        self._ser: serial.SerialBase | None = None
+        self._clock: Clock | None = None
+        self._attempt = 0
+        self._next_attempt = 0.0
+        self._port_lost = False
+        self._last_error = ""
+        self._bytes_window = 0
+        self._status_at = 0.0
+        self._bytes_since_frame_t: float | None = None  # first byte after the last good frame
+        self._undecodable = False
+        self._frames_seen = 0
+        self._pending: list = []
+
+    # -- Driver --------------------------------------------------------------
+
+    def open(self, clock: Clock, session_start: float) -> None:
+        self._clock = clock
+        self._status_at = clock.now()
+        if self.duration_s is not None:
+            self._end = clock.now() + self.duration_s
+        self._pending = self._try_connect(clock.now())
+
+    def read(self, should_stop: threading.Event) -> list[CodecItem | Technical | SourceStatus
+                                                         | RawBytes] | None:
+        assert self._clock is not None
+        now = self._clock.now()
+        if self._end is not None and now >= self._end:
+            return None
+        out: list = self._pending
+        self._pending = []
+        if self._ser is None:
+            if now >= self._next_attempt:
+                out += self._try_connect(now)
+            if self._ser is None:
+                should_stop.wait(READ_TIMEOUT_S)
+                return out + self._status(self._clock.now())
+        assert self._ser is not None
+        try:
+            data = self._ser.read(max(1, self._ser.in_waiting))
+        except (serial.SerialException, OSError, TypeError) as exc:
+            # TypeError: pyserial's read on a port closed under it.
+            out += self._lost(now, str(exc) or type(exc).__name__)
+            return out + self._status(now)
+        t = self._clock.now()
+        if data:
+            self._bytes_window += len(data)
+            out.append(RawBytes(t, data))
+            out += self.codec.feed(data, t)
+        out += self._check_decoding(t, bool(data))
+        return out + self._status(t)
+
+    def close(self) -> None:
+        if self._ser is not None:
+            try:
+                stop = self.codec.close_requests()
+                if stop:
+                    self._ser.write(stop)
+                    self._ser.flush()
+            except (serial.SerialException, OSError) as exc:
+                log.warning("could not send stop requests to %s: %s", self.port, exc)
+            try:
+                self._ser.close()
+            except (serial.SerialException, OSError):
+                pass
+            self._ser = None
+
+    # -- connection ----------------------------------------------------------
+
+    def _try_connect(self, now: float) -> list:
+        s = self.settings
+        try:
+            ser = self._open_port(self.port, baudrate=s.baudrate, bytesize=s.bytesize,
+                                  parity=s.parity, stopbits=s.stopbits, rtscts=s.rtscts,
+                                  xonxoff=s.xonxoff, timeout=READ_TIMEOUT_S,
+                                  exclusive=True)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            delay = BACKOFF_S[min(self._attempt, len(BACKOFF_S) - 1)]
+            self._attempt += 1
+            self._next_attempt = now + delay
+            msg = _port_message(self.port, exc)
+            out: list = []
+            if msg != self._last_error:
+                log.warning("%s; retrying", msg)
+                self._last_error = msg
+            if not self._port_lost:
+                self._port_lost = True
+                out.append(Technical(Condition.PORT_LOST, True, now, msg))
+            return out
+        self._ser = ser
+        self._attempt = 0
+        self._last_error = ""
+        self._bytes_since_frame_t = None
+        out = []
+        request = self.codec.open_requests()
+        if request:
+            try:
+                ser.write(request)
+                out.append(RawBytes(now, request, "out"))
+            except (serial.SerialException, OSError) as exc:
+                return self._lost(now, str(exc))
+        if self._port_lost:
+            self._port_lost = False
+            out.append(Technical(Condition.PORT_LOST, False, now, f"{self.port} connected"))
+        log.info("opened %s (%s, %s)", self.port, self.protocol, self.settings.describe())
+        return out
+
+    def _lost(self, now: float, why: str) -> list:
+        log.warning("lost %s: %s", self.port, why)
+        try:
+            if self._ser is not None:
+                self._ser.close()
+        except (serial.SerialException, OSError):
+            pass
+        self._ser = None
+        self._attempt = 0
+        self._next_attempt = now + BACKOFF_S[0]
+        if self._port_lost:
+            return []
+        self._port_lost = True
+        return [Technical(Condition.PORT_LOST, True, now,
+                          f"{self.port} disconnected ({why}); reconnecting")]
+
+    # -- decoding health -----------------------------------------------------
+
+    def _check_decoding(self, t: float, got_bytes: bool) -> list:
+        frames = self.codec.stats.frames_ok
+        out: list = []
+        if frames != self._frames_seen:
+            self._frames_seen = frames
+            self._bytes_since_frame_t = None
+            if self._undecodable:
+                self._undecodable = False
+                out.append(Technical(Condition.UNDECODABLE, False, t,
+                                     f"{self.protocol} data decoded again"))
+            return out
+        if got_bytes and self._bytes_since_frame_t is None:
+            self._bytes_since_frame_t = t
+        since = self._bytes_since_frame_t
+        if since is not None and not self._undecodable \
+                and t - since >= self.undecodable_after_s:
+            self._undecodable = True
+            out.append(Technical(
+                Condition.UNDECODABLE, True, t,
+                f"data from {self.port} cannot be decoded as {self.protocol}: "
+                "check the protocol setting and the cable"))
+        return out
+
+    def _status(self, t: float) -> list:
+        if t - self._status_at < STATUS_EVERY_S:
+            return []
+        rate = self._bytes_window / max(t - self._status_at, 1e-6)
+        self._status_at = t
+        self._bytes_window = 0
+        st = self.codec.stats
+        return [SourceStatus(t, f"{self.label} ({self.protocol})", self._ser is not None, rate,
+                             st.frames_ok, st.frames_bad, st.bytes_discarded, st.last_frame_t,
+                             "" if self._ser is not None else self._last_error or "not connected")]
+
+
+def _port_message(port: str, exc: BaseException) -> str:
+    text = str(exc)
+    if "No such file" in text or "could not open port" in text and "2]" in text:
+        return f"serial port {port} does not exist (unplugged?)"
+    if "busy" in text.lower() or "Resource temporarily unavailable" in text or "lock" in text:
+        return f"serial port {port} is busy (used by another program?)"
+    if "Permission denied" in text:
+        return f"no permission to open {port} (add the user to the 'dialout' group)"
+    return f"cannot open {port}: {text}"
+
+
+def list_ports() -> list[dict[str, str]]:
+    """Serial ports with their descriptions and USB VID:PID, for the source chooser."""
+    from serial.tools import list_ports as lp
+
+    out = []
+    for p in sorted(lp.comports(), key=lambda p: p.device):
+        vidpid = f"{p.vid:04X}:{p.pid:04X}" if p.vid is not None and p.pid is not None else ""
+        out.append({"device": p.device, "description": p.description or "",
+                    "vid_pid": vidpid, "manufacturer": p.manufacturer or "",
+                    "serial_number": p.serial_number or ""})
+    return out
