@@ -69,6 +69,18 @@ def prepare_session(opts: GuiOptions, ask_resume: AskResume,
     return pipeline, clock
 
 
+def pick_source():  # type: ignore[no-untyped-def]
+    """Ask the nurse for the source in a dialog; ``None`` if cancelled.
+
+    Returns a :class:`monitor.ui.source_dialog.SourceChoice`.
+    """
+    from monitor.ui import application
+    from monitor.ui.source_dialog import choose_source
+
+    application.create_application()
+    return choose_source()
+
+
 def run_gui(opts: GuiOptions, argv: list[str] | None = None,
             quit_after_s: float | None = None) -> int:
     """Show the monitoring window until it is closed. Returns the exit code."""

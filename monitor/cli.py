@@ -23,6 +23,8 @@ from monitor.devices.registry import DEFAULT_SOURCE, make_driver, parse_source
 
 log = logging.getLogger(__name__)
 
+GUI_SIM_PROTOCOL = "datex-s5"
+
 
 def _speed(text: str) -> float | None:
     try:
@@ -46,7 +48,10 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
                    help=f"where data comes from: sim:SCENARIO (default {DEFAULT_SOURCE}; "
                         "see 'infusion-sim list') or serial:PORT with --protocol")
     p.add_argument("--protocol", default=None,
-                   help="serial sources: masimo-ascii, datex-s5, nonin-2 or text")
+                   help="masimo-ascii, datex-s5, nonin-2 or text: required for serial "
+                        "sources; for sim: sources, play the scenario through that protocol's "
+                        f"encoder and codec (the window does so with {GUI_SIM_PROTOCOL!r} "
+                        "by default)")
     p.add_argument("--baud", type=int, default=None,
                    help="serial: override the protocol's baud rate")
     p.add_argument("--parity", choices=("N", "E", "O"), default=None,
@@ -62,6 +67,8 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
                    help="folder holding the recordings (default: the user data folder)")
     p.add_argument("--stale-after", type=_positive, default=DEFAULT_STALE_AFTER_S,
                    help="seconds without a new value before a number shows --- (default 10)")
+    p.add_argument("--choose-source", action="store_true",
+                   help="window only: pick the port, protocol or scenario in a dialog")
     p.add_argument("-v", "--verbose", action="count", default=0,
                    help="more logging on stderr (-v info, -vv debug)")
 
@@ -112,20 +119,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     from simulators.scenario import ScenarioError
 
     duration = getattr(args, "duration", None)
+    headless = args.command == "run" and args.headless
+    chosen = None
+    if args.choose_source and not headless:
+        from monitor.app import pick_source
+
+        chosen = pick_source()
+        if chosen is None:
+            return 0  # the nurse cancelled
+        args.source, args.protocol = chosen.source, chosen.protocol
     try:
         spec = parse_source(args.source)
         if spec.scheme == "serial" and args.speed != 1.0:
             parser.error("--speed applies to simulated and replayed sources only")
-        if spec.scheme == "sim" and args.protocol is not None:
-            parser.error("--protocol applies to serial and replay sources")
-        overrides = SerialOverrides(args.baud, args.parity, args.stopbits, args.flow)
+        protocol = args.protocol
+        if spec.scheme == "sim" and protocol is None and not headless and chosen is None:
+            # The window's demo goes through a real protocol, as ARCHITECTURE.md asks:
+            # a Datex monitor (it sends blood pressure, SpO2, CO2 and pleth).
+            protocol = GUI_SIM_PROTOCOL
+        overrides = chosen.overrides if chosen is not None and chosen.overrides else \
+            SerialOverrides(args.baud, args.parity, args.stopbits, args.flow)
         driver = make_driver(spec, seed=args.seed, duration_s=duration,
-                             protocol=args.protocol, overrides=overrides,
+                             protocol=protocol, overrides=overrides,
                              data_dir=args.data_dir)
     except (SourceError, ScenarioError, ProtocolError) as exc:
         print(f"infusion-monitor: {exc}", file=sys.stderr)
         return 2
-    if args.command == "run" and args.headless:
+    if headless:
         from monitor.acquisition.headless import HeadlessOptions, run_headless
 
         return run_headless(HeadlessOptions(driver, args.data_dir, args.speed, duration,

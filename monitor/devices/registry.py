@@ -66,7 +66,12 @@ def make_driver(spec: SourceSpec, *, seed: int = 0, duration_s: float | None = N
         from monitor.devices.simulated import SimulatedDriver
         from simulators.scenario import load_scenario
 
-        return SimulatedDriver(load_scenario(spec.target), seed, duration_s, label=str(spec))
+        if protocol is not None:
+            from monitor.devices.protocols import check_protocol
+
+            check_protocol(protocol)
+        return SimulatedDriver(load_scenario(spec.target), seed, duration_s, label=str(spec),
+                               protocol=protocol)
     if spec.scheme == "replay":
         from pathlib import Path
 

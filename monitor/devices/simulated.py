@@ -7,6 +7,7 @@ import threading
 from collections.abc import Sequence
 
 from monitor.core.clock import Clock
+from monitor.core.events import RawBytes
 from monitor.core.session import Phase
 from monitor.devices.base import Driver, DriverItem
 from simulators.engine import ScenarioEngine
@@ -32,16 +33,33 @@ class SimulatedDriver(Driver):
         scenario ends. Longer than the scenario keeps the patient in late
         recovery until then.
     label : str
+    protocol : str or None
+        Send the scenario through this protocol's encoder and the real codec
+        (as the live demo does), so it exercises the same parsing path as a
+        real monitor; the bytes are captured for replay. ``None`` hands the
+        scenario's readings over directly (the fast path for headless runs).
     """
 
     simulated = True
 
     def __init__(self, scenario: Scenario, seed: int, duration_s: float | None = None,
-                 label: str = "") -> None:
+                 label: str = "", protocol: str | None = None) -> None:
         self.scenario = scenario
         self.seed = seed
         self.duration_s = duration_s
         self.label = label or f"sim:{scenario.name}"
+        self.protocol = protocol
+        self._encoder = None
+        self._codec = None
+        if protocol is not None:
+            import numpy as np
+
+            from monitor.devices.protocols import codec_class, encoder_class
+
+            cls = codec_class(protocol)
+            # A simulated multiparameter monitor is asked for numerics every second.
+            self._codec = cls(interval=1) if protocol == "datex-s5" else cls()
+            self._encoder = encoder_class(protocol)(np.random.default_rng([seed, 0x51D]))
         self._engine: ScenarioEngine | None = None
         self._clock: Clock | None = None
         self._t = 0.0
@@ -66,6 +84,8 @@ class SimulatedDriver(Driver):
             # down; skip what would have been sent in the gap.
             self._engine.generate(now)
         self._t = max(now, session_start)
+        if self._encoder is not None and self._codec is not None:
+            self._encoder.receive(self._codec.open_requests())
 
     def read(self, should_stop: threading.Event) -> list[DriverItem] | None:
         if self._done or self._engine is None or self._clock is None:
@@ -81,4 +101,16 @@ class SimulatedDriver(Driver):
             self._done = True
             return None
         self._t = target
-        return self._engine.generate(target)
+        items = self._engine.generate(target)
+        if self._encoder is None or self._codec is None:
+            return items
+        for item in items:
+            self._encoder.push(item)
+        data = b"".join(self._encoder.due(target))
+        if not data:
+            return []
+        return [RawBytes(target, data), *self._codec.feed(data, target)]
+
+    def close(self) -> None:
+        if self._encoder is not None and self._codec is not None:
+            self._encoder.receive(self._codec.close_requests())

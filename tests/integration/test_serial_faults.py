@@ -100,3 +100,71 @@ def test_replay_of_a_recorded_session_gives_the_same_values(tmp_path):
     t_live = [x["t"] for x in live_lines if x["type"] == "reading"]
     t_rep = [x["t"] for x in lines if x["type"] == "reading"]
     assert abs((t_live[-1] - t_live[0]) - (t_rep[-1] - t_rep[0])) < 0.01
+
+
+def test_faulty_line_is_decoded_around_the_faults_and_counted(tmp_path):
+    from tests.integration.test_serial_e2e import SPEED, _expected
+
+    sim, pts, start = _start_sim("nonin-2", "--garbage", "0.05", "--corrupt", "0.05",
+                                 "--drop", "0.02")
+    try:
+        proc = run_monitor("run", "--headless", "--source", f"serial:{pts}", "--protocol",
+                           "nonin-2", "--duration", "10", "--readings", "--data-dir",
+                           str(tmp_path), timeout=60)
+    finally:
+        _stop(sim)
+    assert proc.returncode == 0, proc.stderr
+    lines = json_lines(proc.stdout)
+    status = [x for x in lines if x["type"] == "source"][-1]
+    assert status["frames_bad"] > 0 and status["frames_ok"] > 100
+    expected = _expected(__import__("monitor.core.vitals", fromlist=["Vital"]).Vital.SPO2)
+    got = [x for x in lines if x["type"] == "reading" and x["vital"] == "spo2"
+           and x["value"] is not None]
+    assert len(got) > 10
+    for x in got:  # a corrupted frame never becomes a wrong value
+        second = (x["t"] - start) * SPEED
+        window = range(int(second) - 3, int(second) + 2)
+        assert x["value"] in {expected[k] for k in window if k in expected}
+
+
+def test_device_sensor_off_signalling_reaches_the_monitor(tmp_path):
+    sim, pts, _ = _start_sim("masimo-ascii", "--sensor-off-at", "20", "--sensor-off-for", "40")
+    try:
+        proc = run_monitor("run", "--headless", "--source", f"serial:{pts}", "--protocol",
+                           "masimo-ascii", "--duration", "9", "--readings", "--data-dir",
+                           str(tmp_path), timeout=60)
+    finally:
+        _stop(sim)
+    assert proc.returncode == 0, proc.stderr
+    lines = json_lines(proc.stdout)
+    off = [x for x in lines if x["type"] == "reading" and x["quality"] == "sensor_off"]
+    assert off and all(x["value"] is None for x in off)
+    tech = [x for x in lines if x["type"] == "technical" and x["condition"] == "sensor_problem"]
+    assert [x["active"] for x in tech][:2] == [True, False]
+
+
+def test_stdout_capture_replays_from_a_file(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.integration.helpers import REPO
+
+    capture = tmp_path / "capture.bin"
+    with capture.open("wb") as f:
+        done = subprocess.run([sys.executable, "-m", "simulators", "run", "typical",
+                               "--protocol", "text", "--stdout", "--speed", "max-not-allowed"],
+                              stdout=f, stderr=subprocess.PIPE, text=False, cwd=REPO)
+    assert done.returncode == 2  # --speed takes a number
+    with capture.open("wb") as f:
+        done = subprocess.run([sys.executable, "-m", "simulators", "run", "typical",
+                               "--protocol", "text", "--stdout", "--speed", "600",
+                               "--duration", "120"], stdout=f, stderr=subprocess.PIPE,
+                              cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert capture.read_bytes().count(b"SPO2=") >= 100
+    proc = run_monitor("run", "--headless", "--source", f"replay:{capture}", "--protocol",
+                       "text", "--speed", "max", "--readings", "--data-dir", str(tmp_path / "d"))
+    assert proc.returncode == 0, proc.stderr
+    spo2 = [x for x in json_lines(proc.stdout) if x["type"] == "reading"
+            and x["vital"] == "spo2"]
+    assert len(spo2) >= 100 and all(95 <= x["value"] <= 100 for x in spo2)

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 
@@ -36,3 +37,11 @@ def test_default_window_records_and_closes_the_session_on_sigterm(tmp_path):
     row = database.list_sessions(tmp_path / database.DB_NAME)[0]
     assert row.status is SessionStatus.COMPLETED and row.ended_at is not None
     assert database.find_unfinished(tmp_path / database.DB_NAME) == []
+    # The window's simulator speaks a real protocol through the real codec, and its
+    # bytes are captured like a real device's.
+    conn = sqlite3.connect(tmp_path / database.DB_NAME)
+    protocol, raw = conn.execute(
+        "SELECT protocol, (SELECT COUNT(*) FROM raw_capture WHERE session_id = s.id)"
+        " FROM sessions s").fetchone()
+    conn.close()
+    assert protocol == "datex-s5" and raw > 0
