@@ -168,3 +168,23 @@ def test_stdout_capture_replays_from_a_file(tmp_path):
     spo2 = [x for x in json_lines(proc.stdout) if x["type"] == "reading"
             and x["vital"] == "spo2"]
     assert len(spo2) >= 100 and all(95 <= x["value"] <= 100 for x in spo2)
+
+
+def test_busy_port_is_a_clear_message_and_retried(tmp_path):
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    name = os.ttyname(slave)
+    holder = serial.Serial(name, exclusive=True)  # another program has the port
+    try:
+        proc = run_monitor("run", "--headless", "--source", f"serial:{name}", "--protocol",
+                           "text", "--duration", "3", "--data-dir", str(tmp_path), timeout=60)
+    finally:
+        holder.close()
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == 0, proc.stderr
+    lost = [x for x in json_lines(proc.stdout)
+            if x["type"] == "technical" and x["condition"] == "port_lost"]
+    assert lost and "is busy" in lost[0]["message"]
