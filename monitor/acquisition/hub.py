@@ -160,9 +160,8 @@ class Hub(threading.Thread):
         elif isinstance(item, WaveChunk):
             self.counters.wave_samples += len(item)
         elif isinstance(item, RawBytes):
-            if self.recorder_q is not None and not self.recorder_q.put(item):
-                self._check_overflow(self.recorder_q)
-            return  # raw bytes go to the capture only
+            self._to_recorder(item)  # raw bytes go to the capture only
+            return
         elif isinstance(item, DeviceFlag) and item.name == "sensor_off":
             self._publish(Technical(Condition.SENSOR_PROBLEM, item.active, item.t,
                                     item.text or ("sensor off" if item.active
@@ -175,10 +174,13 @@ class Hub(threading.Thread):
             self.recording_ever_failed |= not msg.ok
         self._publish(msg)
 
+    def _to_recorder(self, msg: HubMessage) -> None:
+        if self.recorder_q is not None and not self.recorder_q.put(msg):
+            self._check_overflow(self.recorder_q)
+
     def _publish(self, msg: HubMessage) -> None:
-        if self.recorder_q is not None and not isinstance(msg, (RecordingStatus, SourceStatus)):
-            if not self.recorder_q.put(msg):
-                self._check_overflow(self.recorder_q)
+        if not isinstance(msg, (RecordingStatus, SourceStatus)):
+            self._to_recorder(msg)
         if self.ui_q is not None:
             self.ui_q.put(msg)  # the view counts its own overflow
         if self.sink is not None:

@@ -79,9 +79,7 @@ class Pipeline:
             sid = database.create_session(
                 self.db_path, started_at=started_at, source=self.driver.label,
                 simulated=self.driver.simulated,
-                protocol=getattr(self.driver, "protocol", None),
-                serial_settings=getattr(getattr(self.driver, "settings", None), "describe",
-                                        lambda: None)())
+                protocol=self.driver.protocol, serial_settings=self.driver.settings_text)
             spans = None
         else:
             sid = self.resume

@@ -26,6 +26,9 @@ class Driver(abc.ABC):
         The source as the user named it, e.g. ``sim:typical``.
     simulated : bool
         True for simulators and replays: the window then says so.
+    protocol : str or None
+        The protocol name when bytes go through a codec (serial, replay,
+        simulator with a protocol); ``None`` otherwise.
     phase_plan : sequence of (time, Phase)
         Phase changes the source scripts (simulated sessions); empty for
         real devices, where the nurse drives the phases.
@@ -33,6 +36,13 @@ class Driver(abc.ABC):
 
     label: str = ""
     simulated: bool = False
+    protocol: str | None = None
+    """The wire protocol the bytes are decoded with (recorded with the session)."""
+
+    @property
+    def settings_text(self) -> str | None:
+        """The serial settings in use, e.g. ``9600 8N1``, or ``None`` without a port."""
+        return None
 
     @property
     def phase_plan(self) -> Sequence[tuple[float, Phase]]:

@@ -78,6 +78,10 @@ class SerialDriver(Driver):
 
     # -- Driver --------------------------------------------------------------
 
+    @property
+    def settings_text(self) -> str | None:
+        return self.settings.describe()
+
     def open(self, clock: Clock, session_start: float) -> None:
         self._clock = clock
         self._status_at = clock.now()

@@ -227,8 +227,8 @@ class Recorder(threading.Thread):
                                  " VALUES (?, ?, ?)", phases)
             if notes:
                 conn.executemany("INSERT INTO events (session_id, t, kind, text, author,"
-                                 " created_at) VALUES (?, ?, ?, ?, ?, " + repr(created) + ")",
-                                 notes)
+                                 " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                                 [(*n, created) for n in notes])
             conn.execute("UPDATE sessions SET heartbeat_at = ?, reading_count = reading_count + ?,"
                          " last_data_at = MAX(COALESCE(last_data_at, 0), COALESCE(?, 0))"
                          " WHERE id = ?", (created, len(readings), last_t, sid))
