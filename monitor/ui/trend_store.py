@@ -13,13 +13,17 @@ import numpy as np
 
 from monitor.core.reading import Reading
 from monitor.core.ringbuffer import RingBuffer
-from monitor.core.vitals import SPECS, Kind, Vital
+from monitor.core.vitals import SPECS, SUPPLEMENTARY_VITALS, Kind, Vital
 
 CONTINUOUS_CAPACITY = 24 * 3600 + 3600
 """Samples kept per continuous vital: a little over 24 h at 1 Hz."""
 
 DISCRETE_CAPACITY = 8192
 """Determinations kept per discrete vital (NIBP): weeks at one per 5 min."""
+
+_LAZY = frozenset(SUPPLEMENTARY_VITALS)
+"""Vitals a device sends as "no value" on every record when it lacks the module
+(invasive pressures, gases...): they get a buffer only once a value arrives."""
 
 
 class TrendSeries:
@@ -103,6 +107,8 @@ class TrendStore:
 
     def add(self, reading: Reading) -> None:
         """Store one reading (an invalid reading stores a NaN gap)."""
+        if not reading.valid and reading.vital in _LAZY and reading.vital not in self._series:
+            return
         value = reading.value if reading.valid else math.nan
         self.series(reading.vital).append(reading.t, value)
 
@@ -116,4 +122,6 @@ class TrendStore:
             ts.append(r.t)
             vs.append(r.value if r.valid else math.nan)
         for vital, (ts, vs) in grouped.items():
+            if vital in _LAZY and vital not in self._series and all(map(math.isnan, vs)):
+                continue
             self.series(vital).merge(ts, vs)

@@ -7,12 +7,18 @@ reader must not take for basic values) every interval, carrying the latest
 pushed numerics; interval 0 stops them. A wave request for the pleth (id 8)
 starts wave records of 25 samples (0.25 s at 100 Hz); a wave stop ends them.
 
-What the monitor shows: ECG HR from HR; SpO2 and pulse rate from SPO2 and
-PULSE_RATE; NIBP from the latest determination, repeated until the next one;
-CO2 ``et`` from ETCO2 at a fixed ambient pressure (drawn once from ``rng``
-around 760 mmHg) with the CO2 rate from RESP_RATE, or, without capnography,
-the rate as ECG impedance respiration; T1 36.8 degC unless TEMP is pushed.
-Missing values are -32767; ``sensor_off`` sends SpO2, PR and pleth as -32767.
+What the monitor shows: ECG HR from HR (also as the ECG-derived HR of the
+ECG-extra group); SpO2 and pulse rate from SPO2 and PULSE_RATE; NIBP from the
+latest determination, repeated until the next one, with the pulse rate of
+the moment as the NIBP pulse rate; CO2 ``et`` from ETCO2 at a fixed ambient
+pressure (drawn once from ``rng`` around 760 mmHg, sent as ``amb_press``) with
+``fi`` 0 and the CO2 rate from RESP_RATE, or, without capnography, the rate
+as ECG impedance respiration; T1 36.8 degC unless TEMP is pushed. Any other
+basic-class vital (ST, P1..P6, T2..T4, gases, spirometry, C.O., NMT, SvO2...)
+is sent when pushed, at the codec's scale; the scenarios push none, so these
+fields carry the "no data" value -32767, as on a monitor without those
+modules. Missing values are -32767; ``sensor_off`` sends the SpO2 group and
+the pleth as -32767.
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from monitor.core.reading import Quality, Reading, WaveChunk
+from monitor.core.reading import Quality, Reading, WaveChunk, make_reading
 from monitor.core.vitals import Vital
 from monitor.devices.codecs import datex_layout as L
+from monitor.devices.codecs.datex import SCALED_FIELDS
 from simulators.encoders.base import Encoder
 
 WAVE_RECORD_SAMPLES = 25
@@ -34,6 +41,10 @@ WAVE_RECORD_SAMPLES = 25
 DEFAULT_TEMP = 36.8
 RESPONSE_LEVEL = 9
 """The DRI level the simulated monitor writes in its records (any 2..0x0B)."""
+
+_NIBP = (Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN, Vital.NIBP_HR)
+_PROBE = (Vital.SPO2, Vital.PULSE_RATE, Vital.SPO2_IR_AMP, Vital.SO2)
+"""The SpO2 group: no data while the probe is off."""
 
 _QUALITY_RAW = {
     Quality.NOT_UPDATED: L.NOT_UPDATED,
@@ -83,13 +94,28 @@ class DatexS5Encoder(Encoder):
                 self._wave_count += len(item)
             return
         self._touch(item.t)
-        if item.vital in (Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN):
+        if item.vital in _NIBP:
             if item.valid:
                 self._nibp[item.vital] = item
+                if item.vital is Vital.NIBP_SYS:
+                    self._nibp_pulse(item.t)
             return
         if item.vital is Vital.ETCO2:
             self._capnography = True
+        if item.vital is Vital.AMB_PRESS and item.valid:
+            self.amb_raw = _raw(item.value, 0.1)
         self._latest[item.vital] = item
+
+    def _nibp_pulse(self, t: float) -> None:
+        """The NIBP pulse rate of a determination at ``t``: the pulse rate of the moment."""
+        pushed = self._nibp.get(Vital.NIBP_HR)
+        if pushed is not None and pushed.t == t:
+            return
+        pulse = self._latest.get(Vital.PULSE_RATE, self._latest.get(Vital.HR))
+        if pulse is not None and pulse.valid:
+            self._nibp[Vital.NIBP_HR] = make_reading(Vital.NIBP_HR, pulse.value, t)
+        else:
+            self._nibp.pop(Vital.NIBP_HR, None)
 
     def _touch(self, t: float) -> None:
         self._now = t if self._now is None else max(self._now, t)
@@ -176,28 +202,43 @@ class DatexS5Encoder(Encoder):
         return _raw(reading.value, scale)
 
     def _basic_values(self) -> dict[int, int]:
-        values = {
-            L.ECG_HR: self._value(Vital.HR, 1.0),
-            L.SPO2_SPO2: self._value(Vital.SPO2, 0.01, probe=True),
-            L.SPO2_PR: self._value(Vital.PULSE_RATE, 1.0, probe=True),
-            L.T1_TEMP: (self._value(Vital.TEMP, 0.01) if Vital.TEMP in self._latest
-                        else _raw(DEFAULT_TEMP, 0.01)),
-        }
+        values = {off: self._value(vital, scale, probe=vital in _PROBE)
+                  for vital, off, scale in SCALED_FIELDS if vital in self._latest}
+        values[L.ECG_HR] = self._value(Vital.HR, 1.0)
+        values[L.SPO2_SPO2] = self._value(Vital.SPO2, 0.01, probe=True)
+        values[L.SPO2_PR] = self._value(Vital.PULSE_RATE, 1.0, probe=True)
+        if Vital.TEMP not in self._latest:
+            values[L.T1_TEMP] = _raw(DEFAULT_TEMP, 0.01)
+        if Vital.HR_ECG not in self._latest:
+            values[L.ECG_EXTRA_HR] = values[L.ECG_HR]
         for vital, off in ((Vital.NIBP_SYS, L.NIBP_SYS), (Vital.NIBP_DIA, L.NIBP_DIA),
                            (Vital.NIBP_MEAN, L.NIBP_MEAN)):
             determination = self._nibp.get(vital)
             values[off] = L.NO_DATA if determination is None else _raw(determination.value, 0.01)
+        nibp_hr = self._nibp.get(Vital.NIBP_HR)
+        if Vital.NIBP_SYS in self._nibp and nibp_hr is not None:
+            values[L.NIBP_HR] = _raw(nibp_hr.value, 1.0)
         rr = self._value(Vital.RESP_RATE, 1.0)
         if self._capnography:
-            etco2 = self._latest[Vital.ETCO2]
-            values[L.CO2_ET] = (_raw(etco2.value * 1e5 / self.amb_raw, 1.0) if etco2.valid
-                                else _QUALITY_RAW.get(etco2.quality, L.NO_DATA))
-            values[L.CO2_FI] = 0
+            values[L.CO2_ET] = self._co2_raw(Vital.ETCO2)
+            values[L.CO2_FI] = self._co2_raw(Vital.FICO2) if Vital.FICO2 in self._latest else 0
             values[L.CO2_RR] = rr
             values[L.CO2_AMB] = self.amb_raw
-        else:
+        elif Vital.IMP_RR not in self._latest:
             values[L.ECG_IMP_RR] = rr
+        ptc, count = self._latest.get(Vital.NMT_PTC), self._latest.get(Vital.NMT_COUNT)
+        if ptc is not None or count is not None:
+            ptc_bits = round(ptc.value) if ptc is not None and ptc.valid else L.PTC_NOT_AVAILABLE
+            count_bits = round(count.value) if count is not None and count.valid else 0
+            values[L.NMT_PTC] = ptc_bits | (count_bits << L.PTC_TOF_SHIFT)
         return values
+
+    def _co2_raw(self, vital: Vital) -> int:
+        """EtCO2 / FiCO2 (mmHg) as the raw x0.01 % at the ambient pressure."""
+        reading = self._latest[vital]
+        if not reading.valid:
+            return _QUALITY_RAW.get(reading.quality, L.NO_DATA)
+        return _raw(reading.value * 1e5 / self.amb_raw, 1.0)
 
     def _phdb_frame(self, t: float) -> bytes:
         head = self._header(t)

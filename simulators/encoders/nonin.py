@@ -6,7 +6,9 @@ packets of 25 (SYNC on frame 0). The pushed 100 Hz pleth is resampled
 ``128 + 100 x`` (the simulator's pleth is roughly within [-1, 1]). Each
 packet carries the latest pushed PULSE_RATE (HR when no pulse rate was ever
 pushed) and SPO2, snapshotted at the packet's first frame, in every HR and
-SpO2 slot of the FLOAT table (4-beat, extended, display, fast, beat-to-beat).
+SpO2 slot of the FLOAT table (4-beat, extended, display, fast, beat-to-beat),
+except the slots of a variant that was pushed itself (SPO2_FAST, PR_EXT...),
+which carry that variant's latest value.
 
 Status: bit 7 always, GPRF (green perfusion) while the probe is on; SNSD
 with HR 511 and SpO2 127 when ``sensor_off`` is set, the latest SpO2 reading
@@ -105,28 +107,37 @@ class Nonin2Encoder(Encoder):
         pr = self._latest.get(Vital.PULSE_RATE, self._latest.get(Vital.HR))
         spo2 = self._latest.get(Vital.SPO2)
         status = N.ALWAYS
-        if self._probe_off():
-            hr_raw, spo2_raw = N.MISSING_HR, N.MISSING_SPO2
+        probe_off = self._probe_off()
+        if probe_off:
             status |= N.SNSD
         else:
             status |= N.GPRF
-            hr_raw = (min(max(round(pr.value), 0), N.MISSING_HR - 1)
-                      if pr is not None and pr.valid else N.MISSING_HR)
-            spo2_raw = (min(max(round(spo2.value), 0), 100)
-                        if spo2 is not None and spo2.valid else N.MISSING_SPO2)
             qualities = {r.quality for r in (pr, spo2) if r is not None}
             if Quality.ARTIFACT in qualities:
                 status |= N.ARTF
             if Quality.QUESTIONABLE in qualities:
                 status |= N.OOT
-        msb, lsb = (hr_raw >> 7) & 0x03, hr_raw & 0x7F
         floats = [0] * N.FRAMES_PER_PACKET
-        floats[N.HR_MSB], floats[N.HR_LSB], floats[N.SPO2] = msb, lsb, spo2_raw
-        floats[3] = FIRMWARE_REVISION
-        for slot in (N.SPO2_D, N.SPO2_FAST, N.SPO2_BB, N.E_SPO2, N.E_SPO2_D):
-            floats[slot] = spo2_raw
-        for hi, lo in ((N.E_HR_MSB, N.E_HR_LSB), (N.HR_D_MSB, N.HR_D_LSB),
-                       (N.E_HR_D_MSB, N.E_HR_D_LSB)):
-            floats[hi], floats[lo] = msb, lsb
+        floats[N.FIRMWARE] = FIRMWARE_REVISION
+        for vital, hi, lo in ((Vital.PULSE_RATE, N.HR_MSB, N.HR_LSB), *N.PR_VARIANTS):
+            hr_raw = N.MISSING_HR if probe_off else _pulse_raw(self._latest.get(vital, pr))
+            floats[hi], floats[lo] = (hr_raw >> 7) & 0x03, hr_raw & 0x7F
+        for vital, slot in ((Vital.SPO2, N.SPO2), *N.SPO2_VARIANTS):
+            floats[slot] = (N.MISSING_SPO2 if probe_off
+                            else _spo2_raw(self._latest.get(vital, spo2)))
         self._floats = floats
         self._status = status
+
+
+def _pulse_raw(reading: Reading | None) -> int:
+    """A pulse rate as the 9-bit HR field (511: no value)."""
+    if reading is None or not reading.valid:
+        return N.MISSING_HR
+    return min(max(round(reading.value), 0), N.MISSING_HR - 1)
+
+
+def _spo2_raw(reading: Reading | None) -> int:
+    """An SpO2 as the 7-bit field (127: no value)."""
+    if reading is None or not reading.valid:
+        return N.MISSING_SPO2
+    return min(max(round(reading.value), 0), 100)

@@ -32,8 +32,16 @@ NIBP_SYS, NIBP_DIA, NIBP_MEAN = 78, 80, 82
 T1 = 92
 SPO2, PR = 124, 126
 ET, FI, CO2_RR, AMB = 138, 140, 142, 144
+# Every int16 field of the basic class: the groups (6-byte header, then fields) ECG (5),
+# P1..P4 and NIBP (4 each), T1..T4 (1 each), SpO2 and CO2 (4 each), O2 and N2O (2 each),
+# AA (3), flow-volume (8), CO-wedge (4), NMT (3), ECG extra (3, no header), SvO2 (1),
+# P5 and P6 (4 each); 2 reserved bytes end the 270.
 ALL_FIELDS = [6, 8, 10, 12, 14, *(g + 6 + 2 * i for g in (16, 30, 44, 58, 72) for i in range(4)),
-              92, 100, 108, 116, *(g + 6 + 2 * i for g in (118, 132) for i in range(4))]
+              92, 100, 108, 116, *(g + 6 + 2 * i for g in (118, 132) for i in range(4)),
+              152, 154, 162, 164, 172, 174, 176, *range(184, 200, 2), 206, 208, 210, 212,
+              220, 222, 224, 226, 228, 230, 238,
+              *(g + 6 + 2 * i for g in (240, 254) for i in range(4))]
+assert len(ALL_FIELDS) == len(set(ALL_FIELDS)) == 71 and max(ALL_FIELDS) == 266
 
 
 # -- builder ---------------------------------------------------------------------------------
@@ -106,6 +114,11 @@ def unwire(stream: bytes) -> list[bytes]:
     return out
 
 
+MASIMO_ONLY = (Vital.PERF_INDEX, Vital.SPCO, Vital.SPMET, Vital.SPHB, Vital.PVI,
+               Vital.DESAT_INDEX, Vital.PI_DELTA)
+NONIN_ONLY = (Vital.SPO2_DISPLAY, Vital.SPO2_FAST, Vital.SPO2_BEAT, Vital.SPO2_EXT,
+              Vital.SPO2_EXT_DISPLAY, Vital.PR_DISPLAY, Vital.PR_EXT, Vital.PR_EXT_DISPLAY)
+
 NORMAL = {HR: 72, NIBP_SYS: 12100, NIBP_DIA: 7900, NIBP_MEAN: 9300, T1: 3680,
           SPO2: 9750, PR: 71, ET: 500, FI: 0, CO2_RR: 14, AMB: 7600}
 
@@ -156,12 +169,15 @@ def test_displayed_values_decode() -> None:
     got = by_vital(codec.feed(wire(displayed(NORMAL)), T))
     expected = {Vital.HR: 72, Vital.NIBP_SYS: 121, Vital.NIBP_DIA: 79, Vital.NIBP_MEAN: 93,
                 Vital.TEMP: 36.8, Vital.SPO2: 97.5, Vital.PULSE_RATE: 71,
-                Vital.ETCO2: 38.0, Vital.RESP_RATE: 14}
-    assert set(got) == set(expected)
+                Vital.ETCO2: 38.0, Vital.RESP_RATE: 14,
+                Vital.FICO2: 0.0, Vital.AMB_PRESS: 760.0}        # the rest of the CO2 group
+    assert set(got) == set(Vital) - {Vital.PLETH, *MASIMO_ONLY, *NONIN_ONLY}
     for vital, value in expected.items():
         r = got[vital]
         assert r.quality is Quality.OK and r.value == pytest.approx(value, abs=1e-9), vital
-        assert r.t == T and r.device_time == R_TIME
+    for vital in set(got) - set(expected):           # every other field holds "no data"
+        assert got[vital].quality is Quality.NO_VALUE, vital
+    assert all(r.t == T and r.device_time == R_TIME for r in got.values())
     assert codec.stats.frames_ok == 1 and codec.stats.frames_bad == 0
     assert codec.stats.last_frame_t == T
     healthy(codec)

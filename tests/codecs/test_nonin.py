@@ -37,8 +37,12 @@ def frame(status: int, pleth: int, value: int, chk_delta: int = 0) -> bytes:
 
 
 def packet(hr: int = 72, spo2: int = 97, status: int = GREEN,
-           pleth: list[int] | None = None, frame_status: dict[int, int] | None = None) -> bytes:
-    """25 frames; FLOAT bytes per the table, HR/SpO2 in every variant's slot."""
+           pleth: list[int] | None = None, frame_status: dict[int, int] | None = None,
+           floats_at: dict[int, int] | None = None) -> bytes:
+    """25 frames; FLOAT bytes per the table, HR/SpO2 in every variant's slot.
+
+    ``floats_at`` then overrides the FLOAT byte of single frames.
+    """
     floats = [0] * 25
     msb, lsb = (hr >> 7) & 0x03, hr & 0x7F
     for hi, lo in ((0, 1), (13, 14), (19, 20), (21, 22)):
@@ -46,6 +50,8 @@ def packet(hr: int = 72, spo2: int = 97, status: int = GREEN,
     for slot in (2, 8, 9, 10, 15, 16):
         floats[slot] = spo2
     floats[3] = 0x11
+    for k, value in (floats_at or {}).items():
+        floats[k] = value
     pleth = pleth if pleth is not None else [(40 + 7 * k) & 0xFF for k in range(25)]
     frame_status = frame_status or {}
     return b"".join(frame(frame_status.get(k, status) | (1 if k == 0 else 0), pleth[k],
@@ -68,12 +74,27 @@ def norm(items: list) -> list[tuple]:
     return out
 
 
+PACKET_VITALS = {Vital.PULSE_RATE, Vital.SPO2, Vital.SPO2_DISPLAY, Vital.SPO2_FAST,
+                 Vital.SPO2_BEAT, Vital.SPO2_EXT, Vital.SPO2_EXT_DISPLAY, Vital.PR_DISPLAY,
+                 Vital.PR_EXT, Vital.PR_EXT_DISPLAY}
+
+
+def per_packet(items: list) -> list[dict[Vital, float | Quality]]:
+    """Each packet's numerics (a quality stands in for an invalid value), PR and SpO2 first."""
+    out: list[dict[Vital, float | Quality]] = []
+    for r in (it for it in items if isinstance(it, Reading)):
+        if r.vital is Vital.PULSE_RATE:
+            out.append({})
+        assert out and r.vital not in out[-1], r.vital
+        out[-1][r.vital] = r.value if r.valid else r.quality
+    assert all(list(p)[:2] == [Vital.PULSE_RATE, Vital.SPO2] for p in out)
+    assert all(set(p) == PACKET_VITALS for p in out)
+    return out
+
+
 def numerics(items: list) -> list[tuple]:
     """(pulse rate, SpO2) per packet; a quality stands in for an invalid value."""
-    rs = [it for it in items if isinstance(it, Reading)]
-    assert [r.vital for r in rs] == [Vital.PULSE_RATE, Vital.SPO2] * (len(rs) // 2)
-    return [tuple(r.value if r.valid else r.quality for r in rs[i:i + 2])
-            for i in range(0, len(rs), 2)]
+    return [(p[Vital.PULSE_RATE], p[Vital.SPO2]) for p in per_packet(items)]
 
 
 def flags(items: list) -> list[tuple[str, bool]]:

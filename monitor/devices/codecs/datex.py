@@ -7,18 +7,32 @@ wave; :meth:`DatexS5Codec.close_requests` stops both. Layouts live in
 
 Choices (documented for review):
 
-* **Values.** ECG ``hr`` -> HR; NIBP ``sys/dia/mean`` x0.01 mmHg; T1 x0.01 degC
-  -> TEMP; SpO2 x0.01 % -> SPO2 and ``pr`` -> PULSE_RATE; EtCO2 [mmHg] =
-  ``et`` (x0.01 %) x ``amb_press`` (x0.1 mmHg) x 1e-5 of the raw integers,
-  rounded to 0.1 mmHg (the raw resolution is about 0.076 mmHg, so integer
-  values sent by the monitor come back exactly); RESP_RATE from ``co2.rr``,
-  or from the ECG impedance ``imp_rr`` when the CO2 rate has no value (a
-  monitor without a gas module).
+* **Values.** Every numeric of the basic class is decoded (:data:`SCALED_FIELDS`
+  gives each vital, offset and scale): ECG ``hr`` -> HR, ``st1..st3`` (x0.01 mm)
+  and impedance ``imp_rr``; P1..P6 ``sys/dia/mean`` x0.01 mmHg and ``hr``; NIBP
+  ``sys/dia/mean`` x0.01 mmHg and its ``hr``; T1 x0.01 degC -> TEMP, T2..T4;
+  SpO2 x0.01 % -> SPO2, ``pr`` -> PULSE_RATE, ``ir_amp`` and the SO2 field x0.01 %;
+  CO2 ``et``/``fi`` -> ETCO2/FICO2 [mmHg] = raw (x0.01 %) x ``amb_press`` (x0.1
+  mmHg) x 1e-5 of the raw integers, rounded to 0.1 mmHg (the raw resolution is
+  about 0.076 mmHg, so integer values sent by the monitor come back exactly),
+  ``amb_press`` itself; O2, N2O and agent ``et``/``fi`` x0.01 %, MAC x0.01;
+  spirometry ``rr``, pressures x0.01 cmH2O, tidal volumes x0.1 mL, compliance
+  x0.01 mL/cmH2O, minute volume x0.01 L/min; cardiac output (mL/min, given in
+  L/min), blood temperature x0.01 degC, RVEF x0.01 %, PCWP x0.01 mmHg; NMT T1
+  and ratio x0.1 %, the post-tetanic count (31: no value) and the TOF count
+  from the ``ptc`` bit field (nothing of it at or below -31000; the stimulus
+  current in its top bits is a setting and is not kept); the ECG-derived,
+  maximum and minimum heart rates; SvO2 x0.01 %. RESP_RATE comes from
+  ``co2.rr``, or from the ECG impedance ``imp_rr`` when the CO2 rate has no
+  value (a monitor without a gas module); IMP_RR is always the impedance rate.
+  Group header status and label bits (channel sites, agent, lead) are not read.
 * **Special values** (raw < -32001): -32767 NO_VALUE, -32766 NOT_UPDATED,
   -32765 QUESTIONABLE (discontinuity, e.g. calibration), -32764/-32763
   OUT_OF_RANGE, -32762 QUESTIONABLE (not calibrated), any other NO_VALUE.
-  EtCO2 takes the special quality of ``et`` first, then of ``amb_press``.
-* **NIBP** is emitted only for a new determination: the first record seen,
+  EtCO2 and FiCO2 take the special quality of ``et``/``fi`` first, then of
+  ``amb_press``.
+* **NIBP** (sys, dia, mean and NIBP_HR) is emitted only for a new
+  determination: the first record seen,
   any change of the raw (sys, dia, mean) triple, or a valid triple after one
   that was entirely special. A repeat of the same triple is not re-logged,
   so two consecutive determinations with identical values count as one (the
@@ -43,13 +57,14 @@ Choices (documented for review):
 
 from __future__ import annotations
 
+import math
 import struct
 from typing import ClassVar
 
 import numpy as np
 
 from monitor.core.reading import Quality, Reading, WaveChunk, make_reading
-from monitor.core.vitals import Vital
+from monitor.core.vitals import P_CHANNELS, Vital
 from monitor.devices.codecs import datex_layout as L
 from monitor.devices.codecs.base import MAX_BUFFER_BYTES, Codec, CodecItem, SerialSettings
 
@@ -84,7 +99,78 @@ def _scaled(vital: Vital, raw: int, scale: float, t: float, dt: float) -> Readin
     quality = special_quality(raw)
     if quality is not None:
         return Reading.invalid(vital, t, quality, dt)
-    return make_reading(vital, round(raw * scale, 2), t, device_time=dt)
+    digits = max(0, round(-math.log10(scale)))
+    return make_reading(vital, round(raw * scale, digits), t, device_time=dt)
+
+
+def _pressure_fields(vitals: tuple[Vital, ...], offsets: tuple[int, ...]
+                     ) -> tuple[tuple[Vital, int, float], ...]:
+    """(sys, dia, mean) x0.01 mmHg and the pulse rate (x1) of one invasive channel."""
+    return tuple(zip(vitals, offsets, (0.01, 0.01, 0.01, 1.0), strict=True))
+
+
+SCALED_FIELDS: tuple[tuple[Vital, int, float], ...] = (
+    (Vital.HR, L.ECG_HR, 1.0),
+    (Vital.TEMP, L.T1_TEMP, 0.01),
+    (Vital.SPO2, L.SPO2_SPO2, 0.01),
+    (Vital.PULSE_RATE, L.SPO2_PR, 1.0),
+    *((v, off, 0.01) for v, off in zip((Vital.ST1, Vital.ST2, Vital.ST3), L.ECG_ST,
+                                       strict=True)),
+    (Vital.IMP_RR, L.ECG_IMP_RR, 1.0),
+    *(field for channel, offsets in zip(P_CHANNELS, L.P_FIELDS, strict=True)
+      for field in _pressure_fields(channel, offsets)),
+    *((v, off, 0.01) for v, off in zip((Vital.TEMP2, Vital.TEMP3, Vital.TEMP4),
+                                       L.T_TEMP[1:], strict=True)),
+    (Vital.SPO2_IR_AMP, L.SPO2_IR_AMP, 0.01),
+    (Vital.SO2, L.SPO2_SVO2, 0.01),
+    (Vital.AMB_PRESS, L.CO2_AMB, 0.1),
+    (Vital.O2_ET, L.O2_ET, 0.01),
+    (Vital.O2_FI, L.O2_FI, 0.01),
+    (Vital.N2O_ET, L.N2O_ET, 0.01),
+    (Vital.N2O_FI, L.N2O_FI, 0.01),
+    (Vital.AA_ET, L.AA_ET, 0.01),
+    (Vital.AA_FI, L.AA_FI, 0.01),
+    (Vital.AA_MAC, L.AA_MAC_SUM, 0.01),
+    (Vital.SPIRO_RR, L.FV_RR, 1.0),
+    (Vital.PPEAK, L.FV_PPEAK, 0.01),
+    (Vital.PEEP, L.FV_PEEP, 0.01),
+    (Vital.PPLAT, L.FV_PPLAT, 0.01),
+    (Vital.TV_INSP, L.FV_TV_INSP, 0.1),
+    (Vital.TV_EXP, L.FV_TV_EXP, 0.1),
+    (Vital.COMPLIANCE, L.FV_COMPLIANCE, 0.01),
+    (Vital.MV_EXP, L.FV_MV_EXP, 0.01),
+    (Vital.CO, L.COW_CO, 0.001),
+    (Vital.BLOOD_TEMP, L.COW_BLOOD_TEMP, 0.01),
+    (Vital.RVEF, L.COW_REF, 0.01),
+    (Vital.PCWP, L.COW_PCWP, 0.01),
+    (Vital.NMT_T1, L.NMT_T1, 0.1),
+    (Vital.NMT_RATIO, L.NMT_TRATIO, 0.1),
+    (Vital.HR_ECG, L.ECG_EXTRA_HR, 1.0),
+    (Vital.HR_MAX, L.ECG_EXTRA_HR_MAX, 1.0),
+    (Vital.HR_MIN, L.ECG_EXTRA_HR_MIN, 1.0),
+    (Vital.SVO2, L.SVO2_SVO2, 0.01),
+)
+"""``(vital, offset, scale)`` of every basic-class field that is a plain scaled int16.
+
+The rest need more than a scale: NIBP (new determinations only), EtCO2 and
+FiCO2 (ambient pressure), RESP_RATE (impedance fallback) and the NMT ``ptc``
+bit field. The value is ``raw x scale`` in the vital's unit.
+"""
+
+
+def _nmt_counts(raw: int, dt: float, t: float) -> list[Reading]:
+    """NMT_PTC and NMT_COUNT from the ``ptc`` bit field (see ``datex_layout``)."""
+    if raw <= L.PTC_INVALID_LIMIT:
+        quality = special_quality(raw) or Quality.NO_VALUE
+        return [Reading.invalid(Vital.NMT_PTC, t, quality, dt),
+                Reading.invalid(Vital.NMT_COUNT, t, quality, dt)]
+    bits = raw & 0xFFFF
+    ptc = bits & L.PTC_COUNT_MASK
+    count = (bits >> L.PTC_TOF_SHIFT) & L.PTC_TOF_MASK
+    ptc_reading = (Reading.invalid(Vital.NMT_PTC, t, Quality.NO_VALUE, dt)
+                   if ptc == L.PTC_NOT_AVAILABLE
+                   else make_reading(Vital.NMT_PTC, ptc, t, device_time=dt))
+    return [ptc_reading, make_reading(Vital.NMT_COUNT, count, t, device_time=dt)]
 
 
 class DatexS5Codec(Codec):
@@ -198,17 +284,21 @@ class DatexS5Codec(Codec):
                     device_time, t, items)
 
     def _basic(self, cd: bytes, dt: float, t: float, items: list[CodecItem]) -> None:
-        items.append(_scaled(Vital.HR, _i16(cd, L.ECG_HR), 1.0, t, dt))
+        scaled = {vital: _scaled(vital, _i16(cd, off), scale, t, dt)
+                  for vital, off, scale in SCALED_FIELDS}
+        items.append(scaled.pop(Vital.HR))
         items.extend(self._nibp(cd, dt, t))
-        items.append(_scaled(Vital.TEMP, _i16(cd, L.T1_TEMP), 0.01, t, dt))
-        items.append(_scaled(Vital.SPO2, _i16(cd, L.SPO2_SPO2), 0.01, t, dt))
-        items.append(_scaled(Vital.PULSE_RATE, _i16(cd, L.SPO2_PR), 1.0, t, dt))
-        items.append(self._etco2(_i16(cd, L.CO2_ET), _i16(cd, L.CO2_AMB), dt, t))
+        items.extend(scaled.pop(v) for v in (Vital.TEMP, Vital.SPO2, Vital.PULSE_RATE))
+        amb = _i16(cd, L.CO2_AMB)
+        items.append(self._co2(Vital.ETCO2, _i16(cd, L.CO2_ET), amb, dt, t))
         rr = _i16(cd, L.CO2_RR)
         imp_rr = _i16(cd, L.ECG_IMP_RR)
         if special_quality(rr) is not None and special_quality(imp_rr) is None:
             rr = imp_rr
         items.append(_scaled(Vital.RESP_RATE, rr, 1.0, t, dt))
+        items.extend(scaled.values())
+        items.append(self._co2(Vital.FICO2, _i16(cd, L.CO2_FI), amb, dt, t))
+        items.extend(_nmt_counts(_i16(cd, L.NMT_PTC), dt, t))
 
     def _nibp(self, cd: bytes, dt: float, t: float) -> list[Reading]:
         """NIBP readings if this record shows a new determination (module notes), else none."""
@@ -219,17 +309,21 @@ class DatexS5Codec(Codec):
         self._nibp_last = None if all_special else triple
         if not new:
             return []
-        return [_scaled(vital, raw, 0.01, t, dt) for vital, raw in
-                zip((Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN), triple, strict=True)]
+        out = [_scaled(vital, raw, 0.01, t, dt) for vital, raw in
+               zip((Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN), triple, strict=True)]
+        out.append(_scaled(Vital.NIBP_HR, _i16(cd, L.NIBP_HR), 1.0, t, dt))
+        return out
 
-    def _etco2(self, et: int, amb: int, dt: float, t: float) -> Reading:
-        for raw in (et, amb):
-            quality = special_quality(raw)
+    @staticmethod
+    def _co2(vital: Vital, raw: int, amb: int, dt: float, t: float) -> Reading:
+        """EtCO2 or FiCO2 in mmHg from a raw x0.01 % and the raw x0.1 mmHg ambient pressure."""
+        for value in (raw, amb):
+            quality = special_quality(value)
             if quality is not None:
-                return Reading.invalid(Vital.ETCO2, t, quality, dt)
+                return Reading.invalid(vital, t, quality, dt)
         if amb <= 0:
-            return Reading.invalid(Vital.ETCO2, t, Quality.NO_VALUE, dt)
-        return make_reading(Vital.ETCO2, round(et * amb * 1e-5, 1), t, device_time=dt)
+            return Reading.invalid(vital, t, Quality.NO_VALUE, dt)
+        return make_reading(vital, round(raw * amb * 1e-5, 1), t, device_time=dt)
 
     def _wave_subrecord(self, data: bytes, offset: int, end: int, typ: int, t: float,
                         items: list[CodecItem]) -> None:

@@ -45,35 +45,88 @@ PHDB_CLASS_DATA_SIZE = 270
 PHDB_TAIL = struct.Struct("<BBH")   # marker, reserved, cl_drilvl_subt (at offset 274)
 
 # Basic class, displayed values: byte offsets of int16 fields within the
-# class data. Every group starts with a 6-byte header (u32 status, u16 label).
+# class data. Every group but ecg_extra starts with a 6-byte header
+# (u32 status, u16 label). The 270 bytes are exactly these groups in this
+# order plus 2 reserved bytes.
 GROUP_HEADER = 6
 ECG_GROUP = 0                # 16 B: hr, st1, st2, st3, imp_rr
-P_GROUPS = (16, 30, 44, 58)  # 14 B each: sys, dia, mean, hr
+P_GROUPS = (16, 30, 44, 58)  # 14 B each: sys, dia, mean, hr (P1..P4)
 NIBP_GROUP = 72              # 14 B: sys, dia, mean, hr
 T_GROUPS = (86, 94, 102, 110)  # 8 B each: temp
 SPO2_GROUP = 118             # 14 B: spo2, pr, ir_amp, svo2
 CO2_GROUP = 132              # 14 B: et, fi, rr, amb_press
-BASIC_END = 146              # the groups after CO2 are not read
+O2_GROUP = 146               # 10 B: et, fi
+N2O_GROUP = 156              # 10 B: et, fi
+AA_GROUP = 166               # 12 B: et, fi, mac_sum
+FLOW_VOL_GROUP = 178         # 22 B: rr, ppeak, peep, pplat, tv_insp, tv_exp, compliance, mv_exp
+CO_WEDGE_GROUP = 200         # 14 B: co, blood_temp, ref, pcwp
+NMT_GROUP = 214              # 12 B: t1, tratio, ptc
+ECG_EXTRA = 226              # 6 B, no header: hr_ecg, hr_max, hr_min
+SVO2_GROUP = 232             # 8 B: svo2
+P56_GROUPS = (240, 254)      # 14 B each: sys, dia, mean, hr (P5, P6)
+BASIC_END = 268              # then 2 reserved bytes
+
+BASIC_GROUPS: tuple[tuple[int, int, bool], ...] = (
+    (ECG_GROUP, 5, True), *((g, 4, True) for g in P_GROUPS), (NIBP_GROUP, 4, True),
+    *((g, 1, True) for g in T_GROUPS), (SPO2_GROUP, 4, True), (CO2_GROUP, 4, True),
+    (O2_GROUP, 2, True), (N2O_GROUP, 2, True), (AA_GROUP, 3, True), (FLOW_VOL_GROUP, 8, True),
+    (CO_WEDGE_GROUP, 4, True), (NMT_GROUP, 3, True), (ECG_EXTRA, 3, False),
+    (SVO2_GROUP, 1, True), *((g, 4, True) for g in P56_GROUPS),
+)
+"""``(offset, number of int16 fields, has a header)`` of every basic-class group, in order."""
 
 
 def field(group: int, index: int) -> int:
-    """Offset within the class data of the ``index``-th int16 of a group."""
+    """Offset within the class data of the ``index``-th int16 of a group (after its header)."""
     return group + GROUP_HEADER + 2 * index
 
 
 ECG_HR = field(ECG_GROUP, 0)
+ECG_ST = tuple(field(ECG_GROUP, i) for i in (1, 2, 3))
 ECG_IMP_RR = field(ECG_GROUP, 4)
+P_FIELDS = tuple(tuple(field(g, i) for i in range(4)) for g in (*P_GROUPS, *P56_GROUPS))
+"""(sys, dia, mean, hr) offsets of P1..P6."""
 NIBP_SYS = field(NIBP_GROUP, 0)
 NIBP_DIA = field(NIBP_GROUP, 1)
 NIBP_MEAN = field(NIBP_GROUP, 2)
 NIBP_HR = field(NIBP_GROUP, 3)
-T1_TEMP = field(T_GROUPS[0], 0)
+T_TEMP = tuple(field(g, 0) for g in T_GROUPS)
+T1_TEMP = T_TEMP[0]
 SPO2_SPO2 = field(SPO2_GROUP, 0)
 SPO2_PR = field(SPO2_GROUP, 1)
+SPO2_IR_AMP = field(SPO2_GROUP, 2)
+SPO2_SVO2 = field(SPO2_GROUP, 3)
 CO2_ET = field(CO2_GROUP, 0)
 CO2_FI = field(CO2_GROUP, 1)
 CO2_RR = field(CO2_GROUP, 2)
 CO2_AMB = field(CO2_GROUP, 3)
+O2_ET = field(O2_GROUP, 0)
+O2_FI = field(O2_GROUP, 1)
+N2O_ET = field(N2O_GROUP, 0)
+N2O_FI = field(N2O_GROUP, 1)
+AA_ET = field(AA_GROUP, 0)
+AA_FI = field(AA_GROUP, 1)
+AA_MAC_SUM = field(AA_GROUP, 2)
+FV_RR, FV_PPEAK, FV_PEEP, FV_PPLAT, FV_TV_INSP, FV_TV_EXP, FV_COMPLIANCE, FV_MV_EXP = (
+    field(FLOW_VOL_GROUP, i) for i in range(8))
+COW_CO = field(CO_WEDGE_GROUP, 0)
+COW_BLOOD_TEMP = field(CO_WEDGE_GROUP, 1)
+COW_REF = field(CO_WEDGE_GROUP, 2)
+COW_PCWP = field(CO_WEDGE_GROUP, 3)
+NMT_T1 = field(NMT_GROUP, 0)
+NMT_TRATIO = field(NMT_GROUP, 1)
+NMT_PTC = field(NMT_GROUP, 2)
+ECG_EXTRA_HR, ECG_EXTRA_HR_MAX, ECG_EXTRA_HR_MIN = (ECG_EXTRA + 2 * i for i in range(3))
+SVO2_SVO2 = field(SVO2_GROUP, 0)
+
+# The NMT ptc word is a bit field: post-tetanic count in bits 0-4 (31: not
+# available), the TOF / double-burst / single-twitch count in bits 5-8 and the
+# stimulus current (mA) in bits 9-15. At or below PTC_INVALID_LIMIT none of it
+# is valid.
+PTC_COUNT_MASK = 0x1F
+PTC_NOT_AVAILABLE = 31
+PTC_TOF_SHIFT, PTC_TOF_MASK = 5, 0xF
+PTC_INVALID_LIMIT = -31000
 
 # Special int16 values: anything below -32001 is not a measurement.
 SPECIAL_LIMIT = -32001
@@ -159,15 +212,14 @@ def pack_phdb_subrecord(time: int, class_data: bytes, cls: int, *, dri_level: in
 def basic_class_data(values: dict[int, int], fill: int = NO_DATA) -> bytes:
     """Basic-class data with ``values`` (offset -> raw int16) and ``fill`` elsewhere.
 
-    Every int16 field of the groups up to CO2 gets ``fill`` (group headers are
-    zero); the rest of the 270 bytes stays zero.
+    Every int16 field of every group gets ``fill``; group headers and the
+    reserved bytes are zero.
     """
     buf = bytearray(PHDB_CLASS_DATA_SIZE)
-    groups = [(ECG_GROUP, 5), *((g, 4) for g in P_GROUPS), (NIBP_GROUP, 4),
-              *((g, 1) for g in T_GROUPS), (SPO2_GROUP, 4), (CO2_GROUP, 4)]
-    for group, n in groups:
+    for group, n, header in BASIC_GROUPS:
+        first = field(group, 0) if header else group
         for i in range(n):
-            struct.pack_into("<h", buf, field(group, i), fill)
+            struct.pack_into("<h", buf, first + 2 * i, fill)
     for off, raw in values.items():
         struct.pack_into("<h", buf, off, raw)
     return bytes(buf)

@@ -18,10 +18,18 @@ back to hunting (``stats.extra["sync_lost"]``).
 One packet (1/3 s) gives, at its arrival time:
 
 * PULSE_RATE and SPO2 from the standard 4-beat averages (frames 0/1 and 2),
-  which are what the oximeter's own display shows in its default mode; the
-  extended, display and beat-to-beat variants are not emitted.
-* Quality, from the STATUS bits OR-ed over the packet's frames, first match
-  wins: SNSD -> SENSOR_OFF; HR 511 / SpO2 127 (no data) -> NO_VALUE;
+  which are what the oximeter's own display shows in its default mode, then
+  every variant the packet multiplexes (:data:`VARIANTS`): SPO2_DISPLAY (8),
+  SPO2_FAST (9), SPO2_BEAT (10, beat to beat), PR_EXT (13/14, 8-beat),
+  SPO2_EXT (15), SPO2_EXT_DISPLAY (16), PR_DISPLAY (19/20) and PR_EXT_DISPLAY
+  (21/22). The "display" variants are the ones the device holds for 10 s
+  after the probe comes off; here they get the same quality rules as the
+  rest, so a held value is never taken for a measurement. The firmware
+  revision (frame 3) is kept as :attr:`Nonin2Codec.firmware_revision`; the
+  3 Hz timer (5/6) and STAT2 (7) are not decoded.
+* Quality, from the STATUS bits OR-ed over the packet's frames, the same for
+  every numeric of the packet, first match wins: SNSD -> SENSOR_OFF;
+  HR 511 / SpO2 127 (no data) -> NO_VALUE;
   SNSA (sensor alarm, unusable data) -> NO_VALUE; ARTF -> ARTIFACT;
   OOT (out of track) -> QUESTIONABLE, since the oximeter may be holding an
   old value.
@@ -74,9 +82,21 @@ SYNC = 0x01
 
 # FLOAT items by frame number.
 HR_MSB, HR_LSB, SPO2 = 0, 1, 2
+FIRMWARE = 3
 SPO2_D, SPO2_FAST, SPO2_BB = 8, 9, 10
 E_HR_MSB, E_HR_LSB, E_SPO2, E_SPO2_D = 13, 14, 15, 16
 HR_D_MSB, HR_D_LSB, E_HR_D_MSB, E_HR_D_LSB = 19, 20, 21, 22
+
+SPO2_VARIANTS: tuple[tuple[Vital, int], ...] = (
+    (Vital.SPO2_DISPLAY, SPO2_D), (Vital.SPO2_FAST, SPO2_FAST), (Vital.SPO2_BEAT, SPO2_BB),
+    (Vital.SPO2_EXT, E_SPO2), (Vital.SPO2_EXT_DISPLAY, E_SPO2_D),
+)
+"""SpO2 variants and the frame carrying each."""
+PR_VARIANTS: tuple[tuple[Vital, int, int], ...] = (
+    (Vital.PR_EXT, E_HR_MSB, E_HR_LSB), (Vital.PR_DISPLAY, HR_D_MSB, HR_D_LSB),
+    (Vital.PR_EXT_DISPLAY, E_HR_D_MSB, E_HR_D_LSB),
+)
+"""Pulse-rate variants and the frames carrying their MSB and LSB."""
 
 MISSING_HR = 511
 MISSING_SPO2 = 127
@@ -112,6 +132,8 @@ class Nonin2Codec(Codec):
         self._resync = True             # sync lost since the last packet (re-anchor the wave)
         self._wave_end: float | None = None
         self._flags: dict[str, bool] = {}
+        self.firmware_revision: int | None = None
+        """The oximeter's firmware revision byte, from the latest packet."""
 
     @property
     def buffered(self) -> int:
@@ -227,10 +249,13 @@ class Nonin2Codec(Codec):
             self._flag(t, "nonin.perfusion.low", perfusion == RPRF,
                        "low perfusion (red)", items)
 
-        hr = heart_rate(floats[HR_MSB], floats[HR_LSB])
-        spo2 = floats[SPO2] & 0x7F
-        items.append(self._reading(Vital.PULSE_RATE, hr, hr == MISSING_HR, any_status, t))
-        items.append(self._reading(Vital.SPO2, spo2, spo2 == MISSING_SPO2, any_status, t))
+        self.firmware_revision = floats[FIRMWARE]
+        items.append(self._pulse(Vital.PULSE_RATE, floats[HR_MSB], floats[HR_LSB], any_status, t))
+        items.append(self._spo2(Vital.SPO2, floats[SPO2], any_status, t))
+        for vital, frame in SPO2_VARIANTS:
+            items.append(self._spo2(vital, floats[frame], any_status, t))
+        for vital, msb, lsb in PR_VARIANTS:
+            items.append(self._pulse(vital, floats[msb], floats[lsb], any_status, t))
 
         samples = np.frombuffer(pleth, dtype=np.uint8).astype(np.float64)
         samples[np.frombuffer(status, dtype=np.uint8) & SNSD != 0] = np.nan
@@ -248,6 +273,16 @@ class Nonin2Codec(Codec):
         self._resync = False
         self._wave_end = t0 + n / FRAME_RATE_HZ
         return t0
+
+    @classmethod
+    def _pulse(cls, vital: Vital, msb: int, lsb: int, status: int, t: float) -> Reading:
+        hr = heart_rate(msb, lsb)
+        return cls._reading(vital, hr, hr == MISSING_HR, status, t)
+
+    @classmethod
+    def _spo2(cls, vital: Vital, byte: int, status: int, t: float) -> Reading:
+        spo2 = byte & 0x7F
+        return cls._reading(vital, spo2, spo2 == MISSING_SPO2, status, t)
 
     @staticmethod
     def _reading(vital: Vital, value: int, missing: bool, status: int, t: float) -> Reading:
