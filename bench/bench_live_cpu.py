@@ -186,13 +186,14 @@ def child(variant: str, seconds: float, data_dir: Path, warm_min: float, warm_sp
     for that call; the class of the view that actually ran is checked.
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6 import QtCore
+
     import monitor.ui.live_view as live_view_module
     from monitor.app import GuiOptions, prepare_session
     from monitor.core.freshness import DEFAULT_STALE_AFTER_S
     from monitor.core.vitals import Vital
     from monitor.devices.registry import make_driver, parse_source
     from monitor.ui import application
-    from PySide6 import QtCore
 
     normal_cls = live_view_module.LiveView
     view_cls = _naive_view_class() if variant == "naive" else normal_cls
@@ -253,9 +254,13 @@ def child(variant: str, seconds: float, data_dir: Path, warm_min: float, warm_sp
     poll.start(250)
     live_view_module.LiveView = view_cls
     try:
+        hub = pipeline.hub
         code = application.run_live_view(app, clock, pipeline.ui_queue,
                                          simulated=driver.simulated,
-                                         stale_after_s=opts.stale_after)
+                                         stale_after_s=opts.stale_after,
+                                         alarm_state=hub.alarm_state.get if hub else None,
+                                         send_command=hub.notify if hub else None,
+                                         profile=hub.alarms.profile if hub else None)
     finally:
         live_view_module.LiveView = normal_cls
         restore_signals()

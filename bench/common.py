@@ -29,8 +29,8 @@ def machine() -> str:
         pass
     qt = ""
     try:
-        import PySide6
         import pyqtgraph
+        import PySide6
 
         qt = f", PySide6 {PySide6.__version__}, pyqtgraph {pyqtgraph.__version__}"
     except ImportError:

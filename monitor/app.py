@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.acquisition.pipeline import Pipeline
+from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock, RealClock, SimClock
 from monitor.devices.base import Driver
 from monitor.storage import database
@@ -33,6 +34,7 @@ class GuiOptions:
     data_dir: Path | None
     speed: float | None
     stale_after: float
+    profile: AlarmProfile | None = None
 
 
 def prepare_session(opts: GuiOptions, ask_resume: AskResume,
@@ -65,7 +67,7 @@ def prepare_session(opts: GuiOptions, ask_resume: AskResume,
         start = max(start, (unfinished[-1].last_data_at or 0.0) + 1.0)
     clock: Clock = SimClock(start, opts.speed) if opts.driver.simulated else RealClock()
     pipeline = Pipeline(opts.driver, db, clock, with_ui=True, resume=resume,
-                        stale_after=opts.stale_after)
+                        stale_after=opts.stale_after, profile=opts.profile)
     return pipeline, clock
 
 
@@ -95,11 +97,15 @@ def run_gui(opts: GuiOptions, argv: list[str] | None = None,
         except database.StorageError as exc:
             application.show_fatal(f"Cannot start recording.\n\n{exc}")
             return 2
-        assert pipeline.ui_queue is not None
+        assert pipeline.ui_queue is not None and pipeline.hub is not None
+        hub = pipeline.hub
         code = application.run_live_view(app, clock, pipeline.ui_queue,
                                          simulated=opts.driver.simulated,
                                          stale_after_s=opts.stale_after,
-                                         quit_after_s=quit_after_s)
+                                         quit_after_s=quit_after_s,
+                                         alarm_state=hub.alarm_state.get,
+                                         send_command=hub.notify,
+                                         profile=hub.alarms.profile)
     finally:
         restore_signals()
     pipeline.stop()

@@ -67,6 +67,9 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
                    help="folder holding the recordings (default: the user data folder)")
     p.add_argument("--stale-after", type=_positive, default=DEFAULT_STALE_AFTER_S,
                    help="seconds without a new value before a number shows --- (default 10)")
+    p.add_argument("--alarm-profile", type=Path, default=None, metavar="FILE",
+                   help="alarm profile (TOML) to use instead of the shipped "
+                        "'Ketamine infusion, adult' profile")
     p.add_argument("--choose-source", action="store_true",
                    help="window only: pick the port, protocol or scenario in a dialog")
     p.add_argument("-v", "--verbose", action="count", default=0,
@@ -114,10 +117,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sessions(args)
     if args.command == "ports":
         return _ports(args)
+    from monitor.core.alarms.profile import ProfileError
+    from monitor.core.alarms.profile_file import load_default_profile, load_profile
     from monitor.devices.protocols import ProtocolError
     from monitor.devices.registry import SerialOverrides
     from simulators.scenario import ScenarioError
 
+    try:
+        profile = (load_profile(args.alarm_profile) if args.alarm_profile is not None
+                   else load_default_profile())
+    except ProfileError as exc:
+        print(f"infusion-monitor: alarm profile refused: {exc}", file=sys.stderr)
+        return 2
     duration = getattr(args, "duration", None)
     headless = args.command == "run" and args.headless
     chosen = None
@@ -149,10 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from monitor.acquisition.headless import HeadlessOptions, run_headless
 
         return run_headless(HeadlessOptions(driver, args.data_dir, args.speed, duration,
-                                            args.readings, args.stale_after))
+                                            args.readings, args.stale_after, profile))
     from monitor.app import GuiOptions, run_gui  # Qt is imported only for the window
 
-    return run_gui(GuiOptions(driver, args.data_dir, args.speed, args.stale_after))
+    return run_gui(GuiOptions(driver, args.data_dir, args.speed, args.stale_after, profile))
 
 
 def _ports(args: argparse.Namespace) -> int:

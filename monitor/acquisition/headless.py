@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import IO
 
 from monitor.acquisition.pipeline import Pipeline
+from monitor.core.alarms.model import AlarmAction, AlarmTransition, LimitChanged
+from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock, RealClock, SimClock
 from monitor.core.events import (
     HubMessage,
@@ -73,6 +75,19 @@ def to_json(msg: HubMessage, *, readings: bool) -> dict[str, object] | None:
                 "text": msg.text}
     if isinstance(msg, StreamEnded):
         return {"type": "end", "t": msg.t, "reason": msg.reason}
+    if isinstance(msg, AlarmTransition):
+        return {"type": "alarm", "id": msg.alarm_id, "kind": msg.kind.value,
+                "vital": msg.vital.value if msg.vital else None,
+                "priority": msg.priority.label, "state": msg.state.value, "t": msg.t,
+                "value": _num(msg.value), "limit": _num(msg.limit), "message": msg.message,
+                **({"by": msg.by} if msg.by else {})}
+    if isinstance(msg, AlarmAction):
+        return {"type": "alarm_action", "action": msg.action, "t": msg.t,
+                "detail": msg.detail, "by": msg.by}
+    if isinstance(msg, LimitChanged):
+        return {"type": "limit_change", "t": msg.t, "rule": msg.rule_id,
+                "setting": msg.setting, "old": msg.old, "new": msg.new, "by": msg.by,
+                "reason": msg.reason}
     return None
 
 
@@ -113,6 +128,7 @@ class HeadlessOptions:
     duration_s: float | None
     readings: bool
     stale_after: float
+    profile: AlarmProfile | None = None
 
 
 def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
@@ -139,7 +155,7 @@ def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
     start = time.time() if start_time is None else start_time
     clock: Clock = SimClock(start, opts.speed) if opts.driver.simulated else RealClock()
     pipeline = Pipeline(opts.driver, db_path, clock, sink=printer,
-                        stale_after=opts.stale_after)
+                        stale_after=opts.stale_after, profile=opts.profile)
     pipeline.start()
     restore = _stop_on_signals(pipeline)
     try:
@@ -160,6 +176,7 @@ def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
                "recorded_readings": pipeline.recorder.committed_readings
                if pipeline.recorder else 0,
                "dropped": hub.counters.dropped if hub else {},
+               "alarms": dict(hub.counters.alarms) if hub else {},
                "recording_failed": pipeline.recording_failed}
     printer.write(summary)
     if pipeline.recording_failed:

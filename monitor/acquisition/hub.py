@@ -13,7 +13,19 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from monitor.acquisition.queues import BoundedQueue
+from monitor.acquisition.queues import BoundedQueue, LatestValue
+from monitor.core.alarms.engine import AlarmEngine, LoadProfile
+from monitor.core.alarms.model import (
+    AlarmAction,
+    AlarmCommand,
+    AlarmMessage,
+    AlarmReminder,
+    AlarmSnapshot,
+    AlarmTransition,
+    LoadProfileFile,
+)
+from monitor.core.alarms.profile import AlarmProfile, ProfileError
+from monitor.core.alarms.profile_file import load_default_profile, load_profile
 from monitor.core.clock import Clock
 from monitor.core.events import (
     Condition,
@@ -30,7 +42,7 @@ from monitor.core.events import (
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import Phase, SessionModel, SessionStatus
-from monitor.core.vitals import SPECS, Kind, Vital
+from monitor.core.vitals import SPECS, SUPPLEMENTARY_VITALS, Kind, Vital
 from monitor.devices.codecs.base import DeviceFlag
 from monitor.storage.recorder import CloseSession
 
@@ -57,13 +69,26 @@ class Hub(threading.Thread):
     stale_after : float
         Session seconds without a valid value before a vital is stale, and
         without any data before the source counts as silent.
+    profile : AlarmProfile or None
+        The alarm profile (default: the shipped ketamine profile).
+    history : sequence of Reading
+        A resumed session's recorded readings (its baseline is rebuilt from them).
+
+    Attributes
+    ----------
+    alarms : AlarmEngine
+        Runs on this thread; operator commands reach it through :meth:`notify`.
+    alarm_state : LatestValue of AlarmSnapshot
+        The newest alarm picture, for the live view to read on every tick.
     """
 
     def __init__(self, model: SessionModel, clock: Clock, inbox: BoundedQueue, *,
                  recorder_q: BoundedQueue | None, ui_q: BoundedQueue | None,
                  sink: Callable[[HubMessage], None] | None = None,
                  phase_plan: Sequence[tuple[float, Phase]] = (),
-                 stale_after: float = DEFAULT_STALE_AFTER_S) -> None:
+                 stale_after: float = DEFAULT_STALE_AFTER_S,
+                 profile: AlarmProfile | None = None,
+                 history: Sequence[Reading] = ()) -> None:
         super().__init__(name="hub", daemon=False)
         self.model = model
         self.clock = clock
@@ -84,6 +109,11 @@ class Hub(threading.Thread):
         self.ended: StreamEnded | None = None
         self.recording_ok = True
         self.recording_ever_failed = False
+        self.alarms = AlarmEngine(profile or load_default_profile(), started_at=model.started_at,
+                                  stale_after=stale_after, phase=model.phase,
+                                  phase_started_at=model.phase_started_at(),
+                                  baseline_readings=_baseline_part(model, history))
+        self.alarm_state: LatestValue[AlarmSnapshot] = LatestValue(self.alarms.snapshot())
 
     # -- thread ----------------------------------------------------------
 
@@ -96,6 +126,7 @@ class Hub(threading.Thread):
             if item is None:
                 if self.clock.speed is not None:
                     self._advance(self.clock.now())
+                self._update_alarm_state()
                 continue
             if isinstance(item, StreamEnded):
                 self._finish(item)
@@ -104,10 +135,12 @@ class Hub(threading.Thread):
                 item.t0 if isinstance(item, WaveChunk) else getattr(item, "t", self._now))
             self._advance(t)
             self._handle(item)
+            self._update_alarm_state()
 
-    def notify(self, msg: HubMessage) -> None:
-        """Thread-safe: hand the hub a status message (used by the recorder)."""
-        self.control.put(msg)
+    def notify(self, msg: HubMessage | AlarmCommand | LoadProfile) -> None:
+        """Thread-safe: hand the hub a status message or an operator's alarm command."""
+        if not self.control.put(msg):
+            log.error("hub control queue full: %r lost", type(msg).__name__)
 
     # -- time ------------------------------------------------------------
 
@@ -126,6 +159,7 @@ class Hub(threading.Thread):
                 self._no_data = True
                 self._publish(Technical(Condition.NO_DATA, True, deadline,
                                         "no data from the source"))
+        self._emit(self.alarms.tick(t))
         if not self._no_data:
             for vital, last in self._last_valid.items():
                 # After a silence, every vital gets a full stale period to come back.
@@ -151,7 +185,8 @@ class Hub(threading.Thread):
                 self._publish(Technical(Condition.NO_DATA, False, t, "data from the source again"))
         if isinstance(item, Reading):
             self.counters.readings += 1
-            if item.valid and SPECS[item.vital].kind is Kind.CONTINUOUS:
+            if (item.valid and SPECS[item.vital].kind is Kind.CONTINUOUS
+                    and item.vital not in SUPPLEMENTARY_VITALS):  # variants: record only
                 self._last_valid[item.vital] = item.t
                 if item.vital in self._stale:
                     self._stale.discard(item.vital)
@@ -168,7 +203,18 @@ class Hub(threading.Thread):
                                                   else "sensor back")))
         self._publish(item)
 
-    def _handle_control(self, msg: HubMessage) -> None:
+    def _handle_control(self, msg: object) -> None:
+        if not isinstance(msg, (RecordingStatus, Note)):  # an operator's alarm command
+            now = max(self._now, self.clock.now()) if self.clock.speed is not None else self._now
+            if isinstance(msg, LoadProfileFile):
+                try:   # file I/O here, on the hub thread, never on the GUI thread
+                    msg = LoadProfile(load_profile(msg.path), msg.by)
+                except ProfileError as exc:
+                    self._emit([AlarmAction(now, "refused", f"alarm profile refused, the "
+                                            f"current one stays: {exc}", msg.by)])
+                    return
+            self._emit(self.alarms.command(msg, now))  # type: ignore[arg-type]
+            return
         if isinstance(msg, RecordingStatus):
             self.recording_ok = msg.ok
             self.recording_ever_failed |= not msg.ok
@@ -178,7 +224,35 @@ class Hub(threading.Thread):
         if self.recorder_q is not None and not self.recorder_q.put(msg):
             self._check_overflow(self.recorder_q)
 
+    def _update_alarm_state(self) -> None:
+        if self.alarms.changed:
+            self.alarm_state.set(self.alarms.snapshot())
+
+    def _emit(self, messages: list[AlarmMessage]) -> None:
+        """Log and show what the alarm engine produced."""
+        for msg in messages:
+            if isinstance(msg, AlarmTransition):
+                self.counters.alarms[msg.state.value] = self.counters.alarms.get(
+                    msg.state.value, 0) + 1
+            if not isinstance(msg, AlarmReminder):
+                self._to_recorder(msg)
+            if self.ui_q is not None:
+                self.ui_q.put(msg)
+            if self.sink is not None:
+                self.sink(msg)
+
+    def _feed_alarms(self, msg: HubMessage) -> None:
+        if isinstance(msg, Reading):
+            self._emit(self.alarms.on_reading(msg))
+        elif isinstance(msg, Technical):
+            self._emit(self.alarms.on_technical(msg))
+        elif isinstance(msg, RecordingStatus):
+            self._emit(self.alarms.on_recording(msg))
+        elif isinstance(msg, PhaseChanged):
+            self._emit(self.alarms.on_phase(msg.phase, msg.t))
+
     def _publish(self, msg: HubMessage) -> None:
+        self._feed_alarms(msg)
         if not isinstance(msg, (RecordingStatus, SourceStatus)):
             self._to_recorder(msg)
         if self.ui_q is not None:
@@ -199,6 +273,7 @@ class Hub(threading.Thread):
                 self.ui_q.put(msg)
             if self.sink is not None:
                 self.sink(msg)
+            self._emit(self.alarms.on_technical(msg))
 
     def _finish(self, end: StreamEnded) -> None:
         self._advance(end.t)
@@ -207,7 +282,16 @@ class Hub(threading.Thread):
         if self.model.phase is not Phase.ENDED:
             self._set_phase(Phase.ENDED, max(end.t, self.model.phase_started_at()))
         self.ended = end
+        self._update_alarm_state()
         self._publish(Note(end.t, "session_end", end.reason, "system"))
         self._publish(end)
         if self.recorder_q is not None:
             self.recorder_q.put_reliably(CloseSession(SessionStatus.COMPLETED, end.t))
+
+
+def _baseline_part(model: SessionModel, history: Sequence[Reading]) -> list[Reading]:
+    """The readings of a resumed session taken before its infusion started."""
+    end = model.started(Phase.INFUSION)
+    if not history or end is None:
+        return list(history) if model.phase is Phase.BASELINE else []
+    return [r for r in history if r.t < end]

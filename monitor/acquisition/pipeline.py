@@ -9,17 +9,21 @@ from pathlib import Path
 from monitor.acquisition.hub import Hub
 from monitor.acquisition.queues import BoundedQueue
 from monitor.acquisition.reader import ReaderThread
+from monitor.core.alarms.profile import AlarmProfile
+from monitor.core.alarms.profile_file import load_default_profile
 from monitor.core.clock import Clock
 from monitor.core.events import History, HubMessage, Note, RecordingStatus, SessionStarted
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
 from monitor.core.session import SessionModel
-from monitor.core.vitals import Vital
+from monitor.core.vitals import SUPPLEMENTARY_VITALS, Vital
 from monitor.devices.base import Driver
 from monitor.storage import database
 from monitor.storage.recorder import Recorder
 from monitor.storage.store import SessionStore
 
 log = logging.getLogger(__name__)
+
+PRIMARY_VITALS = tuple(v for v in Vital if v not in SUPPLEMENTARY_VITALS)
 
 INBOX_SIZE = 50_000
 RECORDER_QUEUE_SIZE = 500_000
@@ -46,12 +50,16 @@ class Pipeline:
     resume : int or None
         Id of an unfinished session to continue in the same record.
     stale_after : float
+    profile : AlarmProfile or None
+        The alarm profile (default: the shipped ketamine profile).
     """
 
     def __init__(self, driver: Driver, db_path: Path, clock: Clock, *, with_ui: bool = False,
                  sink: Callable[[HubMessage], None] | None = None, resume: int | None = None,
-                 stale_after: float = DEFAULT_STALE_AFTER_S) -> None:
+                 stale_after: float = DEFAULT_STALE_AFTER_S,
+                 profile: AlarmProfile | None = None) -> None:
         self.driver = driver
+        self.profile = profile if profile is not None else load_default_profile()
         self.db_path = db_path
         self.clock = clock
         self.sink = sink
@@ -79,7 +87,8 @@ class Pipeline:
             sid = database.create_session(
                 self.db_path, started_at=started_at, source=self.driver.label,
                 simulated=self.driver.simulated,
-                protocol=self.driver.protocol, serial_settings=self.driver.settings_text)
+                protocol=self.driver.protocol, serial_settings=self.driver.settings_text,
+                alarm_profile=f"{self.profile.name} ({self.profile.source})")
             spans = None
         else:
             sid = self.resume
@@ -99,7 +108,8 @@ class Pipeline:
                                  gap_s=gap)
         self.hub = Hub(self.model, self.clock, self.inbox, recorder_q=self.recorder_q,
                        ui_q=self.ui_queue, sink=self.sink, phase_plan=self.driver.phase_plan,
-                       stale_after=self.stale_after)
+                       stale_after=self.stale_after, profile=self.profile,
+                       history=history.readings if history is not None else ())
         self.recorder = Recorder(self.db_path, sid, self.recorder_q,
                                  on_status=self.hub.notify, clock_now=self.clock.now)
         self.reader = ReaderThread(self.driver, self.inbox, self.clock)
@@ -122,7 +132,9 @@ class Pipeline:
 
     def _load_history(self, sid: int, now: float) -> History:
         with SessionStore(self.db_path) as store:
-            readings = tuple(store.readings(sid))
+            # The display and the alarm baseline use the main vitals only; the
+            # supplementary device numerics stay in the record.
+            readings = tuple(store.readings(sid, vitals=PRIMARY_VITALS))
             waves = tuple(store.waves(sid, Vital.PLETH, since=now - HISTORY_WAVE_S))
         return History(readings, waves)
 

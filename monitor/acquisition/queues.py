@@ -95,3 +95,27 @@ class BoundedQueue(Generic[T]):
         with self._lock:
             n, self._dropped = self._dropped, 0
             return n
+
+
+class LatestValue(Generic[T]):
+    """A thread-safe slot holding only the newest value (for state, not for events).
+
+    The alarm picture travels this way rather than on the display queue, so
+    a flood of queued items can never delay or drop what the alarm bar shows.
+    """
+
+    def __init__(self, value: T | None = None) -> None:
+        self._lock = threading.Lock()
+        self._value = value
+        self.version = 0
+
+    def set(self, value: T) -> None:
+        """Replace the value."""
+        with self._lock:
+            self._value = value
+            self.version += 1
+
+    def get(self) -> T | None:
+        """The newest value (``None`` before the first :meth:`set`)."""
+        with self._lock:
+            return self._value

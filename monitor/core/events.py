@@ -149,3 +149,4 @@ class Counters:
     readings: int = 0
     wave_samples: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+    alarms: dict[str, int] = field(default_factory=dict)   # transitions by state

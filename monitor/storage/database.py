@@ -140,15 +140,16 @@ def write_transaction(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def create_session(path: Path, *, started_at: float, source: str, simulated: bool,
-                   protocol: str | None = None, serial_settings: str | None = None) -> int:
+                   protocol: str | None = None, serial_settings: str | None = None,
+                   alarm_profile: str | None = None) -> int:
     """Insert a new open session owned by this process; return its id."""
     with write_transaction(path) as conn:
         cur = conn.execute(
             "INSERT INTO sessions (started_at, status, source, simulated, writer_pid,"
-            " heartbeat_at, utc_offset_s, app_version, protocol, serial_settings)"
-            " VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)",
+            " heartbeat_at, utc_offset_s, app_version, protocol, serial_settings, alarm_profile)"
+            " VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (started_at, source, int(simulated), os.getpid(), time.time(),
-             _utc_offset_s(started_at), __version__, protocol, serial_settings))
+             _utc_offset_s(started_at), __version__, protocol, serial_settings, alarm_profile))
         session_id = int(cur.lastrowid or 0)
         conn.execute("INSERT INTO phases (session_id, phase, t) VALUES (?, ?, ?)",
                      (session_id, Phase.BASELINE.value, started_at))

@@ -13,6 +13,7 @@ lost.
 from __future__ import annotations
 
 import logging
+import math
 import sqlite3
 import threading
 import time
@@ -23,10 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from monitor.acquisition.queues import BoundedQueue
+from monitor.core.alarms.model import AlarmAction, AlarmTransition, LimitChanged
 from monitor.core.events import Note, PhaseChanged, RawBytes, RecordingStatus, Technical
-from monitor.devices.codecs.base import DeviceFlag
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import SessionStatus
+from monitor.devices.codecs.base import DeviceFlag
 from monitor.storage.database import connect
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ class CloseSession:
 
 
 RecorderItem = (Reading | WaveChunk | PhaseChanged | Note | Technical | DeviceFlag | RawBytes
-                | CloseSession)
+                | AlarmTransition | AlarmAction | LimitChanged | CloseSession)
 
 
 class Recorder(threading.Thread):
@@ -182,6 +184,9 @@ class Recorder(threading.Thread):
         notes = []
         phases = []
         raw = []
+        alarms = []
+        actions = []
+        changes = []
         waves: list[WaveChunk] = []
         for it in items:
             if isinstance(it, Reading):
@@ -199,6 +204,16 @@ class Recorder(threading.Thread):
             elif isinstance(it, DeviceFlag):
                 state = "start" if it.active else "end"
                 notes.append((sid, it.t, f"device:{it.name}:{state}", it.text, "device"))
+            elif isinstance(it, AlarmTransition):
+                alarms.append((sid, it.t, it.alarm_id, it.kind.value,
+                               it.vital.value if it.vital else None, it.priority.label,
+                               it.state.value, _finite(it.value), _finite(it.limit),
+                               it.message, it.by))
+            elif isinstance(it, AlarmAction):
+                actions.append((sid, it.t, it.action, it.detail, it.by))
+            elif isinstance(it, LimitChanged):
+                changes.append((sid, it.t, f"{it.rule_id}.{it.setting}", it.old, it.new,
+                                it.by, it.reason))
             elif isinstance(it, Technical):
                 state = "start" if it.active else "end"
                 vital = f" {it.vital.value}" if it.vital else ""
@@ -222,6 +237,17 @@ class Recorder(threading.Thread):
             if raw:
                 conn.executemany("INSERT INTO raw_capture (session_id, t, direction, data)"
                                  " VALUES (?, ?, ?, ?)", raw)
+            if alarms:
+                conn.executemany("INSERT INTO alarms (session_id, t, alarm_id, kind, vital,"
+                                 " priority, state, value, limit_value, message, by)"
+                                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", alarms)
+            if actions:
+                conn.executemany("INSERT INTO alarm_actions (session_id, t, action, detail, by)"
+                                 " VALUES (?, ?, ?, ?, ?)", actions)
+            if changes:
+                conn.executemany("INSERT INTO settings_changes (session_id, t, setting,"
+                                 " old_value, new_value, by, reason)"
+                                 " VALUES (?, ?, ?, ?, ?, ?, ?)", changes)
             if phases:
                 conn.executemany("INSERT OR REPLACE INTO phases (session_id, phase, t)"
                                  " VALUES (?, ?, ?)", phases)
@@ -242,6 +268,10 @@ class Recorder(threading.Thread):
             raise
         self.committed_readings += len(readings)
         self._lost = 0
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
 
 
 def _wave_rows(sid: int, chunks: list[WaveChunk]) -> list[tuple]:

@@ -74,7 +74,47 @@ ALTER TABLE sessions ADD COLUMN protocol TEXT;
 ALTER TABLE sessions ADD COLUMN serial_settings TEXT
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2)
+SCHEMA_V3 = """
+CREATE TABLE alarms (
+    id          INTEGER PRIMARY KEY,
+    session_id  INTEGER NOT NULL REFERENCES sessions(id),
+    t           REAL    NOT NULL,
+    alarm_id    TEXT    NOT NULL,
+    kind        TEXT    NOT NULL CHECK (kind IN ('physiological', 'technical')),
+    vital       TEXT,
+    priority    TEXT    NOT NULL CHECK (priority IN ('low', 'medium', 'high')),
+    state       TEXT    NOT NULL
+                CHECK (state IN ('raised', 'escalated', 'acknowledged', 'cleared')),
+    value       REAL,
+    limit_value REAL,
+    message     TEXT    NOT NULL,
+    by          TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX alarms_by_session ON alarms (session_id, t);
+CREATE TABLE alarm_actions (
+    id         INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t          REAL    NOT NULL,
+    action     TEXT    NOT NULL,
+    detail     TEXT    NOT NULL DEFAULT '',
+    by         TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX alarm_actions_by_session ON alarm_actions (session_id, t);
+CREATE TABLE settings_changes (
+    id         INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t          REAL    NOT NULL,
+    setting    TEXT    NOT NULL,
+    old_value  REAL,
+    new_value  REAL,
+    by         TEXT    NOT NULL,
+    reason     TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX settings_changes_by_session ON settings_changes (session_id, t);
+ALTER TABLE sessions ADD COLUMN alarm_profile TEXT
+"""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from monitor.core.alarms.model import (
+    AlarmAction,
+    AlarmKind,
+    AlarmTransition,
+    LimitChanged,
+    Priority,
+    TransitionState,
+)
 from monitor.core.reading import Quality, Reading, WaveChunk
 from monitor.core.session import PhaseSpan
 from monitor.core.vitals import Vital
@@ -52,13 +61,18 @@ class SessionStore:
         return load_phases(self.db_path, session_id)
 
     def readings(self, session_id: int, vital: Vital | None = None,
-                 since: float | None = None) -> list[Reading]:
-        """Readings oldest first, optionally of one vital and from a time on."""
+                 since: float | None = None,
+                 vitals: Iterable[Vital] | None = None) -> list[Reading]:
+        """Readings oldest first, optionally of one vital (or of ``vitals``) and from a time on."""
         sql = "SELECT vital, value, t, quality, device_time FROM readings WHERE session_id = ?"
         args: list[object] = [session_id]
         if vital is not None:
             sql += " AND vital = ?"
             args.append(vital.value)
+        if vitals is not None:
+            names = [v.value for v in vitals]
+            sql += f" AND vital IN ({', '.join('?' * len(names))})"
+            args.extend(names)
         if since is not None:
             sql += " AND t >= ?"
             args.append(since)
@@ -97,6 +111,33 @@ class SessionStore:
         return [EventRow(*r) for r in self._conn.execute(
             "SELECT t, kind, text, author FROM events WHERE session_id = ? ORDER BY t, id",
             (session_id,))]
+
+    def alarms(self, session_id: int) -> list[AlarmTransition]:
+        """Every alarm transition of a session (the alarm log), in time order."""
+        rows = self._conn.execute(
+            "SELECT alarm_id, kind, vital, priority, state, t, value, limit_value, message, by"
+            " FROM alarms WHERE session_id = ? ORDER BY t, id", (session_id,)).fetchall()
+        return [AlarmTransition(a, AlarmKind(k), Vital(v) if v else None, Priority.parse(p),
+                                TransitionState(s), t, val, lim, msg, by)
+                for a, k, v, p, s, t, val, lim, msg, by in rows]
+
+    def alarm_actions(self, session_id: int) -> list[AlarmAction]:
+        """Operator and system actions on the alarm system, in time order."""
+        rows = self._conn.execute(
+            "SELECT t, action, detail, by FROM alarm_actions WHERE session_id = ?"
+            " ORDER BY t, id", (session_id,)).fetchall()
+        return [AlarmAction(t, a, d, by) for t, a, d, by in rows]
+
+    def limit_changes(self, session_id: int) -> list[LimitChanged]:
+        """Alarm limit changes made during a session, in time order."""
+        rows = self._conn.execute(
+            "SELECT t, setting, old_value, new_value, by, reason FROM settings_changes"
+            " WHERE session_id = ? ORDER BY t, id", (session_id,)).fetchall()
+        out = []
+        for t, setting, old, new, by, reason in rows:
+            rule_id, _, name = setting.rpartition(".")
+            out.append(LimitChanged(t, rule_id, name, old, new, by, reason))
+        return out
 
     def integrity_ok(self) -> bool:
         """``PRAGMA integrity_check`` says ok."""

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from PySide6 import QtCore, QtWidgets
 
 from monitor.acquisition.queues import BoundedQueue
+from monitor.core.alarms.model import AlarmSnapshot
+from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock
 from monitor.storage.database import SessionRow
 
@@ -81,11 +83,19 @@ def ask_resume(row: SessionRow, gap_s: float) -> bool:
 
 def run_live_view(app: QtWidgets.QApplication, clock: Clock, ui_queue: BoundedQueue, *,
                   simulated: bool, stale_after_s: float,
-                  quit_after_s: float | None = None) -> int:
-    """Show the live view and run the event loop until the window closes."""
+                  quit_after_s: float | None = None,
+                  alarm_state: Callable[[], AlarmSnapshot | None] | None = None,
+                  send_command: Callable[[object], None] | None = None,
+                  profile: AlarmProfile | None = None) -> int:
+    """Show the live view and run the event loop until the window closes.
+
+    ``alarm_state``, ``send_command`` and ``profile`` connect the view to the
+    hub's alarm engine (see :class:`~monitor.ui.live_view.LiveView`).
+    """
     from monitor.ui.live_view import LiveView
 
-    view = LiveView(clock, ui_queue, simulated=simulated, stale_after_s=stale_after_s)
+    view = LiveView(clock, ui_queue, simulated=simulated, stale_after_s=stale_after_s,
+                    alarm_state=alarm_state, send_command=send_command, profile=profile)
     view.resize(1280, 800)
     view.show()
     view.start()
@@ -98,12 +108,12 @@ def run_live_view(app: QtWidgets.QApplication, clock: Clock, ui_queue: BoundedQu
     wake.start(250)
     if _quit_requested.is_set():
         wake.stop()
-        view.stop()
+        view.close()
         return 0
     app.setQuitOnLastWindowClosed(True)
     code = app.exec()
     wake.stop()
-    view.stop()
+    view.close()  # stops its timers and closes the speaker (also after a quit signal)
     return int(code)
 
 

@@ -17,8 +17,8 @@ from monitor.core.events import (
     Note,
     PhaseChanged,
     RecordingStatus,
-    SourceStatus,
     SessionStarted,
+    SourceStatus,
     StreamEnded,
     Technical,
 )

@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Literal
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QCloseEvent, QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from monitor.acquisition.queues import BoundedQueue
+from monitor.core.alarms.model import (
+    Acknowledge,
+    AlarmAction,
+    AlarmEntry,
+    AlarmKind,
+    AlarmReminder,
+    AlarmSnapshot,
+    AlarmTransition,
+    AudioOutput,
+    LimitChanged,
+    PauseAudio,
+    ResumeAudio,
+)
+from monitor.core.alarms.profile import AlarmProfile, ProfileError
 from monitor.core.clock import Clock
-from monitor.core.vitals import Vital
+from monitor.core.vitals import NIBP_VITALS, Vital
 from monitor.ui import theme
+from monitor.ui.alarm_bar import AlarmBarWidget
+from monitor.ui.alarm_limits_dialog import AlarmLimitsDialog
+from monitor.ui.alarm_log import AlarmLogWidget
+from monitor.ui.alarm_sound import AlarmSoundPlayer
 from monitor.ui.bridge import DrainBridge
 from monitor.ui.header import HeaderWidget
 from monitor.ui.live_model import LiveModel
@@ -28,6 +48,19 @@ MAX_BATCH = 5000
 LARGE_TILES = (Vital.HR, Vital.SPO2)
 SMALL_TILES = (Vital.PULSE_RATE, Vital.RESP_RATE, Vital.ETCO2)
 
+LOG_HEIGHT = 200
+"""Height of the alarm log when it is opened (the splitter lets the nurse change it)."""
+
+_ALARM_LOG_TYPES = (AlarmTransition, AlarmAction, LimitChanged)
+
+
+def _entry_for(snapshot: AlarmSnapshot, vitals: tuple[Vital, ...]) -> AlarmEntry | None:
+    """The most urgent physiological alarm naming one of ``vitals``."""
+    for entry in snapshot.alarms:
+        if entry.kind is AlarmKind.PHYSIOLOGICAL and entry.vital in vitals:
+            return entry
+    return None
+
 
 class LiveView(QMainWindow):
     """Big numerics, pleth sweep, session trends and status for one chair.
@@ -40,6 +73,14 @@ class LiveView(QMainWindow):
     :class:`~monitor.ui.live_model.LiveModel` and then updates the widgets
     for the clock's ``now``, so stale values turn to ``---`` even when no
     data arrives.
+
+    Alarms: on every tick the view reads the newest alarm picture
+    (``alarm_state()``, never the droppable queue) and shows it on the alarm
+    bar, the tiles and the trend limit lines, and tells the speaker what to
+    sound. Alarm messages from the queue go to the alarm log panel (opened
+    from the bar); reminders play the reminder tone. The nurse's actions
+    (acknowledge, audio pause (also the Space bar), limits dialog) become
+    commands for ``send_command``.
 
     Parameters
     ----------
@@ -55,6 +96,17 @@ class LiveView(QMainWindow):
         An NIBP determination older than this turns grey.
     refresh_hz : float
         Drain/redraw rate.
+    alarm_state : callable or None
+        Returns the newest :class:`AlarmSnapshot` (``hub.alarm_state.get``);
+        ``None``: no alarm system (the bar says so).
+    send_command : callable or None
+        Sends an operator command to the alarm engine (``hub.notify``).
+    profile : AlarmProfile or None
+        The alarm profile in force, for the limits dialog; kept up to date
+        from ``LimitChanged`` messages.
+    sound : AlarmSoundPlayer, False or None
+        The speaker. ``None`` creates one when there is an alarm system;
+        ``False`` runs silent (tests).
     parent : QWidget or None
 
     Attributes
@@ -66,6 +118,13 @@ class LiveView(QMainWindow):
     header : HeaderWidget
     pleth : PlethSweepWidget
     trends : TrendsWidget
+    alarm_bar : AlarmBarWidget
+    alarm_log : AlarmLogWidget
+        Hidden until the bar's "Alarm log" button opens it.
+    sound : AlarmSoundPlayer or None
+    profile : AlarmProfile or None
+    limits_dialog : AlarmLimitsDialog or None
+        The dialog while it is open.
 
     Signals
     -------
@@ -77,7 +136,12 @@ class LiveView(QMainWindow):
 
     def __init__(self, clock: Clock, ui_queue: BoundedQueue, *, simulated: bool,
                  stale_after_s: float = 10.0, nibp_grey_after_s: float = 900.0,
-                 refresh_hz: float = 25.0, parent: QWidget | None = None) -> None:
+                 refresh_hz: float = 25.0,
+                 alarm_state: Callable[[], AlarmSnapshot | None] | None = None,
+                 send_command: Callable[[object], None] | None = None,
+                 profile: AlarmProfile | None = None,
+                 sound: AlarmSoundPlayer | Literal[False] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Infusion Monitor" + (" \u2014 SIMULATED" if simulated else ""))
         self.setStyleSheet(theme.STYLE_SHEET)
@@ -92,10 +156,22 @@ class LiveView(QMainWindow):
         self.nibp_tile = NibpTileWidget()
         self.pleth = PlethSweepWidget(self.model.sweep, stale_after_s)
         self.trends = TrendsWidget(self.model)
+        self.alarm_bar = AlarmBarWidget()
+        self.alarm_log = AlarmLogWidget()
+        self._alarm_state = alarm_state
+        self._send_command = send_command
+        self.profile = profile
+        self.limits_dialog: AlarmLimitsDialog | None = None
+        self._snapshot: AlarmSnapshot | None | Literal[False] = False  # False: none shown yet
+        self._owns_sound = sound is None and alarm_state is not None
+        self.sound: AlarmSoundPlayer | None = (
+            AlarmSoundPlayer(self) if self._owns_sound else (sound if sound else None))
         self._build_layout()
+        self._connect_alarms()
         self._bridge = DrainBridge(self.drain, refresh_hz, self)
         self._autostart = True
         self._update_widgets(clock.now())
+        self._update_alarms(clock.now())
 
     def _build_layout(self) -> None:
         root = QWidget()
@@ -117,28 +193,61 @@ class LiveView(QMainWindow):
         right.addLayout(big_row, 5)
         right.addWidget(self.nibp_tile, 4)
         right.addLayout(small_row, 3)
-        body = QHBoxLayout()
+        body_widget = QWidget()
+        body = QHBoxLayout(body_widget)
+        body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(8)
         body.addLayout(left, 11)
         body.addLayout(right, 9)
+        self._splitter = QSplitter(Qt.Orientation.Vertical)
+        self._splitter.setChildrenCollapsible(False)
+        self._splitter.addWidget(body_widget)
+        self._splitter.addWidget(self.alarm_log)
+        self._splitter.setStretchFactor(0, 1)
+        self._splitter.setStretchFactor(1, 0)
+        self.alarm_log.hide()
         column = QVBoxLayout(root)
         column.setContentsMargins(6, 4, 6, 6)
         column.setSpacing(6)
         column.addWidget(self.header)
-        column.addLayout(body, 1)
+        column.addWidget(self.alarm_bar)
+        column.addWidget(self._splitter, 1)
         self.setCentralWidget(root)
+
+    def _connect_alarms(self) -> None:
+        bar = self.alarm_bar
+        bar.acknowledge_clicked.connect(self._on_acknowledge)
+        bar.audio_pause_clicked.connect(self._on_audio_pause)
+        bar.audio_resume_clicked.connect(self._on_audio_resume)
+        bar.limits_clicked.connect(self._on_limits)
+        bar.log_toggled.connect(self._on_log_toggled)
+        bar.flash_ticked.connect(self._on_flash_ticked)
+        # Space pauses the alarm sound while this window is active (a dialog
+        # keeps its own Space for its buttons and check boxes).
+        self._space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
+        self._space.setContext(Qt.ShortcutContext.WindowShortcut)
+        self._space.activated.connect(self._on_space)
+        if self.sound is not None:
+            self.sound.audio_failed.connect(self._on_audio_failed)
 
     # -- the refresh loop -------------------------------------------------------
 
     def start(self) -> None:
         """Start draining the queue at ``refresh_hz``."""
         self._autostart = False
+        self._snapshot = False  # show the alarm picture afresh (restarts the flashing)
         self._bridge.start()
 
     def stop(self) -> None:
-        """Stop the refresh timer (the view keeps showing what it has)."""
+        """Stop the refresh and flash timers and silence the speaker.
+
+        The view keeps showing what it has.
+        """
         self._autostart = False
         self._bridge.stop()
+        self.alarm_bar.stop()
+        if self.sound is not None:
+            self.sound.set_sounding(None)
 
     def is_running(self) -> bool:
         """Whether the refresh timer is running."""
@@ -152,12 +261,16 @@ class LiveView(QMainWindow):
         items = self._queue.drain(MAX_BATCH)
         for item in items:
             try:
-                self.model.apply(item)
+                if isinstance(item, (*_ALARM_LOG_TYPES, AlarmReminder)):
+                    self._on_alarm_message(item)
+                else:
+                    self.model.apply(item)
             except Exception:  # noqa: BLE001 -- one bad message must not blank the monitor
                 log.exception("live view could not apply %r", type(item).__name__)
         now = self._clock.now()
         self.model.note_dropped(self._queue.take_dropped(), now)
         self._update_widgets(now)
+        self._update_alarms(now)
         self.refreshed.emit(len(items))
         return len(items)
 
@@ -170,6 +283,103 @@ class LiveView(QMainWindow):
         self.pleth.refresh(now)
         self.trends.refresh(now)
 
+    # -- alarms -----------------------------------------------------------------
+
+    def _update_alarms(self, now: float) -> None:
+        """Show the newest alarm picture; the widgets are only touched when it changed."""
+        snapshot = self._alarm_state() if self._alarm_state is not None else None
+        if snapshot is not self._snapshot:
+            self._snapshot = snapshot
+            if snapshot is not None and snapshot.profile is not None:
+                self.profile = snapshot.profile   # the engine's limits, never a stale copy
+            self.alarm_bar.set_snapshot(snapshot, connected=self._alarm_state is not None)
+            self.alarm_bar.limits_button.setEnabled(
+                self._alarm_state is not None and self.profile is not None)
+            t = self.alarm_bar.flash_time()
+            for vital, tile in self.tiles.items():
+                tile.set_alarm(None if snapshot is None else _entry_for(snapshot, (vital,)), t)
+            self.nibp_tile.set_alarm(
+                None if snapshot is None else _entry_for(snapshot, NIBP_VITALS), t)
+            self.trends.set_limits({} if snapshot is None else snapshot.limits)
+        self.alarm_bar.show_time(now)
+        if self.sound is not None:
+            self.sound.set_sounding(None if snapshot is None else snapshot.sounding)
+
+    def _on_alarm_message(self, msg: object) -> None:
+        if isinstance(msg, AlarmReminder):
+            if self.sound is not None:
+                self.sound.play_reminder()
+            return
+        assert isinstance(msg, _ALARM_LOG_TYPES)
+        self.alarm_log.add(msg)
+        if isinstance(msg, LimitChanged) and self.profile is not None:
+            try:
+                self.profile = self.profile.with_change(msg.rule_id, msg.setting, msg.new)
+            except (KeyError, ProfileError) as exc:
+                log.warning("limits dialog profile not updated: %s", exc)
+
+    def _on_flash_ticked(self, t: float) -> None:
+        for tile in self.tiles.values():
+            tile.show_flash(t)
+        self.nibp_tile.show_flash(t)
+
+    def _send(self, command: object) -> None:
+        if self._send_command is None:
+            log.warning("no alarm system: %r not sent", type(command).__name__)
+            return
+        self._send_command(command)
+
+    def _paused(self) -> bool:
+        snapshot = self._snapshot
+        return bool(snapshot) and snapshot.audio_paused_until is not None  # type: ignore[union-attr]
+
+    def _on_acknowledge(self) -> None:
+        self._send(Acknowledge(by=""))
+
+    def _on_audio_pause(self) -> None:
+        self._send(PauseAudio())
+
+    def _on_audio_resume(self) -> None:
+        self._send(ResumeAudio())
+
+    def _on_space(self) -> None:
+        """Space pauses the sound; while paused it does nothing (the button resumes)."""
+        if self._alarm_state is not None and not self._paused():
+            self._send(PauseAudio())
+
+    def _on_audio_failed(self, reason: str) -> None:
+        self.alarm_bar.set_sound_ok(False)
+        self._send(AudioOutput(False, reason))
+
+    def _on_log_toggled(self, shown: bool) -> None:
+        self.alarm_log.setVisible(shown)
+        if shown:
+            total = sum(self._splitter.sizes())
+            self._splitter.setSizes([max(0, total - LOG_HEIGHT), LOG_HEIGHT])
+
+    def _on_limits(self) -> None:
+        if self.limits_dialog is not None:
+            self.limits_dialog.raise_()
+            self.limits_dialog.activateWindow()
+            return
+        if self.profile is None:
+            log.warning("no alarm profile: the limits dialog cannot open")
+            return
+        off = self._snapshot.vitals_off if self._snapshot else ()
+        dialog = AlarmLimitsDialog(self.profile, vitals_off=off, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.commands_issued.connect(self._on_limit_commands)
+        dialog.finished.connect(self._on_limits_closed)
+        self.limits_dialog = dialog
+        dialog.open()  # window-modal, never a nested event loop
+
+    def _on_limit_commands(self, commands: list) -> None:
+        for command in commands:
+            self._send(command)
+
+    def _on_limits_closed(self) -> None:
+        self.limits_dialog = None
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         if self._autostart:  # a view on screen must refresh, unless told otherwise
@@ -177,4 +387,6 @@ class LiveView(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.stop()
+        if self._owns_sound and self.sound is not None:
+            self.sound.close()
         super().closeEvent(event)

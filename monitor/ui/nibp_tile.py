@@ -10,9 +10,10 @@ from monitor.ui import theme
 from monitor.ui.fitted_label import FittedLabelWidget
 from monitor.ui.live_model import NibpState
 from monitor.ui.tile import caption_pixel_size, make_caption
+from monitor.ui.tile_alarm import TileAlarm, TileAlarmMixin
 
 
-class NibpTileWidget(QFrame):
+class NibpTileWidget(TileAlarmMixin, QFrame):
     """Non-invasive blood pressure: the latest determination and how old it is.
 
     An old determination stays on screen but turns grey, since NIBP is
@@ -29,6 +30,9 @@ class NibpTileWidget(QFrame):
     mean_label : FittedLabelWidget
         ``(mean)``.
     age_label, reason_label : QLabel
+    alarm : TileAlarm
+        The alarm shown on the tile (:meth:`set_alarm`): the most urgent
+        of the systolic, diastolic and mean alarms.
 
     Signals
     -------
@@ -63,6 +67,7 @@ class NibpTileWidget(QFrame):
         grid.setColumnStretch(1, 3)
         self._state: NibpState | None = None
         self._colour = ""
+        self.alarm = TileAlarm(self)
         self.set_state(NibpState("---"))
 
     def value_text(self) -> str:

@@ -10,6 +10,7 @@ from monitor.core.vitals import SPECS, Vital
 from monitor.ui import theme
 from monitor.ui.fitted_label import FittedLabelWidget
 from monitor.ui.live_model import TileState
+from monitor.ui.tile_alarm import TileAlarm, TileAlarmMixin
 
 
 def caption_pixel_size(tile_height: int) -> int:
@@ -27,7 +28,7 @@ def make_caption(text: str, object_name: str, align: Qt.AlignmentFlag) -> QLabel
     return label
 
 
-class VitalTileWidget(QFrame):
+class VitalTileWidget(TileAlarmMixin, QFrame):
     """Label, unit, big value and a reason line for one continuous vital.
 
     Parameters
@@ -43,6 +44,8 @@ class VitalTileWidget(QFrame):
     vital : Vital
     value_label : FittedLabelWidget
     reason_label : QLabel
+    alarm : TileAlarm
+        The alarm shown on the tile (:meth:`set_alarm`).
 
     Signals
     -------
@@ -71,6 +74,7 @@ class VitalTileWidget(QFrame):
         grid.addWidget(self.reason_label, 2, 0, 1, 2)
         grid.setRowStretch(1, 1)
         self._state = TileState(self.value_label.text())
+        self.alarm = TileAlarm(self)
         self.set_state(TileState("---"))
 
     def value_text(self) -> str:

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from monitor.core.alarms.model import LimitLines, Priority
 from monitor.core.session import Phase
 from monitor.core.vitals import SPECS, Kind, Vital
 from monitor.ui import theme
+from monitor.ui.alarm_style import COLOURS
 from monitor.ui.live_model import LiveModel
 
 TREND_REDRAW_S = 5.0
@@ -27,6 +30,11 @@ BAND_IDLE_STEP_MIN = 5.0 / 60.0
 
 MIN_SPAN_MIN = 10.0
 """The time axis always shows at least this many minutes."""
+
+LIMIT_FIELDS: tuple[tuple[str, Priority], ...] = (
+    ("low_medium", Priority.MEDIUM), ("low_high", Priority.HIGH),
+    ("high_medium", Priority.MEDIUM), ("high_high", Priority.HIGH))
+"""The :class:`LimitLines` fields and the priority whose colour draws each."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,8 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         One entry per phase span, one region per plot.
     setdata_calls : int
         How many ``setData`` calls the widget made (for tests and benchmarks).
+    limit_lines : dict[Vital, list[pyqtgraph.InfiniteLine]]
+        The alarm limits drawn (:meth:`set_limits`), per vital.
 
     Signals
     -------
@@ -103,6 +113,8 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         self._now = 0.0
         self._continuous_drawn_at = -math.inf
         self._y_ranges: dict[str, tuple[float, float]] = {}
+        self._limits: dict[Vital, LimitLines] = {}
+        self.limit_lines: dict[Vital, list[pg.InfiniteLine]] = {}
         for spec in PLOT_SPECS:
             if not spec.optional:
                 self._add_plot(spec)
@@ -137,6 +149,8 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
             self.curves[vital].setZValue(len(spec.vitals) - z)
         if self.bands:  # a late plot gets the bands the others already have
             self._session_version = -1
+        for vital in spec.vitals:  # and the limits already known
+            self._draw_limits(vital)
         return plot
 
     @staticmethod
@@ -147,6 +161,56 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
             return plot.plot(pen=pen, antialias=False, symbol="o", symbolSize=6,
                              symbolPen=None, symbolBrush=colour)
         return plot.plot(pen=pen, antialias=False)
+
+    # -- alarm limits ---------------------------------------------------------
+
+    def set_limits(self, limits: dict[Vital, LimitLines]) -> None:
+        """Draw the alarm limits: dashed yellow for medium, dashed red for high.
+
+        Only redraws the vitals whose limits changed, so it can be called on
+        every tick.
+        """
+        if limits == self._limits:
+            return
+        changed = {v for v in set(limits) | set(self._limits)
+                   if limits.get(v) != self._limits.get(v)}
+        self._limits = dict(limits)
+        for vital in changed:
+            self._draw_limits(vital)
+
+    def _draw_limits(self, vital: Vital) -> None:
+        plot = next((self.plots[s.key] for s in PLOT_SPECS
+                     if vital in s.vitals and s.key in self.plots), None)
+        for line in self.limit_lines.pop(vital, []):
+            if plot is not None:
+                plot.removeItem(line)
+        lines = self._limits.get(vital)
+        if plot is None or lines is None:
+            return
+        drawn = []
+        spec = next(s for s in PLOT_SPECS if vital in s.vitals)
+        # Labels at the right end, where the time axis is still empty. Limits
+        # close to each other (medium and high on one side, or sys and dia)
+        # get different x positions, so their texts do not overlap.
+        slot = 2 * spec.vitals.index(vital)
+        prefix = f"{SPECS[vital].label.split()[-1]} " if len(spec.vitals) > 1 else ""
+        for field, priority in LIMIT_FIELDS:
+            position = 0.985 - 0.06 * (slot + (priority is Priority.HIGH))
+            value = getattr(lines, field)
+            if value is None:
+                continue
+            colour = COLOURS[priority].lit
+            line = pg.InfiniteLine(pos=value, angle=0, movable=False,
+                                   pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
+            line.setZValue(-10)  # under the curves, over the phase bands
+            # The text sits on the normal side of its line: below a high limit,
+            # above a low one, so it stays in view when the line is.
+            anchor = (1, 0) if field.startswith("high") else (1, 1)
+            pg.InfLineLabel(line, f"{prefix}{value:g}", position=position, color=colour,
+                            anchors=[anchor, anchor])
+            plot.addItem(line, ignoreBounds=True)
+            drawn.append(line)
+        self.limit_lines[vital] = drawn
 
     # -- refreshing ---------------------------------------------------------
 

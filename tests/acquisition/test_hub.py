@@ -65,3 +65,87 @@ def test_no_data_on_silence_without_stale_storm():
     out, *_ = _run(items)
     tech = [(m.condition, m.active, m.t) for m in out if isinstance(m, Technical)]
     assert tech == [(Condition.NO_DATA, True, 1020.0), (Condition.NO_DATA, False, 1070.0)]
+
+
+def test_alarm_state_is_current_even_when_the_display_queue_overflows():
+    from monitor.core.alarms.model import AlarmTransition, Priority
+
+    start = 1000.0
+    clock = SimClock(start, speed=None)
+    inbox = BoundedQueue(100_000, "in", block_when_full=True)
+    rec_q = BoundedQueue(200_000, "rec", block_when_full=True)
+    ui_q = BoundedQueue(50, "ui")                      # never drained: overflows at once
+    out = []
+    hub = Hub(SessionModel(1, start), clock, inbox, recorder_q=rec_q, ui_q=ui_q,
+              sink=out.append, stale_after=10.0)
+    for k in range(20_000):                          # a flood of readings
+        inbox.put(make_reading(Vital.RESP_RATE, 12, start + k * 0.001))
+    inbox.put(make_reading(Vital.SPO2, 85, start + 20.5))
+    inbox.put(StreamEnded(start + 21.0))
+    hub.start()
+    hub.join(30)
+    assert not hub.is_alive()
+    assert ui_q.dropped_total > 0
+    snap = hub.alarm_state.get()
+    assert [(a.alarm_id, a.priority) for a in snap.alarms] == [("spo2.low", Priority.HIGH)]
+    raised = [m for m in out if isinstance(m, AlarmTransition)]
+    assert raised[0].t == start + 20.5
+    # The recorder got the transition too (its queue holds producers back, never drops).
+    assert any(isinstance(m, AlarmTransition) for m in rec_q.drain())
+
+
+def test_operator_command_reaches_the_engine_through_notify():
+    from monitor.core.alarms.model import PauseAudio
+
+    start = 1000.0
+    clock = SimClock(start, speed=None)
+    inbox = BoundedQueue(1000, "in", block_when_full=True)
+    out = []
+    hub = Hub(SessionModel(1, start), clock, inbox, recorder_q=None, ui_q=None,
+              sink=out.append, stale_after=10.0)
+    hub.notify(PauseAudio(by="RN"))
+    inbox.put(make_reading(Vital.HR, 70, start + 1))
+    inbox.put(StreamEnded(start + 2))
+    hub.start()
+    hub.join(10)
+    assert [m.action for m in out if type(m).__name__ == "AlarmAction"] == ["audio_pause"]
+
+
+def test_a_refused_profile_file_leaves_the_current_profile_in_force(tmp_path):
+    from monitor.core.alarms.model import LoadProfileFile
+    from monitor.core.alarms.profile_file import default_profile_path
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(default_profile_path().read_text().replace("limit = 92", "limit = -92"))
+    good = tmp_path / "good.toml"
+    good.write_text(default_profile_path().read_text().replace("limit = 92", "limit = 90"))
+    start = 1000.0
+    inbox = BoundedQueue(1000, "in", block_when_full=True)
+    out = []
+    hub = Hub(SessionModel(1, start), SimClock(start, speed=None), inbox, recorder_q=None,
+              ui_q=None, sink=out.append, stale_after=10.0)
+    hub.notify(LoadProfileFile(str(bad), by="RN"))
+    inbox.put(make_reading(Vital.SPO2, 91, start + 1))
+    inbox.put(StreamEnded(start + 2))
+    hub.start()
+    hub.join(10)
+    refused = [m.detail for m in out if type(m).__name__ == "AlarmAction"]
+    assert len(refused) == 1 and str(bad) in refused[0] and "-92" in refused[0]
+    assert hub.alarms.profile.rule("spo2.low.medium").limit == 92
+    inbox2 = BoundedQueue(1000, "in", block_when_full=True)
+    hub2 = Hub(SessionModel(1, start), SimClock(start, speed=None), inbox2, recorder_q=None,
+               ui_q=None, sink=out.append, stale_after=10.0)
+    hub2.notify(LoadProfileFile(str(good), by="RN"))
+    inbox2.put(StreamEnded(start + 2))
+    hub2.start()
+    hub2.join(10)
+    assert hub2.alarms.profile.rule("spo2.low.medium").limit == 90
+
+
+def test_a_supplementary_vital_never_goes_stale():
+    start = 1000.0
+    items = [make_reading(Vital.SPO2_DISPLAY, 97, start + 1)]
+    items += [make_reading(Vital.HR, 70, start + k) for k in range(1, 40)]
+    items.append(StreamEnded(start + 40))
+    out, _, _, _ = _run(items, start=start)
+    assert not [m for m in out if isinstance(m, Technical) and m.condition is Condition.STALE]

@@ -9,8 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from monitor.devices.registry import SerialOverrides, parse_source
-from monitor.ui.source_dialog import (NO_PORTS_TEXT, SEARCHING_TEXT, SourceChoice,
-                                      SourceDialog)
+from monitor.ui.source_dialog import NO_PORTS_TEXT, SEARCHING_TEXT, SourceChoice, SourceDialog
 
 PORTS = [
     {"device": "/dev/ttyUSB0", "description": "FT232R USB UART", "vid_pid": "0403:6001",
