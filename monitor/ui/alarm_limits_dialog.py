@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.core.alarms.model import AlarmCommand, ChangeLimit, SetVitalAlarms
+from monitor.core.alarms.model import AlarmCommand, ChangeLimit, LoadProfileFile, SetVitalAlarms
 from monitor.core.alarms.profile import AlarmProfile, Basis, ProfileError, Rule
 from monitor.core.vitals import SPECS, Vital
 from monitor.ui import theme
@@ -187,6 +188,10 @@ class AlarmLimitsDialog(QDialog):
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self._on_ok)
         self.buttons.rejected.connect(self.reject)
+        self.load_button = self.buttons.addButton("Load profile file\u2026",
+                                                  QDialogButtonBox.ButtonRole.ActionRole)
+        self.load_button.clicked.connect(self._on_load_clicked)
+        self.file_dialog: QFileDialog | None = None
 
         layout = QVBoxLayout(self)
         layout.addWidget(scroll, 1)
@@ -275,6 +280,28 @@ class AlarmLimitsDialog(QDialog):
                 spin.style().polish(spin)
         if box is not None:
             self._scroll.ensureWidgetVisible(box)
+
+    def _on_load_clicked(self) -> None:
+        """Pick a profile file; the hub reads and checks it (the current one stays if refused)."""
+        if not self.initials_edit.text().strip():
+            self._refuse("Enter your initials to load an alarm profile.")
+            self.initials_edit.setFocus()
+            return
+        dialog = QFileDialog(self, "Load alarm profile", "", "Alarm profiles (*.toml)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self.load_file)
+        self.file_dialog = dialog
+        dialog.open()   # window-modal, no nested event loop
+
+    def load_file(self, path: str) -> None:
+        """Ask the engine to load the profile at ``path`` (needs the initials)."""
+        initials = self.initials_edit.text().strip()
+        if not initials:
+            self._refuse("Enter your initials to load an alarm profile.")
+            return
+        self.commands = [LoadProfileFile(path, initials)]
+        self.commands_issued.emit(self.commands)
+        self.accept()
 
     def _on_ok(self) -> None:
         changes = self.changes()

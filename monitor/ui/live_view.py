@@ -8,7 +8,14 @@ from typing import Literal
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from monitor.acquisition.queues import BoundedQueue
 from monitor.core.alarms.model import (
@@ -162,6 +169,7 @@ class LiveView(QMainWindow):
         self._send_command = send_command
         self.profile = profile
         self.limits_dialog: AlarmLimitsDialog | None = None
+        self.refusal_box: QMessageBox | None = None
         self._snapshot: AlarmSnapshot | None | Literal[False] = False  # False: none shown yet
         self._owns_sound = sound is None and alarm_state is not None
         self.sound: AlarmSoundPlayer | None = (
@@ -312,11 +320,22 @@ class LiveView(QMainWindow):
             return
         assert isinstance(msg, _ALARM_LOG_TYPES)
         self.alarm_log.add(msg)
+        if isinstance(msg, AlarmAction) and msg.action == "refused":
+            self._show_refusal(msg.detail)
         if isinstance(msg, LimitChanged) and self.profile is not None:
             try:
                 self.profile = self.profile.with_change(msg.rule_id, msg.setting, msg.new)
             except (KeyError, ProfileError) as exc:
                 log.warning("limits dialog profile not updated: %s", exc)
+
+    def _show_refusal(self, detail: str) -> None:
+        """Tell the nurse an alarm action was refused (non-modal; the log keeps it too)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Alarm settings not changed",
+                          detail[:1].upper() + detail[1:], QMessageBox.StandardButton.Ok, self)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.refusal_box = box
+        box.show()
 
     def _on_flash_ticked(self, t: float) -> None:
         for tile in self.tiles.values():

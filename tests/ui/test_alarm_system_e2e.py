@@ -24,6 +24,7 @@ pytestmark = pytest.mark.qt_log_ignore(
     r"^Couldn't (load|resolve) .*(library|symbols)$",
     r"^PulseAudioService: pa_context_connect\(\) failed",
     r"^QSoundEffect: playback of this format is not supported on the selected audio device",
+    r"does not support propagateSizeHints",   # offscreen platform, dialogs and message boxes
 )
 
 
@@ -81,3 +82,26 @@ def test_acknowledge_from_the_window_reaches_the_engine_and_the_record(qtbot, ru
                        for a in store.alarms(sid))
 
     qtbot.waitUntil(logged, timeout=5_000)   # the recorder commits every 0.5 s
+
+
+def test_a_refused_profile_file_is_shown_and_the_limits_stay(qtbot, running, tmp_path):
+    from monitor.core.alarms.profile_file import default_profile_path
+    from monitor.ui.alarm_limits_dialog import AlarmLimitsDialog
+
+    view, hub, _, _ = running
+    bad = tmp_path / "clinic.toml"
+    bad.write_text(default_profile_path().read_text().replace('vital = "spo2"',
+                                                               'vital = "sp02"', 1))
+    dialog = AlarmLimitsDialog(hub.alarms.profile, parent=view)
+    qtbot.addWidget(dialog)
+    dialog.commands_issued.connect(lambda cmds: [hub.notify(c) for c in cmds])
+    dialog.load_file(str(bad))
+    assert dialog.error_text() and not dialog.commands     # no initials: nothing sent
+    dialog.initials_edit.setText("RN")
+    dialog.load_file(str(bad))
+    qtbot.waitUntil(lambda: view.refusal_box is not None and view.refusal_box.isVisible(),
+                    timeout=10_000)
+    text = view.refusal_box.text()
+    assert str(bad) in text and "sp02" in text and "unknown vital" in text
+    assert hub.alarms.profile.rule("spo2.low.medium").limit == 92
+    view.refusal_box.close()
