@@ -119,23 +119,44 @@ class Hub(threading.Thread):
 
     def run(self) -> None:
         while True:
-            for msg in self.control.drain():
-                self._handle_control(msg)
-            item = self.inbox.get(timeout=IDLE_WAIT_S)
-            self._check_overflow(self.inbox)
-            if item is None:
-                if self.clock.speed is not None:
-                    self._advance(self.clock.now())
-                self._update_alarm_state()
-                continue
-            if isinstance(item, StreamEnded):
-                self._finish(item)
-                return
-            t = item.t if isinstance(item, Reading) else (
-                item.t0 if isinstance(item, WaveChunk) else getattr(item, "t", self._now))
-            self._advance(t)
-            self._handle(item)
+            try:
+                if self._step():
+                    return
+            except Exception as exc:  # noqa: BLE001 -- monitoring must outlive one bad item
+                self._internal_error(exc)
+
+    def _step(self) -> bool:
+        """Handle pending commands and at most one item; True once the stream has ended."""
+        for msg in self.control.drain():
+            self._handle_control(msg)
+        item = self.inbox.get(timeout=IDLE_WAIT_S)
+        self._check_overflow(self.inbox)
+        if item is None:
+            if self.clock.speed is not None:
+                self._advance(self.clock.now())
             self._update_alarm_state()
+            return False
+        if isinstance(item, StreamEnded):
+            self._finish(item)
+            return True
+        t = item.t if isinstance(item, Reading) else (
+            item.t0 if isinstance(item, WaveChunk) else getattr(item, "t", self._now))
+        self._advance(t)
+        self._handle(item)
+        self._update_alarm_state()
+        return False
+
+    def _internal_error(self, exc: Exception) -> None:
+        """A bug met one item: log it, say so as a technical alarm, and keep monitoring."""
+        self.counters.internal_errors += 1
+        log.exception("hub: internal error handling an item; monitoring continues")
+        try:
+            self._publish(Technical(Condition.INTERNAL_ERROR, True, self._now,
+                                    f"internal error ({type(exc).__name__}); monitoring "
+                                    "continues, see the log"))
+            self._update_alarm_state()
+        except Exception:  # noqa: BLE001 -- never let the report kill the hub
+            log.exception("hub: could not report the internal error")
 
     def notify(self, msg: HubMessage | AlarmCommand | LoadProfile) -> None:
         """Thread-safe: hand the hub a status message or an operator's alarm command."""

@@ -25,6 +25,7 @@ class Condition(enum.StrEnum):
     UNDECODABLE = "undecodable"          # bytes arrive but the codec finds no valid frame
     SENSOR_PROBLEM = "sensor_problem"    # the device reports a probe off or failing
     PORT_LOST = "port_lost"              # the serial port disappeared (USB unplugged)
+    INTERNAL_ERROR = "internal_error"    # a bug met one item; it was skipped, monitoring goes on
 
 
 @dataclass(frozen=True)
@@ -150,3 +151,4 @@ class Counters:
     wave_samples: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     alarms: dict[str, int] = field(default_factory=dict)   # transitions by state
+    internal_errors: int = 0

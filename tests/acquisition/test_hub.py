@@ -149,3 +149,34 @@ def test_a_supplementary_vital_never_goes_stale():
     items.append(StreamEnded(start + 40))
     out, _, _, _ = _run(items, start=start)
     assert not [m for m in out if isinstance(m, Technical) and m.condition is Condition.STALE]
+
+
+def test_a_bug_meeting_one_item_is_an_alarm_and_monitoring_goes_on():
+    from monitor.core.alarms.model import AlarmTransition
+
+    start = 1000.0
+    inbox = BoundedQueue(1000, "in", block_when_full=True)
+    out = []
+    hub = Hub(SessionModel(1, start), SimClock(start, speed=None), inbox, recorder_q=None,
+              ui_q=None, sink=out.append, stale_after=10.0)
+    real = hub.alarms.on_reading
+    calls = {"n": 0}
+
+    def flaky(reading):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("planted bug")
+        return real(reading)
+
+    hub.alarms.on_reading = flaky
+    for k in range(1, 6):
+        inbox.put(make_reading(Vital.HR, 70, start + k))
+    inbox.put(make_reading(Vital.SPO2, 85, start + 6))
+    inbox.put(StreamEnded(start + 7))
+    hub.start()
+    hub.join(10)
+    assert not hub.is_alive() and hub.ended is not None
+    assert hub.counters.internal_errors == 1
+    ids = [m.alarm_id for m in out if isinstance(m, AlarmTransition)]
+    assert "system.error" in ids and "spo2.low" in ids      # later readings still alarm
+    assert any(isinstance(m, Technical) and m.condition is Condition.INTERNAL_ERROR for m in out)

@@ -41,6 +41,8 @@ TECHNICAL: tuple[tuple[str, str, str, str], ...] = (
     ("audio.unavailable", "No audio output for alarm sounds (also a permanent "
      "NO ALARM SOUND indicator)", "medium, latching", "checked at start and on device change"),
     ("data.lost", "A bounded queue overflowed and items were lost", "low, latching", "none"),
+    ("system.error", "An internal error met one item; it was skipped and monitoring went on",
+     "medium, latching", "none"),
 )
 
 

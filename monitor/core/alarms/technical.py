@@ -77,6 +77,10 @@ class TechnicalAlarms:
             spec = TechnicalSpec("data.lost", Priority.LOW, f"DATA LOST: {tech.message}",
                                  latching=True, event=True)
             return [(spec, True), (spec, False)]   # an event: shown until acknowledged
+        if tech.condition is Condition.INTERNAL_ERROR:
+            spec = TechnicalSpec("system.error", Priority.MEDIUM, f"SYSTEM ERROR: {tech.message}",
+                                 latching=True, event=True)
+            return [(spec, True), (spec, False)]   # shown until acknowledged
         if tech.condition is Condition.RECORDING_FAILED:
             return [(RECORDING, tech.active)]
         if tech.condition is Condition.STALE:
