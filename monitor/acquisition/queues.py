@@ -107,13 +107,11 @@ class LatestValue(Generic[T]):
     def __init__(self, value: T | None = None) -> None:
         self._lock = threading.Lock()
         self._value = value
-        self.version = 0
 
     def set(self, value: T) -> None:
         """Replace the value."""
         with self._lock:
             self._value = value
-            self.version += 1
 
     def get(self) -> T | None:
         """The newest value (``None`` before the first :meth:`set`)."""

@@ -31,7 +31,7 @@ from monitor.core.alarms.model import (
     PauseAudio,
     ResumeAudio,
 )
-from monitor.core.alarms.profile import AlarmProfile, ProfileError
+from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock
 from monitor.core.vitals import NIBP_VITALS, Vital
 from monitor.ui import theme
@@ -109,8 +109,8 @@ class LiveView(QMainWindow):
     send_command : callable or None
         Sends an operator command to the alarm engine (``hub.notify``).
     profile : AlarmProfile or None
-        The alarm profile in force, for the limits dialog; kept up to date
-        from ``LimitChanged`` messages.
+        The alarm profile in force, for the limits dialog; replaced by the
+        engine's own on every new alarm snapshot.
     sound : AlarmSoundPlayer, False or None
         The speaker. ``None`` creates one when there is an alarm system;
         ``False`` runs silent (tests).
@@ -322,11 +322,6 @@ class LiveView(QMainWindow):
         self.alarm_log.add(msg)
         if isinstance(msg, AlarmAction) and msg.action == "refused":
             self._show_refusal(msg.detail)
-        if isinstance(msg, LimitChanged) and self.profile is not None:
-            try:
-                self.profile = self.profile.with_change(msg.rule_id, msg.setting, msg.new)
-            except (KeyError, ProfileError) as exc:
-                log.warning("limits dialog profile not updated: %s", exc)
 
     def _show_refusal(self, detail: str) -> None:
         """Tell the nurse an alarm action was refused (non-modal; the log keeps it too)."""

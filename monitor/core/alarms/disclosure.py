@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from monitor.core.alarms.model import Priority
-from monitor.core.alarms.profile import AlarmProfile, Basis
+from monitor.core.alarms.profile import AlarmProfile, Basis, Rule
 from monitor.core.alarms.profile_file import load_default_profile, load_profile
 from monitor.core.alarms.tones import ALARM_PATTERNS, FUNDAMENTAL_HZ
 
@@ -143,14 +143,14 @@ def render(profile: AlarmProfile) -> str:
     return "\n".join(lines)
 
 
-def _cond(r) -> str:  # type: ignore[no-untyped-def]
+def _cond(r: Rule) -> str:
     text = r.describe().replace(">=", "≥").replace("<=", "≤")
     if r.satseconds:
         text += f" (SatSeconds {r.satseconds:g})"
     return text
 
 
-def _delay(r) -> str:  # type: ignore[no-untyped-def]
+def _delay(r: Rule) -> str:
     if r.discrete:
         return "none (each determination)"
     if r.satseconds:

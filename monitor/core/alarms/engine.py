@@ -121,7 +121,7 @@ class AlarmEngine:
         target = self._rule_vital(vital, reading.t)
         if target is None or self.phase is Phase.ENDED:
             return self._technical_out(out)
-        states = [s for s in self._states.values() if s.rule.vital is target]
+        states = self._by_vital.get(target, [])
         if not states:
             return self._technical_out(out)
         if not reading.valid or self._is_suppressed(vital) or target in self._vitals_off:
@@ -257,7 +257,7 @@ class AlarmEngine:
         return AlarmSnapshot(
             t=self._now, alarms=self.board.entries(), audio_paused_until=self.board.paused_until,
             vitals_off=tuple(self._vitals_off), limits=self.profile.limit_lines(),
-            audio_ok=self._audio_ok, profile_name=self.profile.name, profile=self.profile)
+            audio_ok=self._audio_ok, profile=self.profile)
 
     @property
     def changed(self) -> bool:
@@ -279,6 +279,12 @@ class AlarmEngine:
         p = self.profile
         self._states = {r.rule_id: RuleState(r, p.satseconds_window_s, p.satseconds_violations)
                         for r in p.rules}
+        # Indexes for the per-reading path (a rule's vital and alarm never change).
+        self._by_vital: dict[Vital, list[RuleState]] = {}
+        self._by_alarm: dict[str, list[RuleState]] = {}
+        for state in self._states.values():
+            self._by_vital.setdefault(state.rule.vital, []).append(state)
+            self._by_alarm.setdefault(state.rule.alarm, []).append(state)
 
     def _rule_vital(self, vital: Vital, t: float) -> Vital | None:
         """Which rules a reading of ``vital`` feeds: pulse rate stands in for a missing ECG HR."""
@@ -316,7 +322,7 @@ class AlarmEngine:
     def _update_alarms(self, alarm_ids: set[str], t: float, vital: Vital | None,
                        out: list[AlarmMessage]) -> None:
         for alarm_id in sorted(alarm_ids):
-            states = [s for s in self._states.values() if s.rule.alarm == alarm_id]
+            states = self._by_alarm.get(alarm_id, [])
             met = [s for s in states if s.met]
             current = self.board.get(alarm_id)
             if not met:
@@ -367,10 +373,9 @@ class AlarmEngine:
         out.append(AlarmAction(t, "alarms_off", f"{cmd.vital.value}"
                                + (f": {cmd.reason}" if cmd.reason else ""), cmd.by))
         touched = set()
-        for s in self._states.values():
-            if s.rule.vital is cmd.vital:
-                s.reset()
-                touched.add(s.rule.alarm)
+        for s in self._by_vital.get(cmd.vital, []):
+            s.reset()
+            touched.add(s.rule.alarm)
         self._update_alarms(touched, t, None, out)
         for alarm_id in touched:
             self.board.remove(alarm_id)
@@ -413,7 +418,7 @@ class AlarmEngine:
 
     def _reevaluate(self, vital: Vital, t: float, out: list[AlarmMessage]) -> None:
         """After a change: judge the last NIBP determination again under the new rules."""
-        states = [s for s in self._states.values() if s.rule.vital is vital]
+        states = self._by_vital.get(vital, [])
         if SPECS[vital].kind is Kind.DISCRETE and vital in self._last_det \
                 and vital not in self._vitals_off:
             det_t, value = self._last_det[vital]

@@ -160,7 +160,6 @@ class AlarmSnapshot:
     limits : dict of Vital to LimitLines
     audio_ok : bool
         ``False`` once the speaker was found missing ("NO ALARM SOUND").
-    profile_name : str
     profile : AlarmProfile or None
         The limits in force (the starting point of the limits dialog).
     """
@@ -171,8 +170,12 @@ class AlarmSnapshot:
     vitals_off: tuple[Vital, ...] = ()
     limits: dict[Vital, LimitLines] = field(default_factory=dict)
     audio_ok: bool = True
-    profile_name: str = ""
     profile: AlarmProfile | None = None
+
+    @property
+    def profile_name(self) -> str:
+        """Name of the profile in force (empty if none)."""
+        return self.profile.name if self.profile is not None else ""
 
     @property
     def highest(self) -> Priority | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
 
 from monitor.core.alarms.profile import Basis, Op, Rule
 from monitor.core.vitals import Vital
@@ -20,15 +19,6 @@ FIRST_SAMPLE_S = 1.0
 
 MAX_SAMPLE_GAP_S = 2.0
 """A SatSeconds sample never counts for more than this many seconds."""
-
-
-@dataclass
-class Evaluation:
-    """What the last value did to a rule: whether it is met, and the value and quantity."""
-
-    met: bool
-    value: float | None = None
-    quantity: float | None = None
 
 
 class RuleState:
@@ -165,4 +155,4 @@ def worst(op_upper: bool, a: float | None, b: float | None) -> float | None:
     return max(a, b) if op_upper else min(a, b)
 
 
-__all__ = ["Basis", "Evaluation", "RuleState", "worst"]
+__all__ = ["Basis", "RuleState", "worst"]

@@ -88,3 +88,39 @@ class Codec(abc.ABC):
     def close_requests(self) -> bytes:
         """Bytes to send before closing the port (stop requests); none by default."""
         return b""
+
+
+WAVE_REANCHOR_S = 1.0
+"""A wave chunk arriving more than this much later than contiguity re-anchors."""
+
+
+class WaveTimeline:
+    """Start times for the chunks of one wave stream.
+
+    Chunks follow each other without gaps while the stream is intact; after
+    a loss (:attr:`resync` set by the codec) or when a chunk arrives more than
+    :data:`WAVE_REANCHOR_S` later than contiguity allows, the next chunk is
+    re-anchored on its arrival time (never earlier than the previous end).
+
+    Parameters
+    ----------
+    rate_hz : float
+        Samples per second.
+    """
+
+    def __init__(self, rate_hz: float) -> None:
+        self.rate_hz = rate_hz
+        self.resync = True
+        self._end: float | None = None
+
+    def start_of(self, n: int, t: float) -> float:
+        """Start time of a chunk of ``n`` samples whose last byte arrived at ``t``."""
+        anchor = t - n / self.rate_hz
+        t0 = self._end
+        if t0 is None:
+            t0 = anchor
+        elif self.resync or anchor - t0 > WAVE_REANCHOR_S:
+            t0 = max(anchor, t0)
+        self.resync = False
+        self._end = t0 + n / self.rate_hz
+        return t0

@@ -66,10 +66,13 @@ import numpy as np
 from monitor.core.reading import Quality, Reading, WaveChunk, make_reading
 from monitor.core.vitals import P_CHANNELS, Vital
 from monitor.devices.codecs import datex_layout as L
-from monitor.devices.codecs.base import MAX_BUFFER_BYTES, Codec, CodecItem, SerialSettings
-
-REANCHOR_S = 1.0
-"""A wave chunk arriving more than this much later than contiguity re-anchors."""
+from monitor.devices.codecs.base import (
+    MAX_BUFFER_BYTES,
+    Codec,
+    CodecItem,
+    SerialSettings,
+    WaveTimeline,
+)
 
 _SPECIAL_QUALITY = {
     L.NO_DATA: Quality.NO_VALUE,
@@ -198,10 +201,9 @@ class DatexS5Codec(Codec):
         self.interval = interval
         self.dri_level = dri_level
         self._deframer = L.Deframer(on_drop=self._on_drop)
-        self._resync = True
+        self._wave = WaveTimeline(L.PLETH_RATE_HZ)   # re-anchored after a lost frame
         self._nibp_last: tuple[int, int, int] | None = None
         self._nibp_seen = False
-        self._wave_end: float | None = None
 
     @property
     def buffered(self) -> int:
@@ -228,7 +230,7 @@ class DatexS5Codec(Codec):
             for record in self._deframer.feed(data):
                 self._record(record, t, items)
         except Exception:   # noqa: BLE001 - the contract: feed never raises
-            self._resync = True
+            self._wave.resync = True
             self._count("internal_error")
         return items
 
@@ -239,7 +241,7 @@ class DatexS5Codec(Codec):
         if bad_frame:
             self.stats.frames_bad += 1
         self.stats.bytes_discarded += nbytes
-        self._resync = True
+        self._wave.resync = True
 
     def _count(self, key: str) -> None:
         self.stats.extra[key] = self.stats.extra.get(key, 0) + 1
@@ -343,17 +345,5 @@ class DatexS5Codec(Codec):
         raw = np.frombuffer(data, dtype="<i2", count=count, offset=start)
         samples = np.where(raw < L.SPECIAL_LIMIT, np.nan, raw * L.PLETH_SCALE)
         quality = Quality.OK if np.isfinite(samples).any() else Quality.NO_VALUE
-        items.append(WaveChunk(Vital.PLETH, self._wave_t0(count, t), L.PLETH_RATE_HZ,
+        items.append(WaveChunk(Vital.PLETH, self._wave.start_of(count, t), L.PLETH_RATE_HZ,
                                samples, quality))
-
-    def _wave_t0(self, n: int, t: float) -> float:
-        """Start time of a chunk of ``n`` samples that arrived at ``t`` (see the module notes)."""
-        anchor = t - n / L.PLETH_RATE_HZ
-        t0 = self._wave_end
-        if t0 is None:
-            t0 = anchor
-        elif self._resync or anchor - t0 > REANCHOR_S:
-            t0 = max(anchor, t0)
-        self._resync = False
-        self._wave_end = t0 + n / L.PLETH_RATE_HZ
-        return t0

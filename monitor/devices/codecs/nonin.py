@@ -61,6 +61,7 @@ from monitor.devices.codecs.base import (
     CodecItem,
     DeviceFlag,
     SerialSettings,
+    WaveTimeline,
 )
 
 START = 0x01
@@ -68,8 +69,6 @@ FRAME_LEN = 5
 FRAMES_PER_PACKET = 25
 FRAME_RATE_HZ = 75.0
 PACKET_S = FRAMES_PER_PACKET / FRAME_RATE_HZ
-REANCHOR_S = 1.0
-
 # STATUS bits.
 ALWAYS = 0x80
 SNSD = 0x40
@@ -129,8 +128,7 @@ class Nonin2Codec(Codec):
         self._buf = bytearray()
         self._synced = False
         self._pos = 0                   # next frame in _buf while synced; packet starts at 0
-        self._resync = True             # sync lost since the last packet (re-anchor the wave)
-        self._wave_end: float | None = None
+        self._wave = WaveTimeline(FRAME_RATE_HZ)   # re-anchored after sync is lost
         self._flags: dict[str, bool] = {}
         self.firmware_revision: int | None = None
         """The oximeter's firmware revision byte, from the latest packet."""
@@ -152,7 +150,7 @@ class Nonin2Codec(Codec):
         except Exception:   # noqa: BLE001 - the contract: feed never raises
             self._buf.clear()
             self._synced = False
-            self._resync = True
+            self._wave.resync = True
             self._count("internal_error")
         return items
 
@@ -175,7 +173,7 @@ class Nonin2Codec(Codec):
             index = pos // FRAME_LEN
             if buf[pos + 1] & SYNC and index:
                 self._count("incomplete_packets")
-                self._resync = True
+                self._wave.resync = True
                 del buf[:pos]
                 pos = 0
             elif not buf[pos + 1] & SYNC and index == 0:   # a 26th frame: packets out of step
@@ -194,7 +192,7 @@ class Nonin2Codec(Codec):
     def _lose_sync(self) -> None:
         """Drop the packet in progress and hunt again from its second byte."""
         self._synced = False
-        self._resync = True
+        self._wave.resync = True
         self._pos = 0
         del self._buf[:1]
         self.stats.bytes_discarded += 1
@@ -259,20 +257,8 @@ class Nonin2Codec(Codec):
 
         samples = np.frombuffer(pleth, dtype=np.uint8).astype(np.float64)
         samples[np.frombuffer(status, dtype=np.uint8) & SNSD != 0] = np.nan
-        items.append(WaveChunk(Vital.PLETH, self._wave_t0(len(samples), t), FRAME_RATE_HZ,
+        items.append(WaveChunk(Vital.PLETH, self._wave.start_of(len(samples), t), FRAME_RATE_HZ,
                                samples, Quality.SENSOR_OFF if sensor_off else Quality.OK))
-
-    def _wave_t0(self, n: int, t: float) -> float:
-        """Start time of a chunk of ``n`` samples that arrived at ``t`` (see the module notes)."""
-        anchor = t - n / FRAME_RATE_HZ
-        t0 = self._wave_end
-        if t0 is None:
-            t0 = anchor
-        elif self._resync or anchor - t0 > REANCHOR_S:
-            t0 = max(anchor, t0)
-        self._resync = False
-        self._wave_end = t0 + n / FRAME_RATE_HZ
-        return t0
 
     @classmethod
     def _pulse(cls, vital: Vital, msb: int, lsb: int, status: int, t: float) -> Reading:
