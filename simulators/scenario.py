@@ -16,6 +16,10 @@ is optional except ``description``; missing values take the defaults below
     at_min = 30          # minutes from session start
     duration_s = 120
     target_spo2 = 86
+
+    [[events]]     # zero or more chair events, see simulators.scenario_events
+    at_min = 25
+    kind = "nausea"
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulators.scenario_events import ScriptedEvent, parse_events
 from simulators.tomlsource import KeyPath, decode_error_position, locate_line
 
 log = logging.getLogger(__name__)
@@ -253,6 +258,8 @@ class Scenario:
     infusion : InfusionResponse
     nibp : NibpCycle
     episodes : tuple of Episode
+    events : tuple of ScriptedEvent
+        Chair events the nurse would record, at their times.
     source : str or None
         The file it was loaded from.
     """
@@ -264,6 +271,7 @@ class Scenario:
     infusion: InfusionResponse = InfusionResponse()
     nibp: NibpCycle = NibpCycle()
     episodes: tuple[Episode, ...] = ()
+    events: tuple[ScriptedEvent, ...] = ()
     source: str | None = field(default=None, compare=False)
 
     @property
@@ -392,7 +400,7 @@ def parse_scenario(text: str, name: str, path: str = "<string>") -> Scenario:
         at = f" (column {column})" if column is not None else ""
         raise ScenarioError(f"invalid TOML: {message}{at}", path, line) from None
     src = _Source(text, path)
-    known = {"description", "episodes", *_SECTIONS}
+    known = {"description", "episodes", "events", *_SECTIONS}
     for key in data:
         if key not in known:
             src.fail((key,), f"unknown key; valid keys: {', '.join(sorted(known))}")
@@ -408,6 +416,7 @@ def parse_scenario(text: str, name: str, path: str = "<string>") -> Scenario:
     scenario = Scenario(
         name=name, description=description.strip(), **sections,
         episodes=tuple(_build_episode(src, table, i) for i, table in enumerate(episodes)),
+        events=parse_events(src.fail, data.get("events", []), sections["session"].total_min),
         source=path)
     _cross_check(src, scenario)
     log.debug("loaded scenario %s from %s", name, path)

@@ -28,6 +28,13 @@ from monitor.core.events import (
     Technical,
 )
 from monitor.core.reading import Reading
+from monitor.core.workflow.messages import (
+    CommandRefused,
+    EventTimeCorrected,
+    InfusionChanged,
+    SessionDischarged,
+    SessionEvent,
+)
 from monitor.devices.base import Driver
 from monitor.devices.codecs.base import DeviceFlag
 from monitor.storage import database
@@ -84,6 +91,21 @@ def to_json(msg: HubMessage, *, readings: bool) -> dict[str, object] | None:
     if isinstance(msg, AlarmAction):
         return {"type": "alarm_action", "action": msg.action, "t": msg.t,
                 "detail": msg.detail, "by": msg.by}
+    if isinstance(msg, SessionEvent):
+        return {"type": "event", "id": msg.event_id, "kind": msg.kind.value, "t": msg.t,
+                "text": msg.text, "author": msg.author}
+    if isinstance(msg, EventTimeCorrected):
+        return {"type": "event_correction", "id": msg.event_id, "old_t": msg.old_t,
+                "new_t": msg.new_t, "by": msg.by, "at": msg.at}
+    if isinstance(msg, InfusionChanged):
+        return {"type": "infusion", "action": msg.action.value, "t": msg.t,
+                "reason": msg.reason, "by": msg.by}
+    if isinstance(msg, CommandRefused):
+        return {"type": "refused", "command": msg.command, "message": msg.message, "t": msg.t,
+                "by": msg.by}
+    if isinstance(msg, SessionDischarged):
+        return {"type": "discharge", "t": msg.t, "by": msg.by, "checklist": list(msg.checklist),
+                "note": msg.note}
     if isinstance(msg, LimitChanged):
         return {"type": "limit_change", "t": msg.t, "rule": msg.rule_id,
                 "setting": msg.setting, "old": msg.old, "new": msg.new, "by": msg.by,

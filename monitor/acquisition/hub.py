@@ -4,16 +4,20 @@ Every item from the reader passes through here once. The hub keeps the
 session model (phases), tracks freshness per vital, raises technical
 conditions on session time (not on a GUI timer, so they happen headless and
 at any speed), and hands each item to the recorder queue, the UI queue and
-the headless printer.
+the headless printer. The nurse's commands (events, manual readings,
+infusion start/pause/resume/stop, end of session) arrive on its control
+queue and are applied by a :class:`WorkflowHandler` on this thread.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Sequence
 
 from monitor.acquisition.queues import BoundedQueue, LatestValue
+from monitor.acquisition.workflow_handler import WORKFLOW_COMMANDS, WorkflowHandler
 from monitor.core.alarms.engine import AlarmEngine, LoadProfile
 from monitor.core.alarms.model import (
     AlarmAction,
@@ -40,9 +44,16 @@ from monitor.core.events import (
     Technical,
 )
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
-from monitor.core.reading import Reading, WaveChunk
+from monitor.core.reading import Quality, Reading, WaveChunk
 from monitor.core.session import Phase, SessionModel, SessionStatus
 from monitor.core.vitals import SPECS, SUPPLEMENTARY_VITALS, Kind, Vital
+from monitor.core.workflow.setup import DEFAULT_PLANNED_MIN
+from monitor.core.workflow.messages import (
+    AddEvent,
+    InfusionChanged,
+    SessionEvent,
+    WorkflowCommand,
+)
 from monitor.devices.codecs.base import DeviceFlag
 from monitor.storage.recorder import CloseSession
 
@@ -73,6 +84,13 @@ class Hub(threading.Thread):
         The alarm profile (default: the shipped ketamine profile).
     history : sequence of Reading
         A resumed session's recorded readings (its baseline is rebuilt from them).
+    event_plan : sequence of AddEvent
+        Scripted events, each with its time (simulated sessions).
+    events, infusion : sequence of SessionEvent, sequence of InfusionChanged
+        A resumed session's recorded events and infusion actions.
+    stop_source : callable or None
+        ``stop_source(reason)`` asks the reader to stop; called when the nurse
+        ends the session, which then closes like any other end of the stream.
 
     Attributes
     ----------
@@ -80,6 +98,8 @@ class Hub(threading.Thread):
         Runs on this thread; operator commands reach it through :meth:`notify`.
     alarm_state : LatestValue of AlarmSnapshot
         The newest alarm picture, for the live view to read on every tick.
+    workflow : WorkflowHandler
+        Applies the nurse's commands that reach it through :meth:`notify`.
     """
 
     def __init__(self, model: SessionModel, clock: Clock, inbox: BoundedQueue, *,
@@ -88,7 +108,12 @@ class Hub(threading.Thread):
                  phase_plan: Sequence[tuple[float, Phase]] = (),
                  stale_after: float = DEFAULT_STALE_AFTER_S,
                  profile: AlarmProfile | None = None,
-                 history: Sequence[Reading] = ()) -> None:
+                 history: Sequence[Reading] = (),
+                 event_plan: Sequence[AddEvent] = (),
+                 events: Sequence[SessionEvent] = (),
+                 infusion: Sequence[InfusionChanged] = (),
+                 stop_source: Callable[[str], None] | None = None,
+                 planned_infusion_s: float = DEFAULT_PLANNED_MIN * 60.0) -> None:
         super().__init__(name="hub", daemon=False)
         self.model = model
         self.clock = clock
@@ -98,6 +123,9 @@ class Hub(threading.Thread):
         self.sink = sink
         self.stale_after = stale_after
         self._plan = sorted(phase_plan)
+        self._event_plan = sorted((e for e in event_plan if e.t is not None),
+                                  key=lambda e: e.t or 0.0)
+        self._stop_source = stop_source
         self.control: BoundedQueue[HubMessage] = BoundedQueue(1000, "hub control")
         self.counters = Counters()
         self._last_valid: dict[Vital, float] = {}
@@ -114,6 +142,10 @@ class Hub(threading.Thread):
                                   phase_started_at=model.phase_started_at(),
                                   baseline_readings=_baseline_part(model, history))
         self.alarm_state: LatestValue[AlarmSnapshot] = LatestValue(self.alarms.snapshot())
+        self.workflow = WorkflowHandler(model, publish=self._publish, ingest=self._ingest,
+                                        set_phase=self._set_phase, events=events,
+                                        infusion=infusion,
+                                        planned_infusion_s=planned_infusion_s)
 
     # -- thread ----------------------------------------------------------
 
@@ -158,8 +190,8 @@ class Hub(threading.Thread):
         except Exception:  # noqa: BLE001 -- never let the report kill the hub
             log.exception("hub: could not report the internal error")
 
-    def notify(self, msg: HubMessage | AlarmCommand | LoadProfile) -> None:
-        """Thread-safe: hand the hub a status message or an operator's alarm command."""
+    def notify(self, msg: HubMessage | AlarmCommand | LoadProfile | WorkflowCommand) -> None:
+        """Thread-safe: hand the hub a status message, an alarm command or a nurse command."""
         if not self.control.put(msg):
             log.error("hub control queue full: %r lost", type(msg).__name__)
 
@@ -170,10 +202,17 @@ class Hub(threading.Thread):
         if t < self._now:
             return
         self._now = t
-        while self._plan and self._plan[0][0] <= t:
-            when, phase = self._plan.pop(0)
-            if list(Phase).index(phase) > list(Phase).index(self.model.phase):
-                self._set_phase(phase, when)
+        while True:   # scripted phases and events, in time order
+            next_phase = self._plan[0][0] if self._plan else math.inf
+            next_event = (self._event_plan[0].t or 0.0) if self._event_plan else math.inf
+            if min(next_phase, next_event) > t:
+                break
+            if next_phase <= next_event:
+                when, phase = self._plan.pop(0)
+                if list(Phase).index(phase) > list(Phase).index(self.model.phase):
+                    self.workflow.scripted_phase(phase, when)
+            else:
+                self.workflow.scripted(self._event_plan.pop(0), t)
         if self._last_item_t is not None and not self._no_data:
             deadline = self._last_item_t + self.stale_after
             if t >= deadline:
@@ -181,6 +220,10 @@ class Hub(threading.Thread):
                 self._publish(Technical(Condition.NO_DATA, True, deadline,
                                         "no data from the source"))
         self._emit(self.alarms.tick(t))
+        if self.workflow.timer.take_planned_end_reminder(t):
+            minutes = self.workflow.timer.planned_s / 60.0
+            self._emit(self.alarms.announce(
+                "infusion.planned_end", f"Planned infusion time reached ({minutes:g} min)", t))
         if not self._no_data:
             for vital, last in self._last_valid.items():
                 # After a silence, every vital gets a full stale period to come back.
@@ -196,8 +239,15 @@ class Hub(threading.Thread):
 
     # -- items -----------------------------------------------------------
 
+    def _ingest(self, reading: Reading) -> None:
+        """A reading the nurse typed: the same path as one from the device."""
+        self._advance(reading.t)
+        self._handle(reading)
+
     def _handle(self, item: HubMessage) -> None:
-        if isinstance(item, (Reading, WaveChunk)):
+        # A typed value says nothing about whether the source still sends data.
+        manual = isinstance(item, Reading) and item.quality is Quality.MANUAL
+        if isinstance(item, (Reading, WaveChunk)) and not manual:
             t = item.t if isinstance(item, Reading) else item.t_end
             self._last_item_t = max(self._last_item_t or t, t)
             if self._no_data:
@@ -206,7 +256,7 @@ class Hub(threading.Thread):
                 self._publish(Technical(Condition.NO_DATA, False, t, "data from the source again"))
         if isinstance(item, Reading):
             self.counters.readings += 1
-            if (item.valid and SPECS[item.vital].kind is Kind.CONTINUOUS
+            if (item.valid and not manual and SPECS[item.vital].kind is Kind.CONTINUOUS
                     and item.vital not in SUPPLEMENTARY_VITALS):  # variants: record only
                 self._last_valid[item.vital] = item.t
                 if item.vital in self._stale:
@@ -225,8 +275,14 @@ class Hub(threading.Thread):
         self._publish(item)
 
     def _handle_control(self, msg: object) -> None:
+        now = max(self._now, self.clock.now()) if self.clock.speed is not None else self._now
+        if isinstance(msg, WORKFLOW_COMMANDS):
+            self._advance(now)
+            if self.workflow.handle(msg, now) and self._stop_source is not None:
+                self._stop_source(f"session ended by {self.workflow.ended_by}")
+            self._update_alarm_state()   # a manual reading may have raised an alarm
+            return
         if not isinstance(msg, (RecordingStatus, Note)):  # an operator's alarm command
-            now = max(self._now, self.clock.now()) if self.clock.speed is not None else self._now
             if isinstance(msg, LoadProfileFile):
                 try:   # file I/O here, on the hub thread, never on the GUI thread
                     msg = LoadProfile(load_profile(msg.path), msg.by)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from monitor.acquisition.hub import Hub
@@ -14,7 +14,8 @@ from monitor.core.alarms.profile_file import load_default_profile
 from monitor.core.clock import Clock
 from monitor.core.events import History, HubMessage, Note, RecordingStatus, SessionStarted
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
-from monitor.core.session import SessionModel
+from monitor.core.workflow.setup import DEFAULT_PLANNED_MIN
+from monitor.core.session import Phase, SessionModel
 from monitor.core.vitals import SUPPLEMENTARY_VITALS, Vital
 from monitor.devices.base import Driver
 from monitor.storage import database
@@ -52,13 +53,18 @@ class Pipeline:
     stale_after : float
     profile : AlarmProfile or None
         The alarm profile (default: the shipped ketamine profile).
+    setup : mapping or None
+        The nurse's set-up of a new session (see
+        :func:`monitor.storage.database.save_setup`), saved with it when it is created.
     """
 
     def __init__(self, driver: Driver, db_path: Path, clock: Clock, *, with_ui: bool = False,
                  sink: Callable[[HubMessage], None] | None = None, resume: int | None = None,
                  stale_after: float = DEFAULT_STALE_AFTER_S,
-                 profile: AlarmProfile | None = None) -> None:
+                 profile: AlarmProfile | None = None,
+                 setup: Mapping[str, object] | None = None) -> None:
         self.driver = driver
+        self.setup = setup
         self.profile = profile if profile is not None else load_default_profile()
         self.db_path = db_path
         self.clock = clock
@@ -89,6 +95,8 @@ class Pipeline:
                 simulated=self.driver.simulated,
                 protocol=self.driver.protocol, serial_settings=self.driver.settings_text,
                 alarm_profile=f"{self.profile.name} ({self.profile.source})")
+            if self.setup is not None:
+                database.save_setup(self.db_path, sid, self.setup)
             spans = None
         else:
             sid = self.resume
@@ -106,13 +114,17 @@ class Pipeline:
         started = SessionStarted(sid, started_at, self.driver.label, self.driver.simulated,
                                  tuple(self.model.spans), resumed=self.resume is not None,
                                  gap_s=gap)
+        self.reader = ReaderThread(self.driver, self.inbox, self.clock)
+        past = history if history is not None else History()
         self.hub = Hub(self.model, self.clock, self.inbox, recorder_q=self.recorder_q,
                        ui_q=self.ui_queue, sink=self.sink, phase_plan=self.driver.phase_plan,
                        stale_after=self.stale_after, profile=self.profile,
-                       history=history.readings if history is not None else ())
+                       history=past.readings, event_plan=self.driver.event_plan,
+                       events=past.events, infusion=past.infusion,
+                       stop_source=self.reader.stop,
+                       planned_infusion_s=self._planned_infusion_s(sid))
         self.recorder = Recorder(self.db_path, sid, self.recorder_q,
                                  on_status=self.hub.notify, clock_now=self.clock.now)
-        self.reader = ReaderThread(self.driver, self.inbox, self.clock)
         # open_database proved the folder writable: say recording is on.
         recording = RecordingStatus(True, now, "")
         for msg in (started, recording, history):
@@ -130,13 +142,26 @@ class Pipeline:
         self.reader.start()
         return started
 
+    def _planned_infusion_s(self, sid: int) -> float:
+        """The planned infusion time: the set-up's, else a scripted session's, else 40 min."""
+        setup = self.setup if self.setup is not None else database.load_setup(self.db_path, sid)
+        minutes = (setup or {}).get("planned_infusion_min")
+        if isinstance(minutes, (int, float)) and minutes > 0:
+            return float(minutes) * 60.0
+        plan = dict((phase, t) for t, phase in self.driver.phase_plan)
+        if Phase.INFUSION in plan and Phase.RECOVERY in plan:
+            return plan[Phase.RECOVERY] - plan[Phase.INFUSION]
+        return DEFAULT_PLANNED_MIN * 60.0
+
     def _load_history(self, sid: int, now: float) -> History:
         with SessionStore(self.db_path) as store:
             # The display and the alarm baseline use the main vitals only; the
             # supplementary device numerics stay in the record.
             readings = tuple(store.readings(sid, vitals=PRIMARY_VITALS))
             waves = tuple(store.waves(sid, Vital.PLETH, since=now - HISTORY_WAVE_S))
-        return History(readings, waves)
+            events = tuple(store.session_events(sid))
+            infusion = tuple(store.infusion_actions(sid))
+        return History(readings, waves, events, infusion)
 
     def stop(self) -> None:
         """Ask the source to stop; the hub then closes the session and the recorder flushes."""

@@ -26,8 +26,12 @@ class ReaderThread(threading.Thread):
         self.out = out
         self.clock = clock
         self._should_stop = threading.Event()
+        self._stop_reason = "stopped"
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "stopped") -> None:
+        """Ask the thread to stop; the first ``reason`` given becomes the end marker's reason."""
+        if not self._should_stop.is_set():
+            self._stop_reason = reason
         self._should_stop.set()
 
     def run(self) -> None:
@@ -40,7 +44,7 @@ class ReaderThread(threading.Thread):
                 for item in items:
                     self.out.put(item)
             if self._should_stop.is_set():
-                reason = "stopped"
+                reason = self._stop_reason
         except Exception as exc:  # a driver bug must not take the app down silently
             log.exception("source %s failed", self.driver.label)
             reason = f"source error: {exc}"

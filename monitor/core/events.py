@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import Phase, PhaseSpan
 from monitor.core.vitals import Vital
+from monitor.core.workflow.messages import InfusionChanged, SessionEvent, WorkflowMessage
 
 
 class Condition(enum.StrEnum):
@@ -75,10 +76,16 @@ class RecordingStatus:
 
 @dataclass(frozen=True)
 class History:
-    """Readings and waves already recorded for a resumed session, oldest first."""
+    """What a resumed session already recorded, oldest first.
+
+    ``events`` carry their current (corrected) times; ``infusion`` is every
+    start, pause, resume and stop so far.
+    """
 
     readings: tuple[Reading, ...] = ()
     waves: tuple[WaveChunk, ...] = ()
+    events: tuple[SessionEvent, ...] = ()
+    infusion: tuple[InfusionChanged, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,7 +147,8 @@ class Note:
 
 
 HubMessage = (Reading | WaveChunk | SessionStarted | PhaseChanged | Technical
-              | RecordingStatus | History | StreamEnded | Note | SourceStatus | RawBytes)
+              | RecordingStatus | History | StreamEnded | Note | SourceStatus | RawBytes
+              | WorkflowMessage)
 
 
 @dataclass

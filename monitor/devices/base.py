@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from monitor.core.clock import Clock
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import Phase
+from monitor.core.workflow.messages import AddEvent
 
 DriverItem = Reading | WaveChunk
 
@@ -32,6 +33,9 @@ class Driver(abc.ABC):
     phase_plan : sequence of (time, Phase)
         Phase changes the source scripts (simulated sessions); empty for
         real devices, where the nurse drives the phases.
+    event_plan : sequence of AddEvent
+        Events the source scripts, each with its time (simulated sessions);
+        empty for real devices, where the nurse records them.
     """
 
     label: str = ""
@@ -46,6 +50,10 @@ class Driver(abc.ABC):
 
     @property
     def phase_plan(self) -> Sequence[tuple[float, Phase]]:
+        return ()
+
+    @property
+    def event_plan(self) -> Sequence[AddEvent]:
         return ()
 
     @abc.abstractmethod

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from monitor.core.clock import Clock
 from monitor.core.events import RawBytes
 from monitor.core.session import Phase
+from monitor.core.workflow.messages import SCRIPTED_AUTHOR, AddEvent
 from monitor.devices.base import Driver, DriverItem
 from simulators.engine import ScenarioEngine
 from simulators.scenario import Scenario
@@ -72,6 +73,15 @@ class SimulatedDriver(Driver):
         if self._engine is None:
             return ()
         return [(t, p) for t, p in self._engine.phase_plan if p is not Phase.ENDED]
+
+    @property
+    def event_plan(self) -> Sequence[AddEvent]:
+        """The scenario's scripted events at their session times, as if the nurse clicked them."""
+        if self._engine is None:
+            return ()
+        start = self._engine.start
+        return [AddEvent(e.kind, e.text, SCRIPTED_AUTHOR, start + e.at_min * 60.0)
+                for e in sorted(self.scenario.events, key=lambda e: e.at_min)]
 
     def open(self, clock: Clock, session_start: float) -> None:
         self._clock = clock

@@ -8,14 +8,16 @@ connection while it runs.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import platformdirs
 
@@ -253,6 +255,78 @@ def load_phases(path: Path, session_id: int) -> list[PhaseSpan]:
         end = ordered[i + 1][1] if i + 1 < len(ordered) else None
         spans.append(PhaseSpan(phase, t, end))
     return spans
+
+
+SETUP_FIELDS: tuple[str, ...] = (
+    "patient_ref", "weight_kg", "dose_mg_per_kg", "total_mg", "planned_infusion_min",
+    "course_number", "course_total", "clinician", "alarm_profile", "pre_phq9", "pre_madrs",
+    "post_cadss", "discharge_at", "discharge_by", "discharge_checklist")
+"""The keys :func:`save_setup` accepts and :func:`load_setup` returns (table ``session_setup``)."""
+
+
+_SETUP_ALIASES = {"phq9": "pre_phq9", "madrs": "pre_madrs", "cadss": "post_cadss"}
+"""``SessionSetup.as_dict()`` names for the score columns."""
+_SETUP_IGNORED = ("source",)
+"""``SessionSetup.as_dict()`` keys kept elsewhere (the session row has the source)."""
+
+
+def save_setup(path: Path, session_id: int, setup: Mapping[str, object]) -> None:
+    """Save (or update) a session's set-up: only the keys given are written.
+
+    ``setup`` uses the names of :data:`SETUP_FIELDS`; the names of
+    ``SessionSetup.as_dict()`` are accepted too (``phq9``, ``madrs``,
+    ``cadss``; ``source`` is ignored, the session row has it). Pass
+    ``total_mg`` explicitly. ``discharge_checklist`` is a sequence of
+    strings. ``patient_ref`` is also put on the session row, which links a
+    patient's sessions into a course.
+
+    Raises
+    ------
+    ValueError
+        For a key that is not in :data:`SETUP_FIELDS` (the message lists them).
+    KeyError
+        If there is no such session.
+    """
+    values = {_SETUP_ALIASES.get(k, k): v for k, v in setup.items() if k not in _SETUP_IGNORED}
+    unknown = sorted(set(values) - set(SETUP_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown set-up field(s) {', '.join(unknown)}; "
+                         f"valid: {', '.join(SETUP_FIELDS)}")
+    checklist = values.get("discharge_checklist")
+    if checklist is not None:
+        items = [checklist] if isinstance(checklist, str) else list(cast(Iterable[str], checklist))
+        values["discharge_checklist"] = json.dumps([str(x) for x in items])
+    names = list(values)
+    with write_transaction(path) as conn:
+        if not conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone():
+            raise KeyError(session_id)
+        update = ", ".join(f"{n} = excluded.{n}" for n in names) or "session_id = session_id"
+        conn.execute(f"INSERT INTO session_setup (session_id{''.join(', ' + n for n in names)})"
+                     f" VALUES (?{', ?' * len(names)})"
+                     f" ON CONFLICT (session_id) DO UPDATE SET {update}",
+                     (session_id, *values.values()))
+        if "patient_ref" in values:
+            conn.execute("UPDATE sessions SET patient_ref = ? WHERE id = ?",
+                         (values["patient_ref"], session_id))
+
+
+def load_setup(path: Path, session_id: int) -> dict[str, object] | None:
+    """A session's set-up as saved (every key of :data:`SETUP_FIELDS`), or ``None``.
+
+    ``discharge_checklist`` comes back as a tuple of strings (or ``None``).
+    """
+    conn = connect(path, readonly=True)
+    try:
+        row = conn.execute(f"SELECT {', '.join(SETUP_FIELDS)} FROM session_setup"
+                           " WHERE session_id = ?", (session_id,)).fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        return None
+    out: dict[str, object] = dict(zip(SETUP_FIELDS, row, strict=True))
+    if out["discharge_checklist"] is not None:
+        out["discharge_checklist"] = tuple(json.loads(str(out["discharge_checklist"])))
+    return out
 
 
 def session_row(path: Path, session_id: int) -> SessionRow:

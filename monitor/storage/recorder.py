@@ -1,9 +1,11 @@
 """The recorder thread: the only writer of the database while a session runs.
 
-It takes readings, wave chunks, phase changes, notes and technical
-conditions from its bounded queue and commits them in batches at least every
-``commit_interval`` seconds (0.5 s by default), so a killed process loses at
-most that much. If a write fails (disk full, file removed, I/O error) it
+It takes readings, wave chunks, phase changes, notes, technical
+conditions, the alarm log and the session workflow (events, time
+corrections, infusion actions, refused commands, discharge) from its
+bounded queue and commits them in batches at least every
+``commit_interval`` seconds (0.5 s by default), so a killed process loses
+at most that much. If a write fails (disk full, file removed, I/O error) it
 reports ``RecordingStatus(ok=False)``, keeps the unwritten items (up to a
 bound; beyond it the oldest are dropped and counted) and retries; when a
 write succeeds again it reports ``ok=True`` and notes what, if anything, was
@@ -12,6 +14,7 @@ lost.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import sqlite3
@@ -28,6 +31,13 @@ from monitor.core.alarms.model import AlarmAction, AlarmTransition, LimitChanged
 from monitor.core.events import Note, PhaseChanged, RawBytes, RecordingStatus, Technical
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import SessionStatus
+from monitor.core.workflow.messages import (
+    CommandRefused,
+    EventTimeCorrected,
+    InfusionChanged,
+    SessionDischarged,
+    SessionEvent,
+)
 from monitor.devices.codecs.base import DeviceFlag
 from monitor.storage.database import connect
 
@@ -48,7 +58,9 @@ class CloseSession:
 
 
 RecorderItem = (Reading | WaveChunk | PhaseChanged | Note | Technical | DeviceFlag | RawBytes
-                | AlarmTransition | AlarmAction | LimitChanged | CloseSession)
+                | AlarmTransition | AlarmAction | LimitChanged | SessionEvent
+                | EventTimeCorrected | InfusionChanged | CommandRefused | SessionDischarged
+                | CloseSession)
 
 
 class Recorder(threading.Thread):
@@ -187,6 +199,7 @@ class Recorder(threading.Thread):
         alarms = []
         actions = []
         changes = []
+        workflow = _WorkflowRows()
         waves: list[WaveChunk] = []
         for it in items:
             if isinstance(it, Reading):
@@ -214,6 +227,10 @@ class Recorder(threading.Thread):
             elif isinstance(it, LimitChanged):
                 changes.append((sid, it.t, f"{it.rule_id}.{it.setting}", it.old, it.new,
                                 it.by, it.reason))
+            elif isinstance(it, CommandRefused):
+                notes.append((sid, it.t, "refused", f"{it.command}: {it.message}", it.by))
+            elif isinstance(it, _WORKFLOW_ITEMS):
+                workflow.add(sid, it)
             elif isinstance(it, Technical):
                 state = "start" if it.active else "end"
                 vital = f" {it.vital.value}" if it.vital else ""
@@ -251,6 +268,7 @@ class Recorder(threading.Thread):
             if phases:
                 conn.executemany("INSERT OR REPLACE INTO phases (session_id, phase, t)"
                                  " VALUES (?, ?, ?)", phases)
+            workflow.write(conn, created)
             if notes:
                 conn.executemany("INSERT INTO events (session_id, t, kind, text, author,"
                                  " created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -268,6 +286,50 @@ class Recorder(threading.Thread):
             raise
         self.committed_readings += len(readings)
         self._lost = 0
+
+
+_WORKFLOW_ITEMS = (SessionEvent, EventTimeCorrected, InfusionChanged, SessionDischarged)
+
+
+class _WorkflowRows:
+    """One batch's rows for the session workflow tables (schema v4)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+        self.corrections: list[tuple] = []
+        self.infusion: list[tuple] = []
+        self.discharge: list[tuple] = []
+
+    def add(self, sid: int, it: SessionEvent | EventTimeCorrected | InfusionChanged
+            | SessionDischarged) -> None:
+        if isinstance(it, SessionEvent):
+            self.events.append((sid, it.event_id, it.t, it.kind.value, it.text, it.author))
+        elif isinstance(it, EventTimeCorrected):
+            self.corrections.append((sid, it.event_id, it.old_t, it.new_t, it.by, it.at))
+        elif isinstance(it, InfusionChanged):
+            self.infusion.append((sid, it.t, it.action.value, it.by, it.reason))
+        else:
+            self.discharge.append((sid, it.t, it.by, json.dumps(list(it.checklist))))
+
+    def write(self, conn: sqlite3.Connection, created: float) -> None:
+        if self.events:
+            conn.executemany("INSERT INTO session_events (session_id, event_id, t, kind, text,"
+                             " author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [(*e, created) for e in self.events])
+        if self.corrections:
+            conn.executemany("INSERT INTO event_corrections (session_id, event_id, old_t, new_t,"
+                             " by, at) VALUES (?, ?, ?, ?, ?, ?)", self.corrections)
+        if self.infusion:
+            conn.executemany("INSERT INTO infusion_actions (session_id, t, action, by, reason)"
+                             " VALUES (?, ?, ?, ?, ?)", self.infusion)
+        if self.discharge:
+            conn.executemany("INSERT INTO session_setup (session_id, discharge_at, discharge_by,"
+                             " discharge_checklist) VALUES (?, ?, ?, ?)"
+                             " ON CONFLICT (session_id) DO UPDATE SET"
+                             " discharge_at = excluded.discharge_at,"
+                             " discharge_by = excluded.discharge_by,"
+                             " discharge_checklist = excluded.discharge_checklist",
+                             self.discharge)
 
 
 def _finite(x: float | None) -> float | None:

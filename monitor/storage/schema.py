@@ -114,7 +114,59 @@ CREATE INDEX settings_changes_by_session ON settings_changes (session_id, t);
 ALTER TABLE sessions ADD COLUMN alarm_profile TEXT
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3)
+SCHEMA_V4 = """
+CREATE TABLE session_setup (
+    session_id           INTEGER PRIMARY KEY REFERENCES sessions(id),
+    patient_ref          TEXT,
+    weight_kg            REAL,
+    dose_mg_per_kg       REAL,
+    total_mg             REAL,
+    planned_infusion_min REAL,
+    course_number        INTEGER,
+    course_total         INTEGER,
+    clinician            TEXT,
+    alarm_profile        TEXT,
+    pre_phq9             INTEGER,
+    pre_madrs            INTEGER,
+    post_cadss           INTEGER,
+    discharge_at         REAL,
+    discharge_by         TEXT,
+    discharge_checklist  TEXT
+);
+CREATE INDEX sessions_by_patient ON sessions (patient_ref, started_at);
+CREATE TABLE infusion_actions (
+    id         INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t          REAL    NOT NULL,
+    action     TEXT    NOT NULL CHECK (action IN ('start', 'pause', 'resume', 'stop')),
+    by         TEXT    NOT NULL DEFAULT '',
+    reason     TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX infusion_actions_by_session ON infusion_actions (session_id, t);
+CREATE TABLE session_events (
+    id         INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    event_id   TEXT    NOT NULL,
+    t          REAL    NOT NULL,
+    kind       TEXT    NOT NULL,
+    text       TEXT    NOT NULL DEFAULT '',
+    author     TEXT    NOT NULL DEFAULT '',
+    created_at REAL    NOT NULL,
+    UNIQUE (session_id, event_id)
+);
+CREATE TABLE event_corrections (
+    id         INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    event_id   TEXT    NOT NULL,
+    old_t      REAL    NOT NULL,
+    new_t      REAL    NOT NULL,
+    by         TEXT    NOT NULL,
+    at         REAL    NOT NULL
+);
+CREATE INDEX event_corrections_by_session ON event_corrections (session_id, event_id)
+"""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -20,7 +20,20 @@ from monitor.core.alarms.model import (
 from monitor.core.reading import Quality, Reading, WaveChunk
 from monitor.core.session import PhaseSpan
 from monitor.core.vitals import Vital
-from monitor.storage.database import SessionRow, connect, load_phases, session_row
+from monitor.core.workflow.messages import (
+    EventKind,
+    EventTimeCorrected,
+    InfusionAction,
+    InfusionChanged,
+    SessionEvent,
+)
+from monitor.storage.database import (
+    SessionRow,
+    connect,
+    load_phases,
+    load_setup,
+    session_row,
+)
 
 
 @dataclass(frozen=True)
@@ -138,6 +151,37 @@ class SessionStore:
             rule_id, _, name = setting.rpartition(".")
             out.append(LimitChanged(t, rule_id, name, old, new, by, reason))
         return out
+
+    def session_events(self, session_id: int) -> list[SessionEvent]:
+        """The nurse's events at their current times (corrections applied), in time order.
+
+        The time first recorded stays in the database; see :meth:`event_corrections`.
+        """
+        current = {c.event_id: c.new_t for c in self.event_corrections(session_id)}
+        rows = self._conn.execute(
+            "SELECT event_id, t, kind, text, author FROM session_events WHERE session_id = ?"
+            " ORDER BY id", (session_id,)).fetchall()
+        events = [SessionEvent(eid, current.get(eid, t), EventKind(kind), text, author)
+                  for eid, t, kind, text, author in rows]
+        return sorted(events, key=lambda e: e.t)   # stable: same time keeps recording order
+
+    def event_corrections(self, session_id: int) -> list[EventTimeCorrected]:
+        """Every event time correction, in the order they were made."""
+        rows = self._conn.execute(
+            "SELECT event_id, old_t, new_t, by, at FROM event_corrections WHERE session_id = ?"
+            " ORDER BY id", (session_id,)).fetchall()
+        return [EventTimeCorrected(*r) for r in rows]
+
+    def infusion_actions(self, session_id: int) -> list[InfusionChanged]:
+        """Infusion start, pause, resume and stop, in time order."""
+        rows = self._conn.execute(
+            "SELECT action, t, by, reason FROM infusion_actions WHERE session_id = ?"
+            " ORDER BY t, id", (session_id,)).fetchall()
+        return [InfusionChanged(InfusionAction(a), t, by, reason) for a, t, by, reason in rows]
+
+    def setup(self, session_id: int) -> dict[str, object] | None:
+        """The session's set-up and discharge (see :func:`monitor.storage.database.load_setup`)."""
+        return load_setup(self.db_path, session_id)
 
     def integrity_ok(self) -> bool:
         """``PRAGMA integrity_check`` says ok."""

@@ -38,6 +38,7 @@ from monitor.core.alarms.model import (
     ChangeLimit,
     LimitChanged,
     PauseAudio,
+    Priority,
     ResumeAudio,
     SetVitalAlarms,
 )
@@ -177,6 +178,18 @@ class AlarmEngine:
                 for spec, active in self._technical.on_condition(
                         Technical(Condition.STALE, show, t, "", vital)):
                     self._apply_technical(spec, active, t, out)
+
+    def announce(self, alarm_id: str, message: str, t: float) -> list[AlarmMessage]:
+        """A low-priority reminder (e.g. the planned infusion time is reached).
+
+        Shown in cyan with one short burst and kept until acknowledged; a
+        reminder, not a condition, so it is logged as raised and cleared at once.
+        """
+        out: list[AlarmMessage] = []
+        spec = TechnicalSpec(alarm_id, Priority.LOW, message, latching=True, event=True)
+        self._apply_technical(spec, True, t, out)
+        self._apply_technical(spec, False, t, out)
+        return out
 
     def on_recording(self, status: RecordingStatus) -> list[AlarmMessage]:
         """The recorder started or stopped writing."""

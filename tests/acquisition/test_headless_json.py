@@ -1,0 +1,37 @@
+"""The JSON lines of the session workflow in headless runs."""
+
+import json
+
+from monitor.acquisition.headless import to_json
+from monitor.core.workflow.messages import (
+    CommandRefused,
+    EventKind,
+    EventTimeCorrected,
+    InfusionAction,
+    InfusionChanged,
+    SessionDischarged,
+    SessionEvent,
+)
+
+
+def test_workflow_messages_become_json_lines():
+    cases = [
+        (SessionEvent("e1", 10.0, EventKind.ANTIEMETIC, "ondansetron", "RN"),
+         {"type": "event", "id": "e1", "kind": "antiemetic_given", "t": 10.0,
+          "text": "ondansetron", "author": "RN"}),
+        (EventTimeCorrected("e1", 10.0, 8.0, "RN B", 20.0),
+         {"type": "event_correction", "id": "e1", "old_t": 10.0, "new_t": 8.0, "by": "RN B",
+          "at": 20.0}),
+        (InfusionChanged(InfusionAction.PAUSE, 30.0, "RN", "nausea"),
+         {"type": "infusion", "action": "pause", "t": 30.0, "reason": "nausea", "by": "RN"}),
+        (CommandRefused(40.0, "manual_entry", "SpO2 101 % is outside ...", "RN"),
+         {"type": "refused", "command": "manual_entry", "message": "SpO2 101 % is outside ...",
+          "t": 40.0, "by": "RN"}),
+        (SessionDischarged(50.0, "RN", ("escort present",), "ok"),
+         {"type": "discharge", "t": 50.0, "by": "RN", "checklist": ["escort present"],
+          "note": "ok"}),
+    ]
+    for msg, expected in cases:
+        got = to_json(msg, readings=False)
+        assert got == expected
+        json.dumps(got, allow_nan=False)
