@@ -1,9 +1,11 @@
 """Composition root of the monitoring window.
 
 Opens the recordings, deals with a session a crash left open (offer to
-resume it in the same record, or close it as interrupted), builds the
-acquisition pipeline and hands its UI queue to the live view. Qt itself is
-only touched through :mod:`monitor.ui.application`.
+resume it in the same record, or close it as interrupted), asks for the
+set-up of a new session, builds the acquisition pipeline (which saves the
+set-up with the new session) and hands its UI queue to the live view. Qt
+itself is only touched through :mod:`monitor.ui.application`. Every
+database read and write here happens before the event loop starts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from monitor.acquisition.pipeline import Pipeline
 from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock, RealClock, SimClock
+from monitor.core.workflow.setup import SessionSetup, SetupError, parse_setup
 from monitor.devices.base import Driver
 from monitor.storage import database
 from monitor.storage.database import SessionRow
@@ -24,29 +27,96 @@ from monitor.storage.database import SessionRow
 log = logging.getLogger(__name__)
 
 AskResume = Callable[[SessionRow, float], bool]
+AskSetup = Callable[[], SessionSetup | None]
+
+_RECORD_NAMES = {"phq9": "pre_phq9", "madrs": "pre_madrs", "cadss": "post_cadss"}
+""":class:`SessionSetup` fields stored under another name in ``session_setup``."""
+
+
+class SetupCancelled(Exception):
+    """The nurse cancelled the "New session" dialog: no session is started."""
 
 
 @dataclass
 class GuiOptions:
-    """What the window was asked to show."""
+    """What the window was asked to show.
+
+    ``setup``: ask for the "New session" set-up before a new session starts
+    (``--no-setup`` turns it off for demos, tests and benches).
+    """
 
     driver: Driver
     data_dir: Path | None
     speed: float | None
     stale_after: float
     profile: AlarmProfile | None = None
+    setup: bool = True
+
+
+def setup_record(setup: SessionSetup) -> dict[str, object]:
+    """The set-up as :func:`monitor.storage.database.save_setup` stores it.
+
+    Adds the computed total dose; the scores go under their stored names;
+    the source is kept on the session row, not here.
+    """
+    record: dict[str, object] = {_RECORD_NAMES.get(k, k): v
+                                 for k, v in setup.as_dict().items() if k != "source"}
+    record["total_mg"] = setup.total_mg
+    if record.get("post_cadss") is None:
+        record.pop("post_cadss", None)   # never blank a CADSS recorded at discharge
+    return {k: v for k, v in record.items() if k in database.SETUP_FIELDS}
+
+
+def setup_from_record(record: dict[str, object] | None, source: str = ""
+                      ) -> SessionSetup | None:
+    """A stored set-up (:func:`monitor.storage.database.load_setup`) back as a SessionSetup.
+
+    ``None`` when there is none or it is not a complete, valid set-up.
+    """
+    if not record:
+        return None
+    names = {v: k for k, v in _RECORD_NAMES.items()}
+    form = {names.get(k, k): v for k, v in record.items()
+            if names.get(k, k) in SessionSetup.__dataclass_fields__}
+    form["source"] = source
+    try:
+        return parse_setup(form)
+    except SetupError as exc:
+        log.warning("the saved set-up is incomplete (%s): the window uses defaults", exc)
+        return None
+
+
+def session_setup(pipeline: Pipeline) -> SessionSetup | None:
+    """The set-up of the pipeline's session: the one just entered, or a resumed one's saved one.
+
+    Reads the database (call it before the event loop).
+    """
+    if pipeline.resume is None:
+        return setup_from_record(dict(pipeline.setup) if pipeline.setup else None,
+                                 pipeline.driver.label)
+    try:
+        record = database.load_setup(pipeline.db_path, pipeline.resume)
+    except Exception:  # noqa: BLE001 -- an old record without a set-up still reopens
+        log.exception("could not read the set-up of session %s", pipeline.resume)
+        return None
+    return setup_from_record(record, pipeline.driver.label)
 
 
 def prepare_session(opts: GuiOptions, ask_resume: AskResume,
-                    now: float | None = None) -> tuple[Pipeline, Clock]:
+                    now: float | None = None,
+                    ask_setup: AskSetup | None = None) -> tuple[Pipeline, Clock]:
     """Open storage, settle unfinished sessions, and build (not start) the pipeline.
 
     ``ask_resume(row, gap_seconds)`` is asked about the newest unfinished
-    session; every other unfinished session is closed as interrupted.
+    session; every other unfinished session is closed as interrupted. A new
+    session (not a resumed one) asks ``ask_setup()`` for its set-up, which
+    the pipeline saves with the session when it starts.
 
     Raises
     ------
     monitor.storage.database.StorageError
+    SetupCancelled
+        ``ask_setup`` returned ``None``; nothing was changed.
     """
     db = database.open_database(opts.data_dir)
     resume = None
@@ -57,6 +127,13 @@ def prepare_session(opts: GuiOptions, ask_resume: AskResume,
         wall = time.time() if now is None else now
         if ask_resume(newest, max(0.0, wall - last)):
             resume = newest.id
+    record = None
+    if resume is None and ask_setup is not None:
+        setup = ask_setup()
+        if setup is None:
+            raise SetupCancelled
+        record = setup_record(setup)
+    if unfinished:
         for row in unfinished:
             if row.id != resume:
                 database.mark_interrupted(db, row.id)
@@ -67,8 +144,27 @@ def prepare_session(opts: GuiOptions, ask_resume: AskResume,
         start = max(start, (unfinished[-1].last_data_at or 0.0) + 1.0)
     clock: Clock = SimClock(start, opts.speed) if opts.driver.simulated else RealClock()
     pipeline = Pipeline(opts.driver, db, clock, with_ui=True, resume=resume,
-                        stale_after=opts.stale_after, profile=opts.profile)
+                        stale_after=opts.stale_after, profile=opts.profile, setup=record)
     return pipeline, clock
+
+
+def _planned_min_hint(driver: Driver) -> object:
+    """A simulated scenario's infusion minutes (the dialog's default), if it has them."""
+    shape = getattr(getattr(driver, "scenario", None), "session", None)
+    return getattr(shape, "infusion_min", None)
+
+
+def _asker(opts: GuiOptions) -> AskSetup | None:
+    """The "New session" dialog, set up for this source and profile (``None`` if turned off)."""
+    if not opts.setup:
+        return None
+    from monitor.core.alarms.profile_file import load_default_profile
+    from monitor.ui import application
+
+    profile = opts.profile if opts.profile is not None else load_default_profile()
+    driver = opts.driver
+    return lambda: application.ask_setup(driver.label, profile.name, simulated=driver.simulated,
+                                         planned_min=_planned_min_hint(driver))
 
 
 def pick_source():  # type: ignore[no-untyped-def]
@@ -92,8 +188,13 @@ def run_gui(opts: GuiOptions, argv: list[str] | None = None,
     restore_signals = application.quit_on_signals(app)
     try:
         try:
-            pipeline, clock = prepare_session(opts, application.ask_resume)
+            pipeline, clock = prepare_session(opts, application.ask_resume,
+                                              ask_setup=_asker(opts))
             pipeline.start()
+            setup = session_setup(pipeline)
+        except SetupCancelled:
+            log.info("new session cancelled at its set-up")
+            return 0
         except database.StorageError as exc:
             application.show_fatal(f"Cannot start recording.\n\n{exc}")
             return 2
@@ -105,7 +206,8 @@ def run_gui(opts: GuiOptions, argv: list[str] | None = None,
                                          quit_after_s=quit_after_s,
                                          alarm_state=hub.alarm_state.get,
                                          send_command=hub.notify,
-                                         profile=hub.alarms.profile)
+                                         profile=hub.alarms.profile,
+                                         setup=setup)
     finally:
         restore_signals()
     pipeline.stop()

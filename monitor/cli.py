@@ -72,6 +72,9 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
                         "'Ketamine infusion, adult' profile")
     p.add_argument("--choose-source", action="store_true",
                    help="window only: pick the port, protocol or scenario in a dialog")
+    p.add_argument("--no-setup", action="store_true",
+                   help="window only: start a new session without the 'New session' "
+                        "dialog (demos, benches; no patient, dose or plan is recorded)")
     p.add_argument("-v", "--verbose", action="count", default=0,
                    help="more logging on stderr (-v info, -vv debug)")
 
@@ -163,7 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                             args.readings, args.stale_after, profile))
     from monitor.app import GuiOptions, run_gui  # Qt is imported only for the window
 
-    return run_gui(GuiOptions(driver, args.data_dir, args.speed, args.stale_after, profile))
+    return run_gui(GuiOptions(driver, args.data_dir, args.speed, args.stale_after, profile,
+                              setup=not args.no_setup))
 
 
 def _ports(args: argparse.Namespace) -> int:

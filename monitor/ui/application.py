@@ -14,6 +14,7 @@ from monitor.acquisition.queues import BoundedQueue
 from monitor.core.alarms.model import AlarmSnapshot
 from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock
+from monitor.core.workflow.setup import SessionSetup
 from monitor.storage.database import SessionRow
 
 
@@ -76,9 +77,44 @@ def _gap_text(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
+def _exec(dialog: QtWidgets.QDialog) -> bool:
+    """Run a start-up dialog (before the event loop); True if accepted.
+
+    A light timer gives Python a turn, so Ctrl-C or SIGTERM while the
+    dialog is open closes it (as cancelled) instead of being ignored.
+    """
+    def check() -> None:
+        if _quit_requested.is_set():
+            dialog.reject()
+
+    wake = QtCore.QTimer()
+    wake.timeout.connect(check)
+    wake.start(250)
+    try:
+        if _quit_requested.is_set():
+            return False
+        return dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
+    finally:
+        wake.stop()
+
+
 def ask_resume(row: SessionRow, gap_s: float) -> bool:
     """Show :class:`ResumeDialog`; True to resume."""
-    return ResumeDialog(row, gap_s).exec() == QtWidgets.QDialog.DialogCode.Accepted
+    return _exec(ResumeDialog(row, gap_s))
+
+
+def ask_setup(source: str, profile_name: str, *, simulated: bool,
+              planned_min: object = None) -> SessionSetup | None:
+    """Show the "New session" dialog; the set-up, or ``None`` if cancelled.
+
+    ``planned_min`` is the default planned infusion time (a simulated
+    scenario's), used when it is within the allowed range.
+    """
+    from monitor.ui.session_setup_dialog import SessionSetupDialog, planned_min_hint
+
+    dialog = SessionSetupDialog(source, profile_name, simulated=simulated,
+                                planned_min=planned_min_hint(planned_min))
+    return dialog.result_setup if _exec(dialog) else None
 
 
 def run_live_view(app: QtWidgets.QApplication, clock: Clock, ui_queue: BoundedQueue, *,
@@ -86,16 +122,19 @@ def run_live_view(app: QtWidgets.QApplication, clock: Clock, ui_queue: BoundedQu
                   quit_after_s: float | None = None,
                   alarm_state: Callable[[], AlarmSnapshot | None] | None = None,
                   send_command: Callable[[object], None] | None = None,
-                  profile: AlarmProfile | None = None) -> int:
+                  profile: AlarmProfile | None = None,
+                  setup: SessionSetup | None = None) -> int:
     """Show the live view and run the event loop until the window closes.
 
     ``alarm_state``, ``send_command`` and ``profile`` connect the view to the
-    hub's alarm engine (see :class:`~monitor.ui.live_view.LiveView`).
+    hub's alarm engine and workflow (see :class:`~monitor.ui.live_view.LiveView`);
+    ``setup`` is the session's set-up (planned time, clinician).
     """
     from monitor.ui.live_view import LiveView
 
     view = LiveView(clock, ui_queue, simulated=simulated, stale_after_s=stale_after_s,
-                    alarm_state=alarm_state, send_command=send_command, profile=profile)
+                    alarm_state=alarm_state, send_command=send_command, profile=profile,
+                    setup=setup)
     view.resize(1280, 800)
     view.show()
     view.start()

@@ -23,7 +23,7 @@ from monitor.core.events import (
     Technical,
 )
 from monitor.core.freshness import Freshness
-from monitor.core.reading import Reading, WaveChunk
+from monitor.core.reading import Quality, Reading, WaveChunk
 from monitor.core.session import Phase, PhaseSpan, SessionModel
 from monitor.core.vitals import NIBP_VITALS, Vital
 from monitor.devices.codecs.base import DeviceFlag
@@ -50,12 +50,23 @@ NOTE_SHOWN_S = 60.0
 """How long a "recording resumed" note stays in the status line."""
 
 
+MANUAL_SHOWN_S = 900.0
+"""A value the nurse typed stays on its tile this long (no device refreshes it)."""
+
+MANUAL_TAG = "MANUAL"
+"""The tag shown with a value the nurse typed in."""
+
+
 @dataclass(frozen=True)
 class TileState:
-    """What a numeric tile shows: the value text and a reason under it."""
+    """What a numeric tile shows: the value text and a reason under it.
+
+    ``manual`` marks a value the nurse typed in (the tile tags it).
+    """
 
     text: str
     reason: str = ""
+    manual: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,8 @@ class NibpState:
         Why there is no value, or empty.
     aged : bool
         The determination is older than the grey-out limit.
+    manual : bool
+        The determination was typed in by the nurse (the tile tags it).
     """
 
     text: str
@@ -81,6 +94,7 @@ class NibpState:
     age_text: str = ""
     reason: str = ""
     aged: bool = False
+    manual: bool = False
 
 
 class LiveModel:
@@ -244,11 +258,19 @@ class LiveModel:
         return self._first_t
 
     def tile_state(self, vital: Vital, now: float) -> TileState:
-        """What the tile of a continuous ``vital`` shows at ``now``."""
+        """What the tile of a continuous ``vital`` shows at ``now``.
+
+        A value the nurse typed in is tagged manual and stays
+        :data:`MANUAL_SHOWN_S` with its age, unless the device sends newer data.
+        """
+        newest = self.freshness.last(vital)
+        if newest is not None and newest.quality is Quality.MANUAL \
+                and 0 <= now - newest.t <= MANUAL_SHOWN_S:
+            return TileState(format_value(vital, newest.value),
+                             f"{MANUAL_TAG} \u00b7 {format_age(now - newest.t)}", manual=True)
         current = self.freshness.current(vital, now)
         if current is not None:
             return TileState(format_value(vital, current.value))
-        newest = self.freshness.last(vital)
         if newest is None:
             return TileState(NO_VALUE_TEXT)
         if now - newest.t > self.stale_after_s:
@@ -271,7 +293,9 @@ class LiveModel:
         if sys_r is not None and dia_r is not None and sys_r.valid and dia_r.valid:
             text = (f"{format_value(Vital.NIBP_SYS, sys_r.value)}/"
                     f"{format_value(Vital.NIBP_DIA, dia_r.value)}")
-            return NibpState(text, mean_text, age_text, "", aged)
+            manual = Quality.MANUAL in (sys_r.quality, dia_r.quality)
+            return NibpState(text, mean_text, age_text, MANUAL_TAG if manual else "", aged,
+                             manual)
         reason = ""
         for r in (sys_r, dia_r):
             if r is not None and not r.valid:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -31,21 +32,30 @@ from monitor.core.alarms.model import (
     PauseAudio,
     ResumeAudio,
 )
-from monitor.core.alarms.profile import AlarmProfile
+from monitor.core.alarms.profile import AlarmProfile, NibpCycle
 from monitor.core.clock import Clock
 from monitor.core.vitals import NIBP_VITALS, Vital
+from monitor.core.workflow.messages import EventKind
+from monitor.core.workflow.setup import DEFAULT_PLANNED_MIN, SessionSetup
 from monitor.ui import theme
 from monitor.ui.alarm_bar import AlarmBarWidget
 from monitor.ui.alarm_limits_dialog import AlarmLimitsDialog
 from monitor.ui.alarm_log import AlarmLogWidget
 from monitor.ui.alarm_sound import AlarmSoundPlayer
 from monitor.ui.bridge import DrainBridge
+from monitor.ui.events_bar import EventsBarWidget
+from monitor.ui.events_list import EventsListWidget
 from monitor.ui.header import HeaderWidget
+from monitor.ui.keys_dialog import KeysDialog
 from monitor.ui.live_model import LiveModel
+from monitor.ui.manual_entry_dialog import ManualEntryDialog
 from monitor.ui.nibp_tile import NibpTileWidget
 from monitor.ui.pleth import PlethSweepWidget
+from monitor.ui.shortcuts import install_shortcuts
 from monitor.ui.tile import VitalTileWidget
 from monitor.ui.trends import TrendsWidget
+from monitor.ui.workflow_model import SHARED_MESSAGES, WORKFLOW_MESSAGES, WorkflowModel
+from monitor.ui.workflow_panel import WorkflowPanelWidget
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +69,25 @@ LOG_HEIGHT = 200
 """Height of the alarm log when it is opened (the splitter lets the nurse change it)."""
 
 _ALARM_LOG_TYPES = (AlarmTransition, AlarmAction, LimitChanged)
+
+_SHORTCUT_TARGETS: dict[str, tuple[str, str]] = {
+    "note": ("events_bar", "focus_note"),
+    "manual": ("", "open_manual_entry"),
+    "start": ("workflow_panel", "request_start"),
+    "pause": ("workflow_panel", "request_pause_resume"),
+    "stop": ("workflow_panel", "request_stop"),
+    "end": ("workflow_panel", "request_end"),
+    "events": ("events_bar", "toggle_events"),
+    "keys": ("", "show_keys"),
+}
+"""Shortcut action (see :mod:`monitor.ui.shortcuts`) -> (view attribute, method name)."""
+
+
+def _active_alarms(snapshot: AlarmSnapshot | None | Literal[False]) -> int:
+    """Physiological alarms whose condition is active (a discharge criterion)."""
+    if not snapshot:
+        return 0
+    return sum(1 for a in snapshot.alarms if a.active and a.kind is AlarmKind.PHYSIOLOGICAL)
 
 
 def _entry_for(snapshot: AlarmSnapshot, vitals: tuple[Vital, ...]) -> AlarmEntry | None:
@@ -114,6 +143,9 @@ class LiveView(QMainWindow):
     sound : AlarmSoundPlayer, False or None
         The speaker. ``None`` creates one when there is an alarm system;
         ``False`` runs silent (tests).
+    setup : SessionSetup or None
+        The session's set-up (planned infusion time, responsible clinician);
+        ``None``: 40 min planned, no clinician known.
     parent : QWidget or None
 
     Attributes
@@ -132,6 +164,23 @@ class LiveView(QMainWindow):
     profile : AlarmProfile or None
     limits_dialog : AlarmLimitsDialog or None
         The dialog while it is open.
+    workflow : WorkflowModel
+        The session's shape (phases, infusion timer, events) from the hub's messages.
+    workflow_panel : WorkflowPanelWidget
+        Baseline and start gate, infusion timer, recovery and discharge.
+    events_bar : EventsBarWidget
+        One-click events, the note field, the nurse's initials, manual entry, keys.
+    events_list : EventsListWidget
+        Hidden until the bar's "Events" button (or Ctrl+L) opens it in
+        place of the pleth and trends.
+    manual_dialog : ManualEntryDialog or None
+    keys_dialog : KeysDialog or None
+
+    The nurse's workflow commands (events, corrections, infusion actions,
+    manual entries, end of session) go to ``send_command`` too; the hub's
+    replies (recorded events, infusion changes, refusals) come back on the
+    queue and update :attr:`workflow`. Keyboard shortcuts are listed in
+    :mod:`monitor.ui.shortcuts` (F12 or "?" shows them).
 
     Signals
     -------
@@ -148,6 +197,7 @@ class LiveView(QMainWindow):
                  send_command: Callable[[object], None] | None = None,
                  profile: AlarmProfile | None = None,
                  sound: AlarmSoundPlayer | Literal[False] | None = None,
+                 setup: SessionSetup | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Infusion Monitor" + (" \u2014 SIMULATED" if simulated else ""))
@@ -165,6 +215,19 @@ class LiveView(QMainWindow):
         self.trends = TrendsWidget(self.model)
         self.alarm_bar = AlarmBarWidget()
         self.alarm_log = AlarmLogWidget()
+        self.workflow = WorkflowModel(
+            setup.planned_infusion_s if setup is not None else DEFAULT_PLANNED_MIN * 60.0,
+            cycle=profile.nibp_cycle if profile is not None else NibpCycle(),
+            clinician=setup.clinician if setup is not None else "",
+            stale_after_s=stale_after_s)
+        self.setup = setup
+        self.events_bar = EventsBarWidget()
+        self.workflow_panel = WorkflowPanelWidget(self.workflow, clock.now,
+                                                  self.events_bar.initials)
+        self.events_list = EventsListWidget(clock.now, self.events_bar.initials)
+        self.manual_dialog: ManualEntryDialog | None = None
+        self.keys_dialog: KeysDialog | None = None
+        self._events_version = -1
         self._alarm_state = alarm_state
         self._send_command = send_command
         self.profile = profile
@@ -176,6 +239,7 @@ class LiveView(QMainWindow):
             AlarmSoundPlayer(self) if self._owns_sound else (sound if sound else None))
         self._build_layout()
         self._connect_alarms()
+        self._connect_workflow()
         self._bridge = DrainBridge(self.drain, refresh_hz, self)
         self._autostart = True
         self._update_widgets(clock.now())
@@ -184,10 +248,23 @@ class LiveView(QMainWindow):
     def _build_layout(self) -> None:
         root = QWidget()
         root.setObjectName("live_root")
+        # The workflow and events go in the left column, so the numerics on
+        # the right keep the whole height.
+        # The events list, when opened, takes the place of the pleth and trends.
+        waves = QWidget()
+        waves_column = QVBoxLayout(waves)
+        waves_column.setContentsMargins(0, 0, 0, 0)
+        waves_column.setSpacing(6)
+        waves_column.addWidget(self.pleth, 1)
+        waves_column.addWidget(self.trends, 6)
+        self._left_stack = QStackedWidget()
+        self._left_stack.addWidget(waves)
+        self._left_stack.addWidget(self.events_list)
         left = QVBoxLayout()
         left.setSpacing(6)
-        left.addWidget(self.pleth, 2)
-        left.addWidget(self.trends, 7)
+        left.addWidget(self.workflow_panel)
+        left.addWidget(self._left_stack, 1)
+        left.addWidget(self.events_bar)
         big_row = QHBoxLayout()
         big_row.setSpacing(6)
         for vital in LARGE_TILES:
@@ -238,6 +315,28 @@ class LiveView(QMainWindow):
         if self.sound is not None:
             self.sound.audio_failed.connect(self._on_audio_failed)
 
+    def _connect_workflow(self) -> None:
+        for widget in (self.workflow_panel, self.events_bar, self.events_list):
+            widget.command_issued.connect(self._on_workflow_command)
+        self.events_bar.manual_entry_requested.connect(self.open_manual_entry)
+        self.events_bar.events_toggled.connect(self._on_events_toggled)
+        self.events_bar.keys_requested.connect(self.show_keys)
+        events = [f"event:{k.value}" for k in EventKind if k is not EventKind.NOTE]
+        self.shortcuts = install_shortcuts(self, self._on_shortcut,
+                                           [*events, *_SHORTCUT_TARGETS])
+
+    def _on_shortcut(self) -> None:
+        # Handlers are looked up by name, never stored as bound methods on the
+        # view: such a cycle would keep the window alive past the QApplication.
+        action = self.sender().objectName()
+        if action.startswith("event:"):
+            self.events_bar.record(EventKind(action.removeprefix("event:")))
+            return
+        target = _SHORTCUT_TARGETS.get(action)
+        if target is not None:
+            owner, method = target
+            getattr(getattr(self, owner) if owner else self, method)()
+
     # -- the refresh loop -------------------------------------------------------
 
     def start(self) -> None:
@@ -271,10 +370,17 @@ class LiveView(QMainWindow):
             try:
                 if isinstance(item, (*_ALARM_LOG_TYPES, AlarmReminder)):
                     self._on_alarm_message(item)
+                elif isinstance(item, WORKFLOW_MESSAGES):
+                    self.workflow.apply(item)
                 else:
                     self.model.apply(item)
             except Exception:  # noqa: BLE001 -- one bad message must not blank the monitor
                 log.exception("live view could not apply %r", type(item).__name__)
+            if isinstance(item, SHARED_MESSAGES):
+                try:
+                    self.workflow.apply(item)
+                except Exception:  # noqa: BLE001 -- nor stop the vitals
+                    log.exception("workflow panel could not apply %r", type(item).__name__)
         now = self._clock.now()
         self.model.note_dropped(self._queue.take_dropped(), now)
         self._update_widgets(now)
@@ -290,6 +396,21 @@ class LiveView(QMainWindow):
         self.nibp_tile.set_state(self.model.nibp_state(now))
         self.pleth.refresh(now)
         self.trends.refresh(now)
+        self._update_workflow(now)
+
+    def _update_workflow(self, now: float) -> None:
+        workflow = self.workflow
+        self.workflow_panel.show_state(workflow.state(now, _active_alarms(self._snapshot)), now)
+        if workflow.events_version != self._events_version:
+            self._events_version = workflow.events_version
+            rows = workflow.events()
+            self.events_list.set_rows(rows, self.model.origin)
+            self.events_bar.set_event_count(len(rows))
+            self.trends.set_events(rows)
+        if workflow.take_planned_end_reminder(now) and self.sound is not None:
+            self.sound.play_reminder()   # once: a reminder, not an alarm
+        for refusal in workflow.take_refusals():
+            self._show_refusal(refusal.message, "Not done")
 
     # -- alarms -----------------------------------------------------------------
 
@@ -321,16 +442,22 @@ class LiveView(QMainWindow):
         assert isinstance(msg, _ALARM_LOG_TYPES)
         self.alarm_log.add(msg)
         if isinstance(msg, AlarmAction) and msg.action == "refused":
-            self._show_refusal(msg.detail)
+            self._show_refusal(msg.detail, "Alarm settings not changed")
 
-    def _show_refusal(self, detail: str) -> None:
-        """Tell the nurse an alarm action was refused (non-modal; the log keeps it too)."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "Alarm settings not changed",
+    def _show_refusal(self, detail: str, title: str) -> None:
+        """Tell the nurse an action was refused (non-modal; the record keeps it too)."""
+        if self.refusal_box is not None:
+            self.refusal_box.close()
+        box = QMessageBox(QMessageBox.Icon.Warning, title,
                           detail[:1].upper() + detail[1:], QMessageBox.StandardButton.Ok, self)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(self._on_refusal_closed)
         self.refusal_box = box
         box.show()
+
+    def _on_refusal_closed(self) -> None:
+        self.refusal_box = None
 
     def _on_flash_ticked(self, t: float) -> None:
         for tile in self.tiles.values():
@@ -339,7 +466,7 @@ class LiveView(QMainWindow):
 
     def _send(self, command: object) -> None:
         if self._send_command is None:
-            log.warning("no alarm system: %r not sent", type(command).__name__)
+            log.warning("not connected to the hub: %r not sent", type(command).__name__)
             return
         self._send_command(command)
 
@@ -370,6 +497,43 @@ class LiveView(QMainWindow):
         if shown:
             total = sum(self._splitter.sizes())
             self._splitter.setSizes([max(0, total - LOG_HEIGHT), LOG_HEIGHT])
+
+    def _on_events_toggled(self, shown: bool) -> None:
+        self._left_stack.setCurrentWidget(self.events_list if shown else self.pleth.parentWidget())
+
+    # -- the nurse's workflow ------------------------------------------------------
+
+    def _on_workflow_command(self, command: object) -> None:
+        who = getattr(command, "by", "") or getattr(command, "author", "")
+        if isinstance(who, str):
+            self.events_bar.remember_initials(who)
+        self._send(command)
+
+    def open_manual_entry(self) -> None:
+        """Open the manual-entry dialog (Ctrl+M, or the events bar's button)."""
+        if self.manual_dialog is not None:
+            self.manual_dialog.raise_()
+            self.manual_dialog.activateWindow()
+            return
+        dialog = ManualEntryDialog(self.events_bar.initials(), parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.entry_made.connect(self._on_workflow_command)
+        dialog.finished.connect(self._on_manual_closed)
+        self.manual_dialog = dialog
+        dialog.open()  # window-modal, never a nested event loop
+
+    def _on_manual_closed(self) -> None:
+        self.manual_dialog = None
+
+    def show_keys(self) -> None:
+        """Show the list of keyboard shortcuts (F12, "?", or the "Keys" button)."""
+        if self.keys_dialog is None:
+            self.keys_dialog = KeysDialog(self)
+        if self.keys_dialog.isVisible():
+            self.keys_dialog.raise_()
+            self.keys_dialog.activateWindow()
+        else:
+            self.keys_dialog.show()
 
     def _on_limits(self) -> None:
         if self.limits_dialog is not None:

@@ -86,6 +86,10 @@ class NibpTileWidget(TileAlarmMixin, QFrame):
         """Why there is no value, or empty."""
         return self.reason_label.text()
 
+    def is_manual(self) -> bool:
+        """Whether the determination shown was typed in by the nurse (tagged "MANUAL")."""
+        return self._state is not None and self._state.manual
+
     def value_colour(self) -> str:
         """The colour of the value text as ``#rrggbb``."""
         return self._colour
@@ -94,11 +98,14 @@ class NibpTileWidget(TileAlarmMixin, QFrame):
         """Show ``state``; labels are only touched when something changed."""
         if state == self._state:
             return
+        manual_changed = self._state is None or state.manual != self._state.manual
         self._state = state
         self.value_label.setText(state.text)
         self.mean_label.setText(state.mean_text)
         self.age_label.setText(state.age_text)
         self.reason_label.setText(state.reason)
+        if manual_changed:
+            self.reason_label.setStyleSheet(f"color: {theme.MANUAL};" if state.manual else "")
         self._update_colour(theme.AGED if state.aged else theme.NIBP_WHITE)
 
     def _update_colour(self, colour: str) -> None:

@@ -47,6 +47,7 @@ class PlethSweepWidget(QFrame):
         caption.setStyleSheet(f"color: {theme.SPO2_CYAN};")
         caption.setFont(theme.font(16, bold=True))
         self.plot_widget = pg.PlotWidget(background=theme.PANEL)
+        self.plot_widget.setMinimumHeight(36)   # the layout decides; the wave needs little
         item = self.plot_widget.getPlotItem()
         item.setMouseEnabled(x=False, y=False)
         item.setMenuEnabled(False)

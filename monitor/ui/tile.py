@@ -89,9 +89,16 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
         """Show ``state``; labels are only touched when their text changes."""
         if state == self._state:
             return
+        manual_changed = state.manual != self._state.manual
         self._state = state
         self.value_label.setText(state.text)
         self.reason_label.setText(state.reason)
+        if manual_changed:
+            self.reason_label.setStyleSheet(f"color: {theme.MANUAL};" if state.manual else "")
+
+    def is_manual(self) -> bool:
+        """Whether the value shown was typed in by the nurse (tagged "MANUAL")."""
+        return self._state.manual
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)

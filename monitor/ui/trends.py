@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ from monitor.core.vitals import SPECS, Kind, Vital
 from monitor.ui import theme
 from monitor.ui.alarm_style import COLOURS
 from monitor.ui.live_model import LiveModel
+from monitor.ui.workflow_model import EventRow
 
 TREND_REDRAW_S = 5.0
 """Continuous curves are redrawn at most this often (session seconds).
@@ -30,6 +32,17 @@ BAND_IDLE_STEP_MIN = 5.0 / 60.0
 
 MIN_SPAN_MIN = 10.0
 """The time axis always shows at least this many minutes."""
+
+MARKER_COLOUR = "#c9d1d9"
+"""Event markers: a light dotted line on every plot, labelled on the top one."""
+MARKER_LABEL_MAX = 12
+MARKER_LEVELS = 3
+
+
+def marker_text(label: str) -> str:
+    """The short text of an event marker (``"Antiemetic given"`` -> ``"Antiemetic"``)."""
+    return label if len(label) <= MARKER_LABEL_MAX else label.split()[0][:MARKER_LABEL_MAX]
+
 
 LIMIT_FIELDS: tuple[tuple[str, Priority], ...] = (
     ("low_medium", Priority.MEDIUM), ("low_high", Priority.HIGH),
@@ -90,6 +103,8 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         How many ``setData`` calls the widget made (for tests and benchmarks).
     limit_lines : dict[Vital, list[pyqtgraph.InfiniteLine]]
         The alarm limits drawn (:meth:`set_limits`), per vital.
+    event_lines : dict[str, list[pyqtgraph.InfiniteLine]]
+        The event markers drawn (:meth:`set_events`), per event id, one per plot.
 
     Signals
     -------
@@ -115,6 +130,8 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         self._y_ranges: dict[str, tuple[float, float]] = {}
         self._limits: dict[Vital, LimitLines] = {}
         self.limit_lines: dict[Vital, list[pg.InfiniteLine]] = {}
+        self._events: dict[str, tuple[float, str, int]] = {}
+        self.event_lines: dict[str, list[pg.InfiniteLine]] = {}
         for spec in PLOT_SPECS:
             if not spec.optional:
                 self._add_plot(spec)
@@ -151,6 +168,8 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
             self._session_version = -1
         for vital in spec.vitals:  # and the limits already known
             self._draw_limits(vital)
+        for event_id in list(self._events):  # and the event markers
+            self._draw_marker(event_id)
         return plot
 
     @staticmethod
@@ -212,6 +231,57 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
             drawn.append(line)
         self.limit_lines[vital] = drawn
 
+    # -- event markers --------------------------------------------------------
+
+    def set_events(self, rows: Sequence[EventRow]) -> None:
+        """Mark the nurse's events on the time axis (manual entries are not marked).
+
+        Only markers that are new, moved or relabelled are redrawn, so it can
+        be called whenever the events list changed.
+        """
+        marked = sorted((r for r in rows if r.event_id is not None), key=lambda r: r.t)
+        # Labels step down in three levels, so events close in time stay readable.
+        wanted = {r.event_id: (r.t, marker_text(r.label), i % MARKER_LEVELS)
+                  for i, r in enumerate(marked) if r.event_id is not None}
+        if wanted == self._events:
+            return
+        old = self._events
+        self._events = wanted
+        for event_id in set(old) | set(wanted):
+            if old.get(event_id) != wanted.get(event_id):
+                self._draw_marker(event_id)
+
+    def _draw_marker(self, event_id: str) -> None:
+        for line in self.event_lines.pop(event_id, []):
+            for plot in self.plots.values():
+                if line in plot.items:
+                    plot.removeItem(line)
+        marker = self._events.get(event_id)
+        origin = self._origin if self._origin is not None else self._model.origin
+        if marker is None or origin is None:
+            return
+        t, text, level = marker
+        x = (t - origin) / 60.0
+        lines = []
+        for row, plot in enumerate(self.plots.values()):
+            line = pg.InfiniteLine(pos=x, angle=90, movable=False,
+                                   pen=pg.mkPen(MARKER_COLOUR, width=1,
+                                                style=Qt.PenStyle.DotLine))
+            line.setZValue(-5)   # under the curves, over the bands and limit lines
+            if row == 0:
+                pg.InfLineLabel(line, text, position=0.97 - 0.22 * level,
+                                anchors=[(0, 0), (0, 0)], color=MARKER_COLOUR)
+            plot.addItem(line, ignoreBounds=True)
+            lines.append(line)
+        self.event_lines[event_id] = lines
+
+    def _redraw_markers(self) -> None:
+        for event_id in list(self.event_lines):
+            self._draw_marker(event_id)
+        for event_id in self._events:
+            if event_id not in self.event_lines:
+                self._draw_marker(event_id)
+
     # -- refreshing ---------------------------------------------------------
 
     def refresh(self, now: float, force: bool = False) -> int:
@@ -226,6 +296,7 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
             self._origin = origin
             self._session_version = -1
             force = True
+            self._redraw_markers()
         for spec in PLOT_SPECS:
             if spec.optional and spec.key not in self.plots and any(
                     self._model.trends.has(v) for v in spec.vitals):

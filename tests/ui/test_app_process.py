@@ -13,7 +13,7 @@ from tests.integration.helpers import REPO, monitor_cmd
 
 def test_default_window_records_and_closes_the_session_on_sigterm(tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.Popen(monitor_cmd("--data-dir", str(tmp_path), "--speed", "10"),
+    proc = subprocess.Popen(monitor_cmd("--data-dir", str(tmp_path), "--speed", "10", "--no-setup"),
                             cwd=REPO, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -45,3 +45,27 @@ def test_default_window_records_and_closes_the_session_on_sigterm(tmp_path):
         " FROM sessions s").fetchone()
     conn.close()
     assert protocol == "datex-s5" and raw > 0
+
+
+def test_new_session_dialog_comes_first_and_sigterm_there_starts_nothing(tmp_path):
+    """Without --no-setup the window asks for the set-up; nothing is recorded before it."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.Popen(monitor_cmd("--data-dir", str(tmp_path), "--speed", "10"),
+                            cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (tmp_path / database.DB_NAME).exists():
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.1)
+        time.sleep(1.0)   # the dialog is up: the app waits for the nurse
+        assert proc.poll() is None
+        assert database.list_sessions(tmp_path / database.DB_NAME) == []
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert database.list_sessions(tmp_path / database.DB_NAME) == []
