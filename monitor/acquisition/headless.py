@@ -29,6 +29,7 @@ from monitor.core.events import (
 )
 from monitor.core.reading import Reading
 from monitor.core.workflow.messages import (
+    ChecklistTicked,
     CommandRefused,
     EventTimeCorrected,
     InfusionChanged,
@@ -105,7 +106,10 @@ def to_json(msg: HubMessage, *, readings: bool) -> dict[str, object] | None:
                 "by": msg.by}
     if isinstance(msg, SessionDischarged):
         return {"type": "discharge", "t": msg.t, "by": msg.by, "checklist": list(msg.checklist),
-                "note": msg.note}
+                "note": msg.note, "cadss": msg.cadss}
+    if isinstance(msg, ChecklistTicked):
+        return {"type": "checklist", "item": msg.item, "ticked": msg.ticked, "t": msg.t,
+                "by": msg.by}
     if isinstance(msg, LimitChanged):
         return {"type": "limit_change", "t": msg.t, "rule": msg.rule_id,
                 "setting": msg.setting, "old": msg.old, "new": msg.new, "by": msg.by,

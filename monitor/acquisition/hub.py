@@ -47,13 +47,14 @@ from monitor.core.freshness import DEFAULT_STALE_AFTER_S
 from monitor.core.reading import Quality, Reading, WaveChunk
 from monitor.core.session import Phase, SessionModel, SessionStatus
 from monitor.core.vitals import SPECS, SUPPLEMENTARY_VITALS, Kind, Vital
-from monitor.core.workflow.setup import DEFAULT_PLANNED_MIN
 from monitor.core.workflow.messages import (
     AddEvent,
+    ChecklistTicked,
     InfusionChanged,
     SessionEvent,
     WorkflowCommand,
 )
+from monitor.core.workflow.setup import DEFAULT_PLANNED_MIN
 from monitor.devices.codecs.base import DeviceFlag
 from monitor.storage.recorder import CloseSession
 
@@ -113,7 +114,8 @@ class Hub(threading.Thread):
                  events: Sequence[SessionEvent] = (),
                  infusion: Sequence[InfusionChanged] = (),
                  stop_source: Callable[[str], None] | None = None,
-                 planned_infusion_s: float = DEFAULT_PLANNED_MIN * 60.0) -> None:
+                 planned_infusion_s: float = DEFAULT_PLANNED_MIN * 60.0,
+                 checklist: Sequence[ChecklistTicked] = ()) -> None:
         super().__init__(name="hub", daemon=False)
         self.model = model
         self.clock = clock
@@ -137,15 +139,17 @@ class Hub(threading.Thread):
         self.ended: StreamEnded | None = None
         self.recording_ok = True
         self.recording_ever_failed = False
+        baseline = _baseline_part(model, history)
         self.alarms = AlarmEngine(profile or load_default_profile(), started_at=model.started_at,
                                   stale_after=stale_after, phase=model.phase,
                                   phase_started_at=model.phase_started_at(),
-                                  baseline_readings=_baseline_part(model, history))
+                                  baseline_readings=baseline)
         self.alarm_state: LatestValue[AlarmSnapshot] = LatestValue(self.alarms.snapshot())
         self.workflow = WorkflowHandler(model, publish=self._publish, ingest=self._ingest,
                                         set_phase=self._set_phase, events=events,
                                         infusion=infusion,
-                                        planned_infusion_s=planned_infusion_s)
+                                        planned_infusion_s=planned_infusion_s,
+                                        baseline_readings=baseline, checklist=checklist)
 
     # -- thread ----------------------------------------------------------
 
@@ -256,6 +260,7 @@ class Hub(threading.Thread):
                 self._publish(Technical(Condition.NO_DATA, False, t, "data from the source again"))
         if isinstance(item, Reading):
             self.counters.readings += 1
+            self.workflow.on_reading(item)
             if (item.valid and not manual and SPECS[item.vital].kind is Kind.CONTINUOUS
                     and item.vital not in SUPPLEMENTARY_VITALS):  # variants: record only
                 self._last_valid[item.vital] = item.t

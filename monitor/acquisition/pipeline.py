@@ -14,9 +14,10 @@ from monitor.core.alarms.profile_file import load_default_profile
 from monitor.core.clock import Clock
 from monitor.core.events import History, HubMessage, Note, RecordingStatus, SessionStarted
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
-from monitor.core.workflow.setup import DEFAULT_PLANNED_MIN
 from monitor.core.session import Phase, SessionModel
 from monitor.core.vitals import SUPPLEMENTARY_VITALS, Vital
+from monitor.core.workflow.messages import MANUAL_NOTE_KIND
+from monitor.core.workflow.setup import DEFAULT_PLANNED_MIN
 from monitor.devices.base import Driver
 from monitor.storage import database
 from monitor.storage.recorder import Recorder
@@ -121,6 +122,7 @@ class Pipeline:
                        stale_after=self.stale_after, profile=self.profile,
                        history=past.readings, event_plan=self.driver.event_plan,
                        events=past.events, infusion=past.infusion,
+                       checklist=past.checklist,
                        stop_source=self.reader.stop,
                        planned_infusion_s=self._planned_infusion_s(sid))
         self.recorder = Recorder(self.db_path, sid, self.recorder_q,
@@ -161,7 +163,11 @@ class Pipeline:
             waves = tuple(store.waves(sid, Vital.PLETH, since=now - HISTORY_WAVE_S))
             events = tuple(store.session_events(sid))
             infusion = tuple(store.infusion_actions(sid))
-        return History(readings, waves, events, infusion)
+            corrections = tuple(store.event_corrections(sid))
+            notes = tuple(Note(e.t, e.kind, e.text, e.author) for e in store.events(sid)
+                          if e.kind == MANUAL_NOTE_KIND)
+            checklist = tuple(store.checklist_ticks(sid))
+        return History(readings, waves, events, infusion, corrections, notes, checklist)
 
     def stop(self) -> None:
         """Ask the source to stop; the hub then closes the session and the recorder flushes."""

@@ -23,13 +23,18 @@ from monitor.core.events import HubMessage, Note
 from monitor.core.reading import Reading
 from monitor.core.session import Phase, SessionModel
 from monitor.core.vitals import SPECS
+from monitor.core.workflow.baseline_gate import BaselineGate, GateStatus, Override
+from monitor.core.workflow.discharge import ChecklistItem
 from monitor.core.workflow.events import EventLog
+from monitor.core.workflow.form_checks import FieldError, optional_int
 from monitor.core.workflow.infusion import InfusionState, InfusionTimer
 from monitor.core.workflow.manual import apply_manual
 from monitor.core.workflow.messages import (
+    MANUAL_NOTE_KIND,
     SCRIPTED_AUTHOR,
     AddEvent,
     ChangeInfusion,
+    ChecklistTicked,
     CommandRefused,
     CorrectEventTime,
     EndSession,
@@ -39,18 +44,20 @@ from monitor.core.workflow.messages import (
     ManualEntry,
     SessionDischarged,
     SessionEvent,
+    TickChecklist,
     WorkflowCommand,
 )
-from monitor.core.workflow.setup import DEFAULT_PLANNED_MIN
+from monitor.core.workflow.setup import CADSS, DEFAULT_PLANNED_MIN
 
 log = logging.getLogger(__name__)
 
-WORKFLOW_COMMANDS = (AddEvent, CorrectEventTime, ChangeInfusion, ManualEntry, EndSession)
+WORKFLOW_COMMANDS = (AddEvent, CorrectEventTime, ChangeInfusion, ManualEntry, TickChecklist,
+                     EndSession)
 """The command classes, for ``isinstance`` checks."""
 
 _COMMAND_NAMES = {AddEvent: "add_event", CorrectEventTime: "correct_event_time",
                   ChangeInfusion: "change_infusion", ManualEntry: "manual_entry",
-                  EndSession: "end_session"}
+                  TickChecklist: "tick_checklist", EndSession: "end_session"}
 
 
 class Refused(Exception):
@@ -77,6 +84,11 @@ class WorkflowHandler:
         A resumed session's infusion actions (the infusion timer is rebuilt from them).
     planned_infusion_s : float
         The planned infusion time, for :attr:`timer`.
+    baseline_readings : sequence of Reading
+        A resumed session's readings from before the infusion (the start gate
+        is rebuilt from them).
+    checklist : sequence of ChecklistTicked
+        A resumed session's checklist ticks, oldest first.
 
     Attributes
     ----------
@@ -84,6 +96,13 @@ class WorkflowHandler:
         Every event of the session at its current time, and the corrections.
     timer : InfusionTimer
         The infusion's state, elapsed and remaining time.
+    gate : BaselineGate
+        The start gate, fed with the baseline phase's readings. A nurse's
+        start passes through it here, whatever the window did: an incomplete
+        baseline is refused, and a high one needs the override the gate asks
+        for (the override is logged as an event).
+    ticked : set of str
+        The checklist items ticked now (``ChecklistItem`` values).
     ended_by : str or None
         Who ended the session, once the nurse has.
     """
@@ -93,7 +112,9 @@ class WorkflowHandler:
                  set_phase: Callable[[Phase, float], None],
                  events: Sequence[SessionEvent] = (),
                  infusion: Sequence[InfusionChanged] = (),
-                 planned_infusion_s: float = DEFAULT_PLANNED_MIN * 60.0) -> None:
+                 planned_infusion_s: float = DEFAULT_PLANNED_MIN * 60.0,
+                 baseline_readings: Sequence[Reading] = (),
+                 checklist: Sequence[ChecklistTicked] = ()) -> None:
         self.model = model
         self._publish = publish
         self._ingest = ingest
@@ -109,6 +130,12 @@ class WorkflowHandler:
         if stopped is not None and self.timer.state in (InfusionState.RUNNING,
                                                         InfusionState.PAUSED):
             self.timer.apply(ChangeInfusion(InfusionAction.STOP), stopped)
+        self.gate = BaselineGate()
+        for reading in baseline_readings:
+            self.gate.add(reading)
+        self.ticked: set[str] = set()
+        for tick in sorted(checklist, key=lambda c: c.t):
+            (self.ticked.add if tick.ticked else self.ticked.discard)(tick.item)
         self.ended_by: str | None = None
 
     # -- entry points ----------------------------------------------------
@@ -131,6 +158,8 @@ class WorkflowHandler:
                 self._publish(self.log.correct(cmd, now))
             elif isinstance(cmd, ChangeInfusion):
                 self._infusion(cmd, now)
+            elif isinstance(cmd, TickChecklist):
+                self._tick(cmd, now)
             elif isinstance(cmd, EndSession):
                 self._end(cmd, now)
                 return True
@@ -164,6 +193,11 @@ class WorkflowHandler:
                 self._publish(record)
         self._set_phase(phase, t)
 
+    def on_reading(self, reading: Reading) -> None:
+        """Every reading the hub handles (device or typed); the gate takes the baseline's."""
+        if self.model.phase is Phase.BASELINE:
+            self.gate.add(reading)
+
     @property
     def infusion_state(self) -> InfusionState:
         """Not started, running, paused or stopped."""
@@ -182,7 +216,7 @@ class WorkflowHandler:
         unit = SPECS[cmd.vital].unit
         label = "NIBP" if len(result) == 3 else SPECS[cmd.vital].label
         mean = f" (mean {result[2].value:g})" if len(result) == 3 else ""
-        self._publish(Note(now, "manual_entry", f"{label} {values} {unit}{mean}", cmd.by))
+        self._publish(Note(now, MANUAL_NOTE_KIND, f"{label} {values} {unit}{mean}", cmd.by))
 
     def _add_event(self, cmd: AddEvent, now: float) -> None:
         if cmd.kind not in EventKind.__members__.values():
@@ -194,7 +228,13 @@ class WorkflowHandler:
         if cmd.action not in InfusionAction.__members__.values():
             raise Refused(f"unknown infusion action {cmd.action!r}; valid: start, pause, "
                           f"resume, stop")
-        result = self.timer.apply(replace(cmd, action=InfusionAction(cmd.action)), now)
+        cmd = replace(cmd, action=InfusionAction(cmd.action))
+        override = None
+        if cmd.action is InfusionAction.START and self.timer.state is InfusionState.NOT_STARTED:
+            override = self._through_gate(cmd, now)
+        result = self.timer.apply(cmd, now)
+        if override is not None and isinstance(result, InfusionChanged):
+            self._publish(self.log.add(AddEvent(EventKind.NOTE, override, cmd.by.strip()), now))
         self._publish(result)
         if isinstance(result, InfusionChanged):
             if result.action is InfusionAction.START and self.model.phase is Phase.BASELINE:
@@ -202,21 +242,54 @@ class WorkflowHandler:
             elif result.action is InfusionAction.STOP and self.model.phase is Phase.INFUSION:
                 self._set_phase(Phase.RECOVERY, now)
 
+    def _through_gate(self, cmd: ChangeInfusion, now: float) -> str | None:
+        """Refuse a start the gate does not allow; the text of an accepted override, to log."""
+        gate = self.gate.evaluate(now)
+        if gate.status is GateStatus.NOT_ENOUGH_DATA:
+            raise Refused(f"{gate.message} An incomplete baseline cannot be overridden; a "
+                          "missing NIBP can be taken with a manual cuff and entered by hand")
+        if gate.status is GateStatus.READY:
+            return None
+        gate = self.gate.evaluate(now, Override(cmd.by, cmd.reason, now))
+        problem = gate.override_problem
+        if not problem and not cmd.by.strip():   # the log must say who decided
+            problem = "the override must name the clinician"
+        if problem:
+            raise Refused(f"{gate.message} Not started: {problem}")
+        return (f"Baseline override: {gate.message} Clinician: {cmd.by.strip()}. "
+                f"Reason: {cmd.reason.strip()}.")
+
+    def _tick(self, cmd: TickChecklist, now: float) -> None:
+        if cmd.item not in ChecklistItem.__members__.values():
+            valid = ", ".join(i.value for i in ChecklistItem)
+            raise Refused(f"unknown checklist item {cmd.item!r}; valid items: {valid}")
+        if (cmd.item in self.ticked) == cmd.ticked:
+            return   # already so: nothing to record
+        (self.ticked.add if cmd.ticked else self.ticked.discard)(cmd.item)
+        self._publish(ChecklistTicked(now, str(cmd.item), cmd.ticked, cmd.by.strip()))
+
     def _end(self, cmd: EndSession, now: float) -> None:
         by = cmd.by.strip()
         if not by:
             raise Refused("ending the session needs the name of who discharges the patient")
+        try:
+            cadss = optional_int("CADSS", cmd.cadss, CADSS)
+        except FieldError as exc:
+            raise Refused(f"CADSS {exc.value!r} {exc.problem}; the session goes on") from None
         if self.timer.state in (InfusionState.RUNNING, InfusionState.PAUSED):
             # Ending during the infusion: the UI asked the nurse to confirm already.
             self._publish(self.timer.apply(
                 ChangeInfusion(InfusionAction.STOP, by, "session ended"), now))
         self._set_phase(Phase.ENDED, now)
-        checklist = tuple(item.strip() for item in cmd.checklist if item.strip())
+        checklist = tuple(item.label.lower() for item in ChecklistItem
+                          if item.value in self.ticked)
         text = "Discharged; checklist: " + ("; ".join(checklist) if checklist else "none ticked")
+        if cadss is not None:
+            text += f". CADSS {cadss}"
         if cmd.note.strip():
             text += f". Note: {cmd.note.strip()}"
         self._publish(self.log.add(AddEvent(EventKind.NOTE, text, by, now), now))
-        self._publish(SessionDischarged(now, by, checklist, cmd.note.strip()))
+        self._publish(SessionDischarged(now, by, checklist, cmd.note.strip(), cadss))
         self.ended_by = by
 
 

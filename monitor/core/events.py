@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import Phase, PhaseSpan
 from monitor.core.vitals import Vital
-from monitor.core.workflow.messages import InfusionChanged, SessionEvent, WorkflowMessage
+from monitor.core.workflow.messages import (
+    ChecklistTicked,
+    EventTimeCorrected,
+    InfusionChanged,
+    SessionEvent,
+    WorkflowMessage,
+)
 
 
 class Condition(enum.StrEnum):
@@ -78,14 +84,19 @@ class RecordingStatus:
 class History:
     """What a resumed session already recorded, oldest first.
 
-    ``events`` carry their current (corrected) times; ``infusion`` is every
-    start, pause, resume and stop so far.
+    ``events`` carry their current (corrected) times and ``corrections``
+    says which were moved, by whom and when; ``infusion`` is every start,
+    pause, resume and stop so far; ``notes`` are the manual-entry notes
+    (who typed which value); ``checklist`` every tick and untick.
     """
 
     readings: tuple[Reading, ...] = ()
     waves: tuple[WaveChunk, ...] = ()
     events: tuple[SessionEvent, ...] = ()
     infusion: tuple[InfusionChanged, ...] = ()
+    corrections: tuple[EventTimeCorrected, ...] = ()
+    notes: tuple[Note, ...] = ()
+    checklist: tuple[ChecklistTicked, ...] = ()
 
 
 @dataclass(frozen=True)

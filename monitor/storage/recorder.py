@@ -32,6 +32,7 @@ from monitor.core.events import Note, PhaseChanged, RawBytes, RecordingStatus, T
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import SessionStatus
 from monitor.core.workflow.messages import (
+    ChecklistTicked,
     CommandRefused,
     EventTimeCorrected,
     InfusionChanged,
@@ -288,7 +289,8 @@ class Recorder(threading.Thread):
         self._lost = 0
 
 
-_WORKFLOW_ITEMS = (SessionEvent, EventTimeCorrected, InfusionChanged, SessionDischarged)
+_WORKFLOW_ITEMS = (SessionEvent, EventTimeCorrected, InfusionChanged, ChecklistTicked,
+                   SessionDischarged)
 
 
 class _WorkflowRows:
@@ -298,18 +300,21 @@ class _WorkflowRows:
         self.events: list[tuple] = []
         self.corrections: list[tuple] = []
         self.infusion: list[tuple] = []
+        self.ticks: list[tuple] = []
         self.discharge: list[tuple] = []
 
     def add(self, sid: int, it: SessionEvent | EventTimeCorrected | InfusionChanged
-            | SessionDischarged) -> None:
+            | ChecklistTicked | SessionDischarged) -> None:
         if isinstance(it, SessionEvent):
             self.events.append((sid, it.event_id, it.t, it.kind.value, it.text, it.author))
         elif isinstance(it, EventTimeCorrected):
             self.corrections.append((sid, it.event_id, it.old_t, it.new_t, it.by, it.at))
         elif isinstance(it, InfusionChanged):
             self.infusion.append((sid, it.t, it.action.value, it.by, it.reason))
+        elif isinstance(it, ChecklistTicked):
+            self.ticks.append((sid, it.t, it.item, int(it.ticked), it.by))
         else:
-            self.discharge.append((sid, it.t, it.by, json.dumps(list(it.checklist))))
+            self.discharge.append((sid, it.t, it.by, json.dumps(list(it.checklist)), it.cadss))
 
     def write(self, conn: sqlite3.Connection, created: float) -> None:
         if self.events:
@@ -322,13 +327,17 @@ class _WorkflowRows:
         if self.infusion:
             conn.executemany("INSERT INTO infusion_actions (session_id, t, action, by, reason)"
                              " VALUES (?, ?, ?, ?, ?)", self.infusion)
+        if self.ticks:
+            conn.executemany("INSERT INTO checklist_ticks (session_id, t, item, ticked, by)"
+                             " VALUES (?, ?, ?, ?, ?)", self.ticks)
         if self.discharge:
             conn.executemany("INSERT INTO session_setup (session_id, discharge_at, discharge_by,"
-                             " discharge_checklist) VALUES (?, ?, ?, ?)"
+                             " discharge_checklist, post_cadss) VALUES (?, ?, ?, ?, ?)"
                              " ON CONFLICT (session_id) DO UPDATE SET"
                              " discharge_at = excluded.discharge_at,"
                              " discharge_by = excluded.discharge_by,"
-                             " discharge_checklist = excluded.discharge_checklist",
+                             " discharge_checklist = excluded.discharge_checklist,"
+                             " post_cadss = COALESCE(excluded.post_cadss, post_cadss)",
                              self.discharge)
 
 

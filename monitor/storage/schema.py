@@ -163,7 +163,16 @@ CREATE TABLE event_corrections (
     by         TEXT    NOT NULL,
     at         REAL    NOT NULL
 );
-CREATE INDEX event_corrections_by_session ON event_corrections (session_id, event_id)
+CREATE INDEX event_corrections_by_session ON event_corrections (session_id, event_id);
+CREATE TABLE checklist_ticks (
+    id         INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t          REAL    NOT NULL,
+    item       TEXT    NOT NULL,
+    ticked     INTEGER NOT NULL CHECK (ticked IN (0, 1)),
+    by         TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX checklist_ticks_by_session ON checklist_ticks (session_id, t)
 """
 
 MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4)

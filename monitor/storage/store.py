@@ -21,6 +21,7 @@ from monitor.core.reading import Quality, Reading, WaveChunk
 from monitor.core.session import PhaseSpan
 from monitor.core.vitals import Vital
 from monitor.core.workflow.messages import (
+    ChecklistTicked,
     EventKind,
     EventTimeCorrected,
     InfusionAction,
@@ -178,6 +179,13 @@ class SessionStore:
             "SELECT action, t, by, reason FROM infusion_actions WHERE session_id = ?"
             " ORDER BY t, id", (session_id,)).fetchall()
         return [InfusionChanged(InfusionAction(a), t, by, reason) for a, t, by, reason in rows]
+
+    def checklist_ticks(self, session_id: int) -> list[ChecklistTicked]:
+        """Every tick and untick of the discharge checklist, in time order."""
+        rows = self._conn.execute(
+            "SELECT t, item, ticked, by FROM checklist_ticks WHERE session_id = ?"
+            " ORDER BY t, id", (session_id,)).fetchall()
+        return [ChecklistTicked(t, item, bool(ticked), by) for t, item, ticked, by in rows]
 
     def setup(self, session_id: int) -> dict[str, object] | None:
         """The session's set-up and discharge (see :func:`monitor.storage.database.load_setup`)."""

@@ -9,7 +9,12 @@ testable without widgets.
 from __future__ import annotations
 
 import logging
+import math
+from collections import deque
 from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
 
 from monitor.core.events import (
     Condition,
@@ -55,6 +60,24 @@ MANUAL_SHOWN_S = 900.0
 
 MANUAL_TAG = "MANUAL"
 """The tag shown with a value the nurse typed in."""
+
+MANUAL_MARKS_KEPT = 5000
+"""Manual readings kept for the trend markers (the oldest go first; entries are rare)."""
+
+
+class ManualMark(NamedTuple):
+    """A value the nurse typed in, as the trends mark it."""
+
+    t: float
+    vital: Vital
+    value: float
+
+
+def _manual_mark(reading: Reading) -> ManualMark | None:
+    """The trend mark of ``reading``, or ``None`` unless it is a valid manual value."""
+    if reading.quality is not Quality.MANUAL or not math.isfinite(reading.value):
+        return None
+    return ManualMark(reading.t, reading.vital, reading.value)
 
 
 @dataclass(frozen=True)
@@ -106,6 +129,12 @@ class LiveModel:
         A continuous vital with no valid reading for this long shows ``---``.
     nibp_grey_after_s : float
         An NIBP determination older than this is shown grey.
+
+    Attributes
+    ----------
+    manual_version : int
+        Increases whenever the manual readings kept for the trends
+        (:meth:`manual_points`) change.
     """
 
     def __init__(self, stale_after_s: float = 10.0, nibp_grey_after_s: float = 900.0) -> None:
@@ -128,6 +157,8 @@ class LiveModel:
         self._nibp_t: float | None = None
         self._nibp: dict[Vital, Reading] = {}
         self._first_t: float | None = None
+        self._manual: deque[ManualMark] = deque(maxlen=MANUAL_MARKS_KEPT)
+        self.manual_version = 0
         self._handlers = {
             Reading: self._on_reading,
             WaveChunk: self._on_wave_chunk,
@@ -170,6 +201,11 @@ class LiveModel:
             self._on_nibp(reading)
         if reading.vital is not Vital.PLETH:
             self.trends.add(reading)
+        if reading.quality is Quality.MANUAL:
+            mark = _manual_mark(reading)
+            if mark is not None:
+                self._manual.append(mark)
+                self.manual_version += 1
 
     def _on_nibp(self, reading: Reading) -> None:
         if self._nibp_t is None or reading.t > self._nibp_t + SAME_DETERMINATION_S:
@@ -230,7 +266,12 @@ class LiveModel:
         return True if live else None
 
     def _on_history(self, msg: History) -> None:
+        marks: list[ManualMark] = []
         for r in msg.readings:
+            if r.quality is Quality.MANUAL:
+                mark = _manual_mark(r)
+                if mark is not None:
+                    marks.append(mark)
             if self._first_t is None or r.t < self._first_t:
                 self._first_t = r.t
             previous = self.freshness.last(r.vital)
@@ -241,6 +282,14 @@ class LiveModel:
         self.trends.load_history(msg.readings)
         for chunk in msg.waves:
             self._on_wave_chunk(chunk)
+        if marks:
+            self._merge_manual(marks)
+
+    def _merge_manual(self, marks: list[ManualMark]) -> None:
+        """Add recorded manual readings, oldest first, once each."""
+        merged = sorted(set(self._manual).union(marks), key=lambda m: m.t)
+        self._manual = deque(merged, maxlen=MANUAL_MARKS_KEPT)
+        self.manual_version += 1
 
     def _on_stream_ended(self, msg: StreamEnded) -> None:
         self.stream_ended = msg
@@ -256,6 +305,18 @@ class LiveModel:
         if self.session is not None:
             return self.session.started_at
         return self._first_t
+
+    def manual_points(self, vital: Vital) -> tuple[np.ndarray, np.ndarray]:
+        """Times and values of the manual readings of ``vital`` kept for the trends.
+
+        Only valid readings the nurse typed in (:attr:`Quality.MANUAL`); new
+        arrays on each call, so call it when :attr:`manual_version` moved.
+        """
+        found = [(m.t, m.value) for m in self._manual if m.vital is vital]
+        if not found:
+            return np.empty(0), np.empty(0)
+        tv = np.array(found, dtype=np.float64)
+        return tv[:, 0], tv[:, 1]
 
     def tile_state(self, vital: Vital, now: float) -> TileState:
         """What the tile of a continuous ``vital`` shows at ``now``.

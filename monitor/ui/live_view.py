@@ -32,7 +32,7 @@ from monitor.core.alarms.model import (
     PauseAudio,
     ResumeAudio,
 )
-from monitor.core.alarms.profile import AlarmProfile, NibpCycle
+from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock
 from monitor.core.vitals import NIBP_VITALS, Vital
 from monitor.core.workflow.messages import EventKind
@@ -217,9 +217,10 @@ class LiveView(QMainWindow):
         self.alarm_log = AlarmLogWidget()
         self.workflow = WorkflowModel(
             setup.planned_infusion_s if setup is not None else DEFAULT_PLANNED_MIN * 60.0,
-            cycle=profile.nibp_cycle if profile is not None else NibpCycle(),
             clinician=setup.clinician if setup is not None else "",
             stale_after_s=stale_after_s)
+        if profile is not None:
+            self.workflow.use_profile(profile)
         self.setup = setup
         self.events_bar = EventsBarWidget()
         self.workflow_panel = WorkflowPanelWidget(self.workflow, clock.now,
@@ -407,8 +408,6 @@ class LiveView(QMainWindow):
             self.events_list.set_rows(rows, self.model.origin)
             self.events_bar.set_event_count(len(rows))
             self.trends.set_events(rows)
-        if workflow.take_planned_end_reminder(now) and self.sound is not None:
-            self.sound.play_reminder()   # once: a reminder, not an alarm
         for refusal in workflow.take_refusals():
             self._show_refusal(refusal.message, "Not done")
 
@@ -421,6 +420,7 @@ class LiveView(QMainWindow):
             self._snapshot = snapshot
             if snapshot is not None and snapshot.profile is not None:
                 self.profile = snapshot.profile   # the engine's limits, never a stale copy
+                self.workflow.use_profile(snapshot.profile)
             self.alarm_bar.set_snapshot(snapshot, connected=self._alarm_state is not None)
             self.alarm_bar.limits_button.setEnabled(
                 self._alarm_state is not None and self.profile is not None)

@@ -17,6 +17,7 @@ from monitor.core.vitals import SPECS, Kind, Vital
 from monitor.ui import theme
 from monitor.ui.alarm_style import COLOURS
 from monitor.ui.live_model import LiveModel
+from monitor.ui.trend_markers import ManualMarkers
 from monitor.ui.workflow_model import EventRow
 
 TREND_REDRAW_S = 5.0
@@ -85,7 +86,9 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
     only when their series changed (:meth:`_update_trends`). NaN readings
     stay NaN in the curve data and are drawn as gaps. Phase bands tint the
     background; the current phase extends to "now". The optional RR/EtCO2
-    plot appears when its first reading arrives.
+    plot appears when its first reading arrives. Values the nurse typed in
+    get a hollow square on their plot (:class:`ManualMarkers`), with a small
+    "□ manual" legend on the NIBP plot once there is one.
 
     Parameters
     ----------
@@ -105,6 +108,14 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         The alarm limits drawn (:meth:`set_limits`), per vital.
     event_lines : dict[str, list[pyqtgraph.InfiniteLine]]
         The event markers drawn (:meth:`set_events`), per event id, one per plot.
+    manual_markers : dict[str, pyqtgraph.ScatterPlotItem]
+        The hollow squares on manual readings, one item per plot, by plot key.
+    manual_legend : pyqtgraph.LabelItem
+        "□ manual" in the NIBP plot's bottom-left corner, visible while any
+        manual marker is drawn.
+    manual_setdata_calls : int
+        How many ``setData`` calls the manual markers made (not counted in
+        :attr:`setdata_calls`).
 
     Signals
     -------
@@ -132,9 +143,18 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         self.limit_lines: dict[Vital, list[pg.InfiniteLine]] = {}
         self._events: dict[str, tuple[float, str, int]] = {}
         self.event_lines: dict[str, list[pg.InfiniteLine]] = {}
+        self._manual = ManualMarkers(model)
+        self.manual_markers = self._manual.items
         for spec in PLOT_SPECS:
             if not spec.optional:
                 self._add_plot(spec)
+        assert self._manual.legend is not None
+        self.manual_legend: pg.LabelItem = self._manual.legend
+
+    @property
+    def manual_setdata_calls(self) -> int:
+        """How many ``setData`` calls the manual markers made."""
+        return self._manual.setdata_calls
 
     # -- building -----------------------------------------------------------
 
@@ -170,6 +190,7 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
             self._draw_limits(vital)
         for event_id in list(self._events):  # and the event markers
             self._draw_marker(event_id)
+        self._manual.add_plot(spec.key, plot, spec.vitals)  # manual marks on the next refresh
         return plot
 
     @staticmethod
@@ -305,9 +326,10 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         now_min = (now - origin) / 60.0
         self._now = now
         redrawn = self._update_trends(force)
+        marked = self._manual.update(origin)
         # Stretch the current band in the same repaint as the curves (not a
         # second repaint of its own), or every few seconds when no data come.
-        self._update_bands(now_min, force or redrawn > 0)
+        self._update_bands(now_min, force or redrawn > 0 or marked > 0)
         self._update_x_range(now_min)
         return redrawn
 

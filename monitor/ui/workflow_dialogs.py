@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 from PySide6.QtWidgets import QWidget
 
 from monitor.core.workflow.baseline_gate import GateResult, GateStatus
-from monitor.core.workflow.discharge import ChecklistItem
 from monitor.core.workflow.form_checks import FieldError, optional_int
 from monitor.core.workflow.messages import (
-    AddEvent,
     ChangeInfusion,
     EndSession,
-    EventKind,
     InfusionAction,
 )
 from monitor.core.workflow.setup import CADSS
@@ -60,18 +55,13 @@ def override_dialog(gate: GateResult, state: WorkflowState, clinician: str, chec
                         check=check, parent=parent)
 
 
-def override_commands(gate: GateResult, clinician: str, reason: str) -> list[object]:
-    """The override logged as a note, then the start carrying the clinician and reason.
+def override_command(clinician: str, reason: str) -> ChangeInfusion:
+    """The start carrying the clinician and the reason.
 
-    A gate that no longer needs an override (the baseline changed while the
-    dialog was open) gives the start alone.
+    The hub checks them against its own start gate and logs the override as
+    an event; a baseline that no longer needs one simply starts.
     """
-    out: list[object] = []
-    if gate.status in (GateStatus.OVERRIDE_NEEDED, GateStatus.BLOCKED):
-        text = f"Baseline override: {gate.message} Clinician: {clinician}. Reason: {reason}."
-        out.append(AddEvent(EventKind.NOTE, text, clinician))
-    out.append(ChangeInfusion(InfusionAction.START, clinician, reason))
-    return out
+    return ChangeInfusion(InfusionAction.START, clinician, reason)
 
 
 def pause_dialog(state: WorkflowState, initials: str, parent: QWidget) -> ActionDialog:
@@ -113,10 +103,10 @@ def cadss_problem(values: dict[str, str]) -> str:
     return ""
 
 
-def end_command(values: dict[str, str], checklist: Collection[str]) -> EndSession:
-    """The discharge: who, the items ticked (as words), the note with the CADSS if given."""
-    ticked = tuple(item.label.lower() for item in ChecklistItem if item.value in checklist)
+def end_command(values: dict[str, str]) -> EndSession:
+    """The discharge: who, the note and the post-session CADSS if given.
+
+    The checklist recorded with it is the one the hub kept from the ticks.
+    """
     cadss = optional_int("CADSS", values.get("cadss", ""), CADSS)
-    note = ". ".join(p for p in (values.get("note", ""),
-                                 "" if cadss is None else f"CADSS {cadss}") if p)
-    return EndSession(values["by"], ticked, note)
+    return EndSession(values["by"], values.get("note", "").strip(), cadss)

@@ -21,7 +21,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from monitor.core.alarms.profile import NibpCycle
+from monitor.core.alarms.profile import AlarmProfile, NibpCycle
 from monitor.core.events import History, Note, PhaseChanged, SessionStarted
 from monitor.core.reading import Reading
 from monitor.core.session import Phase, PhaseSpan, SessionModel
@@ -30,6 +30,8 @@ from monitor.core.workflow.baseline_gate import BaselineGate, GateResult, Overri
 from monitor.core.workflow.discharge import DischargeReadiness, Readiness
 from monitor.core.workflow.infusion import InfusionState, InfusionTimer, NibpDue, next_nibp_due
 from monitor.core.workflow.messages import (
+    MANUAL_NOTE_KIND,
+    ChecklistTicked,
     CommandRefused,
     EventKind,
     EventTimeCorrected,
@@ -47,11 +49,9 @@ log = logging.getLogger(__name__)
 SAME_DETERMINATION_S = 1e-3
 """NIBP readings whose times differ by less than this belong to one determination."""
 
-MANUAL_NOTE_KIND = "manual_entry"
-"""The :class:`~monitor.core.events.Note` kind the hub publishes for a typed-in value."""
 
-WORKFLOW_MESSAGES = (SessionEvent, EventTimeCorrected, InfusionChanged, CommandRefused,
-                     SessionDischarged)
+WORKFLOW_MESSAGES = (SessionEvent, EventTimeCorrected, InfusionChanged, ChecklistTicked,
+                     CommandRefused, SessionDischarged)
 """Messages only the workflow model takes (the live model does not know them)."""
 
 SHARED_MESSAGES = (Reading, SessionStarted, PhaseChanged, History, Note)
@@ -81,6 +81,11 @@ class EventRow:
     text: str = ""
     author: str = ""
     corrections: tuple[EventTimeCorrected, ...] = ()
+
+
+def _manual_row(note: Note) -> EventRow:
+    """The events-list line of a manual entry (not correctable: it has no event id)."""
+    return EventRow(None, note.t, "Manual entry", note.text, note.author)
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,6 @@ class WorkflowModel:
         self._nibp_part: tuple[float, dict[Vital, float]] | None = None
         self._last_nibp_t: float | None = None
         self._current: dict[Vital, tuple[float, float]] = {}
-        self._reminded = False
         self._handlers = {
             SessionStarted: self._on_session_started,
             PhaseChanged: self._on_phase_changed,
@@ -190,6 +194,7 @@ class WorkflowModel:
             SessionEvent: self._on_event,
             EventTimeCorrected: self._on_correction,
             InfusionChanged: self._on_infusion,
+            ChecklistTicked: self._on_tick,
             CommandRefused: self._on_refused,
             SessionDischarged: self._on_discharged,
         }
@@ -226,9 +231,18 @@ class WorkflowModel:
         if msg.infusion:
             self._records = sorted({*self._records, *msg.infusion}, key=lambda r: r.t)
             self._rebuild_timer()
-        for event in msg.events:
+        for event in msg.events:   # at their current (corrected) times already
             self._events[event.event_id] = event
-        if msg.events:
+        for corr in msg.corrections:   # a repeated history adds nothing twice
+            kept = self._corrections.setdefault(corr.event_id, [])
+            if corr not in kept:
+                kept.append(corr)
+        for note in msg.notes:
+            if _manual_row(note) not in self._manual:
+                self._on_note(note)
+        for tick in sorted(msg.checklist, key=lambda c: c.t):
+            self._on_tick(tick)
+        if msg.events or msg.corrections:
             self.events_version += 1
 
     def _on_reading(self, reading: Reading) -> None:
@@ -265,7 +279,7 @@ class WorkflowModel:
 
     def _on_note(self, note: Note) -> None:
         if note.kind == MANUAL_NOTE_KIND:
-            self._manual.append(EventRow(None, note.t, "Manual entry", note.text, note.author))
+            self._manual.append(_manual_row(note))
             self.events_version += 1
 
     def _on_event(self, event: SessionEvent) -> None:
@@ -291,6 +305,9 @@ class WorkflowModel:
         for rec in self._timer.ignored:
             log.warning("workflow: infusion record %r is not a valid transition", rec)
 
+    def _on_tick(self, msg: ChecklistTicked) -> None:
+        self.set_checked(msg.item, msg.ticked)
+
     def _on_refused(self, msg: CommandRefused) -> None:
         self._refusals.append(msg)
 
@@ -300,7 +317,12 @@ class WorkflowModel:
     # -- the nurse's side ----------------------------------------------------
 
     def set_checked(self, item: str, checked: bool) -> None:
-        """Tick or untick a discharge checklist item."""
+        """Tick or untick a discharge checklist item.
+
+        The panel calls it as the nurse clicks, so the box answers at once;
+        the hub's :class:`ChecklistTicked` (recorded, and replayed on resume)
+        then confirms it.
+        """
         if checked:
             self.checklist.add(item)
         else:
@@ -312,18 +334,14 @@ class WorkflowModel:
         self._refusals.clear()
         return out
 
-    def take_planned_end_reminder(self, now: float) -> bool:
-        """True exactly once: the first call after the planned infusion time was reached.
-
-        A model rebuilt after a restart gives it once more if the planned end
-        is already past, so the nurse hears it once rather than never.
-        """
-        timer = self.timer()
-        if self._reminded or timer.state is not InfusionState.RUNNING \
-                or not timer.planned_end_reached(now):
-            return False
-        self._reminded = True
-        return True
+    def use_profile(self, profile: AlarmProfile) -> None:
+        """Follow the clinic's profile: its NIBP cycle and discharge thresholds."""
+        self.cycle = profile.nibp_cycle
+        d = profile.discharge
+        if (d.margin, d.min_recovery_s, d.min_spo2) != (
+                self.readiness_rules.margin, self.readiness_rules.min_recovery_s,
+                self.readiness_rules.min_spo2):
+            self.readiness_rules = DischargeReadiness(d.margin, d.min_recovery_s, d.min_spo2)
 
     def evaluate_gate(self, now: float, override: Override | None = None) -> GateResult:
         """The start gate at ``now``, with an override if one is given."""

@@ -24,7 +24,7 @@ from monitor.core.session import Phase
 from monitor.core.workflow.baseline_gate import GateStatus, Override
 from monitor.core.workflow.discharge import ChecklistItem
 from monitor.core.workflow.infusion import InfusionState
-from monitor.core.workflow.messages import ChangeInfusion, InfusionAction
+from monitor.core.workflow.messages import ChangeInfusion, InfusionAction, TickChecklist
 from monitor.ui import theme
 from monitor.ui import workflow_dialogs as dialogs
 from monitor.ui.action_dialog import ActionDialog
@@ -99,14 +99,14 @@ class WorkflowPanelWidget(QFrame):
       "Start infusion" button. A baseline above 140/90 opens an override
       dialog asking for the reason (the clinician defaults to the
       responsible one); at or above 180/110 both the clinician and the
-      reason must be typed. The override is logged as a note and the start
-      carries the clinician and reason.
+      reason must be typed. The start carries the clinician and reason; the
+      hub checks them against its own gate and logs the override as an event.
     * Infusion: elapsed and remaining time, large; "INFUSION PAUSED" with its
       reason; Pause (reason required), Resume and Stop; a low-key "planned
       time reached" line once the planned time has run.
     * Recovery: time since the infusion ended, the discharge readiness
       (green only when every criterion is met, else the unmet ones), the
-      checklist, and "End session".
+      checklist (each tick goes to the hub and is recorded), and "End session".
     * Every phase: the NIBP cycle reminder.
 
     The panel shows :class:`~monitor.ui.workflow_model.WorkflowState` values
@@ -384,6 +384,8 @@ class WorkflowPanelWidget(QFrame):
         else:
             ticked = ", ".join(d.checklist) if d.checklist else "nothing ticked"
             text = f"SESSION ENDED \u2014 discharged by {d.by}; checklist: {ticked}"
+            if d.cadss is not None:
+                text += f"; CADSS {d.cadss}"
         _set_text(self.ended_label, text)
 
     def readiness_text(self) -> str:
@@ -395,7 +397,9 @@ class WorkflowPanelWidget(QFrame):
         return self.unmet_label.text()
 
     def _on_checked(self, on: bool) -> None:
-        self._model.set_checked(str(self.sender().property("item")), on)
+        item = str(self.sender().property("item"))
+        self._model.set_checked(item, on)   # the box answers at once; the hub records it
+        self.command_issued.emit(TickChecklist(item, on, self._initials()))
 
     # -- the nurse's actions ------------------------------------------------------
 
@@ -460,9 +464,7 @@ class WorkflowPanelWidget(QFrame):
         self.command_issued.emit(ChangeInfusion(InfusionAction.START, values["by"]))
 
     def _on_override_confirmed(self, values: dict[str, str]) -> None:
-        gate = self._model.evaluate_gate(self._now())
-        for command in dialogs.override_commands(gate, values["clinician"], values["reason"]):
-            self.command_issued.emit(command)
+        self.command_issued.emit(dialogs.override_command(values["clinician"], values["reason"]))
 
     def request_pause_resume(self) -> None:
         """Pause a running infusion (asks the reason) or resume a paused one (Ctrl+P)."""
@@ -502,4 +504,4 @@ class WorkflowPanelWidget(QFrame):
         self._open(dialogs.end_dialog(state, self._initials(), self), self._on_end_confirmed)
 
     def _on_end_confirmed(self, values: dict[str, str]) -> None:
-        self.command_issued.emit(dialogs.end_command(values, self._model.checklist))
+        self.command_issued.emit(dialogs.end_command(values))

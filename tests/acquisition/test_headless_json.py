@@ -4,6 +4,7 @@ import json
 
 from monitor.acquisition.headless import to_json
 from monitor.core.workflow.messages import (
+    ChecklistTicked,
     CommandRefused,
     EventKind,
     EventTimeCorrected,
@@ -27,9 +28,12 @@ def test_workflow_messages_become_json_lines():
         (CommandRefused(40.0, "manual_entry", "SpO2 101 % is outside ...", "RN"),
          {"type": "refused", "command": "manual_entry", "message": "SpO2 101 % is outside ...",
           "t": 40.0, "by": "RN"}),
-        (SessionDischarged(50.0, "RN", ("escort present",), "ok"),
+        (SessionDischarged(50.0, "RN", ("escort present",), "ok", 12),
          {"type": "discharge", "t": 50.0, "by": "RN", "checklist": ["escort present"],
-          "note": "ok"}),
+          "note": "ok", "cadss": 12}),
+        (ChecklistTicked(45.0, "escort_present", True, "RN"),
+         {"type": "checklist", "item": "escort_present", "ticked": True, "t": 45.0,
+          "by": "RN"}),
     ]
     for msg, expected in cases:
         got = to_json(msg, readings=False)

@@ -8,24 +8,37 @@ import time
 from monitor.acquisition.pipeline import Pipeline
 from monitor.acquisition.queues import BoundedQueue
 from monitor.core.clock import SimClock
-from monitor.core.events import History, PhaseChanged
-from monitor.core.reading import Quality
+from monitor.core.events import History, Note, PhaseChanged
+from monitor.core.reading import Quality, Reading
 from monitor.core.session import Phase, SessionStatus
 from monitor.core.vitals import Vital
+from monitor.core.workflow.discharge import ChecklistItem
 from monitor.core.workflow.messages import (
+    MANUAL_NOTE_KIND,
     AddEvent,
     ChangeInfusion,
+    ChecklistTicked,
     EndSession,
     EventKind,
+    EventTimeCorrected,
     InfusionAction,
     InfusionChanged,
     ManualEntry,
     SessionEvent,
+    TickChecklist,
 )
 from monitor.devices.registry import make_driver, parse_source
 from monitor.storage import database
 from monitor.storage.recorder import Recorder
 from monitor.storage.store import SessionStore
+
+
+def _wait_until(pred, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "the session clock did not get there"
+        time.sleep(0.02)
+
 
 SETUP = {"patient_ref": "AB-12", "weight_kg": 70.0, "dose_mg_per_kg": 0.5, "total_mg": 35.0,
          "planned_infusion_min": 40.0, "course_number": 3, "course_total": 6,
@@ -40,10 +53,15 @@ def test_end_session_stops_the_pipeline_and_everything_is_recorded(tmp_path):
     pipeline = Pipeline(driver, db, clock, sink=out.append, setup=SETUP)
     started = pipeline.start()
     hub = pipeline.hub
+    # The scenario's cuff cycles every 5 min: two determinations complete the baseline.
+    _wait_until(lambda: sum(isinstance(m, Reading) and m.vital is Vital.NIBP_DIA
+                            for m in list(out)) >= 2)
     hub.notify(ChangeInfusion(InfusionAction.START, by="RN", reason="baseline fine"))
     hub.notify(AddEvent(EventKind.NAUSEA, "mild", "RN"))
     hub.notify(ManualEntry(Vital.NIBP_SYS, 150, by="RN", dia=90))
-    hub.notify(EndSession("RN", ("alert and oriented", "escort present")))
+    hub.notify(TickChecklist(ChecklistItem.ESCORT_PRESENT, by="RN"))
+    hub.notify(TickChecklist(ChecklistItem.ALERT_ORIENTED, by="RN"))
+    hub.notify(EndSession("RN", cadss=22))
     assert pipeline.join(timeout=20), "the pipeline did not stop after the discharge"
     sid = started.session_id
     assert hub.ended is not None and hub.ended.reason == "session ended by RN"
@@ -60,11 +78,14 @@ def test_end_session_stops_the_pipeline_and_everything_is_recorded(tmp_path):
         assert "escort present" in events[1].text
         manual = [(r.vital, r.value) for r in store.readings(sid) if r.quality is Quality.MANUAL]
         assert manual == [(Vital.NIBP_SYS, 150), (Vital.NIBP_DIA, 90), (Vital.NIBP_MEAN, 110)]
+        assert [(c.item, c.ticked) for c in store.checklist_ticks(sid)] == [
+            ("escort_present", True), ("alert_oriented", True)]
         setup = store.setup(sid)
         assert setup is not None
         assert {k: setup[k] for k in SETUP} == SETUP
         assert setup["discharge_by"] == "RN"
         assert setup["discharge_checklist"] == ("alert and oriented", "escort present")
+        assert setup["post_cadss"] == 22
         assert setup["discharge_at"] == next(m.t for m in out if isinstance(m, PhaseChanged)
                                              and m.phase is Phase.ENDED)
         assert [e.text for e in store.events(sid) if e.kind == "session_end"] == [
@@ -85,6 +106,10 @@ def test_a_resumed_session_gets_its_events_and_infusion_state_back(tmp_path):
                  PhaseChanged(Phase.INFUSION, t0 + 600),
                  SessionEvent("e1", t0 + 1200, EventKind.DISSOCIATION, "", "scenario"),
                  SessionEvent("e2", t0 + 1300, EventKind.ANXIETY, "", "RN"),
+                 EventTimeCorrected("e2", t0 + 1300, t0 + 1290, "RN B", t0 + 1305),
+                 Note(t0 + 1306, MANUAL_NOTE_KIND, "NIBP 150/90 mmHg (mean 110)", "RN"),
+                 Note(t0 + 1307, "source", "something else", "system"),
+                 ChecklistTicked(t0 + 1308, "escort_present", True, "RN"),
                  InfusionChanged(InfusionAction.PAUSE, t0 + 1310, "RN", "anxiety")):
         q.put(item)
     rec.stop()          # the process "dies": the session stays open
@@ -99,7 +124,14 @@ def test_a_resumed_session_gets_its_events_and_infusion_state_back(tmp_path):
     pipeline.hub.notify(EndSession("RN"))
     assert pipeline.join(timeout=20)
     history = next(m for m in out if isinstance(m, History))
-    assert [e.event_id for e in history.events] == ["e1", "e2"]
+    assert [(e.event_id, e.t) for e in history.events] == [("e1", t0 + 1200),
+                                                           ("e2", t0 + 1290)]
+    assert history.corrections == (
+        EventTimeCorrected("e2", t0 + 1300, t0 + 1290, "RN B", t0 + 1305),)
+    assert history.notes == (Note(t0 + 1306, MANUAL_NOTE_KIND, "NIBP 150/90 mmHg (mean 110)",
+                                  "RN"),)
+    assert history.checklist == (ChecklistTicked(t0 + 1308, "escort_present", True, "RN"),)
+    assert pipeline.hub.workflow.ticked == {"escort_present"}
     assert [a.action for a in history.infusion] == [InfusionAction.START, InfusionAction.PAUSE]
     # The scripted dissociation at 20 min is not recorded twice; numbering goes on.
     assert [(m.event_id, m.kind) for m in out if isinstance(m, SessionEvent)] == [

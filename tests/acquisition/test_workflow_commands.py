@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
-import time
 
 import pytest
 
@@ -16,6 +14,7 @@ from monitor.core.events import Condition, Note, PhaseChanged, StreamEnded, Tech
 from monitor.core.reading import Quality, Reading, make_reading
 from monitor.core.session import Phase, PhaseSpan, SessionModel
 from monitor.core.vitals import Vital
+from monitor.core.workflow.discharge import ChecklistItem
 from monitor.core.workflow.messages import (
     AddEvent,
     ChangeInfusion,
@@ -29,79 +28,10 @@ from monitor.core.workflow.messages import (
     ManualEntry,
     SessionDischarged,
     SessionEvent,
+    TickChecklist,
 )
 from monitor.storage.recorder import CloseSession
-
-START = 1000.0
-
-
-class Rig:
-    """A hub on its own thread, fed step by step so each command lands at a known time.
-
-    With a max-speed clock the hub's "now" is the time of the last item it
-    handled: :meth:`feed` waits until the hub has taken every item, and
-    :meth:`command` until the hub has handled a marker sent after the command.
-    """
-
-    def __init__(self, model: SessionModel | None = None, **kw) -> None:
-        self.inbox = BoundedQueue(10_000, "in", block_when_full=True)
-        self.rec_q = BoundedQueue(10_000, "rec", block_when_full=True)
-        self.out: list = []
-        self._lock = threading.Lock()
-        self.stop_reasons: list[str] = []
-        self.hub = Hub(model or SessionModel(1, START), SimClock(START, speed=None), self.inbox,
-                       recorder_q=self.rec_q, ui_q=None, sink=self._sink, stale_after=10.0,
-                       stop_source=self._stop_source, **kw)
-        self.hub.start()
-
-    def _sink(self, msg) -> None:
-        with self._lock:
-            self.out.append(msg)
-
-    def _stop_source(self, reason: str) -> None:   # what the reader does when asked to stop
-        self.stop_reasons.append(reason)
-        self.inbox.put(StreamEnded(self.hub._now, reason))
-
-    def feed(self, *items) -> None:
-        for it in items:
-            self.inbox.put(it)
-        _wait(lambda: len(self.inbox) == 0)
-
-    def at(self, t: float) -> None:
-        """Move the hub to session time ``t`` (a timestamped item that is not data arrives)."""
-        self.feed(Note(t, "tick"))
-
-    def command(self, cmd) -> list:
-        """Send ``cmd``; return what the hub published in reply (readings, events, alarms...)."""
-        with self._lock:
-            n = len(self.out)
-        marker = Note(0.0, f"sync {n}")   # control messages are handled in order
-        self.hub.notify(cmd)
-        self.hub.notify(marker)
-        _wait(lambda: any(m is marker for m in self.out[n:]))
-        with self._lock:
-            reply = self.out[n:]
-        return reply[:next(i for i, m in enumerate(reply) if m is marker)]
-
-    def end(self, t: float) -> list:
-        if self.hub.is_alive() and not self.stop_reasons:
-            self.inbox.put(StreamEnded(t))
-        self.hub.join(10)
-        assert not self.hub.is_alive()
-        return self.out
-
-
-def _wait(pred, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, "hub did not answer"
-        time.sleep(0.005)
-
-
-def _only(reply, cls):
-    found = [m for m in reply if isinstance(m, cls)]
-    assert len(found) == 1, reply
-    return found[0]
+from tests.acquisition.workflow_rig import START, Rig, _only, feed_baseline
 
 
 @pytest.fixture
@@ -142,10 +72,12 @@ def test_manual_nibp_is_recorded_shown_and_alarmed_like_a_device_one(rig):
     (ManualEntry(Vital.HR, math.nan), ["HR: nan is not a number"]),
     (ManualEntry(Vital.NIBP_SYS, 320, dia=80), ["NIBP sys 320 mmHg", "30-300 mmHg"]),
     (ManualEntry(Vital.NIBP_SYS, 120, dia=5), ["NIBP dia 5 mmHg", "10-250 mmHg"]),
-    (ManualEntry(Vital.NIBP_SYS, 80, dia=80), ["NIBP 80/80: the diastolic must be below the systolic"]),
+    (ManualEntry(Vital.NIBP_SYS, 80, dia=80),
+     ["NIBP 80/80: the diastolic must be below the systolic"]),
     (ManualEntry(Vital.NIBP_SYS, 120), ["NIBP dia: a value is required"]),
     (ManualEntry(Vital.HR, 80, dia=60), ["a diastolic only goes with an NIBP, not HR"]),
-    (ManualEntry(Vital.NIBP_MEAN, 90), ["NIBP mean cannot be entered by hand", "allowed: NIBP, HR, SpO2"]),
+    (ManualEntry(Vital.NIBP_MEAN, 90),
+     ["NIBP mean cannot be entered by hand", "allowed: NIBP, HR, SpO2"]),
 ])
 def test_implausible_manual_readings_are_refused_with_the_allowed_range(rig, cmd, words):
     rig.at(START + 5)
@@ -235,6 +167,7 @@ def test_infusion_start_pause_resume_stop_and_the_phases(rig):
         r = _only(do(t, action, reason), CommandRefused)
         assert r.command == f"change_infusion:{action.value}" and words in r.message, r
 
+    feed_baseline(rig)
     refused(START + 10, InfusionAction.PAUSE, "(it is not started)", reason="x")
     refused(START + 10, InfusionAction.RESUME, "(it is not started)")
     refused(START + 10, InfusionAction.STOP, "(it is not started)")
@@ -266,10 +199,11 @@ def test_infusion_start_pause_resume_stop_and_the_phases(rig):
 
 
 def test_stop_while_paused_goes_to_recovery(rig):
-    rig.at(START + 10)
+    feed_baseline(rig)
+    rig.at(START + 310)
     rig.command(ChangeInfusion(InfusionAction.START))
     rig.command(ChangeInfusion(InfusionAction.PAUSE, reason="BP 185/112"))
-    rig.at(START + 20)
+    rig.at(START + 320)
     reply = rig.command(ChangeInfusion(InfusionAction.STOP, by="RN", reason="BP stays high"))
     assert _only(reply, PhaseChanged).phase is Phase.RECOVERY
     assert rig.hub.workflow.infusion_state == "stopped"
@@ -280,21 +214,24 @@ def test_stop_while_paused_goes_to_recovery(rig):
 
 def test_end_session_discharges_and_stops_the_source():
     rig = Rig()
-    rig.at(START + 10)
+    feed_baseline(rig)
+    rig.at(START + 310)
     rig.command(ChangeInfusion(InfusionAction.START, by="RN"))
     assert _only(rig.command(EndSession(" ")), CommandRefused).command == "end_session"
-    rig.at(START + 50)
-    reply = rig.command(EndSession("RN", ("alert and oriented", "escort present"),
-                                   note="escort: partner"))
+    rig.command(TickChecklist(ChecklistItem.ESCORT_PRESENT, by="RN"))
+    rig.command(TickChecklist(ChecklistItem.ALERT_ORIENTED, by="RN"))
+    rig.at(START + 350)
+    reply = rig.command(EndSession("RN", note="escort: partner", cadss=14))
     assert _only(reply, InfusionChanged) == InfusionChanged(
-        InfusionAction.STOP, START + 50, "RN", "session ended")
-    assert _only(reply, PhaseChanged) == PhaseChanged(Phase.ENDED, START + 50)
+        InfusionAction.STOP, START + 350, "RN", "session ended")
+    assert _only(reply, PhaseChanged) == PhaseChanged(Phase.ENDED, START + 350)
     note = _only(reply, SessionEvent)
-    assert note.kind is EventKind.NOTE and note.author == "RN" and note.t == START + 50
-    assert "alert and oriented; escort present" in note.text and "partner" in note.text
+    assert note.kind is EventKind.NOTE and note.author == "RN" and note.t == START + 350
+    assert "alert and oriented; escort present. CADSS 14" in note.text
+    assert "partner" in note.text
     assert _only(reply, SessionDischarged) == SessionDischarged(
-        START + 50, "RN", ("alert and oriented", "escort present"), "escort: partner")
-    out = rig.end(START + 60)
+        START + 350, "RN", ("alert and oriented", "escort present"), "escort: partner", 14)
+    out = rig.end(START + 360)
     assert rig.stop_reasons == ["session ended by RN"]
     ended = _only(out, StreamEnded)
     assert ended.reason == "session ended by RN"
@@ -404,15 +341,16 @@ def test_malformed_commands_are_refused_and_monitoring_goes_on(rig):
 def test_the_end_of_the_planned_time_is_one_low_reminder():
     r = Rig(planned_infusion_s=600.0)
     try:
-        r.at(START + 10)
+        feed_baseline(r)
+        r.at(START + 310)
         r.command(ChangeInfusion(InfusionAction.START, by="RN"))
-        r.at(START + 609)
-        r.at(START + 611)
-        r.at(START + 900)
+        r.at(START + 909)
+        r.at(START + 911)
+        r.at(START + 1200)
     finally:
-        out = r.end(START + 901)
+        out = r.end(START + 1201)
     planned = [m for m in out if isinstance(m, AlarmTransition)
                and m.alarm_id == "infusion.planned_end"]
     assert [(m.state, m.priority) for m in planned] == [
         (TransitionState.RAISED, Priority.LOW), (TransitionState.CLEARED, Priority.LOW)]
-    assert planned[0].t == START + 611 and "10 min" in planned[0].message
+    assert planned[0].t == START + 911 and "10 min" in planned[0].message

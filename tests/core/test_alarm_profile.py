@@ -72,6 +72,30 @@ def test_default_profile_has_the_issue_table():
     assert p.latching[Priority.HIGH] and not p.latching[Priority.MEDIUM]
 
 
+def test_discharge_thresholds_come_with_the_profile(tmp_path):
+    d = load_default_profile().discharge
+    assert (d.margin, d.min_recovery_s, d.min_spo2) == (0.20, 1200.0, 94.0)
+    clinic = load_profile(write(tmp_path, 'name = "Clinic"\n[discharge]\nmargin_pct = 15\n'
+                                          'min_recovery_min = 30\nmin_spo2 = 95\n' + GOOD_RULES))
+    assert (clinic.discharge.margin, clinic.discharge.min_recovery_s,
+            clinic.discharge.min_spo2) == (0.15, 1800.0, 95.0)
+
+
+@pytest.mark.parametrize("table, key, problem", [
+    ("margin_pct = 0", "discharge.margin_pct", "must be at least 5"),
+    ("margin_pct = 80", "discharge.margin_pct", "must be at most 50"),
+    ("min_recovery_min = 5", "discharge.min_recovery_min", "must be at least 10"),
+    ("min_spo2 = 101", "discharge.min_spo2", "must be at most 100"),
+    ('min_spo2 = "94"', "discharge.min_spo2", "must be a number"),
+    ("escort = true", "discharge.escort", "unknown key"),
+])
+def test_bad_discharge_thresholds_are_refused(tmp_path, table, key, problem):
+    path = write(tmp_path, f'name = "Clinic"\n[discharge]\n{table}\n' + GOOD_RULES)
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    assert info.value.key == key and problem in str(info.value)
+
+
 def test_default_profile_file_is_in_resources():
     path = default_profile_path()
     assert path.parent.name == "alarm_profiles" and path.parent.parent.name == "resources"

@@ -1,4 +1,4 @@
-"""infusion-sim on a real pseudo-terminal -> infusion-monitor over serial -> the scenario's values."""
+"""infusion-sim on a real pseudo-terminal -> infusion-monitor over serial -> scenario values."""
 
 from __future__ import annotations
 

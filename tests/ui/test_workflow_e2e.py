@@ -21,6 +21,7 @@ from monitor.core.clock import SimClock
 from monitor.core.session import Phase, SessionStatus
 from monitor.core.vitals import Vital
 from monitor.core.workflow.baseline_gate import GateStatus
+from monitor.core.workflow.discharge import ChecklistItem
 from monitor.core.workflow.infusion import InfusionState
 from monitor.core.workflow.messages import EventKind, InfusionAction
 from monitor.core.workflow.setup import SessionSetup
@@ -108,7 +109,10 @@ def test_a_whole_session_from_the_window(qtbot, running):
     panel.dialog.ok()
     qtbot.waitUntil(lambda: _phase(view) is Phase.RECOVERY, timeout=5_000)
     assert panel.readiness_text() == "NOT READY FOR DISCHARGE"
+    panel.checklist_boxes[ChecklistItem.ESCORT_PRESENT].click()   # recorded by the hub
+    qtbot.waitUntil(lambda: hub.workflow.ticked == {"escort_present"}, timeout=5_000)
     panel.request_end()
+    panel.dialog.edits["cadss"].setText("9")
     panel.dialog.ok()
     qtbot.waitUntil(lambda: _phase(view) is Phase.ENDED, timeout=10_000)
     qtbot.waitUntil(lambda: database.session_row(db, pipe.session_id).status
@@ -118,10 +122,13 @@ def test_a_whole_session_from_the_window(qtbot, running):
         kinds = [e.kind for e in store.session_events(pipe.session_id)]
         setup = store.setup(pipe.session_id)
         manual = store.numeric_arrays(pipe.session_id, Vital.NIBP_SYS)
+        ticks = store.checklist_ticks(pipe.session_id)
     assert actions == [InfusionAction.START, InfusionAction.PAUSE, InfusionAction.RESUME,
                        InfusionAction.STOP]
     assert EventKind.NAUSEA in kinds and kinds[-1] is EventKind.NOTE   # the discharge note
     assert setup["patient_ref"] == "SIM-01" and setup["discharge_by"] == "RN"
+    assert setup["discharge_checklist"] == ("escort present",) and setup["post_cadss"] == 9
+    assert [(c.item, c.ticked, c.by) for c in ticks] == [("escort_present", True, "RN")]
     assert 131 in manual[1]
 
 

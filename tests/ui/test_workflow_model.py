@@ -10,6 +10,7 @@ from monitor.core.workflow.baseline_gate import GateStatus, Override
 from monitor.core.workflow.discharge import ChecklistItem, Criterion
 from monitor.core.workflow.infusion import InfusionState
 from monitor.core.workflow.messages import (
+    ChecklistTicked,
     CommandRefused,
     EventKind,
     EventTimeCorrected,
@@ -99,12 +100,9 @@ def test_infusion_timer_excludes_pauses(model):
     assert running.elapsed_s == 700 and running.remaining_s == PLANNED - 700
 
 
-def test_planned_end_reminder_comes_once(model):
+def test_planned_end_is_shown_from_the_planned_time(model):
     feed(model, started())
-    assert not model.take_planned_end_reminder(INFUSION_AT + PLANNED - 1)
     assert not model.state(INFUSION_AT + PLANNED - 1).planned_end_reached
-    assert model.take_planned_end_reminder(INFUSION_AT + PLANNED)
-    assert not model.take_planned_end_reminder(INFUSION_AT + PLANNED + 5)
     state = model.state(INFUSION_AT + PLANNED + 65)
     assert state.planned_end_reached and state.remaining_s == -65
 
@@ -143,6 +141,27 @@ def test_readiness_turns_green_exactly_when_everything_holds(model):
     model.set_checked(ChecklistItem.ESCORT_PRESENT.value, False)
     unmet = model.state(stop_t + 1200).readiness.unmet
     assert [c.criterion for c in unmet] == [Criterion.ESCORT_PRESENT]
+
+
+def test_the_profile_sets_the_discharge_thresholds(model):
+    from dataclasses import replace
+
+    from monitor.core.alarms.profile import DischargeCriteria
+    from monitor.core.alarms.profile_file import load_default_profile
+
+    stop_t = INFUSION_AT + PLANNED
+    feed(model, baseline_readings(120, 80), started(), stopped(stop_t),
+         nibp(140, 90, 107, stop_t + 600), nibp(141, 92, 108, stop_t + 1150),
+         vitals_at(stop_t + 1200))
+    for item in ChecklistItem:
+        model.set_checked(item.value, True)
+    assert model.state(stop_t + 1200).readiness.ready          # 141 is within 20 % of 120
+    strict = replace(load_default_profile(),
+                     discharge=DischargeCriteria(margin=0.10, min_recovery_s=1800.0))
+    model.use_profile(strict)
+    state = model.state(stop_t + 1200)
+    assert {c.criterion for c in state.readiness.unmet} == {
+        Criterion.RECOVERY_TIME, Criterion.NIBP_SYS, Criterion.NIBP_DIA}
 
 
 def test_readiness_needs_a_current_hr_and_spo2(model):
@@ -216,6 +235,33 @@ def test_a_resumed_session_rebuilds_phase_and_timers_from_the_record():
     assert [r.event_id for r in model.events()] == ["e3"]
     model.apply(history)                      # a repeated history changes nothing
     assert model.state(now).elapsed_s == 1440
+
+
+def test_a_resumed_session_brings_back_corrections_manual_entries_and_ticks():
+    model = WorkflowModel(PLANNED)
+    spans = (PhaseSpan(Phase.BASELINE, T0, INFUSION_AT),
+             PhaseSpan(Phase.INFUSION, INFUSION_AT, INFUSION_AT + PLANNED),
+             PhaseSpan(Phase.RECOVERY, INFUSION_AT + PLANNED))
+    from monitor.core.events import SessionStarted
+
+    model.apply(SessionStarted(1, T0, "sim", True, spans, resumed=True, gap_s=60.0))
+    fix = EventTimeCorrected("e1", INFUSION_AT + 900, INFUSION_AT + 840, "RN B",
+                             INFUSION_AT + 1000)
+    history = History(
+        events=(SessionEvent("e1", INFUSION_AT + 840, EventKind.VOMITING, "", "RN"),),
+        corrections=(fix,),
+        notes=(Note(INFUSION_AT + 700, "manual_entry", "HR 88 bpm", "RN"),),
+        checklist=(ChecklistTicked(INFUSION_AT + PLANNED + 60, "escort_present", True, "RN"),
+                   ChecklistTicked(INFUSION_AT + PLANNED + 70, "alert_oriented", True, "RN"),
+                   ChecklistTicked(INFUSION_AT + PLANNED + 80, "alert_oriented", False, "RN")))
+    model.apply(history)
+    model.apply(history)                      # a repeated history adds nothing twice
+    rows = model.events()
+    assert [(r.label, r.t) for r in rows] == [("Manual entry", INFUSION_AT + 700),
+                                              ("Vomiting", INFUSION_AT + 840)]
+    assert rows[0].text == "HR 88 bpm" and rows[0].event_id is None
+    assert rows[1].corrections == (fix,)
+    assert model.checklist == {"escort_present"}
 
 
 def test_minutes_text():

@@ -7,12 +7,12 @@ from PySide6.QtCore import Qt
 
 from monitor.core.workflow.discharge import ChecklistItem
 from monitor.core.workflow.messages import (
-    AddEvent,
     ChangeInfusion,
+    ChecklistTicked,
     EndSession,
-    EventKind,
     InfusionAction,
     InfusionChanged,
+    TickChecklist,
 )
 from monitor.core.workflow.setup import SessionSetup
 from monitor.ui.workflow_text import NOT_READY_TEXT, PAUSED_TEXT, PLANNED_REACHED_TEXT, READY_TEXT
@@ -81,12 +81,8 @@ def test_gate_override_needed_asks_for_a_reason(wf_view, ui_queue, clock, sent):
     assert "Reason is required" in dialog.error_text() and sent == []
     dialog.edits["reason"].setText("white-coat; 138/84 at home")
     dialog.ok()
-    assert len(sent) == 2
-    note, start = sent
-    assert isinstance(note, AddEvent) and note.kind is EventKind.NOTE and note.author == "Dr Lee"
-    assert note.text.startswith("Baseline override: Baseline 150/85 mmHg")
-    assert "white-coat" in note.text
-    assert start == ChangeInfusion(InfusionAction.START, "Dr Lee", "white-coat; 138/84 at home")
+    # The hub checks the override against its own gate and logs it.
+    assert sent == [ChangeInfusion(InfusionAction.START, "Dr Lee", "white-coat; 138/84 at home")]
 
 
 def test_gate_blocked_needs_the_clinician_and_reason(wf_view, ui_queue, clock, sent):
@@ -101,10 +97,8 @@ def test_gate_blocked_needs_the_clinician_and_reason(wf_view, ui_queue, clock, s
     assert "Clinician is required" in dialog.error_text() and sent == []
     dialog.edits["clinician"].setText("Dr Moss")
     dialog.ok()
-    assert [type(c) for c in sent] == [AddEvent, ChangeInfusion]
-    assert "Clinician: Dr Moss. Reason: rechecked 176/104 after rest." in sent[0].text
-    assert sent[1] == ChangeInfusion(InfusionAction.START, "Dr Moss",
-                                     "rechecked 176/104 after rest")
+    assert sent == [ChangeInfusion(InfusionAction.START, "Dr Moss",
+                                   "rechecked 176/104 after rest")]
 
 
 def test_gate_with_too_little_data_cannot_be_overridden(wf_view, ui_queue, clock, sent):
@@ -167,7 +161,6 @@ def test_planned_time_reached_is_a_quiet_reminder(wf_view, ui_queue, clock):
     feed(wf_view, ui_queue, clock, INFUSION_AT + 2460)
     assert panel.reminder_label.text() == PLANNED_REACHED_TEXT
     assert panel.remaining_label.text() == "-1:00"
-    assert not wf_view.workflow.take_planned_end_reminder(INFUSION_AT + 2470)  # taken once
 
 
 def _to_recovery(view, queue, clock, stop_t):
@@ -188,6 +181,8 @@ def test_recovery_readiness_and_checklist(qtbot, wf_view, ui_queue, clock, sent)
         qtbot.mouseClick(panel.checklist_boxes[item], Qt.MouseButton.LeftButton,
                          pos=panel.checklist_boxes[item].rect().bottomLeft() + _inset())
     assert wf_view.workflow.checklist == {i.value for i in ChecklistItem}
+    assert sent == [TickChecklist(i.value, True, "") for i in ChecklistItem]   # to be recorded
+    sent.clear()
     feed(wf_view, ui_queue, clock, stop_t + 1201, vitals_at(stop_t + 1201))
     assert panel.readiness_text() == READY_TEXT
     assert panel.readiness_label.objectName() == "wf_ready"
@@ -199,8 +194,20 @@ def test_recovery_readiness_and_checklist(qtbot, wf_view, ui_queue, clock, sent)
     dialog.edits["note"].setText("escort: husband")
     dialog.edits["cadss"].setText("7")
     dialog.ok()
-    assert sent == [EndSession("RN", ("alert and oriented", "nausea controlled", "escort present"),
-                               "escort: husband. CADSS 7")]
+    assert sent == [EndSession("RN", "escort: husband", 7)]
+
+
+def test_recorded_ticks_and_unticks_set_the_boxes(qtbot, wf_view, ui_queue,
+                                                                   clock, sent):
+    panel = wf_view.workflow_panel
+    stop_t = INFUSION_AT + 2400
+    _to_recovery(wf_view, ui_queue, clock, stop_t)
+    feed(wf_view, ui_queue, clock, stop_t + 60,
+         ChecklistTicked(stop_t + 30, "escort_present", True, "RN"))
+    assert panel.checklist_boxes[ChecklistItem.ESCORT_PRESENT].isChecked()
+    feed(wf_view, ui_queue, clock, stop_t + 70,
+         ChecklistTicked(stop_t + 65, "escort_present", False, "RN"))
+    assert not panel.checklist_boxes[ChecklistItem.ESCORT_PRESENT].isChecked()
 
 
 def _inset():
@@ -265,13 +272,50 @@ def test_unmet_text_names_every_unmet_criterion_briefly():
     assert unmet_text(None) == ""
 
 
-def test_planned_end_plays_the_reminder_tone_once(make_view, ui_queue, clock):
+def test_the_planned_end_sounds_once_through_the_hubs_low_reminder(qtbot, make_view, clock):
+    """One sound source: the hub's low-priority announcement, never a second tone."""
+    from monitor.acquisition.hub import Hub
+    from monitor.acquisition.queues import BoundedQueue
+    from monitor.core.alarms.model import Priority
+    from monitor.core.clock import SimClock
+    from monitor.core.events import StreamEnded
+    from monitor.core.session import SessionModel
     from tests.ui.alarm_fakes import FakeSound
 
+    ui_q: BoundedQueue = BoundedQueue(10_000, "ui")
+    inbox: BoundedQueue = BoundedQueue(10_000, "in", block_when_full=True)
+    hub = Hub(SessionModel(1, T0), SimClock(T0, speed=None), inbox, recorder_q=None,
+              ui_q=ui_q, planned_infusion_s=600.0, stale_after=1000.0)
     sound = FakeSound()
-    view = make_view(send_command=[].append, sound=sound, setup=SETUP)
-    feed(view, ui_queue, clock, INFUSION_AT + 2399, session_started(), started())
-    assert sound.reminders == 0
-    for t in (INFUSION_AT + 2400, INFUSION_AT + 2401, INFUSION_AT + 2500):
-        feed(view, ui_queue, clock, t)
-    assert sound.reminders == 1
+    view = make_view(queue=ui_q, send_command=hub.notify, alarm_state=hub.alarm_state.get,
+                     sound=sound, setup=SETUP)
+    ui_q.put(session_started())
+    hub.start()
+    try:
+        for item in baseline_readings(120, 78):
+            inbox.put(item)
+        qtbot.waitUntil(lambda: hub._now >= INFUSION_AT - 10, timeout=5_000)
+        hub.notify(ChangeInfusion(InfusionAction.START, "RN"))
+        start_t = INFUSION_AT - 4
+        for item in vitals_at(start_t):   # the hub's clock follows the items
+            inbox.put(item)
+        qtbot.waitUntil(lambda: view.drain() >= 0 and hub.workflow.infusion_state == "running",
+                        timeout=5_000)
+        started_at = hub.workflow.timer.started_at
+        for k in range(1, 13):            # a minute apart, past the 10-min plan
+            t = started_at + 60 * k
+            for item in vitals_at(t) + (nibp(118, 76, 90, t) if k % 5 == 0 else []):
+                inbox.put(item)
+        qtbot.waitUntil(lambda: view.drain() >= 0 and hub._now >= started_at + 720,
+                        timeout=5_000)
+        for _ in range(5):
+            view.drain()
+        # The player starts a burst only when the priority changes: LOW once, nothing else.
+        changes = [p for i, p in enumerate(sound.sounding) if i == 0 or p != sound.sounding[i - 1]]
+        assert [p for p in changes if p is not None] == [Priority.LOW]
+        assert sound.reminders == 0
+        assert "Planned infusion time reached (10 min)" in view.alarm_bar.message_text()
+    finally:
+        inbox.put(StreamEnded(hub._now + 1))
+        hub.join(10)
+

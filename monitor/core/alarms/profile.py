@@ -155,6 +155,25 @@ class NibpCycle:
 
 
 @dataclass(frozen=True)
+class DischargeCriteria:
+    """The discharge-readiness thresholds (the clinic's, kept with its alarm profile).
+
+    Attributes
+    ----------
+    margin : float
+        How far the recovery NIBP and HR may be from baseline, either way (0.20 = 20 %).
+    min_recovery_s : float
+        Minimum time since the infusion ended.
+    min_spo2 : float
+        Lowest acceptable current SpO2 (%).
+    """
+
+    margin: float = 0.20
+    min_recovery_s: float = 1200.0
+    min_spo2: float = 94.0
+
+
+@dataclass(frozen=True)
 class AlarmProfile:
     """A complete, validated alarm configuration.
 
@@ -173,6 +192,8 @@ class AlarmProfile:
     satseconds_window_s : float
     satseconds_violations : int
     nibp_cycle : NibpCycle
+    discharge : DischargeCriteria
+        Not alarms, but the same clinic's settings: the readiness indicator's thresholds.
     source : str
         Where it was loaded from.
     """
@@ -191,6 +212,7 @@ class AlarmProfile:
     satseconds_window_s: float = 60.0
     satseconds_violations: int = 3
     nibp_cycle: NibpCycle = NibpCycle()
+    discharge: DischargeCriteria = DischargeCriteria()
     source: str = ""
 
     def rule(self, rule_id: str) -> Rule:

@@ -20,6 +20,7 @@ from monitor.core.alarms.profile import (
     PAUSE_CHOICES_MIN,
     AlarmProfile,
     Basis,
+    DischargeCriteria,
     NibpCycle,
     Op,
     ProfileError,
@@ -31,7 +32,8 @@ from monitor.core.vitals import SPECS, Kind, Vital
 
 DEFAULT_PROFILE = "ketamine-adult"
 
-_TOP_KEYS = {"name", "schema", "audio", "latching", "technical", "nibp_cycle", "rule"}
+_TOP_KEYS = {"name", "schema", "audio", "latching", "technical", "nibp_cycle", "discharge",
+             "rule"}
 _RULE_KEYS = {"id", "alarm", "vital", "priority", "when", "limit", "basis", "delay_s",
               "confirm", "within_s", "satseconds"}
 
@@ -81,6 +83,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> AlarmProfile:
     cyc = _table(data, "nibp_cycle", {"baseline_every_min", "infusion_early_every_min",
                                       "infusion_early_min", "infusion_every_min",
                                       "recovery_every_min"}, source)
+    dis = _table(data, "discharge", {"margin_pct", "min_recovery_min", "min_spo2"}, source)
 
     choices = audio.get("pause_choices_min", [1, 2, 3])
     if (not isinstance(choices, list) or not choices
@@ -133,6 +136,11 @@ def parse_profile(data: Mapping[str, Any], source: str) -> AlarmProfile:
                                          "nibp_cycle.", 0, 720) * 60,
             infusion_s=_number(cyc, "infusion_every_min", 10, source, "nibp_cycle.", 1, 240) * 60,
             recovery_s=_number(cyc, "recovery_every_min", 15, source, "nibp_cycle.", 1, 240) * 60),
+        discharge=DischargeCriteria(
+            margin=_number(dis, "margin_pct", 20, source, "discharge.", 5, 50) / 100.0,
+            min_recovery_s=_number(dis, "min_recovery_min", 20, source, "discharge.",
+                                   10, 240) * 60,
+            min_spo2=_number(dis, "min_spo2", 94, source, "discharge.", 85, 100)),
         source=source)
 
 

@@ -55,6 +55,9 @@ class InfusionAction(enum.StrEnum):
 SCRIPTED_AUTHOR = "scenario"
 """Author of the events and infusion actions a simulated scenario scripts."""
 
+MANUAL_NOTE_KIND = "manual_entry"
+"""Kind of the ``Note`` recorded with each manual entry (what was typed, by whom)."""
+
 
 @dataclass(frozen=True)
 class AddEvent:
@@ -99,12 +102,25 @@ MANUAL_VITALS: tuple[Vital, ...] = (Vital.NIBP_SYS, Vital.HR, Vital.SPO2, Vital.
 
 
 @dataclass(frozen=True)
+class TickChecklist:
+    """Tick (or untick) one discharge checklist item (a ``ChecklistItem`` value)."""
+
+    item: str
+    ticked: bool = True
+    by: str = ""
+
+
+@dataclass(frozen=True)
 class EndSession:
-    """Discharge: the session ends now; ``checklist`` is what the nurse ticked."""
+    """Discharge: the session ends now, with a note and the post-session CADSS if taken.
+
+    The checklist recorded with the discharge is what was ticked through
+    :class:`TickChecklist` (the hub keeps it, so it survives a restart).
+    """
 
     by: str
-    checklist: tuple[str, ...] = ()
     note: str = ""
+    cadss: int | None = None
 
 
 # -- what the hub publishes and the recorder keeps ------------------------------------
@@ -153,18 +169,30 @@ class CommandRefused:
 
 
 @dataclass(frozen=True)
+class ChecklistTicked:
+    """A discharge checklist item was ticked or unticked at ``t`` (kept, never rewritten)."""
+
+    t: float
+    item: str
+    ticked: bool
+    by: str = ""
+
+
+@dataclass(frozen=True)
 class SessionDischarged:
-    """The patient was discharged at ``t``: who, what they ticked, and a note."""
+    """The patient was discharged at ``t``: who, the items ticked (as words), a note, CADSS."""
 
     t: float
     by: str
     checklist: tuple[str, ...] = ()
     note: str = ""
+    cadss: int | None = None
 
 
-WorkflowCommand = AddEvent | CorrectEventTime | ChangeInfusion | ManualEntry | EndSession
+WorkflowCommand = (AddEvent | CorrectEventTime | ChangeInfusion | ManualEntry | TickChecklist
+                   | EndSession)
 """What the UI hands the hub through ``Hub.notify``."""
 
-WorkflowMessage = (SessionEvent | EventTimeCorrected | InfusionChanged | CommandRefused
-                   | SessionDischarged)
+WorkflowMessage = (SessionEvent | EventTimeCorrected | InfusionChanged | ChecklistTicked
+                   | CommandRefused | SessionDischarged)
 """What the hub publishes (recorder, UI queue, headless JSON) in reply."""
