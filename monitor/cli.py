@@ -1,8 +1,11 @@
-"""Command line of ``infusion-monitor``: the GUI, ``run --headless`` and ``sessions``.
+"""Command line of ``infusion-monitor``: the GUI, ``run --headless``, ``sessions`` and ``export``.
 
-Exit codes: 0 success; 2 bad usage or an unusable data folder (the message
-says what was wrong and what is allowed); 3 a headless run completed but
-recording failed part-way.
+Exit codes: 0 success; 2 bad usage or an unusable data folder, or an export
+that cannot be made (no such session, a database from a newer version, a
+path that cannot be written; the message says what was wrong and what is
+allowed); 3 a headless run completed but recording failed part-way; 4 an
+HL7 export was written but could not be delivered over MLLP (it is kept in
+the outbox and retried).
 """
 
 from __future__ import annotations
@@ -101,7 +104,66 @@ def build_parser() -> argparse.ArgumentParser:
     sessions = sub.add_parser("sessions", help="list recorded sessions")
     sessions.add_argument("--data-dir", type=Path, default=None)
     sessions.add_argument("--json", action="store_true", help="print a JSON array")
+    _add_export_parser(sub)
+    review = sub.add_parser("review", help="open the session browser and review window",
+                            description="Browse the recorded sessions, review one (trends, "
+                                        "alarms, events, summary), compare a patient's "
+                                        "course, export, or replay a session.")
+    review.add_argument("session", type=_session_id, nargs="?", default=None,
+                        metavar="SESSION", help="open this session's review directly")
+    review.add_argument("--data-dir", type=Path, default=None,
+                        help="folder holding the recordings (default: the user data folder)")
+    review.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more logging on stderr (-v info, -vv debug)")
     return parser
+
+
+EXPORT_FORMATS = ("csv", "pdf", "vital", "edf", "hl7")
+
+
+def _session_id(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(
+            f"the session must be a session number such as 3, not {text!r} "
+            "(see 'infusion-monitor sessions')")
+    return int(text)
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(
+            f"expected HOST:PORT with a port from 1 to 65535, such as mirth.local:6661, "
+            f"not {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def _add_export_parser(sub) -> None:
+    export = sub.add_parser(
+        "export", help="export one recorded session to a file",
+        description="Write one recorded session as CSV (readings, plus -events.csv and "
+                    "-alarms.csv alongside), a PDF report, a .vital file (VitalRecorder, "
+                    "vitaldb), EDF+ (EDFbrowser, MNE) or HL7 v2.6 ORU^R01 messages.")
+    export.add_argument("session", type=_session_id, metavar="SESSION",
+                        help="the session number, as listed by 'infusion-monitor sessions'")
+    export.add_argument("--format", required=True, choices=EXPORT_FORMATS,
+                        help="csv, pdf, vital, edf or hl7")
+    export.add_argument("-o", "--output", required=True, type=Path, metavar="FILE",
+                        help="the file to write (its folder must exist); replaced only "
+                             "once the new file is complete")
+    export.add_argument("--deidentify", action="store_true",
+                        help="a pseudonym instead of the patient reference, times from the "
+                             "session start, no names, dates, ports or serial numbers")
+    export.add_argument("--data-dir", type=Path, default=None,
+                        help="folder holding the recordings (default: the user data folder)")
+    export.add_argument("--page-size", choices=("A4", "Letter"), default="A4",
+                        help="with --format pdf: the paper size (default A4)")
+    export.add_argument("--mllp", type=_host_port, default=None, metavar="HOST:PORT",
+                        help="with --format hl7: also send the messages to this MLLP "
+                             "listener (undelivered ones wait in <data-dir>/hl7-outbox)")
+    export.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more logging on stderr (-v info, -vv debug)")
+    export.set_defaults(export_parser=export)
 
 
 def _setup_logging(verbosity: int) -> None:
@@ -120,6 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sessions(args)
     if args.command == "ports":
         return _ports(args)
+    if args.command == "export":
+        if args.mllp is not None and args.format != "hl7":
+            args.export_parser.error("--mllp applies to --format hl7 only")
+        return _export(args)
+    if args.command == "review":
+        return _review(args)
     from monitor.core.alarms.profile import ProfileError
     from monitor.core.alarms.profile_file import load_default_profile, load_profile
     from monitor.devices.protocols import ProtocolError
@@ -206,6 +274,100 @@ def _sessions(args: argparse.Namespace) -> int:
         status = "recording" if r.id in live else r.status.value
         print(f"{r.id:>5}  {_fmt(r.started_at)}  {_fmt(r.ended_at)}  {status:11}  "
               f"{r.reading_count:>8}  {r.source}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """``infusion-monitor export``: load the session once, write it, say what was written."""
+    from monitor.export import ExportError, pseudonym_key, write_export
+    from monitor.review.record import RecordError, load_record
+    from monitor.storage import database
+
+    data_dir = args.data_dir if args.data_dir is not None else database.default_data_dir()
+    try:
+        record = load_record(data_dir / database.DB_NAME, args.session)
+        key = pseudonym_key(data_dir) if args.deidentify else None
+        if args.format == "pdf":
+            paths = [_export_pdf(record, args.output, args.deidentify, key, args.page_size)]
+        else:
+            paths = write_export(record, args.format, args.output,
+                                 deidentify=args.deidentify, key=key)
+    except (RecordError, ExportError) as exc:
+        print(f"infusion-monitor: {exc}", file=sys.stderr)
+        return 2
+    names = ", ".join(str(p) for p in paths)
+    print(f"session {args.session} exported as {args.format} to {names}")
+    if args.mllp is not None:
+        return _send_mllp(record, args, data_dir, key)
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    """``infusion-monitor review``: say what is wrong before any window opens, then open it."""
+    from monitor.storage import database
+
+    data_dir = args.data_dir if args.data_dir is not None else database.default_data_dir()
+    db = data_dir / database.DB_NAME
+    if not db.is_file():
+        print(f"infusion-monitor: no recordings in {data_dir} (no {database.DB_NAME}); "
+              "record a session first or give --data-dir", file=sys.stderr)
+        return 2
+    if args.session is not None:
+        from monitor.review.record import RecordError, check_session
+
+        try:
+            check_session(db, args.session)
+        except RecordError as exc:
+            print(f"infusion-monitor: {exc}", file=sys.stderr)
+            return 2
+    from monitor.ui.review.app import run_review  # Qt only for the window
+
+    return run_review(data_dir, args.session)
+
+
+def _export_pdf(record, path: Path, deidentify: bool, key: bytes | None,
+                page_size: str = "A4") -> Path:
+    """The PDF report, drawn by Qt (offscreen when there is no display)."""
+    import os
+
+    from monitor.export.common import check_target
+
+    check_target(path)
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from monitor.ui.report import write_pdf
+
+    write_pdf(record, path, deidentify=deidentify, key=key, page_size=page_size)
+    return path
+
+
+def _send_mllp(record, args: argparse.Namespace, data_dir: Path, key: bytes | None) -> int:
+    """Send the HL7 messages too; what is not acknowledged waits in the outbox."""
+    from monitor.export import ExportError
+    from monitor.export.mllp import flush_outbox, pending, send_session
+
+    host, port = args.mllp
+    outbox = data_dir / "hl7-outbox"
+    try:
+        if pending(outbox):   # earlier sessions' messages go first, in their order
+            earlier = flush_outbox(outbox, host, port)
+            print(f"messages waiting from earlier sends: {earlier}")
+            if not earlier.complete:
+                print(f"infusion-monitor: {host}:{port} did not take the messages already "
+                      f"waiting in {outbox}; session {args.session} waits too",
+                      file=sys.stderr)
+                return 4
+        delivery = send_session(record, host, port, outbox_dir=outbox,
+                                deidentify=args.deidentify, key=key)
+    except (ExportError, ValueError) as exc:
+        print(f"infusion-monitor: cannot send to {host}:{port}: {exc}", file=sys.stderr)
+        return 2
+    if not delivery.complete:
+        print(f"infusion-monitor: not every HL7 message reached {host}:{port}: {delivery}; "
+              "the rest wait in the outbox", file=sys.stderr)
+        return 4
+    print(f"session {args.session} sent to {host}:{port} over MLLP ({delivery})")
     return 0
 
 

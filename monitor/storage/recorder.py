@@ -9,7 +9,8 @@ at most that much. If a write fails (disk full, file removed, I/O error) it
 reports ``RecordingStatus(ok=False)``, keeps the unwritten items (up to a
 bound; beyond it the oldest are dropped and counted) and retries; when a
 write succeeds again it reports ``ok=True`` and notes what, if anything, was
-lost.
+lost. Each batch also brings the session row's browser columns up to date in
+the same transaction (highest systolic, lowest SpO2, alarms by priority).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from monitor.core.alarms.model import AlarmAction, AlarmTransition, LimitChanged
 from monitor.core.events import Note, PhaseChanged, RawBytes, RecordingStatus, Technical
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import SessionStatus
+from monitor.core.vitals import Vital
 from monitor.core.workflow.messages import (
     ChecklistTicked,
     CommandRefused,
@@ -41,6 +43,7 @@ from monitor.core.workflow.messages import (
 )
 from monitor.devices.codecs.base import DeviceFlag
 from monitor.storage.database import connect
+from monitor.storage.schema import ALARM_COUNTS_UPDATE
 
 log = logging.getLogger(__name__)
 
@@ -274,9 +277,15 @@ class Recorder(threading.Thread):
                 conn.executemany("INSERT INTO events (session_id, t, kind, text, author,"
                                  " created_at) VALUES (?, ?, ?, ?, ?, ?)",
                                  [(*n, created) for n in notes])
+            peak, low = _extremes(readings)
             conn.execute("UPDATE sessions SET heartbeat_at = ?, reading_count = reading_count + ?,"
-                         " last_data_at = MAX(COALESCE(last_data_at, 0), COALESCE(?, 0))"
-                         " WHERE id = ?", (created, len(readings), last_t, sid))
+                         " last_data_at = MAX(COALESCE(last_data_at, 0), COALESCE(?, 0)),"
+                         " peak_nibp_sys = COALESCE(MAX(peak_nibp_sys, ?), peak_nibp_sys, ?),"
+                         " min_spo2 = COALESCE(MIN(min_spo2, ?), min_spo2, ?)"
+                         " WHERE id = ?", (created, len(readings), last_t, peak, peak, low, low,
+                                           sid))
+            if alarms:
+                conn.execute(_RECOUNT_ALARMS, (sid,))
             if closing is not None:
                 conn.execute("UPDATE sessions SET status = ?, ended_at = ?, writer_pid = NULL"
                              " WHERE id = ?", (closing.status.value, closing.t, sid))
@@ -287,6 +296,16 @@ class Recorder(threading.Thread):
             raise
         self.committed_readings += len(readings)
         self._lost = 0
+
+
+_RECOUNT_ALARMS = ALARM_COUNTS_UPDATE.format(where="WHERE session_id = ?")
+
+
+def _extremes(readings: list[tuple]) -> tuple[float | None, float | None]:
+    """The batch's highest systolic and lowest SpO2 (valid readings, typed ones too)."""
+    sys_ = [r[3] for r in readings if r[2] == Vital.NIBP_SYS.value and r[3] is not None]
+    spo2 = [r[3] for r in readings if r[2] == Vital.SPO2.value and r[3] is not None]
+    return max(sys_, default=None), min(spo2, default=None)
 
 
 _WORKFLOW_ITEMS = (SessionEvent, EventTimeCorrected, InfusionChanged, ChecklistTicked,

@@ -175,7 +175,59 @@ CREATE TABLE checklist_ticks (
 CREATE INDEX checklist_ticks_by_session ON checklist_ticks (session_id, t)
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4)
+ALARM_COUNTS_UPDATE = """
+UPDATE sessions SET alarms_high = c.high, alarms_medium = c.medium, alarms_low = c.low
+FROM (
+    SELECT session_id, SUM(top = 3) AS high, SUM(top = 2) AS medium, SUM(top = 1) AS low
+    FROM (
+        SELECT session_id,
+               MAX(CASE WHEN starts OR state IN ('raised', 'escalated') THEN p ELSE 0 END) AS top
+        FROM (
+            SELECT session_id, alarm_id, state, p, starts,
+                   SUM(starts) OVER (PARTITION BY session_id, alarm_id ORDER BY t, id) AS span
+            FROM (
+                SELECT session_id, alarm_id, state, t, id,
+                       CASE priority WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END AS p,
+                       (state = 'raised' OR COALESCE(LAG(state) OVER (
+                           PARTITION BY session_id, alarm_id ORDER BY t, id), 'cleared')
+                        = 'cleared') AS starts
+                FROM alarms {where}
+            )
+        )
+        GROUP BY session_id, alarm_id, span
+    )
+    GROUP BY session_id
+) AS c
+WHERE sessions.id = c.session_id
+"""
+"""Recount the alarm columns of ``sessions`` from the alarm log (``{where}``: e.g.
+``WHERE session_id = ?`` for one session, empty for all).
+
+An alarm is counted once, at the highest priority it reached: a span of one
+``alarm_id`` starts at ``raised`` (or at its first transition, or the first
+after ``cleared``) and takes the highest priority of its raise and
+escalations; this is ``SessionRecord.alarm_spans()`` in SQL.
+"""
+
+SCHEMA_V5 = f"""
+ALTER TABLE sessions ADD COLUMN peak_nibp_sys REAL;
+ALTER TABLE sessions ADD COLUMN min_spo2 REAL;
+ALTER TABLE sessions ADD COLUMN alarms_high INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN alarms_medium INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN alarms_low INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET
+    peak_nibp_sys = (SELECT MAX(r.value) FROM readings r
+                     WHERE r.session_id = sessions.id AND r.vital = 'nibp_sys'),
+    min_spo2 = (SELECT MIN(r.value) FROM readings r
+                WHERE r.session_id = sessions.id AND r.vital = 'spo2');
+{ALARM_COUNTS_UPDATE.format(where="")}
+"""
+"""The session browser's columns, kept by the recorder with each batch (no scan at list
+time): the highest systolic and lowest SpO2 of the session (every valid reading, typed
+ones too; invalid readings are stored without a value) and the alarms by priority.
+Existing sessions are filled in from their readings and alarm log."""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

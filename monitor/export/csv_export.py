@@ -1,0 +1,224 @@
+"""A session as three CSV files: readings, events and alarms.
+
+``write_csv(record, "session-12.csv")`` writes ``session-12.csv`` and, in
+the same folder, ``session-12-events.csv`` and ``session-12-alarms.csv``
+(all or none of them). UTF-8, comma-separated, one header row, ``\\r\\n``
+line ends (the ``csv`` module's default dialect), numbers with a ``.``
+decimal point, an empty field where there is nothing.
+
+Times
+    ``time_iso``: ISO 8601 local time of the recording PC with milliseconds
+    and its UTC offset, e.g. ``2026-03-02T09:14:05.250+01:00``. The offset
+    is the one in force when the session started (``+00:00`` if the
+    recording did not store it). ``t_s``: seconds since the session start,
+    3 decimals. A de-identified export (``deidentify=True``, or a record
+    already de-identified) has no ``time_iso`` column at all, only ``t_s``.
+
+Readings file (``<name>.csv``), one row per recorded numeric, in time order
+    ``time_iso, t_s, vital, value, unit, quality, manual``
+
+    - ``vital``: the stable name (``hr``, ``spo2``, ``nibp_sys``...; see
+      ``monitor.core.vitals.Vital``);
+    - ``value``: the value as recorded (full precision), empty when the
+      device sent no usable value;
+    - ``unit``: the display unit (``bpm``, ``%``, ``mmHg``, ``°C``...);
+    - ``quality``: the recorded quality of the reading: ``ok``, ``manual``
+      (typed in by the nurse), or why there is no usable value
+      (``monitor.core.reading.Quality``: e.g. ``sensor_off``, ``artifact``);
+    - ``manual``: 1 for a value typed in by the nurse, else 0.
+
+    Every reading of the monitor's own vitals is written, valued or not.
+    A supplementary device numeric (Datex P1-P6, gases, ST...; see
+    ``SUPPLEMENTARY_VITALS``) is written only if it had a value at least
+    once in the session. The pleth wave is not in the CSV (use .vital or
+    EDF+).
+
+Events file (``<stem>-events.csv``), in time order
+    ``time_iso, t_s, kind, text, author, corrected_from_t_s``
+
+    - nurse events: ``kind`` as ``nausea``, ``antiemetic_given``, ``note``...;
+      ``corrected_from_t_s`` is the time first recorded when the event's
+      time was later corrected, else empty;
+    - ``phase_baseline``, ``phase_infusion``, ``phase_recovery``,
+      ``phase_ended``: a phase began;
+    - ``infusion_start`` / ``_pause`` / ``_resume`` / ``_stop`` (``text`` =
+      the reason given);
+    - ``alarm_action`` (``text`` = e.g. ``acknowledge spo2.low``,
+      ``audio_pause 2 min``), ``limit_change`` (``text`` = ``rule.setting
+      old -> new`` and the reason), ``checklist_ticked`` /
+      ``checklist_unticked`` (``text`` = the item), ``discharged``;
+    - the recording's notes under their own kind: ``manual_entry`` (what
+      was typed in), ``technical:<condition>:start|end``,
+      ``device:<flag>:start|end``, ``session_end``, ``refused``...
+
+Alarms file (``<stem>-alarms.csv``), one row per alarm state change, in time order
+    ``time_iso, t_s, alarm_id, kind, vital, priority, state, value, limit, message, by``
+
+    ``kind`` physiological or technical; ``priority`` low, medium or high;
+    ``state`` raised, escalated, acknowledged or cleared; ``value`` the value
+    that raised it (or the worst while it lasted), ``limit`` the limit in
+    force, both empty when none; ``by`` who acknowledged.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+from monitor.core.vitals import SPECS, SUPPLEMENTARY_VITALS, Vital
+from monitor.export.common import (
+    Progress,
+    atomic_write_all,
+    check_target,
+    has_values,
+    is_deidentified,
+    prepare,
+    report,
+    steps,
+)
+from monitor.review.record import SessionRecord
+
+READING_COLUMNS = ("time_iso", "t_s", "vital", "value", "unit", "quality", "manual")
+EVENT_COLUMNS = ("time_iso", "t_s", "kind", "text", "author", "corrected_from_t_s")
+ALARM_COLUMNS = ("time_iso", "t_s", "alarm_id", "kind", "vital", "priority", "state", "value",
+                 "limit", "message", "by")
+
+
+def companion_paths(path: Path) -> tuple[Path, Path, Path]:
+    """The readings, events and alarms files written for ``path``."""
+    path = Path(path)
+    stem = path.stem if path.suffix else path.name
+    return (path, path.with_name(f"{stem}-events.csv"), path.with_name(f"{stem}-alarms.csv"))
+
+
+def write_csv(record: SessionRecord, path: Path, *, deidentify: bool = False,
+              key: bytes | None = None, progress: Progress | None = None) -> list[Path]:
+    """Write the readings, events and alarms of ``record`` (see the module docstring).
+
+    Returns the three paths written.
+
+    Raises
+    ------
+    monitor.export.common.ExportError
+        If a file cannot be written; then none of the three is left behind.
+    """
+    paths = companion_paths(path)
+    for p in paths:
+        check_target(p)
+    anon = deidentify or is_deidentified(record)
+    rec = prepare(record, deidentify, key)
+    clock = _Clock(rec, with_iso=not anon)
+    mode = 0o666 if anon else 0o600
+    written = atomic_write_all([
+        (paths[0], lambda tmp: _write_rows(tmp, clock.header(READING_COLUMNS),
+                                           _readings(rec, clock, progress))),
+        (paths[1], lambda tmp: _write_rows(tmp, clock.header(EVENT_COLUMNS), _events(rec, clock))),
+        (paths[2], lambda tmp: _write_rows(tmp, clock.header(ALARM_COLUMNS), _alarms(rec, clock))),
+    ], mode=mode)
+    return written
+
+
+class _Clock:
+    """Formats a time as the leading ``time_iso, t_s`` columns."""
+
+    def __init__(self, rec: SessionRecord, with_iso: bool) -> None:
+        self.start = rec.start
+        self.with_iso = with_iso
+        self.tz = timezone(timedelta(seconds=rec.utc_offset_s or 0))
+
+    def header(self, columns: tuple[str, ...]) -> tuple[str, ...]:
+        return columns if self.with_iso else columns[1:]
+
+    def cols(self, t: float) -> list[str]:
+        rel = f"{t - self.start:.3f}"
+        if not self.with_iso:
+            return [rel]
+        return [datetime.fromtimestamp(t, self.tz).isoformat(timespec="milliseconds"), rel]
+
+
+def _write_rows(path: Path, header: tuple[str, ...], rows: Iterator[list[str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def exported_vitals(rec: SessionRecord) -> list[Vital]:
+    """The vitals written: every primary one recorded, supplementary ones that had a value."""
+    supp = set(SUPPLEMENTARY_VITALS)
+    return [v for v in Vital if v in rec.numerics
+            and (v not in supp or has_values(rec.numerics[v]))]
+
+
+def _readings(rec: SessionRecord, clock: _Clock, progress: Progress | None) -> Iterator[list[str]]:
+    vitals = exported_vitals(rec)
+    if not vitals:
+        report(progress, 1, 1)
+        return
+    series = [rec.numerics[v] for v in vitals]
+    t = np.concatenate([s.t for s in series])
+    v = np.concatenate([s.v for s in series])
+    manual = np.concatenate([s.manual for s in series])
+    recorded = np.concatenate([s.quality if s.quality is not None
+                               else np.full(len(s), None, dtype=object) for s in series])
+    which = np.concatenate([np.full(len(s), i) for i, s in enumerate(series)])
+    order = np.lexsort((which, t))          # by time, then in Vital order
+    names = [x.value for x in vitals]
+    units = [SPECS[x].unit for x in vitals]
+    n = len(order)
+    for a, b in steps(n):
+        for i in order[a:b]:
+            value = float(v[i])
+            k = int(which[i])
+            is_manual = bool(manual[i])
+            ok = value == value
+            quality = recorded[i] or ("manual" if is_manual else "ok" if ok else "no_value")
+            yield [*clock.cols(float(t[i])), names[k], repr(value) if ok else "", units[k],
+                   quality, "1" if is_manual else "0"]
+        report(progress, b, n)
+
+
+def _events(rec: SessionRecord, clock: _Clock) -> Iterator[list[str]]:
+    first_t: dict[str, float] = {}
+    for c in rec.corrections:
+        first_t.setdefault(c.event_id, c.old_t)
+    rows: list[tuple[float, str, str, str, str]] = []
+    for e in rec.events:
+        old = first_t.get(e.event_id)
+        rows.append((e.t, e.kind.value, e.text, e.author,
+                     "" if old is None else f"{old - rec.start:.3f}"))
+    for p in rec.phases:
+        rows.append((p.start, f"phase_{p.phase.value}", "", "", ""))
+    for i in rec.infusion:
+        rows.append((i.t, f"infusion_{i.action.value}", i.reason, i.by, ""))
+    for a in rec.alarm_actions:
+        rows.append((a.t, "alarm_action", f"{a.action} {a.detail}".strip(), a.by, ""))
+    for c in rec.limit_changes:
+        why = f" ({c.reason})" if c.reason else ""
+        rows.append((c.t, "limit_change", f"{c.rule_id}.{c.setting} {c.old:g} -> {c.new:g}{why}",
+                     c.by, ""))
+    for c in rec.checklist:
+        rows.append((c.t, "checklist_ticked" if c.ticked else "checklist_unticked", c.item,
+                     c.by, ""))
+    setup = rec.setup or {}
+    if setup.get("discharge_at") is not None:
+        rows.append((float(setup["discharge_at"]), "discharged", "",     # type: ignore[arg-type]
+                     str(setup.get("discharge_by") or ""), ""))
+    for n in rec.notes:
+        rows.append((n.t, n.kind, n.text, n.author, ""))
+    for t, *rest in sorted(rows, key=lambda r: r[0]):
+        yield [*clock.cols(t), *rest]
+
+
+def _alarms(rec: SessionRecord, clock: _Clock) -> Iterator[list[str]]:
+    for a in rec.alarms:
+        yield [*clock.cols(a.t), a.alarm_id, a.kind.value, a.vital.value if a.vital else "",
+               a.priority.label, a.state.value, _num(a.value), _num(a.limit), a.message, a.by]
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None or x != x else repr(float(x))

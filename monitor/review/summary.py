@@ -1,0 +1,418 @@
+"""What a clinician reads first about a session: baseline, peaks, time beyond limits, timings.
+
+:func:`summarize` reads a loaded :class:`~monitor.review.record.SessionRecord`
+with the live app's own rules, so review and the chair agree: the baseline
+comes from the start gate (:class:`~monitor.core.workflow.baseline_gate.BaselineGate`)
+fed with the baseline phase's readings, the infusion time from the
+:class:`~monitor.core.workflow.infusion.InfusionTimer` rebuilt from the recorded
+actions, and the discharge readiness from
+:class:`~monitor.core.workflow.discharge.DischargeReadiness` replayed over the
+recovery phase.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from monitor.core.alarms.model import AlarmKind, LimitLines, Priority
+from monitor.core.alarms.profile import AlarmProfile
+from monitor.core.alarms.profile_file import load_default_profile
+from monitor.core.baseline import CONTINUOUS_WINDOW_S, TRACKED
+from monitor.core.reading import Quality, Reading
+from monitor.core.session import Phase
+from monitor.core.vitals import Vital
+from monitor.core.workflow.baseline_gate import SAME_DETERMINATION_S, BaselineGate
+from monitor.core.workflow.discharge import ChecklistItem, DischargeReadiness
+from monitor.core.workflow.infusion import InfusionTimer
+from monitor.core.workflow.messages import EventKind, InfusionAction, InfusionChanged
+from monitor.core.workflow.setup import DEFAULT_PLANNED_MIN
+from monitor.core.workflow.values import BaselineValues, NibpDetermination
+from monitor.review.record import Series, SessionRecord
+from monitor.review.summary_limits import LimitEpoch, limit_epochs, time_beyond
+
+SUMMARY_PHASES: tuple[Phase, ...] = (Phase.BASELINE, Phase.INFUSION, Phase.RECOVERY)
+SUMMARY_VITALS: tuple[Vital, ...] = (Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN, Vital.HR,
+                                     Vital.PULSE_RATE, Vital.SPO2)
+"""Always summarised (with ``None`` values when not recorded)."""
+OPTIONAL_VITALS: tuple[Vital, ...] = (Vital.RESP_RATE, Vital.ETCO2)
+"""Summarised when recorded."""
+_ALL_ITEMS = {item.value for item in ChecklistItem}
+STALE_S = 10.0
+"""A current HR or SpO2 older than this does not count for discharge (the live default)."""
+
+
+@dataclass(frozen=True)
+class Pause:
+    """An infusion pause: from ``start`` to ``end`` (None if never resumed), and why."""
+
+    start: float
+    end: float | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class VitalSummary:
+    """One vital over the session.
+
+    Attributes
+    ----------
+    vital : Vital
+    baseline : float or None
+        The pre-infusion baseline (NIBP: mean of the last two determinations
+        before the infusion; HR/SpO2: median of the baseline phase).
+    peak, peak_t : float or None
+        Highest valid value after the baseline phase (whole session if none), and when.
+    lowest, lowest_t : float or None
+        Lowest valid value after the baseline phase, and when.
+    end : float or None
+        The last valid value of the session.
+    limits : LimitLines or None
+        The limits in force at the session start (the session's profile).
+    time_beyond : dict of str to float
+        Seconds beyond each limit that exists, keyed by the ``LimitLines``
+        field (``"high_medium"``, ``"high_high"``, ``"low_medium"``,
+        ``"low_high"``). Continuous vitals count the time between readings;
+        NIBP holds each determination until the next one (at most 15 min).
+    """
+
+    vital: Vital
+    baseline: float | None
+    peak: float | None
+    peak_t: float | None
+    lowest: float | None
+    lowest_t: float | None
+    end: float | None
+    limits: LimitLines | None
+    time_beyond: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """The session in numbers (see :func:`summarize`).
+
+    Attributes
+    ----------
+    session_id : int
+    start, end : float
+    duration_s : float
+    phase_durations : dict of Phase to float
+        Seconds in baseline, infusion and recovery.
+    baseline : BaselineValues
+    vitals : dict of Vital to VitalSummary
+        NIBP sys/dia/mean, HR, pulse rate, SpO2, and RR/EtCO2 when recorded.
+    infusion_s : float or None
+        Infusion running time, pauses excluded.
+    pauses : list of Pause
+    ready_at : float or None
+        When every measurable discharge criterion first held in recovery (the
+        checklist ticks counted as recorded).
+    time_to_ready_s : float or None
+        ``ready_at`` minus the end of the infusion.
+    alarm_counts : dict of Priority to int
+        Alarms raised, counted once each at the highest priority they reached.
+    event_counts : dict of EventKind to int
+    peak_rise : dict of Vital to float or None
+        NIBP sys, NIBP dia and HR: the highest value after the baseline phase
+        minus baseline.
+    lowest_spo2 : float or None
+        The lowest valid SpO2 of the whole session, baseline included (the
+        session browser's column).
+    scores : dict of str to int or None
+        ``phq9``, ``madrs`` (before) and ``cadss`` (after).
+    peak_nibp_sys : float or None
+        The highest valid systolic of the whole session, baseline included
+        (the session browser's column; ``vitals[NIBP_SYS].peak`` is after
+        the baseline phase).
+    """
+
+    session_id: int
+    start: float
+    end: float
+    duration_s: float
+    phase_durations: dict[Phase, float]
+    baseline: BaselineValues
+    vitals: dict[Vital, VitalSummary]
+    infusion_s: float | None
+    pauses: list[Pause]
+    ready_at: float | None
+    time_to_ready_s: float | None
+    alarm_counts: dict[Priority, int]
+    event_counts: dict[EventKind, int]
+    peak_rise: dict[Vital, float | None]
+    lowest_spo2: float | None
+    scores: dict[str, int | None]
+    peak_nibp_sys: float | None = None
+
+
+def summarize(record: SessionRecord, profile: AlarmProfile | None = None) -> SessionSummary:
+    """The summary of ``record``; ``profile`` defaults to the shipped default profile.
+
+    Limits: ``VitalSummary.limits`` are the profile's at the session start;
+    ``time_beyond`` applies the session's recorded limit changes in time
+    order from the moment each was made (a change the profile refuses, e.g.
+    for a rule it does not have, is skipped). Pulse rate is measured against
+    the HR limits, which it stands in for when there is no ECG. A value
+    counts as beyond a limit when the limit's rule holds (``>= 180`` counts
+    180).
+
+    Time beyond: a continuous vital's valid reading holds until the next
+    reading of that vital, valid or not; an interval longer than
+    :data:`~monitor.review.summary_limits.GAP_S` (a gap) counts nothing. An NIBP
+    determination holds until the next valid one, at most 15 min, and not
+    past the session end.
+
+    Discharge readiness is replayed at every time it could turn green (each
+    HR, pulse rate, SpO2 and NIBP reading in recovery, each checklist tick,
+    each alarm clearing, and the minimum recovery time): an alarm is active
+    from raised to cleared (physiological alarms only, as at the chair), HR
+    and SpO2 count while at most :data:`STALE_S` old, and the thresholds are
+    ``profile.discharge``.
+    """
+    profile = profile if profile is not None else load_default_profile()
+    starts = {p.phase: p.start for p in record.phases}
+    base_end = _after(starts, Phase.BASELINE)
+    gate = baseline_gate(record, base_end)
+    baseline = gate.baseline()
+    epochs = limit_epochs(profile, record.limit_changes)
+    shown = SUMMARY_VITALS + tuple(v for v in OPTIONAL_VITALS if v in record.numerics)
+    vitals = {v: _vital_summary(v, record, _vital_baseline(v, gate, record, base_end),
+                                base_end, epochs) for v in shown}
+    timer = infusion_timer(record)
+    stopped = timer.stopped_at if timer.stopped_at is not None else starts.get(Phase.RECOVERY)
+    ready_at = _ready_at(record, profile, baseline, stopped, starts)
+    spans = record.alarm_spans()
+    events = [e.kind for e in record.events]
+    setup = record.setup or {}
+    return SessionSummary(
+        session_id=record.session_id, start=record.start, end=record.end,
+        duration_s=max(0.0, record.end - record.start),
+        phase_durations=phase_durations(starts, record.end),
+        baseline=baseline, vitals=vitals,
+        infusion_s=None if timer.started_at is None else timer.elapsed(record.end),
+        pauses=_pauses(timer.records),
+        ready_at=ready_at,
+        time_to_ready_s=None if ready_at is None or stopped is None else ready_at - stopped,
+        alarm_counts={p: sum(1 for s in spans if s.priority is p) for p in Priority},
+        event_counts={k: events.count(k) for k in EventKind},
+        peak_rise=_peak_rise(vitals),
+        lowest_spo2=_extreme(record.numerics.get(Vital.SPO2), highest=False),
+        scores={"phq9": _int(setup.get("pre_phq9")), "madrs": _int(setup.get("pre_madrs")),
+                "cadss": _int(setup.get("post_cadss"))},
+        peak_nibp_sys=_extreme(record.numerics.get(Vital.NIBP_SYS), highest=True))
+
+
+def phase_durations(starts: Mapping[Phase, float], end: float) -> dict[Phase, float]:
+    """Seconds in baseline, infusion and recovery, from when each phase began.
+
+    A phase lasts until the next phase that happened began (the session
+    ``end`` for the last one); a phase that never happened lasts 0.
+    """
+    out = {}
+    for phase in SUMMARY_PHASES:
+        t0 = starts.get(phase)
+        t1 = _after(starts, phase)
+        out[phase] = 0.0 if t0 is None else max(0.0, (end if t1 is None else t1) - t0)
+    return out
+
+
+_LATER = {p: tuple(Phase)[i + 1:] for i, p in enumerate(Phase)}
+
+
+def _after(starts: Mapping[Phase, float], phase: Phase) -> float | None:
+    """When the phase after ``phase`` (the next one that happened) began."""
+    for p in _LATER[phase]:
+        if p in starts:
+            return starts[p]
+    return None
+
+
+# -- baseline ------------------------------------------------------------------
+
+_GATE_VITALS = (*TRACKED, Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN)
+
+
+def baseline_gate(record: SessionRecord, until: float | None) -> BaselineGate:
+    """A start gate fed, in time order, with the readings made before ``until``."""
+    gate = BaselineGate()
+    rows: list[tuple[float, Vital, float, bool]] = []
+    for vital in dict.fromkeys(_GATE_VITALS):
+        s = record.numerics.get(vital)
+        if s is None:
+            continue
+        n = len(s) if until is None else int(np.searchsorted(s.t, until, side="left"))
+        rows.extend(zip(s.t[:n].tolist(), [vital] * n, s.v[:n].tolist(),
+                        s.manual[:n].tolist(), strict=True))
+    rows.sort(key=lambda r: r[0])
+    for t, vital, value, manual in rows:
+        gate.add(Reading(vital, value, t, Quality.MANUAL if manual else Quality.OK)
+                 if math.isfinite(value) else Reading.invalid(vital, t, Quality.NO_VALUE))
+    return gate
+
+
+def _vital_baseline(vital: Vital, gate: BaselineGate, record: SessionRecord,
+                    until: float | None) -> float | None:
+    if vital is Vital.NIBP_SYS:
+        return gate.baseline().sys
+    if vital is Vital.NIBP_DIA:
+        return gate.baseline().dia
+    if vital in TRACKED:
+        return gate.tracker.value(vital)
+    s = record.numerics.get(vital)   # not tracked live (EtCO2): the same window median
+    if s is None:
+        return None
+    t, v = s.valid()
+    if until is not None:
+        t, v = t[t < until], v[t < until]
+    if not len(t):
+        return None
+    return float(np.median(v[t >= t[-1] - CONTINUOUS_WINDOW_S]))
+
+
+# -- per vital -----------------------------------------------------------------
+
+def _line_vital(vital: Vital) -> Vital:
+    return Vital.HR if vital is Vital.PULSE_RATE else vital
+
+
+def _vital_summary(vital: Vital, record: SessionRecord, baseline: float | None,
+                   base_end: float | None, epochs: list[LimitEpoch]) -> VitalSummary:
+    limits = epochs[0].lines.get(_line_vital(vital))
+    s = record.numerics.get(vital)
+    if s is None:
+        return VitalSummary(vital, baseline, None, None, None, None, None, limits, {})
+    t, v = s.valid()
+    if base_end is not None and bool(np.any(t >= base_end)):
+        tp, vp = t[t >= base_end], v[t >= base_end]
+    else:
+        tp, vp = t, v
+    if not len(tp):
+        return VitalSummary(vital, baseline, None, None, None, None, None, limits,
+                            time_beyond(vital, s, record.end, epochs, _line_vital(vital)))
+    hi, lo = int(np.argmax(vp)), int(np.argmin(vp))
+    return VitalSummary(vital, baseline, float(vp[hi]), float(tp[hi]), float(vp[lo]),
+                        float(tp[lo]), float(v[-1]), limits,
+                        time_beyond(vital, s, record.end, epochs, _line_vital(vital)))
+
+
+def _peak_rise(vitals: dict[Vital, VitalSummary]) -> dict[Vital, float | None]:
+    def rise(v: Vital) -> float | None:
+        s = vitals.get(v)
+        if s is None or s.peak is None or s.baseline is None:
+            return None
+        return s.peak - s.baseline
+
+    hr = rise(Vital.HR)
+    return {Vital.NIBP_SYS: rise(Vital.NIBP_SYS), Vital.NIBP_DIA: rise(Vital.NIBP_DIA),
+            Vital.HR: hr if hr is not None else rise(Vital.PULSE_RATE)}
+
+
+def _extreme(s: Series | None, highest: bool) -> float | None:
+    if s is None or not np.isfinite(s.v).any():
+        return None
+    return float(np.nanmax(s.v) if highest else np.nanmin(s.v))
+
+
+def _int(x: object) -> int | None:
+    return None if x is None else int(x)  # type: ignore[call-overload]
+
+
+# -- infusion --------------------------------------------------------------------
+
+def infusion_timer(record: SessionRecord) -> InfusionTimer:
+    """The infusion timer rebuilt from the recorded actions.
+
+    A session with no recorded actions (from before they were kept) gets
+    them from its phases: start with the infusion, stop with the recovery
+    (or the end), as the live window does.
+    """
+    planned = (record.setup or {}).get("planned_infusion_min")
+    planned_s = float(planned) * 60.0 if isinstance(planned, (int, float)) and planned > 0 \
+        else DEFAULT_PLANNED_MIN * 60.0
+    actions = list(record.infusion)
+    start = record.phase_start(Phase.INFUSION)
+    if not actions and start is not None:
+        actions.append(InfusionChanged(InfusionAction.START, start))
+        stop = _after({p.phase: p.start for p in record.phases}, Phase.INFUSION)
+        if stop is not None:
+            actions.append(InfusionChanged(InfusionAction.STOP, stop))
+    return InfusionTimer(planned_s, actions)
+
+
+def _pauses(records: list[InfusionChanged]) -> list[Pause]:
+    out: list[Pause] = []
+    for rec in records:
+        if rec.action is InfusionAction.PAUSE:
+            out.append(Pause(rec.t, None, rec.reason))
+        elif out and out[-1].end is None and rec.action in (InfusionAction.RESUME,
+                                                           InfusionAction.STOP):
+            out[-1] = Pause(out[-1].start, rec.t, out[-1].reason)
+    return out
+
+
+# -- discharge readiness ---------------------------------------------------------
+
+def determinations(record: SessionRecord) -> list[NibpDetermination]:
+    """Every complete NIBP determination (valid sys and dia at the same time), in order."""
+    sys_, dia = record.numerics.get(Vital.NIBP_SYS), record.numerics.get(Vital.NIBP_DIA)
+    if sys_ is None or dia is None:
+        return []
+    (ts, vs), (td, vd) = sys_.valid(), dia.valid()
+    out = []
+    for t, v in zip(ts.tolist(), vs.tolist(), strict=True):
+        i = int(np.searchsorted(td, t - SAME_DETERMINATION_S))
+        if i < len(td) and abs(td[i] - t) <= SAME_DETERMINATION_S:
+            out.append(NibpDetermination(t, v, float(vd[i])))
+    return out
+
+
+def _ready_at(record: SessionRecord, profile: AlarmProfile, baseline: BaselineValues,
+              stopped: float | None, starts: Mapping[Phase, float]) -> float | None:
+    rec_start = starts.get(Phase.RECOVERY)
+    if rec_start is None or stopped is None:
+        return None
+    rec_end = _after(starts, Phase.RECOVERY)
+    rec_end = record.end if rec_end is None else rec_end
+    d = profile.discharge
+    rules = DischargeReadiness(d.margin, d.min_recovery_s, d.min_spo2)
+    earliest = max(rec_start, stopped + d.min_recovery_s)
+    if earliest > rec_end:
+        return None
+    current = {v: record.numerics[v].valid() for v in (Vital.HR, Vital.PULSE_RATE, Vital.SPO2)
+               if v in record.numerics}
+    dets = determinations(record)
+    det_t = np.array([x.t for x in dets])
+    physio = {a.alarm_id for a in record.alarms if a.kind is AlarmKind.PHYSIOLOGICAL}
+    spans = [s for s in record.alarm_spans() if s.alarm_id in physio]
+    ticks = sorted(record.checklist, key=lambda c: c.t)
+    moments = {earliest, *(c.t for c in ticks), *(s.end for s in spans if s.end is not None),
+               *det_t.tolist()}
+    for times, _ in current.values():
+        moments.update(times.tolist())
+
+    def now_value(vital: Vital, now: float) -> float | None:
+        t, v = current.get(vital, (det_t[:0], det_t[:0]))
+        i = int(np.searchsorted(t, now, side="right")) - 1
+        return float(v[i]) if i >= 0 and now - t[i] <= STALE_S else None
+
+    ticked: set[str] = set()
+    done = 0
+    for now in sorted(m for m in moments if earliest <= m <= rec_end):
+        while done < len(ticks) and ticks[done].t <= now:
+            (ticked.add if ticks[done].ticked else ticked.discard)(ticks[done].item)
+            done += 1
+        if not _ALL_ITEMS <= ticked:
+            continue   # the checklist is a criterion: no need to evaluate the rest
+        hr = now_value(Vital.HR, now)
+        k = int(np.searchsorted(det_t, now, side="right"))
+        active = sum(1 for s in spans if s.start <= now and (s.end is None or now < s.end))
+        readiness = rules.evaluate(now, stopped, baseline, dets[max(0, k - 2):k],
+                                   hr if hr is not None else now_value(Vital.PULSE_RATE, now),
+                                   now_value(Vital.SPO2, now), active, set(ticked))
+        if readiness.ready:
+            return now
+    return None
+
