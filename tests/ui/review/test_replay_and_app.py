@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -93,7 +95,13 @@ def test_open_window_refuses_what_is_not_there(review_db, tmp_path):
         review_app.open_window(review_app.database_path(tmp_path))
 
 
-def test_run_review_shows_a_window_and_returns_when_closed(qtbot, review_db):
-    code = review_app.run_review(review_db.data_dir, review_db.ids["surge"],
-                                 quit_after_s=0.5)
-    assert code == 0
+def test_run_review_shows_a_window_and_returns_when_closed(review_db):
+    # In its own process, as the command runs it: an event loop run and quit inside
+    # the test process would leave the application unable to activate later windows.
+    code = (f"import sys; from monitor.ui.review.app import run_review; "
+            f"sys.exit(run_review({str(review_db.data_dir)!r}, {review_db.ids['surge']}, "
+            f"quit_after_s=0.5))")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
