@@ -9,7 +9,6 @@ say the same numbers.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +17,8 @@ from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.alarms.profile_file import load_default_profile
 from monitor.core.vitals import Vital
 from monitor.core.workflow.messages import EventKind
-from monitor.review.record import RecordError, SessionRecord, load_record
+from monitor.review.record import SessionRecord, load_record, read_only
 from monitor.review.summary import SessionSummary, summarize
-from monitor.storage.database import connect
-from monitor.storage.schema import SCHEMA_VERSION
 
 
 @dataclass(frozen=True)
@@ -95,24 +92,11 @@ def course_rows(db_path: Path, patient_ref: str,
 
 def course_session_ids(db_path: Path, patient_ref: str) -> list[int]:
     """The ids of ``patient_ref``'s sessions in start order (read-only)."""
-    if not db_path.is_file():
-        raise RecordError(f"no database at {db_path}")
-    try:
-        conn = connect(db_path, readonly=True)
-        try:
-            found = conn.execute("PRAGMA user_version").fetchone()[0]
-            if found > SCHEMA_VERSION:
-                raise RecordError(f"{db_path} has schema version {found}, newer than this "
-                                  f"app's {SCHEMA_VERSION}; it was not changed. Upgrade "
-                                  "Infusion Monitor to read it")
-            rows = conn.execute(
-                "SELECT s.id FROM sessions s LEFT JOIN session_setup u ON u.session_id = s.id"
-                " WHERE COALESCE(s.patient_ref, u.patient_ref) = ?"
-                " ORDER BY s.started_at, s.id", (patient_ref.strip(),)).fetchall()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise RecordError(f"cannot read {db_path}: {exc}") from exc
+    with read_only(db_path) as (conn, _):
+        rows = conn.execute(
+            "SELECT s.id FROM sessions s LEFT JOIN session_setup u ON u.session_id = s.id"
+            " WHERE COALESCE(s.patient_ref, u.patient_ref) = ?"
+            " ORDER BY s.started_at, s.id", (patient_ref.strip(),)).fetchall()
     return [r[0] for r in rows]
 
 

@@ -11,16 +11,13 @@ changed; one written by a newer app is refused.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.core.alarms.model import Priority
 from monitor.core.session import Phase, SessionStatus
-from monitor.review.record import RecordError
+from monitor.review.record import RecordError, read_only
 from monitor.review.summary import phase_durations
-from monitor.storage.database import connect
-from monitor.storage.schema import SCHEMA_VERSION
 
 BROWSER_SCHEMA = 5
 """The first schema version with the browser's columns on ``sessions``."""
@@ -146,26 +143,13 @@ def list_overviews(db_path: Path, *, patient: str | None = None,
 
 
 def _query(db_path: Path, sql: str, params: list[object]) -> list[tuple]:
-    if not db_path.is_file():
-        raise RecordError(f"no database at {db_path}")
-    try:
-        conn = connect(db_path, readonly=True)
-        try:
-            found = conn.execute("PRAGMA user_version").fetchone()[0]
-            if found > SCHEMA_VERSION:
-                raise RecordError(f"{db_path} has schema version {found}, newer than this "
-                                  f"app's {SCHEMA_VERSION}; it was not changed. Upgrade "
-                                  "Infusion Monitor to read it")
-            if found < BROWSER_SCHEMA:
-                raise RecordError(f"{db_path} has schema version {found}, older than the "
-                                  f"session browser needs ({BROWSER_SCHEMA}); open it once "
-                                  "with Infusion Monitor (or 'infusion-monitor sessions "
-                                  "--data-dir FOLDER') to upgrade it")
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise RecordError(f"cannot read {db_path}: {exc}") from exc
+    with read_only(db_path) as (conn, found):
+        if found < BROWSER_SCHEMA:
+            raise RecordError(f"{db_path} has schema version {found}, older than the "
+                              f"session browser needs ({BROWSER_SCHEMA}); open it once "
+                              "with Infusion Monitor (or 'infusion-monitor sessions "
+                              "--data-dir FOLDER') to upgrade it")
+        return conn.execute(sql, params).fetchall()
 
 
 def _overview(r: tuple) -> SessionOverview:

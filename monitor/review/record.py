@@ -11,7 +11,9 @@ refused (:class:`RecordError`), as is a session that does not exist.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +35,7 @@ from monitor.core.workflow.messages import (
     InfusionChanged,
     SessionEvent,
 )
-from monitor.storage.database import SessionRow
+from monitor.storage.database import SessionRow, connect
 from monitor.storage.schema import SCHEMA_VERSION
 from monitor.storage.store import EventRow, SessionStore
 
@@ -223,11 +225,37 @@ def _check_session(store: SessionStore, db_path: Path, session_id: int) -> None:
 
 
 def _check_version(store: SessionStore, db_path: Path) -> None:
-    found = store._conn.execute("PRAGMA user_version").fetchone()[0]
+    refuse_newer(store._conn, db_path)
+
+
+def refuse_newer(conn: sqlite3.Connection, db_path: Path) -> int:
+    """The database's schema version; :class:`RecordError` if a newer app wrote it."""
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
         raise RecordError(f"{db_path} has schema version {found}, newer than this app's "
                           f"{SCHEMA_VERSION}; it was not changed. Upgrade Infusion Monitor to "
                           "read it")
+    return found
+
+
+@contextlib.contextmanager
+def read_only(db_path: Path) -> Iterator[tuple[sqlite3.Connection, int]]:
+    """A read-only connection and the schema version, for review queries.
+
+    Raises :class:`RecordError` for a missing file, a database from a newer
+    app (left untouched) and any SQLite error while the block runs.
+    """
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        raise RecordError(f"no database at {db_path}")
+    try:
+        conn = connect(db_path, readonly=True)
+        try:
+            yield conn, refuse_newer(conn, db_path)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise RecordError(f"cannot read {db_path}: {exc}") from exc
 
 
 def _load(store: SessionStore, sid: int) -> SessionRecord:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QWidget
 
 from monitor.ui import theme
 
@@ -24,6 +24,17 @@ QPushButton {{
 }}
 QPushButton:default {{ border-color: {theme.TEXT_DIM}; }}
 """
+
+
+def field_row(*widgets: QWidget) -> QWidget:
+    """Widgets side by side in one form row, left-aligned."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    for w in widgets:
+        row.addWidget(w)
+    row.addStretch(1)
+    return box
 
 
 def mark_refused(edit: QLineEdit, refused: bool) -> None:

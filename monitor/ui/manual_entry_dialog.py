@@ -20,7 +20,7 @@ from monitor.core.vitals import SPECS, Vital, mean_arterial
 from monitor.core.workflow.form_checks import FieldError, number
 from monitor.core.workflow.manual import ManualEntryError, manual_readings
 from monitor.core.workflow.messages import MANUAL_VITALS, ManualEntry
-from monitor.ui.dialog_style import DIALOG_STYLE, line_edit, mark_refused
+from monitor.ui.dialog_style import DIALOG_STYLE, field_row, line_edit, mark_refused
 
 CHOICE_LABELS: dict[Vital, str] = {Vital.NIBP_SYS: "NIBP", Vital.HR: "HR", Vital.SPO2: "SpO2",
                                    Vital.RESP_RATE: "RR"}
@@ -107,7 +107,7 @@ class ManualEntryDialog(QDialog):
         self._form.addRow("Systolic (mmHg)", self.sys_edit)
         self._form.addRow("Diastolic (mmHg)", self.dia_edit)
         self._form.addRow("Mean (computed)", self.mean_label)
-        self._form.addRow("Value", _row(self.value_edit, self.unit_label))
+        self._form.addRow("Value", field_row(self.value_edit, self.unit_label))
         self._form.addRow("Your initials", self.initials_edit)
         self.error_label = QLabel()
         self.error_label.setObjectName("dialog_error")
@@ -200,16 +200,6 @@ class ManualEntryDialog(QDialog):
             mark_refused(edit, True)
         self.error_label.setText(message[:1].upper() + message[1:] + ".")
         self.error_label.show()
-
-
-def _row(*widgets: QWidget) -> QWidget:
-    box = QWidget()
-    row = QHBoxLayout(box)
-    row.setContentsMargins(0, 0, 0, 0)
-    for w in widgets:
-        row.addWidget(w)
-    row.addStretch(1)
-    return box
 
 
 def _wrap(layout: QHBoxLayout) -> QWidget:

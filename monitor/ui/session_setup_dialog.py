@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QVBoxLayout,
     QWidget,
@@ -28,7 +27,7 @@ from monitor.core.workflow.setup import (
     parse_setup,
     setup_problems,
 )
-from monitor.ui.dialog_style import DIALOG_STYLE, line_edit, mark_refused
+from monitor.ui.dialog_style import DIALOG_STYLE, field_row, line_edit, mark_refused
 
 FIELD_LABELS: dict[str, str] = {
     "patient_ref": "Patient reference",
@@ -145,11 +144,13 @@ class SessionSetupDialog(QDialog):
         form = QFormLayout()
         form.addRow("Patient reference", e["patient_ref"])
         form.addRow("Weight (kg)", e["weight_kg"])
-        form.addRow("Dose (mg/kg)", _row(e["dose_mg_per_kg"], QLabel("total"), self.total_label))
+        form.addRow("Dose (mg/kg)",
+                    field_row(e["dose_mg_per_kg"], QLabel("total"), self.total_label))
         form.addRow("Planned infusion (min)",
-                    _row(e["planned_infusion_min"],
-                         _hint(f"{PLANNED_MIN[0]:g}-{PLANNED_MIN[1]:g} min")))
-        form.addRow("Course session", _row(e["course_number"], QLabel("of"), e["course_total"]))
+                    field_row(e["planned_infusion_min"],
+                              _hint(f"{PLANNED_MIN[0]:g}-{PLANNED_MIN[1]:g} min")))
+        form.addRow("Course session",
+                    field_row(e["course_number"], QLabel("of"), e["course_total"]))
         form.addRow("Responsible clinician", e["clinician"])
         form.addRow("Alarm profile", self.profile_label)
         form.addRow("Source", self.source_label)
@@ -216,16 +217,6 @@ class SessionSetupDialog(QDialog):
             return
         self.error_label.hide()
         self.accept()
-
-
-def _row(*widgets: QWidget) -> QWidget:
-    box = QWidget()
-    row = QHBoxLayout(box)
-    row.setContentsMargins(0, 0, 0, 0)
-    for w in widgets:
-        row.addWidget(w)
-    row.addStretch(1)
-    return box
 
 
 def _hint(text: str) -> QLabel:
