@@ -61,6 +61,24 @@ def packet(hr: int = 72, spo2: int = 97, status: int = GREEN,
 # -- helpers ---------------------------------------------------------------------------------
 
 
+NEXT = frame(GREEN | 1, 0, 0)
+"""The SYNC frame of a following packet: a packet is decoded once this confirms it."""
+
+
+def confirmed(data: bytes) -> bytes:
+    """``data`` followed by the next packet's SYNC frame, so its last packet is decoded."""
+    return data + NEXT
+
+
+def in_step(packets: list[bytes]) -> list[bytes]:
+    """Feeds that each complete one packet: packet k's bytes after its SYNC frame, then the
+    SYNC frame of packet k+1 (the last one confirmed by :data:`NEXT`)."""
+    heads = [p[:5] for p in packets[1:]] + [NEXT]
+    return [(packets[0][:5] if k == 0 else b"") + p[5:] + head
+            for k, (p, head) in enumerate(zip(packets, heads, strict=True))]
+
+
+
 def norm(items: list) -> list[tuple]:
     out = []
     for it in items:
@@ -116,7 +134,7 @@ def healthy(codec: Nonin2Codec) -> None:
 def test_golden_packet() -> None:
     codec = Nonin2Codec()
     pleth = [(3 * k + 100) for k in range(25)]
-    items = codec.feed(packet(72, 97, pleth=pleth), T)
+    items = codec.feed(confirmed(packet(72, 97, pleth=pleth)), T)
     assert numerics(items) == [(72, 97)]
     assert all(r.t == T and r.device_time is None for r in items if isinstance(r, Reading))
     [chunk] = chunks(items)
@@ -124,14 +142,14 @@ def test_golden_packet() -> None:
     assert chunk.samples.tolist() == pleth
     assert chunk.t0 == pytest.approx(T - PACKET_S)
     assert flags(items) == []
-    assert codec.stats.frames_ok == 25 and codec.stats.frames_bad == 0
-    assert codec.stats.bytes_in == 125 and codec.stats.last_frame_t == T
+    assert codec.stats.frames_ok == 26 and codec.stats.frames_bad == 0
+    assert codec.stats.bytes_in == 130 and codec.stats.last_frame_t == T
     healthy(codec)
 
 
 @pytest.mark.parametrize("hr", [15, 127, 128, 200, 300, 383, 510])
 def test_nine_bit_heart_rate(hr: int) -> None:
-    got = numerics(Nonin2Codec().feed(packet(hr=hr), T))[0][0]
+    got = numerics(Nonin2Codec().feed(confirmed(packet(hr=hr)), T))[0][0]
     assert got == (hr if hr <= 300 else Quality.OUT_OF_RANGE)
 
 
@@ -142,12 +160,12 @@ def test_msb_high_bits_and_spo2_bit7_are_masked() -> None:
     data[13] |= 0x80           # SpO2: only bits 6..0 count
     for i in (3, 8, 13):
         data[i + 1] = sum(data[i - 3:i + 1]) & 0xFF
-    assert numerics(Nonin2Codec().feed(bytes(data), T)) == [(72, 97)]
+    assert numerics(Nonin2Codec().feed(confirmed(bytes(data)), T)) == [(72, 97)]
 
 
 def test_missing_values_are_invalid() -> None:
     codec = Nonin2Codec()
-    items = codec.feed(packet(511, 127) + packet(511, 97) + packet(80, 127), T)
+    items = codec.feed(confirmed(packet(511, 127) + packet(511, 97) + packet(80, 127)), T)
     assert numerics(items) == [(Quality.NO_VALUE, Quality.NO_VALUE),
                                (Quality.NO_VALUE, 97), (80, Quality.NO_VALUE)]
     assert all(math.isnan(r.value) for r in items if isinstance(r, Reading) and not r.valid)
@@ -157,7 +175,8 @@ def test_sensor_off_quality_and_flag_transitions() -> None:
     codec = Nonin2Codec()
     on = packet(72, 97)
     off = packet(511, 127, status=SNSD, pleth=[0] * 25)
-    items = [codec.feed(p, T + i * PACKET_S) for i, p in enumerate([on, off, off, off, on, on])]
+    items = [codec.feed(p, T + i * PACKET_S)
+             for i, p in enumerate(in_step([on, off, off, off, on, on]))]
     assert [flags(i) for i in items] == [[], [("sensor_off", True)], [], [],
                                          [("sensor_off", False)], []]
     assert [numerics(i)[0] for i in items] == [(72, 97)] + \
@@ -167,7 +186,7 @@ def test_sensor_off_quality_and_flag_transitions() -> None:
 
 
 def test_sensor_off_wins_over_valid_looking_values_and_nans_only_its_frames() -> None:
-    items = Nonin2Codec().feed(packet(72, 97, frame_status={20: GREEN | SNSD}), T)
+    items = Nonin2Codec().feed(confirmed(packet(72, 97, frame_status={20: GREEN | SNSD})), T)
     assert numerics(items) == [(Quality.SENSOR_OFF, Quality.SENSOR_OFF)]
     samples = chunks(items)[0].samples
     assert np.isnan(samples[20]) and np.isfinite(np.delete(samples, 20)).all()
@@ -177,7 +196,7 @@ def test_sensor_off_wins_over_valid_looking_values_and_nans_only_its_frames() ->
                                                (OOT, Quality.QUESTIONABLE),
                                                (SNSA, Quality.NO_VALUE)])
 def test_status_bits_map_to_quality(bit: int, quality: Quality) -> None:
-    items = Nonin2Codec().feed(packet(72, 97, frame_status={7: GREEN | bit}), T)
+    items = Nonin2Codec().feed(confirmed(packet(72, 97, frame_status={7: GREEN | bit})), T)
     assert numerics(items) == [(quality, quality)]
     assert chunks(items)[0].quality is Quality.OK           # pleth itself is still there
 
@@ -185,7 +204,7 @@ def test_status_bits_map_to_quality(bit: int, quality: Quality) -> None:
 def test_sensor_alarm_flag() -> None:
     codec = Nonin2Codec()
     got = [flags(codec.feed(p, T)) for p in
-           (packet(status=GREEN | SNSA), packet(status=GREEN | SNSA), packet())]
+           in_step([packet(status=GREEN | SNSA), packet(status=GREEN | SNSA), packet()])]
     assert got == [[("nonin.sensor_alarm", True)], [], [("nonin.sensor_alarm", False)]]
 
 
@@ -196,7 +215,7 @@ def test_low_perfusion_flag_transitions() -> None:
                 packet(status=0), packet(status=yellow), packet(status=RED),
                 packet(status=0, frame_status={3: GREEN}), packet(status=RED),
                 packet(status=SNSD)]
-    got = [flags(codec.feed(p, T)) for p in sequence]
+    got = [flags(codec.feed(p, T)) for p in in_step(sequence)]
     low = "nonin.perfusion.low"
     assert got == [[], [(low, True)], [], [],           # no colour: state kept
                    [(low, False)], [(low, True)], [(low, False)], [(low, True)],
@@ -208,7 +227,7 @@ def test_low_perfusion_flag_transitions() -> None:
 
 def test_split_at_every_byte_position() -> None:
     data = b"\x05\x01\x81" + packet(72, 97) + packet(130, 95, status=ARTF | GREEN) + \
-        packet(511, 127, status=SNSD) + packet(300, 88)
+        packet(511, 127, status=SNSD) + packet(300, 88) + NEXT
     whole = norm(Nonin2Codec().feed(data, T))
     assert len(numerics(Nonin2Codec().feed(data, T))) == 4
     for cut in range(len(data) + 1):
@@ -218,7 +237,7 @@ def test_split_at_every_byte_position() -> None:
 
 
 def test_byte_by_byte() -> None:
-    data = packet(72, 97) + packet(73, 98)
+    data = confirmed(packet(72, 97) + packet(73, 98))
     codec = Nonin2Codec()
     items = []
     for i in range(len(data)):
@@ -229,14 +248,15 @@ def test_byte_by_byte() -> None:
 def test_resync_after_garbage() -> None:
     garbage = bytes([0x01, 0x81, 0x01, 0x01, 0x83, 0xFF, 0x00, 0x01]) * 20
     codec = Nonin2Codec()
-    items = codec.feed(packet(60, 99) + garbage + packet(61, 98) + packet(62, 97), T)
+    items = codec.feed(packet(60, 99) + NEXT + garbage + confirmed(packet(61, 98) + packet(62, 97)),
+                       T)
     assert numerics(items) == [(60, 99), (61, 98), (62, 97)]
     assert codec.stats.bytes_discarded >= len(garbage)
     healthy(codec)
 
 
 def test_starting_mid_packet_waits_for_sync() -> None:
-    data = packet(60, 99)[37:] + packet(61, 98)
+    data = packet(60, 99)[37:] + confirmed(packet(61, 98))
     codec = Nonin2Codec()
     assert numerics(codec.feed(data, T)) == [(61, 98)]
     assert codec.stats.bytes_discarded == 125 - 37
@@ -246,8 +266,8 @@ def test_bad_checksum_drops_the_packet_and_resyncs() -> None:
     bad = bytearray(packet(60, 99))
     bad[10 * 5 + 4] ^= 0x01                       # frame 10: wrong checksum
     codec = Nonin2Codec()
-    first = codec.feed(packet(59, 99), T)
-    items = codec.feed(bytes(bad) + packet(61, 98) + packet(62, 97), T + 1.0)
+    first = codec.feed(confirmed(packet(59, 99)), T)
+    items = codec.feed(bytes(bad)[5:] + confirmed(packet(61, 98) + packet(62, 97)), T + 1.0)
     assert numerics(items) == [(61, 98), (62, 97)]
     assert codec.stats.frames_bad == 1
     # the packet after the loss re-anchors: it does not pretend to follow the first one
@@ -258,7 +278,7 @@ def test_bad_checksum_drops_the_packet_and_resyncs() -> None:
 
 def test_early_sync_drops_incomplete_packet() -> None:
     codec = Nonin2Codec()
-    items = codec.feed(packet(60, 99)[:60] + packet(61, 98), T)
+    items = codec.feed(packet(60, 99)[:60] + confirmed(packet(61, 98)), T)
     assert numerics(items) == [(61, 98)]
     assert codec.stats.extra["incomplete_packets"] == 1 and codec.stats.frames_bad == 0
 
@@ -268,23 +288,25 @@ def test_missing_sync_after_25_frames_loses_sync() -> None:
     no_sync[1] &= ~0x01
     no_sync[4] = sum(no_sync[:4]) & 0xFF
     codec = Nonin2Codec()
-    items = codec.feed(packet(60, 99) + bytes(no_sync) + packet(62, 97), T)
-    assert numerics(items) == [(60, 99), (62, 97)]
+    items = codec.feed(packet(60, 99) + bytes(no_sync) + confirmed(packet(62, 97)), T)
+    # packet 60 was followed by a frame without SYNC: its frame count is unconfirmed
+    assert numerics(items) == [(62, 97)]
+    assert codec.stats.extra["unconfirmed_packets"] == 1
     assert codec.stats.extra["sync_lost"] == 1
 
 
 def test_pleth_chunks_are_contiguous_at_75_hz() -> None:
     codec = Nonin2Codec()
     out = []
-    for i in range(30):
+    for i, data in enumerate(in_step([packet()] * 30)):
         jitter = 0.01 * ((i * 7) % 5 - 2)
-        out += chunks(codec.feed(packet(), T + (i + 1) * PACKET_S + jitter))
+        out += chunks(codec.feed(data, T + (i + 1) * PACKET_S + jitter))
     assert all(c.rate == 75.0 and len(c) == 25 for c in out)
     for a, b in zip(out, out[1:], strict=False):
         assert b.t0 == pytest.approx(a.t_end, abs=1e-9)
     assert out[-1].t_end == pytest.approx(T + 30 * PACKET_S - 0.02, abs=0.05)
     # a 2 s gap re-anchors at the arrival
-    [late] = chunks(codec.feed(packet(), out[-1].t_end + 2.0 + PACKET_S))
+    [late] = chunks(codec.feed(packet()[5:] + NEXT, out[-1].t_end + 2.0 + PACKET_S))
     assert late.t0 == pytest.approx(out[-1].t_end + 2.0)
 
 
@@ -297,7 +319,7 @@ def test_burst_never_goes_backwards() -> None:
 
 def test_large_feed_keeps_buffer_bounded() -> None:
     codec = Nonin2Codec()
-    items = codec.feed(bytes(3 * MAX_BUFFER_BYTES) + packet(70, 96), T)
+    items = codec.feed(bytes(3 * MAX_BUFFER_BYTES) + confirmed(packet(70, 96)), T)
     assert numerics(items) == [(70, 96)]
     healthy(codec)
 
@@ -321,12 +343,62 @@ packets = st.lists(st.tuples(st.integers(15, 300), st.integers(0, 100),
 @given(st.binary(max_size=300), packets, st.integers(1, 40))
 def test_packets_after_noise_are_all_recovered(noise: bytes, values: list[tuple],
                                                chunk: int) -> None:
-    data = noise + b"".join(packet(hr, spo2, status) for hr, spo2, status in values)
+    data = noise + confirmed(b"".join(packet(hr, spo2, status) for hr, spo2, status in values))
     codec = Nonin2Codec()
     items = []
     for i in range(0, len(data), chunk):
         items += codec.feed(data[i:i + chunk], T)
     assert numerics(items) == [(hr, spo2) for hr, spo2, _ in values]
+    healthy(codec)
+
+
+# -- a frame received twice (issue 11) -------------------------------------------------------
+
+
+def steady_stream(seconds: float, pr: int = 64, spo2: int = 98) -> list[bytes]:
+    """The encoder's frames for a steady patient whose PR and SpO2 differ by a lot."""
+    encoder = Nonin2Encoder(np.random.default_rng(3))
+    encoder.push(make_reading(Vital.PULSE_RATE, pr, T))
+    encoder.push(make_reading(Vital.SPO2, spo2, T))
+    return encoder.due(T) + encoder.due(T + seconds)
+
+
+def test_a_duplicated_frame_never_shifts_pulse_rate_into_spo2() -> None:
+    frames = steady_stream(3.0)                       # 9 packets and the 10th's SYNC frame
+    # frame 1 of packet 3 (HR LSB) arrives twice: 26 frames between two SYNCs
+    glitched = frames[:77] + [frames[76]] + frames[77:]
+    codec = Nonin2Codec()
+    items = codec.feed(b"".join(glitched), T + 3.0)
+    got = numerics(items)
+    assert got == [(64, 98)] * 8                      # the glitched packet is dropped unseen
+    assert codec.stats.extra["unconfirmed_packets"] == 1
+    healthy(codec)
+
+
+def test_a_duplicated_frame_at_a_packet_end_is_caught_by_the_next_sync() -> None:
+    frames = steady_stream(1.0)
+    # frame 24 of packet 0 twice: positions 0..24 look complete, the 26th has no SYNC
+    glitched = frames[:25] + [frames[24]] + frames[25:]
+    codec = Nonin2Codec()
+    assert numerics(codec.feed(b"".join(glitched), T + 1.0)) == [(64, 98)] * 2
+    assert codec.stats.extra["unconfirmed_packets"] == 1
+
+
+@FAST
+@given(st.integers(0, 224), st.integers(1, 3), st.integers(1, 64))
+def test_repeated_frames_never_give_a_value_that_was_not_sent(at: int, times: int,
+                                                              chunk: int) -> None:
+    frames = steady_stream(3.0)
+    glitched = b"".join(frames[:at + 1] + [frames[at]] * times + frames[at + 1:])
+    codec = Nonin2Codec()
+    items = []
+    for i in range(0, len(glitched), chunk):
+        items += codec.feed(glitched[i:i + chunk], T + 3.0)
+    for r in items:
+        if isinstance(r, Reading) and r.valid:
+            assert r.value == (64 if r.vital.value.startswith("pr") or
+                               r.vital is Vital.PULSE_RATE else 98), r
+    assert len(numerics(items)) >= 7                  # at most the glitched packets are lost
     healthy(codec)
 
 
@@ -365,16 +437,17 @@ def test_encoder_sensor_off() -> None:
     encoder, codec = Nonin2Encoder(np.random.default_rng(1)), Nonin2Codec()
     encoder.push(make_reading(Vital.PULSE_RATE, 80, T))
     encoder.push(make_reading(Vital.SPO2, 96, T))
-    before = codec.feed(b"".join(encoder.due(T) + encoder.due(T + 1 - 1 / 75)), T + 1)
+    before = encoder.due(T) + encoder.due(T + 1 - 1 / 75)
     encoder.sensor_off = True
-    during = codec.feed(b"".join(encoder.due(T + 2 - 1 / 75)), T + 2)
+    during = encoder.due(T + 2 - 1 / 75)
     encoder.sensor_off = False
-    after = codec.feed(b"".join(encoder.due(T + 3 - 1 / 75)), T + 3)
-    assert numerics(before) == [(80, 96)] * 3
-    assert numerics(during) == [(Quality.SENSOR_OFF, Quality.SENSOR_OFF)] * 3
-    assert numerics(after) == [(80, 96)] * 3
-    assert flags(during) == [("sensor_off", True)] and flags(after) == [("sensor_off", False)]
-    assert all(np.isnan(c.samples).all() for c in chunks(during))
+    after = encoder.due(T + 3 - 1 / 75) + encoder.due(T + 3)    # + the next packet's SYNC
+    items = codec.feed(b"".join(before + during + after), T + 3)
+    off = (Quality.SENSOR_OFF, Quality.SENSOR_OFF)
+    assert numerics(items) == [(80, 96)] * 3 + [off] * 3 + [(80, 96)] * 3
+    assert flags(items) == [("sensor_off", True), ("sensor_off", False)]
+    assert [np.isnan(c.samples).all() for c in chunks(items)] == [False] * 3 + [True] * 3 + \
+        [False] * 3
 
 
 def test_encoder_follows_scenario_sensor_off_and_nan_pleth() -> None:
@@ -382,13 +455,13 @@ def test_encoder_follows_scenario_sensor_off_and_nan_pleth() -> None:
     encoder.push(Reading.invalid(Vital.SPO2, T, Quality.SENSOR_OFF))
     encoder.push(Reading.invalid(Vital.PULSE_RATE, T, Quality.SENSOR_OFF))
     encoder.push(WaveChunk(Vital.PLETH, T, 100.0, np.full(100, np.nan), Quality.SENSOR_OFF))
-    items = codec.feed(b"".join(encoder.due(T) + encoder.due(T + 1 - 1 / 75)), T + 1)
+    items = codec.feed(b"".join(encoder.due(T) + encoder.due(T + 1)), T + 1)
     assert numerics(items) == [(Quality.SENSOR_OFF, Quality.SENSOR_OFF)] * 3
 
 
 def test_encoder_without_values_sends_missing() -> None:
     encoder, codec = Nonin2Encoder(np.random.default_rng(1)), Nonin2Codec()
-    items = codec.feed(b"".join(encoder.due(T) + encoder.due(T + 1 - 1 / 75)), T + 1)
+    items = codec.feed(b"".join(encoder.due(T) + encoder.due(T + 1)), T + 1)
     assert numerics(items) == [(Quality.NO_VALUE, Quality.NO_VALUE)] * 3
 
 
@@ -396,7 +469,7 @@ def test_encoder_corrupt_frames_are_dropped() -> None:
     encoder, codec = Nonin2Encoder(np.random.default_rng(2)), Nonin2Codec()
     encoder.push(make_reading(Vital.PULSE_RATE, 80, T))
     encoder.push(make_reading(Vital.SPO2, 96, T))
-    frames = encoder.due(T) + encoder.due(T + 2 - 1 / 75)         # 6 packets
+    frames = encoder.due(T) + encoder.due(T + 2)   # 6 packets and the 7th's SYNC frame
     frames[30] = encoder.corrupt(frames[30])                        # in packet 2
     items = codec.feed(b"".join(frames), T + 2)
     assert numerics(items) == [(80, 96)] * 5

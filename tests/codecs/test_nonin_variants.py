@@ -23,6 +23,7 @@ from tests.codecs.test_nonin import (
     SNSA,
     SNSD,
     T,
+    confirmed,
     packet,
     per_packet,
 )
@@ -53,7 +54,7 @@ EXPECTED = {Vital.SPO2: 97, Vital.SPO2_DISPLAY: 96, Vital.SPO2_FAST: 95, Vital.S
 def test_every_variant_is_read_from_its_own_frame() -> None:
     codec = Nonin2Codec()
     assert codec.firmware_revision is None
-    items = codec.feed(packet(floats_at=DISTINCT), T)
+    items = codec.feed(confirmed(packet(floats_at=DISTINCT)), T)
     [got] = per_packet(items)
     assert got == EXPECTED
     assert all(r.t == T and r.quality is Quality.OK for r in items if isinstance(r, Reading))
@@ -62,7 +63,7 @@ def test_every_variant_is_read_from_its_own_frame() -> None:
 
 @pytest.mark.parametrize("frame", sorted(SPO2_FRAMES))
 def test_spo2_127_is_no_value_in_its_slot_only(frame: int) -> None:
-    [got] = per_packet(Nonin2Codec().feed(packet(floats_at={**DISTINCT, frame: 127}), T))
+    [got] = per_packet(Nonin2Codec().feed(confirmed(packet(floats_at={**DISTINCT, frame: 127})), T))
     vital = SPO2_FRAMES[frame]
     assert got[vital] is Quality.NO_VALUE
     assert {v: x for v, x in got.items() if v is not vital} == {
@@ -72,7 +73,7 @@ def test_spo2_127_is_no_value_in_its_slot_only(frame: int) -> None:
 @pytest.mark.parametrize("frames", sorted(PR_FRAMES))
 def test_hr_511_is_no_value_in_its_slot_only(frames: tuple[int, int]) -> None:
     data = packet(floats_at={**DISTINCT, **hr_bytes(frames[0], 511)})
-    [got] = per_packet(Nonin2Codec().feed(data, T))
+    [got] = per_packet(Nonin2Codec().feed(confirmed(data), T))
     vital = PR_FRAMES[frames]
     assert got[vital] is Quality.NO_VALUE
     assert {v: x for v, x in got.items() if v is not vital} == {
@@ -85,7 +86,7 @@ def test_variant_bytes_are_masked_and_implausible_values_rejected() -> None:
               13: 0xFC | 1, 14: 0x80 | 12,                # E-HR 140: only bits 1..0 / 6..0
               10: 120,                                     # beat-to-beat 120 %: impossible
               **hr_bytes(21, 400)}                         # E-HR-D 400 bpm: impossible
-    [got] = per_packet(Nonin2Codec().feed(packet(floats_at=floats), T))
+    [got] = per_packet(Nonin2Codec().feed(confirmed(packet(floats_at=floats)), T))
     assert got[Vital.SPO2_FAST] == 95 and got[Vital.PR_EXT] == 140
     assert got[Vital.SPO2_BEAT] is Quality.OUT_OF_RANGE
     assert got[Vital.PR_EXT_DISPLAY] is Quality.OUT_OF_RANGE
@@ -99,16 +100,16 @@ def test_status_quality_applies_to_every_variant(bit: int, quality: Quality) -> 
     # The display variants may still hold numbers (the device keeps them 10 s after the
     # probe comes off): they must not come out as values either.
     data = packet(floats_at=DISTINCT, frame_status={12: GREEN | bit})
-    [got] = per_packet(Nonin2Codec().feed(data, T))
+    [got] = per_packet(Nonin2Codec().feed(confirmed(data), T))
     assert got == dict.fromkeys(EXPECTED, quality)
 
 
 def test_firmware_revision_follows_the_latest_packet() -> None:
     codec = Nonin2Codec()
-    codec.feed(packet(floats_at={3: 0x10}), T)
-    codec.feed(packet(floats_at={3: 0x11})[:60], T)          # incomplete: not taken
+    codec.feed(confirmed(packet(floats_at={3: 0x10})), T)
+    codec.feed(packet(floats_at={3: 0x11})[5:60], T)          # incomplete: not taken
     assert codec.firmware_revision == 0x10
-    codec.feed(packet(floats_at={3: 0x12}), T)
+    codec.feed(confirmed(packet(floats_at={3: 0x12})), T)
     assert codec.firmware_revision == 0x12
 
 
@@ -117,8 +118,8 @@ def test_firmware_revision_follows_the_latest_packet() -> None:
 
 def run(encoder: Nonin2Encoder, seconds: float = 1.0) -> list[dict]:
     codec = Nonin2Codec()
-    items = codec.feed(b"".join(encoder.due(T) + encoder.due(T + seconds - 1 / 75)),
-                       T + seconds)
+    # ... and the next packet's SYNC frame, which confirms the last one
+    items = codec.feed(b"".join(encoder.due(T) + encoder.due(T + seconds)), T + seconds)
     assert codec.stats.frames_bad == 0
     return per_packet(items)
 
@@ -157,7 +158,7 @@ def test_encoder_invalid_variant_and_sensor_off() -> None:
     assert first[Vital.SPO2_BEAT] is Quality.NO_VALUE and first[Vital.PR_EXT] is Quality.NO_VALUE
     assert first[Vital.SPO2_FAST] == 98 and first[Vital.PR_DISPLAY] == 70
     encoder.sensor_off = True
-    frames = encoder.due(T + 2 - 1 / 75)
+    frames = encoder.due(T + 2)
     codec = Nonin2Codec()
     got = per_packet(codec.feed(b"".join(frames), T + 2))
     assert got and all(p == dict.fromkeys(EXPECTED, Quality.SENSOR_OFF) for p in got)

@@ -15,6 +15,14 @@ skipped. A SYNC frame before frame 25 also abandons the packet in progress
 (``stats.extra["incomplete_packets"]``); a 26th frame without SYNC drops
 back to hunting (``stats.extra["sync_lost"]``).
 
+A complete packet is decoded only once the next packet's SYNC frame has
+arrived where expected: a frame received twice (a UART or USB-serial
+glitch) makes 26 frames between two SYNCs, which would shift every FLOAT
+item by one position (the pulse-rate byte read as SpO2). Such a packet, or
+one followed by a damaged frame, is discarded unseen
+(``stats.extra["unconfirmed_packets"]``). This costs one frame (13 ms) of
+delay; the packet keeps the arrival time of its own last frame.
+
 One packet (1/3 s) gives, at its arrival time:
 
 * PULSE_RATE and SPO2 from the standard 4-beat averages (frames 0/1 and 2),
@@ -128,6 +136,7 @@ class Nonin2Codec(Codec):
         self._buf = bytearray()
         self._synced = False
         self._pos = 0                   # next frame in _buf while synced; packet starts at 0
+        self._pending: tuple[bytes, float] | None = None   # complete, awaiting the next SYNC
         self._wave = WaveTimeline(FRAME_RATE_HZ)   # re-anchored after sync is lost
         self._flags: dict[str, bool] = {}
         self.firmware_revision: int | None = None
@@ -149,6 +158,7 @@ class Nonin2Codec(Codec):
                 self._parse(t, items)
         except Exception:   # noqa: BLE001 - the contract: feed never raises
             self._buf.clear()
+            self._pending = None
             self._synced = False
             self._wave.resync = True
             self._count("internal_error")
@@ -171,6 +181,13 @@ class Nonin2Codec(Codec):
                 self._lose_sync()
                 continue
             index = pos // FRAME_LEN
+            if index == 0 and self._pending is not None:
+                if buf[pos + 1] & SYNC:
+                    packet, packet_t = self._pending
+                    self._pending = None
+                    self._packet(packet, packet_t, items)
+                else:
+                    self._drop_pending()
             if buf[pos + 1] & SYNC and index:
                 self._count("incomplete_packets")
                 self._wave.resync = True
@@ -184,13 +201,19 @@ class Nonin2Codec(Codec):
             self.stats.last_frame_t = t
             self._pos = pos + FRAME_LEN
             if self._pos == FRAMES_PER_PACKET * FRAME_LEN:
-                packet = bytes(buf[:self._pos])
+                # Held until the next packet's SYNC confirms the frame count.
+                self._pending = (bytes(buf[:self._pos]), t)
                 del buf[:self._pos]
                 self._pos = 0
-                self._packet(packet, t, items)
+
+    def _drop_pending(self) -> None:
+        if self._pending is not None:
+            self._pending = None
+            self._count("unconfirmed_packets")
 
     def _lose_sync(self) -> None:
         """Drop the packet in progress and hunt again from its second byte."""
+        self._drop_pending()
         self._synced = False
         self._wave.resync = True
         self._pos = 0
