@@ -393,3 +393,38 @@ def test_scenario_engine_round_trip_through_sensor_off():
             assert sent.quality is Quality.SENSOR_OFF and decoded.quality is Quality.SENSOR_OFF
     assert sum(r.quality is Quality.SENSOR_OFF for r in got) == 30
     assert codec.stats.frames_bad == 0
+
+
+# --- field widths: the protocol has no checksum (issue 11) ----------------------------------
+
+
+@pytest.mark.parametrize("bad", [
+    b"SPO2=09%", b"SPO2=0098%", b"SPO2=098", b"BPM=97", b"BPM=0972", b"PI=3.60%", b"PI=03.6%",
+    b"SPCO=2.5%", b"SPMET=00.80%", b"DESAT=3", b"PIDELTA=05", b"PIDELTA=+5", b"SPO2=--%",
+    b"PVI=17", b"SPHB=3.4",
+])
+def test_a_field_of_the_wrong_width_makes_the_line_a_bad_frame(bad: bytes) -> None:
+    key_ = bad.split(b"=")[0]
+    good = {b"SPO2": b"SPO2=098%", b"BPM": b"BPM=072", b"PI": b"PI=03.60%",
+            b"SPCO": b"SPCO=--.-%", b"SPMET": b"SPMET=--.-%", b"DESAT": b"DESAT=--",
+            b"PIDELTA": b"PIDELTA=+--"}
+    text = RAD8.replace(b"BPM=097", b"BPM=072")
+    if key_ in good:
+        text = text.replace(good[key_], bad)
+    else:
+        text = text.replace(b" ALARM=", b" " + bad + b" ALARM=")
+    codec = MasimoAsciiCodec()
+    assert readings(codec.feed(text, T)) == []
+    assert codec.stats.frames_bad == 1 and codec.stats.frames_ok == 0
+    # the next good line is read as usual
+    assert values(codec.feed(RAD8, T + 1), Vital.SPO2) == [98]
+
+
+@FAST
+@given(st.integers(0, len(RAD8) - 3), st.sampled_from(["drop", "double"]))
+def test_a_lost_or_doubled_byte_never_gives_a_value_that_was_not_sent(at: int, how: str) -> None:
+    sent = by_vital(MasimoAsciiCodec().feed(RAD8, T))
+    damaged = RAD8[:at] + (RAD8[at:at + 1] * 2 if how == "double" else b"") + RAD8[at + 1:]
+    for r in readings(MasimoAsciiCodec().feed(damaged, T)):
+        if r.valid:
+            assert r.value == sent[r.vital].value, (damaged, r)

@@ -120,8 +120,31 @@ _PERFUSION_VITALS = frozenset({Vital.PERF_INDEX, Vital.PI_DELTA})
 _CLOCK = re.compile(rb"([0-9]{2})/([0-9]{2})/([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
 _SPACES = re.compile(rb"[ \t]+")
 _FIELD = re.compile(rb"([A-Z][A-Z0-9]*)=(\S+)")
-_NUMBER = re.compile(rb"[+-]?[0-9]+(?:\.[0-9]+)?%?")
 _DASHES = re.compile(rb"[+-]?-+(?:\.-+)?%?")
+
+
+def _form(sign: bytes, whole: int, frac: int, unit: bytes) -> re.Pattern[bytes]:
+    """The exact documented form of a numeric field: digits or dashes, fixed widths."""
+    digits = b"[0-9]{%d}" % whole + (b"\\.[0-9]{%d}" % frac if frac else b"")
+    dashes = b"-{%d}" % whole + (b"\\.-{%d}" % frac if frac else b"")
+    return re.compile(sign + b"(?:" + digits + b"|" + dashes + b")" + re.escape(unit))
+
+
+_FORMS: dict[bytes, re.Pattern[bytes]] = {
+    b"SPO2": _form(b"", 3, 0, b"%"),          # SPO2=098%   SPO2=---%
+    b"BPM": _form(b"", 3, 0, b""),            # BPM=097     BPM=---
+    b"PI": _form(b"", 2, 2, b"%"),            # PI=03.60%   PI=--.--%
+    b"SPCO": _form(b"", 2, 1, b"%"),          # SPCO=02.5%  SPCO=--.-%
+    b"SPMET": _form(b"", 2, 1, b"%"),         # SPMET=00.8% SPMET=--.-%
+    b"SPHB": _form(b"", 2, 1, b""),           # SPHB=13.4   SPHB=--.-
+    b"PVI": _form(b"", 3, 0, b""),            # PVI=017     PVI=---
+    b"DESAT": _form(b"", 2, 0, b""),          # DESAT=03    DESAT=--
+    b"PIDELTA": _form(b"[+-]", 2, 0, b""),    # PIDELTA=-05 PIDELTA=+--
+}
+"""Each numeric key's documented value form. A value of any other width or shape (a line that
+lost or gained a byte: ``SPO2=09%``) makes the whole line a bad frame, never a number: the
+protocol has no checksum, so the fixed widths are the only integrity check it offers."""
+assert set(_FORMS) == set(FIELDS)
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,8}")
 _OTHER = re.compile(rb"[0-9A-Za-z.+%/:-]+")
 
@@ -203,7 +226,7 @@ class MasimoAsciiCodec(LineCodec):
             if key in fields:
                 return None
             if key in FIELDS:
-                ok = _NUMBER.fullmatch(value) or _DASHES.fullmatch(value)
+                ok = _FORMS[key].fullmatch(value)
             elif key in (b"EXC", b"ALARM"):
                 ok = _HEX.fullmatch(value)
             else:
