@@ -68,7 +68,10 @@ def test_header_lines_are_skipped_not_bad():
 
 @pytest.mark.parametrize("text", [b"SPO2=98x HR=072", b"SPO2=098 HR=07\xff", b"HR=072",
                                   b"SPO2=098", b"SPO2=098 HR=072 EXTRA", b"\x00\x01\x02",
-                                  b"SPO2=0980 HR=072", b"SPO2=098  PR=072"])
+                                  b"SPO2=0980 HR=072", b"SPO2=098  PR=072",
+                                  # a byte lost or doubled (issue 11): never a value
+                                  b"SPO2=98 HR=072", b"SPO2=098 HR=72", b"SPO2=-- HR=072",
+                                  b"SPO2=098 HR=0072", b"SPO2=098  HR=072", b"SPO2=9 HR=072"])
 def test_malformed_lines_are_bad(text):
     codec = TextLineCodec()
     assert codec.feed(text + b"\r\n", T) == []

@@ -160,8 +160,10 @@ class LineCodec(Codec):
         raise NotImplementedError
 
 
+# Exactly the documented form: three digits or three dashes each, one space between. A line
+# that lost or gained a byte (``SPO2=98 HR=072``) is a bad frame, never a value.
 _TEXT_RECORD = re.compile(
-    rb"SPO2=(?P<spo2>[0-9]{1,3}|-{1,3})[ \t]+HR=(?P<hr>[0-9]{1,3}|-{1,3})"
+    rb"SPO2=(?P<spo2>[0-9]{3}|-{3}) HR=(?P<hr>[0-9]{3}|-{3})"
     rb"(?P<tail>(?:[ \t]*(?:F|\*))*)")
 _PRINTABLE = re.compile(rb"[\x20-\x7e\t]*")
 
