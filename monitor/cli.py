@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -41,8 +42,36 @@ def _positive(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text!r}")
+    return value
+
+
+MIN_BAUD, MAX_BAUD = 50, 4_000_000
+"""Baud rates a serial port can be set to (RS-232 and USB-serial adapters)."""
+
+
+def _baud(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole baud rate from {MIN_BAUD} to "
+                                         f"{MAX_BAUD} (e.g. 9600), not {text!r}") from None
+    if not MIN_BAUD <= value <= MAX_BAUD:
+        raise argparse.ArgumentTypeError(f"expected a baud rate from {MIN_BAUD} to {MAX_BAUD} "
+                                         f"(e.g. 9600), not {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    """A simulator seed: a whole number from 0 to 2**63 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0, not {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**63 - 1, "
+                                         f"not {text!r}")
     return value
 
 
@@ -55,7 +84,7 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
                         "sources; for sim: sources, play the scenario through that protocol's "
                         f"encoder and codec (the window does so with {GUI_SIM_PROTOCOL!r} "
                         "by default)")
-    p.add_argument("--baud", type=int, default=None,
+    p.add_argument("--baud", type=_baud, default=None,
                    help="serial: override the protocol's baud rate")
     p.add_argument("--parity", choices=("N", "E", "O"), default=None,
                    help="serial: override the parity")
@@ -65,7 +94,7 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
                    help="serial: override the flow control")
     p.add_argument("--speed", type=_speed, default=1.0,
                    help="simulated sources only: session seconds per real second, or 'max'")
-    p.add_argument("--seed", type=int, default=0, help="simulator random seed (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="simulator random seed (default 0)")
     p.add_argument("--data-dir", type=Path, default=None,
                    help="folder holding the recordings (default: the user data folder)")
     p.add_argument("--stale-after", type=_positive, default=DEFAULT_STALE_AFTER_S,

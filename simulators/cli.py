@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import signal
 import sys
 import threading
@@ -43,7 +44,7 @@ def _build_parser() -> argparse.ArgumentParser:
                           "(it stays valid across --disconnect-at)")
     run.add_argument("--speed", type=_positive, default=1.0,
                      help="session seconds per real second (default 1)")
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     run.add_argument("--duration", type=_positive, default=None,
                      help="session seconds to play (default: the scenario's length)")
     run.add_argument("--garbage", type=_rate, default=0.0,
@@ -66,8 +67,19 @@ def _positive(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}") from None
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0, not {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**63 - 1, "
+                                         f"not {text!r}")
     return value
 
 

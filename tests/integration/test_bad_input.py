@@ -2,10 +2,12 @@
 
 import resource
 import sqlite3
+import subprocess
+import sys
 
 from monitor.storage import database
 from monitor.storage.store import SessionStore
-from tests.integration.helpers import json_lines, run_monitor
+from tests.integration.helpers import REPO, json_lines, run_monitor
 
 
 def test_unknown_scenario_lists_the_valid_ones(tmp_path):
@@ -83,3 +85,63 @@ def test_disk_full_mid_session_keeps_monitoring_and_what_was_recorded(tmp_path):
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+# -- hostile numbers and files are refused up front (issue 11 point 13) ----------------------
+
+HOSTILE = [
+    (("--baud", "99999999999"), "baud rate from 50 to 4000000"),
+    (("--baud", "-9600"), "baud rate from 50 to 4000000"),
+    (("--baud", "0"), "baud rate from 50 to 4000000"),
+    (("--baud", "9600.5"), "whole baud rate"),
+    (("--seed", "-1"), "whole number from 0"),
+    (("--seed", "1e3"), "whole number from 0"),
+    (("--seed", str(2**64)), "whole number from 0"),
+    (("--stale-after", "inf"), "positive number of seconds"),
+    (("--stale-after", "nan"), "positive number of seconds"),
+    (("--stale-after", "-3"), "positive number of seconds"),
+    (("--duration", "inf"), "positive number of seconds"),
+]
+
+
+def _no_database_written(data_dir) -> bool:
+    return not data_dir.exists() or not any(data_dir.iterdir())
+
+
+def test_hostile_monitor_arguments_are_refused_before_anything_starts(tmp_path):
+    for i, (args, message) in enumerate(HOSTILE):
+        data = tmp_path / f"d{i}"
+        if args[0] == "--baud":
+            rest = ("--source", "serial:/dev/null", "--protocol", "nonin-2", "--duration", "5")
+        else:
+            rest = ("--speed", "max") + (() if args[0] == "--duration" else ("--duration", "5"))
+        proc = run_monitor("run", "--headless", *args, *rest, "--data-dir", str(data),
+                           timeout=60)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert message in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr, (args, proc.stderr)
+        assert _no_database_written(data), args
+
+
+def test_hostile_simulator_arguments_are_refused(tmp_path):
+    for args, message in [(("--seed", "-1"), "whole number from 0"),
+                          (("--speed", "inf"), "positive number"),
+                          (("--duration", "nan"), "positive number"),
+                          (("--disconnect-at", "inf"), "positive number")]:
+        proc = subprocess.run([sys.executable, "-m", "simulators", "run", "typical",
+                               "--protocol", "text", "--stdout", *args],
+                              capture_output=True, text=True, timeout=60, cwd=REPO)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert message in proc.stderr and "Traceback" not in proc.stderr, (args, proc.stderr)
+
+
+def test_an_alarm_profile_that_is_not_utf8_is_a_clear_message(tmp_path):
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes('name = "Kétamine"\n'.encode("latin-1"))
+    data = tmp_path / "d"
+    proc = run_monitor("run", "--headless", "--alarm-profile", str(bad), "--speed", "max",
+                       "--duration", "5", "--data-dir", str(data))
+    assert proc.returncode == 2, proc.stderr
+    assert str(bad) in proc.stderr and "not UTF-8" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert _no_database_written(data)

@@ -64,6 +64,10 @@ def load_profile(path: Path | str) -> AlarmProfile:
         raise ProfileError(source, "(file)", source, f"cannot be read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(source, "(file)", source, f"is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ProfileError(source, "(file)", source,
+                           f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02X} at offset "
+                           f"{exc.start}); a profile must be a UTF-8 TOML file") from None
     return parse_profile(data, source)
 
 
