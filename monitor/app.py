@@ -51,6 +51,7 @@ class GuiOptions:
     stale_after: float
     profile: AlarmProfile | None = None
     setup: bool = True
+    new_database: bool = False     # set a damaged database aside and start a new one
 
 
 def setup_record(setup: SessionSetup) -> dict[str, object]:
@@ -118,7 +119,7 @@ def prepare_session(opts: GuiOptions, ask_resume: AskResume,
     SetupCancelled
         ``ask_setup`` returned ``None``; nothing was changed.
     """
-    db = database.open_database(opts.data_dir)
+    db = database.open_database(opts.data_dir, new_database=opts.new_database)
     resume = None
     unfinished = database.find_unfinished(db)
     if unfinished:

@@ -97,6 +97,9 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=_seed, default=0, help="simulator random seed (default 0)")
     p.add_argument("--data-dir", type=Path, default=None,
                    help="folder holding the recordings (default: the user data folder)")
+    p.add_argument("--new-database", action="store_true",
+                   help="if the database in the data folder is damaged, keep it renamed "
+                        "(infusion-monitor.damaged-<time>.sqlite3) and start a new one beside it")
     p.add_argument("--stale-after", type=_positive, default=DEFAULT_STALE_AFTER_S,
                    help="seconds without a new value before a number shows --- (default 10)")
     p.add_argument("--alarm-profile", type=Path, default=None, metavar="FILE",
@@ -260,11 +263,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from monitor.acquisition.headless import HeadlessOptions, run_headless
 
         return run_headless(HeadlessOptions(driver, args.data_dir, args.speed, duration,
-                                            args.readings, args.stale_after, profile))
+                                            args.readings, args.stale_after, profile,
+                                            new_database=args.new_database))
     from monitor.app import GuiOptions, run_gui  # Qt is imported only for the window
 
     return run_gui(GuiOptions(driver, args.data_dir, args.speed, args.stale_after, profile,
-                              setup=not args.no_setup))
+                              setup=not args.no_setup, new_database=args.new_database))
 
 
 def _ports(args: argparse.Namespace) -> int:

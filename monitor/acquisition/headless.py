@@ -155,6 +155,7 @@ class HeadlessOptions:
     readings: bool
     stale_after: float
     profile: AlarmProfile | None = None
+    new_database: bool = False     # set a damaged database aside and start a new one
 
 
 def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
@@ -170,7 +171,7 @@ def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
     err = err or sys.stderr
     printer = JsonLinePrinter(out, readings=opts.readings)
     try:
-        db_path = database.open_database(opts.data_dir)
+        db_path = database.open_database(opts.data_dir, new_database=opts.new_database)
     except database.StorageError as exc:
         err.write(f"infusion-monitor: {exc}\n")
         return EXIT_USAGE

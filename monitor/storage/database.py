@@ -36,6 +36,14 @@ class StorageError(RuntimeError):
     """Recording is impossible; the message says what and where."""
 
 
+class DamagedDatabase(StorageError):
+    """The database file fails SQLite's integrity check; it was left untouched."""
+
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+"""The files SQLite keeps beside a database, which belong to it."""
+
+
 def default_data_dir() -> Path:
     """The per-user data folder (platformdirs), e.g. ~/.local/share/infusion-monitor."""
     return Path(platformdirs.user_data_dir("infusion-monitor", appauthor=False))
@@ -58,10 +66,72 @@ def connect(path: Path, *, readonly: bool = False,
     return conn
 
 
-def open_database(data_dir: Path | str | None) -> Path:
-    """Create (or open) the database in ``data_dir`` and migrate it.
+def _owner_only(path: Path, mode: int, what: str, hint: str) -> None:
+    """Make ``path`` ``mode`` (owner-only) if others may read or enter it; refuse if not ours."""
+    st = path.stat()
+    if st.st_mode & 0o077 == 0:
+        return
+    if st.st_uid != os.geteuid():
+        raise StorageError(f"the {what} {path} can be read by other users (mode "
+                           f"{st.st_mode & 0o777:04o}) and belongs to another user, so it "
+                           f"cannot be made private; {hint}")
+    os.chmod(path, mode)
+    log.warning("%s %s was mode %04o: made owner-only (%04o)", what, path,
+                st.st_mode & 0o777, mode)
 
-    Returns the database path.
+
+def check_database(path: Path) -> None:
+    """Refuse a database file that fails ``PRAGMA quick_check``, reading it only.
+
+    Raises
+    ------
+    DamagedDatabase
+        The file is not a database or is damaged; nothing was written to it.
+    """
+    problems: list[str]
+    try:
+        conn = connect(path, readonly=True)
+        try:
+            rows = conn.execute("PRAGMA quick_check(3)").fetchall()
+            problems = [" ".join(str(r[0]).split()) for r in rows]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        problems = [str(exc)]
+    if problems != ["ok"]:
+        raise DamagedDatabase(
+            f"the database {path} is damaged ({'; '.join(problems)[:300]}). It has been left "
+            f"untouched and nothing will be recorded into it. Keep a copy for recovery; to go "
+            f"on recording, run again with --new-database (the damaged file is kept beside "
+            f"the new one, renamed infusion-monitor.damaged-<time>.sqlite3), or choose "
+            f"another folder with --data-dir")
+
+
+def set_aside_damaged(path: Path) -> Path:
+    """Rename a damaged database and its side files (every byte kept); returns the new name."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"infusion-monitor.damaged-{stamp}.sqlite3")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"infusion-monitor.damaged-{stamp}-{n}.sqlite3")
+    for suffix in SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(target.with_name(target.name + suffix))
+    path.rename(target)
+    log.warning("damaged database %s set aside as %s", path, target)
+    return target
+
+
+def open_database(data_dir: Path | str | None, *, new_database: bool = False) -> Path:
+    """Create (or open) the database in ``data_dir``, check it and migrate it.
+
+    Returns the database path. An existing folder or database that other
+    users could read is made owner-only (0700 / 0600) first. An existing
+    database is checked with ``PRAGMA quick_check`` before anything is
+    written to it; a damaged one is refused, or with ``new_database`` set
+    aside under a ``damaged-<time>`` name so a fresh database starts beside it.
 
     Raises
     ------
@@ -69,6 +139,8 @@ def open_database(data_dir: Path | str | None) -> Path:
         With a message naming the folder and the reason, when the folder
         cannot be created or written, the disk is nearly full, or the
         database is unreadable or from a newer version.
+    DamagedDatabase
+        The database fails its integrity check (and ``new_database`` is not set).
     """
     folder = Path(data_dir) if data_dir is not None else default_data_dir()
     hint = "choose a writable folder with --data-dir"
@@ -79,6 +151,22 @@ def open_database(data_dir: Path | str | None) -> Path:
                            f"{hint}") from exc
     if not folder.is_dir():
         raise StorageError(f"the data folder {folder} is not a folder; {hint}")
+    path = folder / DB_NAME
+    try:
+        _owner_only(folder, 0o700, "data folder", hint)
+        for f in (path, *(path.with_name(path.name + x) for x in SIDE_FILES)):
+            if f.exists():
+                _owner_only(f, 0o600, "database file", hint)
+    except OSError as exc:
+        raise StorageError(f"cannot make {folder} private: {exc.strerror or exc}; "
+                           f"{hint}") from exc
+    if path.exists() and path.stat().st_size > 0:
+        try:
+            check_database(path)
+        except DamagedDatabase:
+            if not new_database:
+                raise
+            set_aside_damaged(path)
     try:
         free = shutil.disk_usage(folder).free
     except OSError as exc:
@@ -86,7 +174,6 @@ def open_database(data_dir: Path | str | None) -> Path:
     if free < MIN_FREE_BYTES:
         raise StorageError(f"the data folder {folder} has only {free // 1024} KiB free "
                            f"(at least {MIN_FREE_BYTES // (1024 * 1024)} MiB needed); {hint}")
-    path = folder / DB_NAME
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         os.close(fd)
