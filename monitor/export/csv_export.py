@@ -112,13 +112,12 @@ def write_csv(record: SessionRecord, path: Path, *, deidentify: bool = False,
     anon = deidentify or is_deidentified(record)
     rec = prepare(record, deidentify, key)
     clock = _Clock(rec, with_iso=not anon)
-    mode = 0o666 if anon else 0o600
     written = atomic_write_all([
         (paths[0], lambda tmp: _write_rows(tmp, clock.header(READING_COLUMNS),
                                            _readings(rec, clock, progress))),
         (paths[1], lambda tmp: _write_rows(tmp, clock.header(EVENT_COLUMNS), _events(rec, clock))),
         (paths[2], lambda tmp: _write_rows(tmp, clock.header(ALARM_COLUMNS), _alarms(rec, clock))),
-    ], mode=mode)
+    ])
     return written
 
 

@@ -76,6 +76,7 @@ from monitor.export.common import (
     is_deidentified,
     prepare,
     report,
+    short_file,
     steps,
     timeline,
 )
@@ -236,8 +237,7 @@ def write_edf(record: SessionRecord, path: Path, *, deidentify: bool = False,
         raise ExportError(f"cannot write {path}: session {record.session_id} has no recorded "
                           "values to put in an EDF file")
     anon = deidentify or is_deidentified(record)
-    atomic_write(path, lambda tmp: _write(rec, tmp, signals, anon, progress),
-                 mode=0o666 if anon else 0o600)
+    atomic_write(path, lambda tmp: _write(rec, tmp, signals, anon, progress))
     return path
 
 
@@ -278,6 +278,51 @@ def _write(rec: SessionRecord, tmp: Path, signals: list[_Signal], anon: bool,
         w.close()
     if anon:
         _anonymise_startdate(tmp)
+    _check(tmp, n_rec, len(signals), len(markers) + 1)
+
+
+def _check(tmp: Path, n_rec: int, n_signals: int, n_annotations: int) -> None:
+    """The file EDFlib wrote is whole (EDFlib says nothing when a write fails).
+
+    Its size must match its own header (header bytes + records x record
+    bytes, for the number of records written), and pyedflib must read back
+    every signal, record and annotation.
+    """
+    raw = _header_bytes(tmp)
+    try:
+        header_len = int(raw[184:192])
+        ns = int(raw[252:256])
+        spr_at = 256 + ns * 216
+        spr = [int(raw[spr_at + 8 * i:spr_at + 8 * i + 8]) for i in range(ns)]
+    except ValueError:
+        raise short_file(tmp, None, "the EDF file") from None
+    expected = header_len + n_rec * 2 * sum(spr)
+    if len(raw) < header_len or tmp.stat().st_size != expected:
+        raise short_file(tmp, expected, "the EDF file")
+    try:
+        r = pyedflib.EdfReader(str(tmp))
+    except OSError as exc:
+        raise ExportError(f"cannot write {tmp}: the file reads back damaged ({exc})") from exc
+    try:
+        got = (r.datarecords_in_file, r.signals_in_file, len(r.readAnnotations()[0]))
+    finally:
+        r.close()
+    if got != (n_rec, n_signals, n_annotations):
+        raise ExportError(f"cannot write {tmp}: the file reads back with {got[0]} records, "
+                          f"{got[1]} signals and {got[2]} annotations instead of {n_rec}, "
+                          f"{n_signals} and {n_annotations}")
+
+
+def _header_bytes(tmp: Path) -> bytes:
+    with open(tmp, "rb") as f:
+        head = f.read(256)
+        if len(head) < 256:
+            return head
+        try:
+            ns = int(head[252:256])
+        except ValueError:
+            return head
+        return head + f.read(ns * 256)
 
 
 def _samples(rec: SessionRecord, s: _Signal, origin: float, n: int, hz: float) -> np.ndarray:

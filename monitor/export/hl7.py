@@ -73,6 +73,7 @@ from monitor.export.common import (
     ExportError,
     Progress,
     atomic_write,
+    check_size,
     check_target,
     is_deidentified,
     prepare,
@@ -228,7 +229,7 @@ def write_hl7(record: SessionRecord, path: Path, *, deidentify: bool = False,
     """Write the session's messages to ``path`` (see the module docstring for the layout).
 
     The file appears whole or not at all (:func:`monitor.export.common.atomic_write`);
-    it is readable by its owner only unless de-identified.
+    it is readable by its owner only (0600), de-identified or not.
 
     Returns
     -------
@@ -250,7 +251,7 @@ def write_hl7(record: SessionRecord, path: Path, *, deidentify: bool = False,
         raise Hl7Error(f"session {record.session_id} has no values to send "
                        f"({', '.join(v.value for v in EXPORTED_VITALS)})")
     data = "".join(m + "\n" for m in messages).encode("utf-8")
-    atomic_write(path, lambda tmp: tmp.write_bytes(data), mode=0o666 if deidentify else 0o600)
+    atomic_write(path, lambda tmp: tmp.write_bytes(data), check=check_size(len(data)))
     return len(messages)
 
 

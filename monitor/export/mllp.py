@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.export.common import ExportError, Progress, atomic_write, report
+from monitor.export.common import ExportError, Progress, atomic_write, check_size, report
 from monitor.export.hl7 import SENDING_APP, Hl7Error, session_messages
 from monitor.review.record import SessionRecord
 
@@ -282,8 +282,8 @@ def enqueue(outbox_dir: Path, messages: Iterable[str]) -> list[Path]:
             raise Hl7Error(f"control id {cid!r} cannot name an outbox file (letters, digits, "
                            "'.', '_' and '-' only)")
         data = message.encode("utf-8")
-        paths.append(atomic_write(outbox / f"{cid}{SUFFIX}", lambda tmp: tmp.write_bytes(data),
-                                  mode=0o600))
+        paths.append(atomic_write(outbox / f"{cid}{SUFFIX}", lambda tmp, data=data: tmp.write_bytes(data),
+                                  check=check_size(len(data))))
     return paths
 
 

@@ -37,13 +37,16 @@ PC's (from its UTC offset). The device's port field holds the session's
 source (``serial:/dev/ttyUSB0``, ``sim:typical``).
 
 De-identified (``deidentify=True``): times are seconds from the session
-start (the file starts at t = 0, bias 0), the port field is empty, and the
-gzip header carries no time stamp (it never does: written as 0).
+start (the file starts at t = 0, bias 0) and the port field is empty. The
+gzip header of every .vital file carries no time stamp (MTIME 0) and no
+file name (the name the file was written under is left out).
 """
 
 from __future__ import annotations
 
+import gzip
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +61,7 @@ from monitor.export.common import (
     is_deidentified,
     prepare,
     report,
+    short_file,
     timeline,
 )
 from monitor.review.record import SessionRecord, WaveSeries
@@ -110,7 +114,7 @@ def write_vital(record: SessionRecord, path: Path, *, deidentify: bool = False,
     anon = deidentify or is_deidentified(record)
     rec = prepare(record, deidentify, key)
     vf = _build(rec, anon, progress)
-    atomic_write(path, lambda tmp: _save(vf, tmp), mode=0o666 if anon else 0o600)
+    atomic_write(path, lambda tmp: _save(vf, tmp))
     report(progress, 1, 1)
     return path
 
@@ -159,8 +163,39 @@ def _add_pleth(vf: vitaldb.VitalFile, w: WaveSeries) -> None:
 def _save(vf: vitaldb.VitalFile, tmp: Path) -> None:
     if vf.to_vital(str(tmp), compresslevel=6) is False:
         raise ExportError(f"vitaldb could not write {tmp}")
-    with open(tmp, "r+b") as f:       # gzip MTIME (bytes 4-7): no time stamp
-        head = f.read(4)
-        if head[:3] != b"\x1f\x8b\x08":
-            raise ExportError(f"vitaldb wrote {tmp} without a gzip header")
-        f.write(b"\0\0\0\0")
+    data = _plain_gzip_header(tmp.read_bytes(), tmp)
+    with open(tmp, "wb") as f:        # Python raises on a full disk
+        f.write(data)
+    _check_gzip(tmp, len(data))
+
+
+def _plain_gzip_header(data: bytes, tmp: Path) -> bytes:
+    """``data`` (one gzip member) without a time stamp (MTIME 0) or a file name (no FNAME).
+
+    Python's gzip puts the name it wrote to (here the temporary file, made of
+    the name the user chose) in the header; it names nothing in the export.
+    """
+    if data[:3] != b"\x1f\x8b\x08" or len(data) < 18:
+        raise ExportError(f"vitaldb wrote {tmp} without a gzip header")
+    flags = data[3]
+    if flags & ~_FNAME & 0xFF:       # FEXTRA, FCOMMENT, FHCRC: not what Python writes
+        raise ExportError(f"unexpected gzip header flags {flags:#x} in {tmp}")
+    body = 10
+    if flags & _FNAME:
+        body = data.index(b"\0", 10) + 1
+    return data[:3] + b"\0" + b"\0\0\0\0" + data[8:10] + data[body:]
+
+
+_FNAME = 0x08
+
+
+def _check_gzip(tmp: Path, expected: int) -> None:
+    """The file is whole: its size, then gzip's own length and CRC when read back."""
+    if tmp.stat().st_size != expected:
+        raise short_file(tmp, expected, "the .vital file")
+    try:
+        with gzip.open(tmp, "rb") as g:
+            while g.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ExportError(f"cannot write {tmp}: the file reads back damaged ({exc})") from exc

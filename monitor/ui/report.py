@@ -11,9 +11,14 @@ white: nothing in it depends on colour.
 It follows the conventions of the other exports (:mod:`monitor.export.common`):
 the same de-identification (pseudonym, times relative to the session start,
 no staff names, no ports or paths), written all at once or not at all
-(:func:`~monitor.export.common.atomic_write`; owner-only when it names the
-patient), :class:`~monitor.export.common.ExportError` naming the path, and
-``progress(done, total)``. Works without a display: if no Qt application
+(:func:`~monitor.export.common.atomic_write`; owner-only, 0600),
+:class:`~monitor.export.common.ExportError` naming the path, and
+``progress(done, total)``. The PDF is drawn into memory and written by
+Python (QPdfWriter writing to a file says nothing when the disk fills), then
+read back with QtPdf. A de-identified report's metadata carries no date:
+Qt's creation and modification dates (Info dictionary and XMP) are blanked
+(:func:`undated`); its title, creator and producer (``Qt 6.x``) hold no
+name or time and are kept, as is the random document id. Works without a display: if no Qt application
 exists one is created, on the ``offscreen`` platform unless
 ``QT_QPA_PLATFORM`` says otherwise.
 """
@@ -22,10 +27,21 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QMarginsF, QPointF, QRectF, Qt
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QCoreApplication,
+    QIODevice,
+    QMarginsF,
+    QPointF,
+    QRectF,
+    Qt,
+)
 from PySide6.QtGui import QGuiApplication, QPageSize, QPainter, QPdfWriter
+from PySide6.QtPdf import QPdfDocument
 
 from monitor.core.alarms.profile import AlarmProfile
 from monitor.export.common import (
@@ -36,6 +52,7 @@ from monitor.export.common import (
     is_deidentified,
     prepare,
     report,
+    short_file,
 )
 from monitor.review.record import SessionRecord
 from monitor.review.summary import SessionSummary, summarize
@@ -113,9 +130,16 @@ def write_pdf(record: SessionRecord, path: Path | str, *, deidentify: bool = Fal
     pages: list[int] = []
 
     def writer(tmp: Path) -> None:
-        pages.append(_render(tmp, rec, summary, profile, size_id, relative=relative,
+        data = QByteArray()
+        pages.append(_render(data, rec, summary, profile, size_id, relative=relative,
                              progress=progress))
-    atomic_write(path, writer, mode=0o666 if relative else 0o600)
+        pdf = bytes(data.data())
+        if relative:
+            pdf = undated(pdf)
+        with open(tmp, "wb") as f:      # Python, unlike QPdfWriter, raises on a full disk
+            f.write(pdf)
+        _check(tmp, len(pdf), pages[-1], relative)
+    atomic_write(path, writer)
     log.info("wrote %d-page report of session %d to %s", pages[-1], rec.session_id, path)
     return pages[-1]
 
@@ -139,10 +163,56 @@ def _ensure_app() -> None:
                            "QCoreApplication is running")
 
 
-def _render(tmp: Path, record: SessionRecord, summary: SessionSummary,
+def undated(pdf: bytes) -> bytes:
+    """``pdf`` without the dates Qt stamps in its metadata (the time of the export).
+
+    The Info dictionary's ``/CreationDate`` and ``/ModDate`` entries and the
+    XMP ``xmp:CreateDate``, ``xmp:ModifyDate`` and ``xmp:MetadataDate``
+    attributes are overwritten with spaces, byte for byte, so every offset
+    in the cross-reference table stays right.
+
+    Raises
+    ------
+    ExportError
+        If a date is left that this function does not know how to remove.
+    """
+    def blank(m: re.Match[bytes]) -> bytes:
+        return b" " * len(m.group(0))
+    out = _INFO_DATE.sub(blank, pdf)
+    out = _XMP_DATE.sub(blank, out)
+    if b"(D:" in out or _ISO_DATE.search(out):
+        raise ExportError("the PDF's metadata holds a date that cannot be removed")
+    return out
+
+
+_INFO_DATE = re.compile(rb"/(?:CreationDate|ModDate) *\(D:[0-9Z+\-' ]*\)")
+_XMP_DATE = re.compile(rb" xmp:(?:CreateDate|ModifyDate|MetadataDate)=\"[^\"]*\"")
+_ISO_DATE = re.compile(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _check(tmp: Path, size: int, pages: int, relative: bool) -> None:
+    """The PDF on disk is whole: its size, and QtPdf reads back every page (and no date)."""
+    if tmp.stat().st_size != size:
+        raise short_file(tmp, size, "the PDF")
+    doc = QPdfDocument()
+    try:
+        if doc.load(str(tmp)) != QPdfDocument.Error.None_ or doc.pageCount() != pages:
+            raise ExportError(f"cannot write {tmp}: the PDF reads back damaged")
+        meta = QPdfDocument.MetaDataField
+        if relative and (doc.metaData(meta.CreationDate).isValid()
+                         or doc.metaData(meta.ModificationDate).isValid()):
+            raise ExportError(f"cannot write {tmp}: the PDF still carries the export date")
+    finally:
+        doc.close()
+
+
+def _render(out: QByteArray, record: SessionRecord, summary: SessionSummary,
             profile: AlarmProfile, size_id: QPageSize.PageSizeId, *, relative: bool,
             progress: Progress | None) -> int:
-    writer = QPdfWriter(str(tmp))
+    """Draw the report into ``out`` (in memory); returns the number of pages."""
+    buffer = QBuffer(out)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
     writer.setPageSize(QPageSize(size_id))
     writer.setPageMargins(QMarginsF(0, 0, 0, 0))
     writer.setResolution(RESOLUTION)
@@ -151,7 +221,7 @@ def _render(tmp: Path, record: SessionRecord, summary: SessionSummary,
     page = QPageSize(size_id).size(QPageSize.Unit.Point)
     painter = QPainter()
     if not painter.begin(writer):
-        raise OSError(f"Qt could not open {tmp} for writing")
+        raise ExportError("Qt could not start drawing the PDF")
     try:
         painter.scale(SCALE, SCALE)
         flow = Flow(writer, MARGIN, page.width() - MARGIN, MARGIN,
@@ -177,7 +247,8 @@ def _render(tmp: Path, record: SessionRecord, summary: SessionSummary,
         painter.end()
         raise
     if not painter.end():
-        raise OSError(f"Qt could not finish writing {tmp}")
+        raise ExportError("Qt could not finish drawing the PDF")
+    buffer.close()
     return pages
 
 

@@ -109,3 +109,25 @@ def test_writers_treat_a_deidentified_record_as_such(typical, tmp_path):
     assert readings.read_text(encoding="utf-8").startswith("t_s,vital,")
     (edf,) = write_export(anon, "edf", tmp_path / "s.edf")
     assert edf.read_bytes()[88:99] == b"Startdate X"
+
+
+def test_no_export_time_or_file_name_in_any_header(typical, tmp_path):
+    """What could date the export or name the file: gzip's MTIME and FNAME, EDF's start."""
+    key = b"k" * 32
+    for deidentified in (True, False):
+        (vital,) = write_export(typical, "vital", tmp_path / f"{PATIENT}-{deidentified}.vital",
+                                deidentify=deidentified, key=key)
+        head = vital.read_bytes()[:10]
+        assert head[:3] == b"\x1f\x8b\x08" and head[3] & 0x08 == 0, "gzip FNAME field present"
+        assert head[4:8] == b"\0\0\0\0", "gzip MTIME set"
+        assert PATIENT.encode() not in vital.read_bytes()
+    (edf,) = write_export(typical, "edf", tmp_path / "a.edf", deidentify=True, key=key)
+    header = edf.read_bytes()[:256]
+    assert header[168:184] == b"01.01.8500.00.00"           # EDF+ anonymous start
+    assert header[88:99] == b"Startdate X"
+    hl7 = write_export(typical, "hl7", tmp_path / "a.hl7", deidentify=True, key=key)[0]
+    stamps = re.findall(rb"\|(\d{14}\.\d{3}[+-]\d{4})\|", hl7.read_bytes())
+    assert stamps and all(s.startswith(b"2000010") for s in stamps)   # session clock from 2000
+    readings = write_export(typical, "csv", tmp_path / "a.csv", deidentify=True, key=key)
+    for path in readings:
+        assert path.read_text(encoding="utf-8").startswith("t_s,")

@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from monitor.export import write_export
-from monitor.export.common import ExportError, atomic_write, atomic_write_all
+from monitor.export.common import ExportError, atomic_write, atomic_write_all, check_size
 from tests.export.helpers import everything_in
 
 FORMATS = [("csv", "s.csv"), ("vital", "s.vital"), ("edf", "s.edf")]
@@ -88,20 +88,34 @@ def test_several_files_are_all_written_or_none(tmp_path):
 def test_a_complete_file_replaces_the_old_one_with_the_asked_permissions(tmp_path):
     target = tmp_path / "out.txt"
     target.write_text("old")
-    atomic_write(target, lambda tmp: tmp.write_text("new"), mode=0o600)
+    atomic_write(target, lambda tmp: tmp.write_text("new"))
     assert target.read_text() == "new"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert everything_in(tmp_path) == [target]
 
 
-def test_files_with_a_patient_reference_are_owner_only(typical, tmp_path):
-    (path,) = write_export(typical, "edf", tmp_path / "s.edf")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    (anon,) = write_export(typical, "edf", tmp_path / "a.edf", deidentify=True)
-    assert stat.S_IMODE(anon.stat().st_mode) & 0o044 == 0o044 & ~_umask()
+@pytest.mark.parametrize("deidentified", [False, True])
+@pytest.mark.parametrize("fmt,name", [*FORMATS, ("hl7", "s.hl7")])
+def test_every_export_file_is_owner_only_whatever_the_umask(typical, tmp_path, fmt, name,
+                                                            deidentified):
+    old = os.umask(0)                       # the loosest umask: 0666 files unless forced
+    try:
+        paths = write_export(typical, fmt, tmp_path / name, deidentify=deidentified,
+                             key=b"k" * 32)
+    finally:
+        os.umask(old)
+    assert len(paths) == (3 if fmt == "csv" else 1)        # CSV: readings, events, alarms
+    for path in paths:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    assert everything_in(tmp_path) == sorted(paths)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def test_a_short_file_from_a_quiet_library_is_an_error_and_nothing_is_left(tmp_path):
+    def quietly_short(tmp):
+        tmp.write_bytes(b"x" * 10)          # a library that stopped without saying so
+
+    with pytest.raises(ExportError) as err:
+        atomic_write(tmp_path / "out.edf", quietly_short, check=check_size(100))
+    assert str(err.value) == (f"cannot write {tmp_path / 'out.edf'}: "
+                              "the file came out incomplete (10 of 100 bytes)")
+    assert everything_in(tmp_path) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -198,6 +199,48 @@ def test_deidentified_report_has_no_patient_clinician_or_date(qapp, typical, tmp
     assert "Local" not in text and "clock" not in text
     for e in typical.events:                # times still there, relative to the start
         assert session_clock(typical, e.t) in text
+
+
+def _info_dictionary(raw: bytes) -> bytes:
+    """The bytes of the PDF's Info dictionary (the trailer's /Info object)."""
+    num = re.search(rb"/Info (\d+) 0 R", raw).group(1)
+    start = raw.index(b"\n" + num + b" 0 obj") + 1
+    return raw[start:raw.index(b"endobj", start)]
+
+
+def test_deidentified_report_metadata_has_no_export_date_or_names(qapp, typical, tmp_path):
+    path = tmp_path / "JD-104.pdf"
+    write_pdf(typical, path, deidentify=True, key=pseudonym_key(tmp_path))
+    doc, _ = read_pdf(path)
+    meta = QPdfDocument.MetaDataField
+    assert not doc.metaData(meta.CreationDate).isValid()
+    assert not doc.metaData(meta.ModificationDate).isValid()
+    for field in (meta.Title, meta.Author, meta.Subject, meta.Keywords, meta.Producer,
+                  meta.Creator):
+        value = str(doc.metaData(field) or "")
+        assert "JD-104" not in value and "Okonkwo" not in value
+        assert not re.search(r"\d{4}-?\d{2}-?\d{2}|\d{2}:\d{2}", value), (field, value)
+    raw = path.read_bytes()
+    info = _info_dictionary(raw)
+    assert b"CreationDate" not in info and b"ModDate" not in info and b"(D:" not in info
+    assert not re.search(rb"20\d\d-\d\d-\d\dT", raw), "a date in the XMP metadata"
+    assert b"JD-104" not in raw
+
+
+def test_identified_report_keeps_its_creation_date(qapp, typical, typical_pdf):
+    _, doc, _ = typical_pdf
+    assert doc.metaData(QPdfDocument.MetaDataField.CreationDate).isValid()
+
+
+def test_report_files_are_owner_only_whatever_the_umask(qapp, typical, tmp_path):
+    old = os.umask(0)
+    try:
+        for deidentified in (False, True):
+            write_pdf(typical, tmp_path / f"{deidentified}.pdf", deidentify=deidentified)
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert modes == {"False.pdf": 0o600, "True.pdf": 0o600}
 
 
 # -- drawing ------------------------------------------------------------------
