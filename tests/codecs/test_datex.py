@@ -663,3 +663,93 @@ def test_encoder_corrupt_frames_are_dropped() -> None:
     assert codec.feed(b"".join(encoder.corrupt(f) for f in frames), T + 1) == []
     assert codec.stats.frames_bad == len(frames) and codec.stats.frames_ok == 0
     assert by_vital(codec.feed(b"".join(frames), T + 1))[Vital.HR].value == 72
+
+
+# -- frames that are not exactly as documented (issue 11, point 3) -----------------------------
+
+EXPECTED_NORMAL = {Vital.HR: 72, Vital.NIBP_SYS: 121, Vital.NIBP_DIA: 79, Vital.NIBP_MEAN: 93,
+                   Vital.TEMP: 36.8, Vital.SPO2: 97.5, Vital.PULSE_RATE: 71, Vital.ETCO2: 38.0,
+                   Vital.RESP_RATE: 14, Vital.FICO2: 0.0, Vital.AMB_PRESS: 760.0}
+
+
+def false_values(items: list) -> list[Reading]:
+    """Valid readings with a value the record did not carry."""
+    return [r for r in readings(items) if r.valid
+            and r.value != pytest.approx(EXPECTED_NORMAL.get(r.vital, math.nan), abs=1e-9)]
+
+
+def test_a_doubled_zero_byte_keeps_the_checksum_but_is_never_a_sample() -> None:
+    # A doubled (or lost) 0x00 leaves the 8-bit sum unchanged: only the record length
+    # shows the damage. Doubled in a wave subrecord's header, every sample after it is
+    # read one byte off (100 -> 256.0).
+    samples = [100 + 7 * i for i in range(20)]
+    rec = wave(samples)
+    at = 40 + 2                                   # the wave header's status word: zero
+    assert rec[at] == 0
+    codec = DatexS5Codec()
+    items = codec.feed(wire(rec[:at] + b"\x00" + rec[at:]), T)
+    assert chunks(items) == []
+    assert codec.stats.frames_bad == 1 and codec.stats.frames_ok == 0
+    [chunk] = chunks(codec.feed(wire(rec), T))                       # and it recovers
+    np.testing.assert_allclose(chunk.samples, np.array(samples) * 0.01, rtol=1e-6)
+
+
+def test_a_doubled_zero_byte_in_displayed_values_is_never_a_value() -> None:
+    rec = displayed(NORMAL)
+    at = 40 + 4 + 118 + 1                     # a zero byte of the SpO2 group's status word
+    assert rec[at] == 0
+    codec = DatexS5Codec()
+    items = codec.feed(wire(rec[:at] + b"\x00" + rec[at:]), T)
+    assert readings(items) == []
+    assert codec.stats.frames_bad == 1 and codec.stats.frames_ok == 0
+
+
+@pytest.mark.parametrize("mutation", ["drop", "duplicate"])
+def test_a_lost_or_doubled_zero_byte_anywhere_never_gives_a_false_value(mutation: str) -> None:
+    rec = displayed(NORMAL)
+    zeros = [i for i, b in enumerate(rec) if b == 0]
+    assert len(zeros) > 100
+    for i in zeros:
+        damaged = rec[:i] + rec[i + 1:] if mutation == "drop" else rec[:i + 1] + rec[i:]
+        codec = DatexS5Codec()
+        assert false_values(codec.feed(wire(damaged), T)) == [], i
+    samples = [100 + 7 * i for i in range(20)]
+    rec = wave(samples)
+    for i in (i for i, b in enumerate(rec) if b == 0):
+        damaged = rec[:i] + rec[i + 1:] if mutation == "drop" else rec[:i + 1] + rec[i:]
+        for chunk in chunks(DatexS5Codec().feed(wire(damaged), T)):
+            got = chunk.samples[np.isfinite(chunk.samples)]
+            assert np.isin(np.round(got * 100).astype(int), samples).all(), i
+
+
+def test_record_shorter_than_its_frame_is_bad() -> None:
+    codec = DatexS5Codec()
+    assert codec.feed(wire(displayed(NORMAL) + b"\x00"), T) == []
+    assert codec.stats.frames_bad == 1 and codec.stats.frames_ok == 0
+
+
+def test_record_longer_than_the_protocol_allows_is_bad() -> None:
+    rec = record(0, [(1, phdb_sub(NORMAL))] * 6)              # 40 + 6 x 278 = 1708 > 1490
+    codec = DatexS5Codec()
+    assert codec.feed(wire(rec), T) == []
+    assert codec.stats.frames_bad == 1
+
+
+def test_an_escape_other_than_the_two_documented_is_bad() -> None:
+    rec = displayed(NORMAL)
+    body = rec + bytes([sum(rec) & 0xFF])
+    i = body.index(72)                                        # the HR byte, escaped needlessly
+    frame = b"\x7e" + body[:i].replace(b"\x7d", b"\x7d\x5d").replace(b"\x7e", b"\x7d\x5e") + \
+        bytes([0x7D, 72 ^ 0x20]) + \
+        body[i + 1:].replace(b"\x7d", b"\x7d\x5d").replace(b"\x7e", b"\x7d\x5e") + b"\x7e"
+    codec = DatexS5Codec()
+    assert codec.feed(frame, T) == []
+    assert codec.stats.frames_bad == 1
+
+
+def test_a_subrecord_whose_subtype_is_not_displayed_values_is_skipped() -> None:
+    sub = bytearray(phdb_sub(NORMAL))
+    struct.pack_into("<H", sub, 276, (0 << 8) | (9 << 4) | 2)    # subtype 2 under sr_type 1
+    codec = DatexS5Codec()
+    assert codec.feed(wire(record(0, [(1, bytes(sub))])), T) == []
+    assert codec.stats.extra == {"bad_subrecord": 1}

@@ -53,6 +53,13 @@ Choices (documented for review):
   counted in ``stats.extra`` (``skipped_maintype_N``, ``skipped_phdb_type_N``,
   ``skipped_class_N``, ``skipped_wave_N``); malformed records or subrecords
   count as ``frames_bad`` / ``bad_subrecord``.
+* **Integrity.** The frame checksum is an 8-bit sum, which a lost or doubled
+  0x00 byte (common in these records) leaves unchanged. So a record is
+  accepted only when it is exactly as documented: checksum right, only the
+  two documented escapes (``0x7D 0x5E``, ``0x7D 0x5D``), ``r_len`` equal to
+  the record's actual length and at most 1490 bytes; a displayed-values
+  subrecord must carry subtype 1 in its ``cl_drilvl_subt`` word and fit in
+  the record. Anything else is dropped whole, never decoded shifted.
 """
 
 from __future__ import annotations
@@ -251,7 +258,8 @@ class DatexS5Codec(Codec):
             self._on_drop(True, 0)
             return
         head = L.unpack_header(record)
-        if not L.HEADER_SIZE <= head.r_len <= len(record):
+        if head.r_len != len(record) or len(record) > L.MAX_RECORD:
+            # The 8-bit sum misses a lost or doubled 0x00 byte: the length does not.
             self._on_drop(True, 0)
             return
         self.stats.frames_ok += 1
@@ -278,6 +286,9 @@ class DatexS5Codec(Codec):
             return
         sub = data[offset:offset + L.PHDB_SUBRECORD_SIZE]
         _, _, word = L.PHDB_TAIL.unpack_from(sub, L.PHDB_SUBRECORD_SIZE - L.PHDB_TAIL.size)
+        if word & 0xF != typ:                   # the subtype must say what sr_type says
+            self._count("bad_subrecord")
+            return
         cls = (word >> 8) & 0xF
         if cls != L.CLASS_BASIC:
             self._count(f"skipped_class_{cls}")

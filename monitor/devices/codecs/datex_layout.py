@@ -271,14 +271,21 @@ def frame(record: bytes) -> bytes:
     return b"\x7e" + stuff(record + bytes([checksum(record)])) + b"\x7e"
 
 
+_ESCAPED = (FLAG ^ ESC_BIT, ESC ^ ESC_BIT)      # 0x5E, 0x5D: the only bytes after an escape
+
+
 def unstuff(raw: bytes) -> bytes | None:
-    """Undo :func:`stuff`; ``None`` for a malformed escape (0x7D at the end or doubled)."""
+    """Undo :func:`stuff`; ``None`` for a malformed escape.
+
+    Only ``0x7D 0x5E`` and ``0x7D 0x5D`` are escapes; a 0x7D at the end or
+    followed by any other byte means the frame was damaged.
+    """
     if ESC not in raw:
         return raw
     parts = raw.split(b"\x7d")
     out = bytearray(parts[0])
     for part in parts[1:]:
-        if not part:
+        if not part or part[0] not in _ESCAPED:
             return None
         out.append(part[0] ^ ESC_BIT)
         out += part[1:]
