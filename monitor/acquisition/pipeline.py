@@ -76,8 +76,12 @@ class Pipeline:
         self.inbox: BoundedQueue = BoundedQueue(INBOX_SIZE, "reader queue", block_when_full=fast)
         self.recorder_q: BoundedQueue = BoundedQueue(RECORDER_QUEUE_SIZE, "recorder queue",
                                                      block_when_full=fast)
-        self.ui_queue: BoundedQueue | None = (BoundedQueue(UI_QUEUE_SIZE, "display queue")
-                                              if with_ui else None)
+        # At max speed the display is held back like the recorder: a dropped
+        # event or infusion record would leave the window showing less than the
+        # record (and infusion records that no longer form valid transitions).
+        self.ui_queue: BoundedQueue | None = (
+            BoundedQueue(UI_QUEUE_SIZE, "display queue", block_when_full=fast)
+            if with_ui else None)
         self.session_id: int | None = None
         self.model: SessionModel | None = None
         self.hub: Hub | None = None
@@ -173,6 +177,13 @@ class Pipeline:
         """Ask the source to stop; the hub then closes the session and the recorder flushes."""
         if self.reader is not None:
             self.reader.stop()
+        self.release_display()
+
+    def release_display(self) -> None:
+        """The window no longer reads the display queue: never hold the hub back for it."""
+        if self.ui_queue is not None:
+            self.ui_queue.block_when_full = False
+            self.ui_queue.drain()   # wakes a hub waiting for room
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for all threads; returns ``True`` if they all finished. Only waits."""
