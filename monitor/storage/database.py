@@ -144,6 +144,8 @@ def open_database(data_dir: Path | str | None, *, new_database: bool = False) ->
     """
     folder = Path(data_dir) if data_dir is not None else default_data_dir()
     hint = "choose a writable folder with --data-dir"
+    if folder.exists() and not folder.is_dir():
+        raise StorageError(f"the data folder {folder} is a file, not a folder; {hint}")
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:

@@ -31,10 +31,10 @@ def create_application(argv: list[str] | None = None) -> QtWidgets.QApplication:
 
 def show_fatal(message: str) -> None:
     """Tell the user why the app cannot start (in a dialog, and on stderr for a terminal)."""
-    print(f"infusion-monitor: {message}", file=sys.stderr)
+    print(f"infusion-monitor: {message}", file=sys.stderr, flush=True)
     box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, "Infusion Monitor",
                                 message)
-    box.exec()
+    _exec(box)   # Ctrl-C or SIGTERM closes it too
 
 
 class ResumeDialog(QtWidgets.QDialog):

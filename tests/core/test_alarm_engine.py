@@ -547,3 +547,64 @@ def test_a_resumed_session_keeps_its_baseline():
     assert engine.baseline.frozen and engine.baseline.value(Vital.NIBP_SYS) == 122
     out = engine.on_reading(make_reading(Vital.NIBP_SYS, 163, T0 + 1500))
     assert any(isinstance(m, AlarmTransition) and m.alarm_id == "nibp_sys.rise" for m in out)
+
+
+# -- what an alarm says while it lasts and when it clears ------------------
+
+
+def _shown(b, alarm_id):
+    return next(e for e in b.shown() if e.alarm_id == alarm_id)
+
+
+def test_an_active_alarm_says_the_latest_determination_that_keeps_it_active():
+    """It used to keep quoting the determination that raised it ('dia 116 >= 110')."""
+    b = Bench()
+    b.read(0, Vital.NIBP_DIA, 116)
+    b.read(300, Vital.NIBP_DIA, 116)
+    entry = _shown(b, "nibp_dia.high")
+    assert entry.priority is Priority.HIGH and entry.message.startswith("NIBP dia 116 ≥ 110")
+    b.read(600, Vital.NIBP_DIA, 104)              # only the medium rule (> 100) still holds
+    entry = _shown(b, "nibp_dia.high")
+    assert entry.active and entry.message == "NIBP dia 104 > 100" and entry.value == 104
+    assert entry.priority is Priority.HIGH        # the priority never drops while it lasts
+
+
+def test_a_cleared_alarm_says_the_reading_that_cleared_it_and_the_worst():
+    b = Bench()
+    b.read(0, Vital.NIBP_DIA, 116)
+    b.read(300, Vital.NIBP_DIA, 118)
+    b.read(600, Vital.NIBP_DIA, 88)
+    cleared = [m for m in b.out if isinstance(m, AlarmTransition) and m.state is C]
+    assert [(m.alarm_id, m.t - T0, m.message) for m in cleared] == [
+        ("nibp_dia.high", 600.0, "Cleared by NIBP dia 88 (worst NIBP dia 118)")]
+    assert cleared[0].value == 118                # the log's value column stays the worst
+
+
+def test_a_cleared_alarm_says_which_condition_cleared_it():
+    b = Bench()
+    b.series(Vital.SPO2, [85] * 3, 0)
+    b.tech(5, Condition.SENSOR_PROBLEM, True)
+    cleared = [m for m in b.out if isinstance(m, AlarmTransition) and m.state is C
+               and m.alarm_id == "spo2.low"]
+    assert [m.message for m in cleared] == ["Cleared: values invalid: x (worst SpO2 85)"]
+
+    b = Bench()
+    b.series(Vital.HR, [130] * 8, 0)
+    b.cmd(10, SetVitalAlarms(Vital.HR, False, by="AB"))
+    b.engine.on_phase(Phase.ENDED, b.at(11))
+    b2 = Bench()
+    b2.series(Vital.HR, [130] * 8, 0)
+    b2.out += b2.engine.on_phase(Phase.ENDED, b2.at(11))
+    [off] = [m.message for m in b.out if isinstance(m, AlarmTransition) and m.state is C]
+    [ended] = [m.message for m in b2.out if isinstance(m, AlarmTransition) and m.state is C]
+    assert off == "Cleared: HR alarms turned off by AB (worst HR 130)"
+    assert ended == "Cleared: the session ended (worst HR 130)"
+
+
+def test_a_technical_alarm_that_ends_says_so():
+    b = Bench()
+    b.tech(0, Condition.NO_DATA, True)
+    b.tech(20, Condition.NO_DATA, False)
+    cleared = [m for m in b.out if isinstance(m, AlarmTransition) and m.state is C
+               and m.kind is AlarmKind.TECHNICAL]
+    assert cleared and all(m.message.startswith("Ended: ") for m in cleared)

@@ -145,3 +145,21 @@ def test_an_alarm_profile_that_is_not_utf8_is_a_clear_message(tmp_path):
     assert str(bad) in proc.stderr and "not UTF-8" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert _no_database_written(data)
+
+
+def test_unusable_files_and_folders_are_refused_before_anything_starts(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    cases = [(("--alarm-profile", str(tmp_path / "missing.toml")), "No such file"),
+             (("--alarm-profile", str(tmp_path)), "Is a directory"),
+             (("--data-dir", str(a_file)), "is a file, not a folder")]
+    for i, (args, message) in enumerate(cases):
+        data = tmp_path / f"d{i}"
+        rest = () if args[0] == "--data-dir" else ("--data-dir", str(data))
+        proc = run_monitor("run", "--headless", "--speed", "max", "--duration", "5", *args,
+                           *rest, timeout=60)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert message in proc.stderr and args[1] in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr and proc.stdout == "", (args, proc.stderr)
+        assert _no_database_written(data), args
+    assert a_file.read_text() == "x"

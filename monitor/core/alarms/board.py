@@ -115,13 +115,16 @@ class AlarmBoard:
         self._breakthrough(prio, t, out)
         self.changed = True
 
-    def clear(self, a: ShownAlarm, t: float, out: list[AlarmMessage], note: str = "") -> None:
-        """The condition ended: logged with the worst value; shown on if it latches."""
+    def clear(self, a: ShownAlarm, t: float, out: list[AlarmMessage], message: str) -> None:
+        """The condition ended: logged with the worst value and ``message``, what cleared it.
+
+        The shown alarm keeps the last message it had while active (a latched
+        one stays on screen saying what it was, with its clearing time).
+        """
         a.active = False
         a.cleared_at = t
         out.append(AlarmTransition(a.alarm_id, a.kind, a.vital, a.priority,
-                                   TransitionState.CLEARED, t, a.worst, a.limit,
-                                   a.message + note))
+                                   TransitionState.CLEARED, t, a.worst, a.limit, message))
         if not a.lingering and t >= a.show_until:
             del self._alarms[a.alarm_id]
         self.changed = True

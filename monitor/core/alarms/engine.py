@@ -25,7 +25,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from monitor.core.alarms.board import AlarmBoard
-from monitor.core.alarms.messages import alarm_message, extremity, invalidated_by, rule_feeds
+from monitor.core.alarms.messages import (
+    alarm_message,
+    cleared_message,
+    extremity,
+    invalidated_by,
+    rule_feeds,
+)
 from monitor.core.alarms.model import (
     Acknowledge,
     AlarmAction,
@@ -125,14 +131,17 @@ class AlarmEngine:
         states = self._by_vital.get(target, [])
         if not states:
             return self._technical_out(out)
+        cause = None
         if not reading.valid or self._is_suppressed(vital) or target in self._vitals_off:
             if SPECS[vital].kind is not Kind.DISCRETE:   # a failed NIBP proves nothing
                 for s in states:
                     s.reset()
+            cause = (f"{SPECS[vital].label} alarms are off" if target in self._vitals_off
+                     else f"no valid {SPECS[vital].label} value")
         else:
             for s in states:
                 s.feed(reading.t, reading.value, self._baseline_for(s.rule, vital), vital)
-        self._update_alarms({s.rule.alarm for s in states}, reading.t, vital, out)
+        self._update_alarms({s.rule.alarm for s in states}, reading.t, vital, out, cause)
         return self._technical_out(out)
 
     def on_technical(self, tech: Technical) -> list[AlarmMessage]:
@@ -143,7 +152,8 @@ class AlarmEngine:
         invalid = invalidated_by(tech)
         if tech.active and invalid:
             self._suppressed[key] = invalid
-            self._suppress(invalid, tech.t, out)
+            self._suppress(invalid, tech.t, out,
+                           f"values invalid: {tech.message or tech.condition.value}")
         elif not tech.active:
             ended = self._suppressed.pop(key, frozenset())
             for vital in ended:   # give the values the usual time to come back
@@ -208,7 +218,8 @@ class AlarmEngine:
         if phase is Phase.ENDED:
             for s in self._states.values():
                 s.reset()
-            self._update_alarms({s.rule.alarm for s in self._states.values()}, t, None, out)
+            self._update_alarms({s.rule.alarm for s in self._states.values()}, t, None, out,
+                                "the session ended")
         self.changed = True
         return self._technical_out(out, t)
 
@@ -318,7 +329,8 @@ class AlarmEngine:
     def _is_suppressed(self, vital: Vital) -> bool:
         return any(vital in vs for vs in self._suppressed.values())
 
-    def _suppress(self, vitals: frozenset[Vital], t: float, out: list[AlarmMessage]) -> None:
+    def _suppress(self, vitals: frozenset[Vital], t: float, out: list[AlarmMessage],
+                  cause: str) -> None:
         touched = set()
         for s in self._states.values():
             if s.rule.vital in vitals or (s.rule.vital is Vital.HR and Vital.PULSE_RATE in vitals
@@ -327,20 +339,30 @@ class AlarmEngine:
                     continue  # the last determination stands until the next one
                 s.reset()
                 touched.add(s.rule.alarm)
-        self._update_alarms(touched, t, None, out)
+        self._update_alarms(touched, t, None, out, cause)
 
     def _fresh_vitals(self, t: float) -> set[Vital]:
         return {v for v, last in self._last_valid.items() if t - last <= self.stale_after}
 
     def _update_alarms(self, alarm_ids: set[str], t: float, vital: Vital | None,
-                       out: list[AlarmMessage]) -> None:
+                       out: list[AlarmMessage], cause: str | None = None) -> None:
+        """Raise, escalate, update or clear each alarm from its rules' states.
+
+        An active alarm always says the latest value that keeps it active (its
+        priority only rises while it lasts); a cleared one says what cleared
+        it: the value of the reading (``vital`` given, ``cause`` None), or
+        ``cause``.
+        """
         for alarm_id in sorted(alarm_ids):
             states = self._by_alarm.get(alarm_id, [])
             met = [s for s in states if s.met]
             current = self.board.get(alarm_id)
             if not met:
                 if current is not None and current.active:
-                    self.board.clear(current, t, out)
+                    fed = states[0] if states and vital is not None and cause is None else None
+                    self.board.clear(current, t, out, cleared_message(
+                        current, fed.vital if fed else None, fed.value if fed else None,
+                        cause or "the condition ended"))
                 continue
             best = max(met, key=lambda s: (s.rule.priority, extremity(s.rule)))
             shown_vital = best.vital
@@ -358,11 +380,11 @@ class AlarmEngine:
                 if best.rule.priority > current.priority:
                     self.board.escalate(current, best.rule.priority, message, t, best.value,
                                         best.rule.limit, out)
-                elif best.rule.priority == current.priority:
-                    if (current.message, current.value) != (message, best.value):
-                        current.message, current.value = message, best.value
-                        current.limit = best.rule.limit
-                        self.changed = True
+                elif (current.message, current.value) != (message, best.value):
+                    # Same or lower priority: the latest value that keeps it active.
+                    current.message, current.value = message, best.value
+                    current.limit = best.rule.limit
+                    self.changed = True
 
     def _set_vital(self, cmd: SetVitalAlarms, t: float, out: list[AlarmMessage]) -> None:
         vitals = {r.vital for r in self.profile.rules}
@@ -389,7 +411,8 @@ class AlarmEngine:
         for s in self._by_vital.get(cmd.vital, []):
             s.reset()
             touched.add(s.rule.alarm)
-        self._update_alarms(touched, t, None, out)
+        self._update_alarms(touched, t, None, out,
+                            f"{SPECS[cmd.vital].label} alarms turned off by {cmd.by.strip()}")
         for alarm_id in touched:
             self.board.remove(alarm_id)
 
@@ -426,7 +449,8 @@ class AlarmEngine:
         for alarm_id in gone:
             shown = self.board.get(alarm_id)
             if shown is not None and shown.active:
-                self.board.clear(shown, t, out, " (profile changed)")
+                self.board.clear(shown, t, out, cleared_message(
+                    shown, None, None, f"the alarm profile changed to {cmd.profile.name}"))
             self.board.remove(alarm_id)
 
     def _reevaluate(self, vital: Vital, t: float, out: list[AlarmMessage]) -> None:
@@ -438,7 +462,11 @@ class AlarmEngine:
             for s in states:
                 s.reset()
                 s.feed(det_t, value, self._baseline_for(s.rule, vital), vital)
-        self._update_alarms({s.rule.alarm for s in states}, t, None, out)
+        fed = states[0] if states else None
+        self._update_alarms({s.rule.alarm for s in states}, t, None, out,
+                            "the limits changed" if fed is None or fed.value is None else
+                            f"{SPECS[fed.vital].label} {_fmt_value(fed.vital, fed.value)} "
+                            "is within the changed limits")
 
     # -- technical alarms ----------------------------------------------
 
@@ -464,7 +492,11 @@ class AlarmEngine:
                 current.message = spec.message
                 self.changed = True
         elif current is not None and current.active:
-            self.board.clear(current, t, out)
+            self.board.clear(current, t, out, f"Ended: {current.message}")
+
+
+def _fmt_value(vital: Vital, value: float) -> str:
+    return f"{value:.{SPECS[vital].decimals}f}"
 
 
 __all__ = ["AlarmEngine", "LoadProfile"]

@@ -5,11 +5,16 @@ Pure functions used by :mod:`monitor.core.alarms.engine`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from monitor.core.alarms.profile import Basis, Rule
 from monitor.core.alarms.rules import RuleState
 from monitor.core.baseline import BaselineTracker
 from monitor.core.events import Condition, Technical
 from monitor.core.vitals import SPECS, Vital
+
+if TYPE_CHECKING:
+    from monitor.core.alarms.board import ShownAlarm
 
 _SYMBOL = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
 
@@ -63,3 +68,18 @@ def alarm_message(state: RuleState, vital: Vital, baseline: BaselineTracker) -> 
     if rule.basis is Basis.FALL:
         return f"{label} {value}: -{q:g} from baseline {_fmt(vital, base)} ({sym} {rule.limit:g})"
     return f"{label} {value}: +{q:g} over baseline {_fmt(vital, base)} ({sym} {rule.limit:g})"
+
+
+def cleared_message(shown: ShownAlarm, vital: Vital | None, value: float | None,
+                    cause: str) -> str:
+    """What a cleared physiological alarm's log line says: what cleared it, and the worst.
+
+    ``"Cleared by NIBP dia 88 (worst NIBP dia 121)"`` when a reading cleared
+    it, ``"Cleared: the session ended (worst SpO2 84)"`` otherwise. The
+    transition's time says when.
+    """
+    what = (f"Cleared by {SPECS[vital].label} {_fmt(vital, value)}"
+            if vital is not None and value is not None else f"Cleared: {cause}")
+    if shown.vital is not None and shown.worst is not None:
+        what += f" (worst {SPECS[shown.vital].label} {_fmt(shown.vital, shown.worst)})"
+    return what
