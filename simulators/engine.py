@@ -144,6 +144,15 @@ class ScenarioEngine:
     def _inside(windows: list[tuple[float, float]], second: float) -> bool:
         return any(a <= second < b for a, b in windows)
 
+    def link_lost(self, t: float) -> bool:
+        """Whether absolute time ``t`` falls in a link-loss episode.
+
+        During a link loss the device goes on measuring but nothing reaches
+        the host: a protocol path drops every byte due in the window (the
+        device's frames, whatever their content), as a cut cable would.
+        """
+        return self._inside(self._link_loss, t - self.start)
+
     def nibp_schedule(self) -> list[float]:
         """Absolute times of the NIBP determinations, ascending.
 

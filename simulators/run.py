@@ -176,7 +176,8 @@ def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed:
     engine = ScenarioEngine(scenario, seed, start, run_s=run_s)
     end = start + engine.run_s
     rng = np.random.default_rng([seed, 0xFA17])
-    counts = {"frames": 0, "dropped": 0, "corrupted": 0, "garbage": 0, "bytes": 0}
+    counts = {"frames": 0, "dropped": 0, "corrupted": 0, "garbage": 0, "bytes": 0,
+              "link_lost": 0}
     connected = True
     reconnect_at = None
     disconnect_done = False
@@ -198,11 +199,15 @@ def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed:
             log.info("reconnected at %.1f s", rel)
         for item in engine.generate(min(now, end)):
             encoder.push(item)
+        lost = engine.link_lost(min(now, end))
         if connected:
             host = port.read()
-            if host:
+            if host and not lost:    # in a link loss the host's requests are lost too
                 encoder.receive(host)
         frames = encoder.due(min(now, end))
+        if lost:
+            counts["link_lost"] += len(frames)   # the scenario's link loss: nothing arrives
+            frames = []
         if connected:
             out = bytearray()
             for frame in frames:

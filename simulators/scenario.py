@@ -6,7 +6,7 @@ is optional except ``description``; missing values take the defaults below
 
     description = "One line shown by `infusion-sim list`"
 
-    [session]      # baseline_min, infusion_min, recovery_min
+    [session]      # baseline_min, infusion_min, recovery_min, override_clinician, override_reason
     [baseline]     # sbp, dbp, hr, spo2, resp_rate, etco2, capnography
     [infusion]     # sbp_rise, dbp_rise, hr_rise, peak_at_min, recovery_tau_min
     [nibp]         # the automatic cuff cycle, see NibpCycle
@@ -67,13 +67,26 @@ def _num(default: float | None, lo: float, hi: float, *, lo_open: bool = False) 
     return field(default=default, metadata={"lo": lo, "hi": hi, "lo_open": lo_open})
 
 
+MAX_TEXT = 200
+"""Longest text value a scenario may give (one line)."""
+
+
 @dataclass(frozen=True)
 class SessionShape:
-    """How long each phase lasts, in minutes."""
+    """How long each phase lasts, in minutes, and the override of the scripted start.
+
+    The scripted infusion start passes the same baseline gate as a nurse's.
+    A baseline above 140/90 starts only with ``override_reason``; one at or
+    above 180/110 also needs ``override_clinician``; an incomplete baseline
+    is refused whatever is declared. The override is recorded as an event by
+    the scenario, saying it is the scenario's scripted override.
+    """
 
     baseline_min: float = _num(10.0, 0, 240, lo_open=True)
     infusion_min: float = _num(40.0, 0, 720, lo_open=True)
     recovery_min: float = _num(40.0, 0, 240, lo_open=True)
+    override_clinician: str = field(default="", metadata={})
+    override_reason: str = field(default="", metadata={})
 
     @property
     def total_min(self) -> float:
@@ -317,6 +330,12 @@ def _check_value(src: _Source, where: KeyPath, value: object, hint: object,
         if not isinstance(value, bool):
             src.fail(where, f"expected true or false, got {_show(value)}")
         return value
+    if hint is str:
+        if not isinstance(value, str) or "\n" in value.strip():
+            src.fail(where, f"expected one line of text, got {_show(value)}")
+        if len(value.strip()) > MAX_TEXT:
+            src.fail(where, f"{len(value.strip())} characters is too long (at most {MAX_TEXT})")
+        return value.strip()
     if hint is EpisodeKind:
         valid = ", ".join(k.value for k in EpisodeKind)
         if not isinstance(value, str) or value not in EpisodeKind.__members__.values():

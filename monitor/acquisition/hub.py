@@ -51,6 +51,7 @@ from monitor.core.workflow.messages import (
     AddEvent,
     ChecklistTicked,
     InfusionChanged,
+    ScriptedStart,
     SessionEvent,
     WorkflowCommand,
 )
@@ -87,6 +88,9 @@ class Hub(threading.Thread):
         A resumed session's recorded readings (its baseline is rebuilt from them).
     event_plan : sequence of AddEvent
         Scripted events, each with its time (simulated sessions).
+    scripted_start : ScriptedStart or None
+        The override a simulated scenario declares for its scripted infusion
+        start (which passes the nurse's baseline gate).
     events, infusion : sequence of SessionEvent, sequence of InfusionChanged
         A resumed session's recorded events and infusion actions.
     stop_source : callable or None
@@ -115,7 +119,8 @@ class Hub(threading.Thread):
                  infusion: Sequence[InfusionChanged] = (),
                  stop_source: Callable[[str], None] | None = None,
                  planned_infusion_s: float = DEFAULT_PLANNED_MIN * 60.0,
-                 checklist: Sequence[ChecklistTicked] = ()) -> None:
+                 checklist: Sequence[ChecklistTicked] = (),
+                 scripted_start: ScriptedStart | None = None) -> None:
         super().__init__(name="hub", daemon=False)
         self.model = model
         self.clock = clock
@@ -149,7 +154,8 @@ class Hub(threading.Thread):
                                         set_phase=self._set_phase, events=events,
                                         infusion=infusion,
                                         planned_infusion_s=planned_infusion_s,
-                                        baseline_readings=baseline, checklist=checklist)
+                                        baseline_readings=baseline, checklist=checklist,
+                                        scripted_start=scripted_start)
 
     # -- thread ----------------------------------------------------------
 

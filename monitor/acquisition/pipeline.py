@@ -30,6 +30,9 @@ PRIMARY_VITALS = tuple(v for v in Vital if v not in SUPPLEMENTARY_VITALS)
 INBOX_SIZE = 50_000
 RECORDER_QUEUE_SIZE = 500_000
 UI_QUEUE_SIZE = 20_000
+SIM_INBOX_SIZE = 5_000
+SIM_RECORDER_QUEUE_SIZE = 20_000
+"""Queue sizes for a simulated source, which waits when they are full."""
 HISTORY_WAVE_S = 10.0
 
 
@@ -72,13 +75,20 @@ class Pipeline:
         self.sink = sink
         self.resume = resume
         self.stale_after = stale_after
-        fast = clock.speed is None  # as fast as possible: hold producers back, never drop
-        self.inbox: BoundedQueue = BoundedQueue(INBOX_SIZE, "reader queue", block_when_full=fast)
-        self.recorder_q: BoundedQueue = BoundedQueue(RECORDER_QUEUE_SIZE, "recorder queue",
-                                                     block_when_full=fast)
-        # At max speed the display is held back like the recorder: a dropped
-        # event or infusion record would leave the window showing less than the
-        # record (and infusion records that no longer form valid transitions).
+        # A simulated source (at any speed) is held back when the hub or the recorder
+        # falls behind: small blocking queues bound memory and nothing is lost. A real
+        # device is never held back: its queues are large and an overflow is an event.
+        held_back = driver.simulated
+        self.inbox: BoundedQueue = BoundedQueue(
+            SIM_INBOX_SIZE if held_back else INBOX_SIZE, "reader queue",
+            block_when_full=held_back)
+        self.recorder_q: BoundedQueue = BoundedQueue(
+            SIM_RECORDER_QUEUE_SIZE if held_back else RECORDER_QUEUE_SIZE, "recorder queue",
+            block_when_full=held_back)
+        # At max speed the display is held back too: a dropped event or infusion
+        # record would leave the window showing less than the record (and infusion
+        # records that no longer form valid transitions).
+        fast = clock.speed is None
         self.ui_queue: BoundedQueue | None = (
             BoundedQueue(UI_QUEUE_SIZE, "display queue", block_when_full=fast)
             if with_ui else None)
@@ -128,7 +138,8 @@ class Pipeline:
                        events=past.events, infusion=past.infusion,
                        checklist=past.checklist,
                        stop_source=self.reader.stop,
-                       planned_infusion_s=self._planned_infusion_s(sid))
+                       planned_infusion_s=self._planned_infusion_s(sid),
+                       scripted_start=getattr(self.driver, "scripted_start", None))
         self.recorder = Recorder(self.db_path, sid, self.recorder_q,
                                  on_status=self.hub.notify, clock_now=self.clock.now)
         # open_database proved the folder writable: say recording is on.

@@ -13,8 +13,9 @@ class BoundedQueue(Generic[T]):
     """A thread-safe FIFO with a fixed size.
 
     When full, :meth:`put` either waits for room (``block_when_full``, used
-    for as-fast-as-possible runs where the producer can be held back) or
-    drops the new item and counts it. The consumer of the count
+    for simulated sources, at any speed: back-pressure holds the producer
+    back, so memory stays bounded and nothing is lost) or drops the new item
+    and counts it (a real device, which must never be held back). The consumer of the count
     (:meth:`take_dropped`) turns it into a queue-overflow event.
 
     Parameters
@@ -37,6 +38,8 @@ class BoundedQueue(Generic[T]):
         self._not_full = threading.Condition(self._lock)
         self._dropped = 0
         self.dropped_total = 0
+        self.high_water = 0
+        """The most items the queue ever held (never above ``maxsize``)."""
 
     def __len__(self) -> int:
         with self._lock:
@@ -53,6 +56,7 @@ class BoundedQueue(Generic[T]):
                 while len(self._items) >= self.maxsize:
                     self._not_full.wait()
             self._items.append(item)
+            self.high_water = max(self.high_water, len(self._items))
             self._not_empty.notify()
             return True
 

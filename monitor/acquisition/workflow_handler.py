@@ -42,6 +42,7 @@ from monitor.core.workflow.messages import (
     InfusionAction,
     InfusionChanged,
     ManualEntry,
+    ScriptedStart,
     SessionDischarged,
     SessionEvent,
     TickChecklist,
@@ -89,6 +90,8 @@ class WorkflowHandler:
         is rebuilt from them).
     checklist : sequence of ChecklistTicked
         A resumed session's checklist ticks, oldest first.
+    scripted_start : ScriptedStart or None
+        The override a simulated scenario declares for its scripted start.
 
     Attributes
     ----------
@@ -114,8 +117,10 @@ class WorkflowHandler:
                  infusion: Sequence[InfusionChanged] = (),
                  planned_infusion_s: float = DEFAULT_PLANNED_MIN * 60.0,
                  baseline_readings: Sequence[Reading] = (),
-                 checklist: Sequence[ChecklistTicked] = ()) -> None:
+                 checklist: Sequence[ChecklistTicked] = (),
+                 scripted_start: ScriptedStart | None = None) -> None:
         self.model = model
+        self.scripted_start = scripted_start or ScriptedStart()
         self._publish = publish
         self._ingest = ingest
         self._set_phase = set_phase
@@ -137,6 +142,7 @@ class WorkflowHandler:
         for tick in sorted(checklist, key=lambda c: c.t):
             (self.ticked.add if tick.ticked else self.ticked.discard)(tick.item)
         self.ended_by: str | None = None
+        self._scripting = False
 
     # -- entry points ----------------------------------------------------
 
@@ -184,14 +190,24 @@ class WorkflowHandler:
         self.handle(cmd, now)
 
     def scripted_phase(self, phase: Phase, t: float) -> None:
-        """A phase change a simulated scenario scripts, recorded as the nurse's action would be."""
+        """A phase change a simulated scenario scripts, applied as the nurse's action would be.
+
+        The infusion start and stop are the nurse's commands, by the scripted
+        author: the start passes the baseline gate (with the scenario's
+        declared override, see :class:`ScriptedStart`) and is refused, and
+        reported, when the gate does not allow it; the session then stays in
+        baseline.
+        """
         action = {Phase.INFUSION: InfusionAction.START,
                   Phase.RECOVERY: InfusionAction.STOP}.get(phase)
-        if action is not None:
-            record = self.timer.apply(ChangeInfusion(action, SCRIPTED_AUTHOR), t)
-            if isinstance(record, InfusionChanged):
-                self._publish(record)
-        self._set_phase(phase, t)
+        if action is None:
+            self._set_phase(phase, t)
+            return
+        self._scripting = True
+        try:
+            self.handle(ChangeInfusion(action, SCRIPTED_AUTHOR), t)
+        finally:
+            self._scripting = False
 
     def on_reading(self, reading: Reading) -> None:
         """Every reading the hub handles (device or typed); the gate takes the baseline's."""
@@ -244,6 +260,9 @@ class WorkflowHandler:
 
     def _through_gate(self, cmd: ChangeInfusion, now: float) -> str | None:
         """Refuse a start the gate does not allow; the text of an accepted override, to log."""
+        if self._scripting:
+            script = self.scripted_start
+            cmd = replace(cmd, by=script.clinician, reason=script.reason)
         gate = self.gate.evaluate(now)
         if gate.status is GateStatus.NOT_ENOUGH_DATA:
             raise Refused(f"{gate.message} An incomplete baseline cannot be overridden; a "
@@ -256,8 +275,11 @@ class WorkflowHandler:
             problem = "the override must name the clinician"
         if problem:
             raise Refused(f"{gate.message} Not started: {problem}")
-        return (f"Baseline override: {gate.message} Clinician: {cmd.by.strip()}. "
+        text = (f"Baseline override: {gate.message} Clinician: {cmd.by.strip()}. "
                 f"Reason: {cmd.reason.strip()}.")
+        if self._scripting:
+            text += f" (The scripted override of {self.scripted_start.source}.)"
+        return text
 
     def _tick(self, cmd: TickChecklist, now: float) -> None:
         if cmd.item not in ChecklistItem.__members__.values():

@@ -8,13 +8,17 @@ from collections.abc import Sequence
 
 from monitor.core.clock import Clock
 from monitor.core.events import RawBytes
+from monitor.core.reading import Reading
 from monitor.core.session import Phase
-from monitor.core.workflow.messages import SCRIPTED_AUTHOR, AddEvent
+from monitor.core.vitals import Vital
+from monitor.core.workflow.messages import SCRIPTED_AUTHOR, AddEvent, ScriptedStart
 from monitor.devices.base import Driver, DriverItem
 from simulators.engine import ScenarioEngine
 from simulators.scenario import Scenario
 
 log = logging.getLogger(__name__)
+
+_NIBP = frozenset({Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN})
 
 REAL_STEP_S = 0.1      # at a given speed, deliver data every 0.1 s of real time...
 MAX_STEP_S = 2.0       # ...but never more than 2 session seconds at once, so a
@@ -39,6 +43,11 @@ class SimulatedDriver(Driver):
         (as the live demo does), so it exercises the same parsing path as a
         real monitor; the bytes are captured for replay. ``None`` hands the
         scenario's readings over directly (the fast path for headless runs).
+        A protocol whose device sends no NIBP (an oximeter) is paired, as at
+        a chair with a pulse oximeter, with a separate automatic cuff: the
+        scenario's NIBP determinations arrive directly beside the oximeter's
+        decoded bytes, so the baseline gate and the BP alarms still play out.
+        A cut link silences both.
     """
 
     simulated = True
@@ -83,6 +92,13 @@ class SimulatedDriver(Driver):
         return [AddEvent(e.kind, e.text, SCRIPTED_AUTHOR, start + e.at_min * 60.0)
                 for e in sorted(self.scenario.events, key=lambda e: e.at_min)]
 
+    @property
+    def scripted_start(self) -> ScriptedStart:
+        """The override the scenario declares for its scripted start (it passes the gate)."""
+        shape = self.scenario.session
+        return ScriptedStart(shape.override_clinician, shape.override_reason,
+                             f"scenario {self.scenario.name}")
+
     def open(self, clock: Clock, session_start: float) -> None:
         self._clock = clock
         run_s = self.duration_s
@@ -117,9 +133,15 @@ class SimulatedDriver(Driver):
         for item in items:
             self._encoder.push(item)
         data = b"".join(self._encoder.due(target))
-        if not data:
+        if self._engine.link_lost(target):
+            # The cable is cut: the monitor keeps sending, nothing arrives.
             return []
-        return [RawBytes(target, data), *self._codec.feed(data, target)]
+        cuff: list[DriverItem] = []
+        if not self._encoder.carries_nibp:
+            cuff = [i for i in items if isinstance(i, Reading) and i.vital in _NIBP]
+        if not data:
+            return cuff
+        return [*cuff, RawBytes(target, data), *self._codec.feed(data, target)]
 
     def close(self) -> None:
         if self._encoder is not None and self._codec is not None:

@@ -112,6 +112,8 @@ class Recorder(threading.Thread):
         self.failed = False
         self.ever_failed = False
         self.committed_readings = 0
+        self.max_pending = 0
+        """The most items ever held in memory at once (beyond the queue)."""
         self._conn: sqlite3.Connection | None = None
 
     def stop(self) -> None:
@@ -126,13 +128,20 @@ class Recorder(threading.Thread):
             while True:
                 busy = len(self._pending) >= MAX_BATCH_ITEMS or (
                     closing is not None and bool(self._pending) and not self.failed)
-                item = self.queue.get(timeout=0.0 if busy else 0.1)
+                # While writes succeed, take no more than one batch from the queue, so a
+                # producer that outruns the disk meets the queue's bound (a simulated
+                # source then waits); while they fail, keep the backlog in memory.
+                room = None if self.failed else MAX_BATCH_ITEMS - len(self._pending)
+                item = None if room is not None and room <= 0 else \
+                    self.queue.get(timeout=0.0 if busy else 0.1)
                 if item is not None:
-                    for it in (item, *self.queue.drain()):
+                    more = self.queue.drain(None if room is None else room - 1)
+                    for it in (item, *more):
                         if isinstance(it, CloseSession):
                             closing = it
                         else:
                             self._pending.append(it)
+                    self.max_pending = max(self.max_pending, len(self._pending))
                     self._bound_backlog()
                 now = time.monotonic()
                 stopping = closing is not None or self._should_stop.is_set()

@@ -23,7 +23,6 @@ the pleth as -32767.
 
 from __future__ import annotations
 
-import math
 import struct
 from typing import ClassVar
 
@@ -63,6 +62,7 @@ class DatexS5Encoder(Encoder):
     """Emulates the S/5 data port for the simulator (see the module docstring)."""
 
     name: ClassVar[str] = "datex-s5"
+    carries_nibp: ClassVar[bool] = True
 
     def __init__(self, rng: np.random.Generator) -> None:
         super().__init__(rng)
@@ -266,9 +266,10 @@ class DatexS5Encoder(Encoder):
     def _wave_frame(self, t: float, samples: np.ndarray) -> bytes:
         if self.sensor_off:
             raw = [L.NO_DATA] * len(samples)
-        else:
-            raw = [L.NO_DATA if math.isnan(x) else _raw(x, L.PLETH_SCALE)
-                   for x in samples.tolist()]
+        else:   # _raw of each sample, at once (np.rint rounds half to even, as round does)
+            scaled = np.clip(np.rint(np.nan_to_num(samples / L.PLETH_SCALE)),
+                             L.SPECIAL_LIMIT, 32767).astype(np.int64)
+            raw = np.where(np.isnan(samples), L.NO_DATA, scaled).tolist()
         record = L.pack_record(L.MAINTYPE_WAVE, [(L.WAVE_PLETH, L.pack_wave_subrecord(raw))],
                                **self._header(t))
         return L.frame(record)

@@ -25,10 +25,15 @@ def _run(items, plan=(), start=1000.0):
 
 
 def test_phase_plan_applied_on_session_time_and_session_ended():
-    items = [make_reading(Vital.HR, 70, 1000.0 + k) for k in range(1, 20)]
+    # A complete baseline (two NIBP 5 min apart, HR, SpO2), so the scripted start passes
+    # the gate; then HR every second.
+    items = [make_reading(v, x, t) for t in (700.0, 1000.0)
+             for v, x in ((Vital.NIBP_SYS, 120), (Vital.NIBP_DIA, 75))]
+    items.append(make_reading(Vital.SPO2, 98, 1000.0))
+    items += [make_reading(Vital.HR, 70, 1000.0 + k) for k in range(1, 20)]
     items.append(StreamEnded(1030.0))
     out, rec, ui, hub = _run(items, plan=[(1000.0, Phase.BASELINE), (1005.0, Phase.INFUSION),
-                                          (1012.5, Phase.RECOVERY)])
+                                          (1012.5, Phase.RECOVERY)], start=600.0)
     phases = [(m.phase, m.t) for m in out if isinstance(m, PhaseChanged)]
     assert phases == [(Phase.INFUSION, 1005.0), (Phase.RECOVERY, 1012.5),
                       (Phase.ENDED, 1030.0)]
@@ -36,7 +41,7 @@ def test_phase_plan_applied_on_session_time_and_session_ended():
     i_phase = out.index(next(m for m in out if isinstance(m, PhaseChanged)))
     assert all(m.t < 1005.0 for m in out[:i_phase] if isinstance(m, Reading))
     assert isinstance(rec[-1], CloseSession)
-    assert hub.counters.readings == 19
+    assert hub.counters.readings == 24
     assert [m for m in ui if isinstance(m, Reading)] == items[:-1]
 
 

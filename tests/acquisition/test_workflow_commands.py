@@ -288,6 +288,11 @@ def test_scripted_events_and_phases_arrive_in_time_order():
     scripted = [AddEvent(EventKind.NAUSEA, "mild", "scenario", START + 1500),
                 AddEvent(EventKind.DISSOCIATION, "", "scenario", START + 1200)]
     items = [make_reading(Vital.HR, 70, START + k * 100) for k in range(1, 40)]
+    # A complete baseline, so the scripted start passes the gate.
+    for t in (START + 60, START + 360):
+        items += [make_reading(Vital.NIBP_SYS, 120, t), make_reading(Vital.NIBP_DIA, 75, t)]
+    items.append(make_reading(Vital.SPO2, 98, START + 500))
+    items.sort(key=lambda r: r.t)
     items.append(StreamEnded(START + 4000))
     inbox = BoundedQueue(1000, "in", block_when_full=True)
     out: list = []

@@ -24,6 +24,7 @@ from monitor.core.workflow.messages import (
     InfusionAction,
     InfusionChanged,
     ManualEntry,
+    ScriptedStart,
     SessionDischarged,
     SessionEvent,
     TickChecklist,
@@ -122,13 +123,32 @@ def test_a_resumed_baseline_keeps_its_gate():
         rig.end(START + 400)
 
 
-def test_a_scripted_scenario_start_is_not_gated():
+def test_a_scripted_scenario_start_passes_the_gate_like_a_nurses():
+    """Issue 11 point 7: the scripted start used to skip the gate."""
     rig = Rig(phase_plan=[(START + 60, Phase.INFUSION)])
     try:
-        rig.at(START + 61)   # no baseline at all: a test scenario drives its own phases
-        assert rig.hub.model.phase is Phase.INFUSION
+        rig.at(START + 61)   # no baseline at all: refused and reported, stays in baseline
+        assert rig.hub.model.phase is Phase.BASELINE
+        refused = [m for m in rig.out if isinstance(m, CommandRefused)]
+        assert [(r.command, r.by) for r in refused] == [("change_infusion:start", "scenario")]
+        assert "incomplete" in refused[0].message
     finally:
         rig.end(START + 70)
+
+
+def test_a_scripted_start_over_140_90_uses_the_scenarios_declared_override():
+    script = ScriptedStart("Dr B", "stable on repeat", "scenario x")
+    rig = Rig(phase_plan=[(START + 320, Phase.INFUSION)], scripted_start=script)
+    try:
+        feed_baseline(rig, 150, 92)
+        rig.at(START + 321)
+        assert rig.hub.model.phase is Phase.INFUSION
+        notes = [m for m in rig.out if isinstance(m, SessionEvent)]
+        assert len(notes) == 1 and notes[0].author == "scenario"
+        assert "Clinician: Dr B. Reason: stable on repeat." in notes[0].text
+        assert "scripted override of scenario x" in notes[0].text
+    finally:
+        rig.end(START + 330)
 
 
 # -- the discharge checklist ------------------------------------------------------------

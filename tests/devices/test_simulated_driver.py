@@ -87,3 +87,28 @@ def test_simulator_through_encoder_and_codec_gives_the_scenario_values(protocol)
     if protocol == "datex-s5":  # the monitor with blood pressure: every determination arrives
         nibp = [i.value for i in encoded if isinstance(i, Reading) and i.vital is Vital.NIBP_SYS]
         assert nibp == [direct[Vital.NIBP_SYS][60 * m] for m in (1, 6)]
+
+
+@pytest.mark.parametrize("protocol", ["nonin-2", "masimo-ascii", "text"])
+def test_an_oximeter_protocol_gets_the_cuff_beside_it(protocol):
+    """No NIBP on an oximeter's line: the scenario's cuff readings arrive directly, once each."""
+    direct = make_driver(parse_source("sim:typical"), duration_s=900)
+    direct.open(SimClock(T0, speed=None), T0)
+    want = [(i.vital, i.t, i.value) for i in _drain(direct)
+            if isinstance(i, Reading) and i.vital.value.startswith("nibp")]
+    driver = make_driver(parse_source("sim:typical"), duration_s=900, protocol=protocol)
+    driver.open(SimClock(T0, speed=None), T0)
+    items = _drain(driver)
+    got = [(i.vital, i.t, i.value) for i in items
+           if isinstance(i, Reading) and i.vital.value.startswith("nibp")]
+    assert len(want) >= 6 and got == want
+    assert any(isinstance(i, Reading) and i.vital is Vital.SPO2 and i.valid for i in items)
+
+
+def test_a_multiparameter_protocol_sends_nibp_only_on_its_line():
+    driver = make_driver(parse_source("sim:typical"), duration_s=900, protocol="datex-s5")
+    driver.open(SimClock(T0, speed=None), T0)
+    sys_t = [i.t - T0 for i in _drain(driver)
+             if isinstance(i, Reading) and i.vital is Vital.NIBP_SYS and i.valid]
+    # Each determination once, as the monitor's record reports it (not twice: line and cuff).
+    assert sys_t and len(sys_t) == len(set(round(t) for t in sys_t))

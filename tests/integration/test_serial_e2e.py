@@ -32,10 +32,11 @@ def _start_sim(protocol: str, *extra: str) -> tuple[subprocess.Popen, str, float
 def _stop(sim: subprocess.Popen) -> None:
     sim.terminate()
     try:
-        sim.wait(10)
+        sim.wait(30)   # a loaded CI machine can take seconds to schedule it
     finally:
         if sim.poll() is None:
             sim.kill()
+            sim.wait()
         sim.stdout.close()
         sim.stderr.close()
 

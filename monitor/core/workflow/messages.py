@@ -55,6 +55,21 @@ class InfusionAction(enum.StrEnum):
 SCRIPTED_AUTHOR = "scenario"
 """Author of the events and infusion actions a simulated scenario scripts."""
 
+
+@dataclass(frozen=True)
+class ScriptedStart:
+    """The override a simulated scenario declares for its scripted infusion start.
+
+    The scripted start passes the same gate as a nurse's: ``clinician`` and
+    ``reason`` stand for what the nurse would type in the override dialog.
+    ``source`` names the scenario in the recorded override event.
+    """
+
+    clinician: str = ""
+    reason: str = ""
+    source: str = "the scenario"
+
+
 MANUAL_NOTE_KIND = "manual_entry"
 """Kind of the ``Note`` recorded with each manual entry (what was typed, by whom)."""
 

@@ -51,7 +51,8 @@ def test_one_row_per_session_oldest_first(course, rows, review_db):
     assert _cell(course, 0, "PHQ-9 before") == "18" and _cell(course, 1, "PHQ-9 before") == "15"
     assert _cell(course, 0, "CADSS after") == "12" and _cell(course, 1, "CADSS after") == "\u2014"
     assert "Nausea 1" in _cell(course, 0, "Events")     # the typical scenario's events
-    assert _cell(course, 1, "Events") == "\u2014"
+    # The surge's 148/90 baseline was started on the scenario's recorded override (a note).
+    assert _cell(course, 1, "Events") == "Note 1"
 
 
 def test_small_plots_per_measure_with_session_on_x(course, rows):
