@@ -17,14 +17,16 @@ def test_an_unusable_data_folder_is_said_and_sigterm_closes_the_dialog(tmp_path)
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
-        line = proc.stderr.readline()          # said before the dialog waits for a click
-        assert "is a file, not a folder" in line and str(a_file) in line
+        said = "".join(proc.stderr.readline() for _ in range(3))   # before the dialog waits
+        assert said.startswith("infusion-monitor: Cannot start recording.")
+        assert "is a file, not a folder" in said and str(a_file) in said
         time.sleep(0.5)
         assert proc.poll() is None             # the dialog is up, waiting for the nurse
         proc.send_signal(signal.SIGTERM)       # used to be ignored while the dialog was up
-        assert proc.wait(timeout=20) == 2
+        proc.communicate(timeout=20)
+        assert proc.returncode == 2
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        proc.communicate()
     assert a_file.read_text() == "x"
