@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import math
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -288,12 +289,20 @@ def _ports(args: argparse.Namespace) -> int:
 def _sessions(args: argparse.Namespace) -> int:
     from monitor.storage import database
 
+    db = database.find_database(args.data_dir)
+    folder = Path(args.data_dir) if args.data_dir is not None else database.default_data_dir()
+    if db is None:   # listing only reads: it never creates a folder or a database
+        if args.json:
+            print("[]")
+        else:
+            print(f"no sessions recorded in {folder}")
+        return 0
     try:
-        db = database.open_database(args.data_dir)
-    except database.StorageError as exc:
-        print(f"infusion-monitor: {exc}", file=sys.stderr)
+        database.check_database(db)
+        rows = database.list_sessions(db)
+    except (database.StorageError, sqlite3.Error) as exc:
+        print(f"infusion-monitor: cannot read the sessions in {db}: {exc}", file=sys.stderr)
         return 2
-    rows = database.list_sessions(db)
     live = {r.id for r in rows if r.status.value == "open"} - \
         {r.id for r in database.find_unfinished(db)}
     if args.json:

@@ -51,10 +51,13 @@ def default_data_dir() -> Path:
 
 def connect(path: Path, *, readonly: bool = False,
             busy_timeout_ms: int = 10_000) -> sqlite3.Connection:
-    """A connection with the app's pragmas. Writers get WAL and full sync."""
+    """A connection with the app's pragmas. Writers get WAL and full sync.
+
+    A reader opens the file read-only and never writes to it or its folder;
+    see :func:`_open_readonly` for a database in a folder it cannot write.
+    """
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
-                               check_same_thread=False)
+        conn = _open_readonly(Path(path))
         conn.execute("PRAGMA query_only = ON")
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
@@ -64,6 +67,72 @@ def connect(path: Path, *, readonly: bool = False,
         conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     return conn
+
+
+def _uri(path: Path, query: str) -> str:
+    return f"{path.absolute().as_uri()}?{query}"
+
+
+_snapshots: list[Path] = []
+
+
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """Open ``path`` for reading only, also where its folder or file cannot be written.
+
+    A WAL database needs its ``-shm`` index, which a reader creates when it
+    is missing: in a read-only folder (an archive, a USB stick, another
+    user's folder shared read-only) plain ``mode=ro`` fails with "attempt to
+    write a readonly database". Then, when no write-ahead log is waiting,
+    the file is opened ``immutable`` (nothing can be changing it: no-one can
+    write there); when a log is waiting (a session that was cut off), the
+    database and its log are copied to a private temporary folder and the
+    copy is read, so what the log holds is seen and the original is untouched.
+    """
+    def _open(uri: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()   # opening is lazy: open now
+        except sqlite3.Error:
+            conn.close()
+            raise
+        return conn
+
+    if not path.is_file():
+        raise sqlite3.OperationalError(f"no database file at {path}")
+    try:
+        return _open(_uri(path, "mode=ro"))
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "readonly" not in text and "unable to open" not in text:
+            raise
+        if os.access(path.parent, os.W_OK) and os.access(path, os.W_OK):
+            raise
+    wal = path.with_name(path.name + "-wal")
+    if not wal.exists() or wal.stat().st_size == 0:
+        return _open(_uri(path, "immutable=1"))
+    import atexit
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="infusion-monitor-ro-"))   # 0700
+    if not _snapshots:
+        atexit.register(lambda: [shutil.rmtree(f, ignore_errors=True) for f in _snapshots])
+    _snapshots.append(folder)
+    copy = folder / path.name
+    shutil.copyfile(path, copy)
+    shutil.copyfile(wal, folder / wal.name)
+    log.info("read-only folder with a waiting log: reading a copy of %s in %s", path, folder)
+    return _open(_uri(copy, "mode=ro"))
+
+
+def find_database(data_dir: Path | str | None) -> Path | None:
+    """The database in ``data_dir`` (default: the user's) if there is one; touches nothing.
+
+    For listing, review and export, which only read and so also work on a
+    folder they cannot write.
+    """
+    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    path = folder / DB_NAME
+    return path if path.is_file() else None
 
 
 def _owner_only(path: Path, mode: int, what: str, hint: str) -> None:
