@@ -61,6 +61,11 @@ _COMMAND_NAMES = {AddEvent: "add_event", CorrectEventTime: "correct_event_time",
                   TickChecklist: "tick_checklist", EndSession: "end_session"}
 
 
+NO_INITIALS = "who did it is recorded for every action: enter your initials"
+"""Why a nurse's command without initials is refused (a correction and a discharge say
+their own reason)."""
+
+
 class Refused(Exception):
     """A command that cannot be applied; the message is shown to the nurse."""
 
@@ -156,6 +161,8 @@ class WorkflowHandler:
         try:
             if self.model.phase is Phase.ENDED:
                 raise Refused("the session has ended")
+            if not by.strip() and isinstance(cmd, (ManualEntry, AddEvent, TickChecklist)):
+                raise Refused(NO_INITIALS)
             if isinstance(cmd, ManualEntry):
                 self._manual(cmd, now)
             elif isinstance(cmd, AddEvent):
@@ -248,6 +255,8 @@ class WorkflowHandler:
         override = None
         if cmd.action is InfusionAction.START and self.timer.state is InfusionState.NOT_STARTED:
             override = self._through_gate(cmd, now)
+        if not cmd.by.strip():
+            raise Refused(NO_INITIALS)
         result = self.timer.apply(cmd, now)
         if override is not None and isinstance(result, InfusionChanged):
             self._publish(self.log.add(AddEvent(EventKind.NOTE, override, cmd.by.strip()), now))

@@ -77,6 +77,8 @@ class EventsBarWidget(QFrame):
     manual_entry_requested = Signal()
     events_toggled = Signal(bool)
     keys_requested = Signal()
+    initials_needed = Signal()
+    """An action was asked for before the nurse's initials were entered (it was not sent)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +91,8 @@ class EventsBarWidget(QFrame):
         self.initials_edit.setPlaceholderText("initials")
         self.initials_edit.setMaxLength(16)
         self.initials_edit.setFixedWidth(76)
+        self.initials_edit.setToolTip("Your initials: recorded with every action this session")
+        self.initials_edit.textEdited.connect(self._on_initials_edited)
         self.event_buttons: dict[EventKind, QPushButton] = {}
         for kind, key in EVENT_KEYS.items():
             button = QPushButton(BUTTON_TEXT[kind])
@@ -147,8 +151,25 @@ class EventsBarWidget(QFrame):
         if initials.strip() and not self.initials():
             self.initials_edit.setText(initials.strip())
 
+    def ask_initials(self) -> None:
+        """Mark the initials field as needed and put the cursor in it."""
+        self.initials_edit.setProperty("needed", True)
+        self.initials_edit.setStyleSheet("border: 2px solid #ff5050;")
+        self.initials_edit.setPlaceholderText("initials!")
+        self.initials_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.initials_needed.emit()
+
+    def _on_initials_edited(self, text: str) -> None:
+        if text.strip() and self.initials_edit.property("needed"):
+            self.initials_edit.setProperty("needed", False)
+            self.initials_edit.setStyleSheet("")
+            self.initials_edit.setPlaceholderText("initials")
+
     def record(self, kind: EventKind) -> None:
-        """Record a one-click event now (buttons and F1-F8)."""
+        """Record a one-click event now (buttons and F1-F8); asks for the initials first."""
+        if not self.initials():
+            self.ask_initials()
+            return
         self.command_issued.emit(AddEvent(kind, "", self.initials()))
 
     def _on_event_button(self) -> None:
@@ -172,6 +193,9 @@ class EventsBarWidget(QFrame):
     def _on_note(self) -> None:
         text = self.note_edit.text().strip()
         if not text:
+            return
+        if not self.initials():   # the note stays in its field until the initials are in
+            self.ask_initials()
             return
         self.command_issued.emit(AddEvent(EventKind.NOTE, text, self.initials()))
         self.note_edit.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Literal
 
 from PySide6.QtCore import Qt, Signal
@@ -322,6 +323,7 @@ class LiveView(QMainWindow):
         self.events_bar.manual_entry_requested.connect(self.open_manual_entry)
         self.events_bar.events_toggled.connect(self._on_events_toggled)
         self.events_bar.keys_requested.connect(self.show_keys)
+        self.events_bar.initials_needed.connect(self._on_initials_needed)
         events = [f"event:{k.value}" for k in EventKind if k is not EventKind.NOTE]
         self.shortcuts = install_shortcuts(self, self._on_shortcut,
                                            [*events, *_SHORTCUT_TARGETS])
@@ -474,19 +476,32 @@ class LiveView(QMainWindow):
         snapshot = self._snapshot
         return bool(snapshot) and snapshot.audio_paused_until is not None  # type: ignore[union-attr]
 
+    def _who(self) -> str:
+        """The nurse's initials; when there are none, ask for them (the action is not sent)."""
+        who = self.events_bar.initials()
+        if not who:
+            self.events_bar.ask_initials()
+        return who
+
+    def _on_initials_needed(self) -> None:
+        self._show_refusal("Enter your initials in the Nurse field first: who did it is "
+                           "recorded for every action.", "Initials needed")
+
     def _on_acknowledge(self) -> None:
-        self._send(Acknowledge(by=""))
+        if who := self._who():
+            self._send(Acknowledge(by=who))
 
     def _on_audio_pause(self) -> None:
-        self._send(PauseAudio())
+        if who := self._who():
+            self._send(PauseAudio(by=who))
 
     def _on_audio_resume(self) -> None:
-        self._send(ResumeAudio())
+        self._send(ResumeAudio(by=self.events_bar.initials()))   # sound back on: never held up
 
     def _on_space(self) -> None:
         """Space pauses the sound; while paused it does nothing (the button resumes)."""
-        if self._alarm_state is not None and not self._paused():
-            self._send(PauseAudio())
+        if self._alarm_state is not None and not self._paused() and (who := self._who()):
+            self._send(PauseAudio(by=who))
 
     def _on_audio_failed(self, reason: str) -> None:
         self.alarm_bar.set_sound_ok(False)
@@ -505,8 +520,13 @@ class LiveView(QMainWindow):
 
     def _on_workflow_command(self, command: object) -> None:
         who = getattr(command, "by", "") or getattr(command, "author", "")
-        if isinstance(who, str):
+        if isinstance(who, str) and who.strip():
             self.events_bar.remember_initials(who)
+        elif not self._who():   # every action records who did it: ask, send nothing
+            return
+        else:
+            field = "author" if hasattr(command, "author") else "by"
+            command = replace(command, **{field: self.events_bar.initials()})
         self._send(command)
 
     def open_manual_entry(self) -> None:

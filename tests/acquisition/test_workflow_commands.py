@@ -67,16 +67,16 @@ def test_manual_nibp_is_recorded_shown_and_alarmed_like_a_device_one(rig):
 
 
 @pytest.mark.parametrize(("cmd", "words"), [
-    (ManualEntry(Vital.SPO2, 101), ["SpO2 101 %", "0-100 %"]),
-    (ManualEntry(Vital.HR, 5), ["HR 5 bpm", "15-300 bpm"]),
-    (ManualEntry(Vital.HR, math.nan), ["HR: nan is not a number"]),
-    (ManualEntry(Vital.NIBP_SYS, 320, dia=80), ["NIBP sys 320 mmHg", "30-300 mmHg"]),
-    (ManualEntry(Vital.NIBP_SYS, 120, dia=5), ["NIBP dia 5 mmHg", "10-250 mmHg"]),
-    (ManualEntry(Vital.NIBP_SYS, 80, dia=80),
+    (ManualEntry(Vital.SPO2, 101, by="RN"), ["SpO2 101 %", "0-100 %"]),
+    (ManualEntry(Vital.HR, 5, by="RN"), ["HR 5 bpm", "15-300 bpm"]),
+    (ManualEntry(Vital.HR, math.nan, by="RN"), ["HR: nan is not a number"]),
+    (ManualEntry(Vital.NIBP_SYS, 320, by="RN", dia=80), ["NIBP sys 320 mmHg", "30-300 mmHg"]),
+    (ManualEntry(Vital.NIBP_SYS, 120, by="RN", dia=5), ["NIBP dia 5 mmHg", "10-250 mmHg"]),
+    (ManualEntry(Vital.NIBP_SYS, 80, by="RN", dia=80),
      ["NIBP 80/80: the diastolic must be below the systolic"]),
-    (ManualEntry(Vital.NIBP_SYS, 120), ["NIBP dia: a value is required"]),
-    (ManualEntry(Vital.HR, 80, dia=60), ["a diastolic only goes with an NIBP, not HR"]),
-    (ManualEntry(Vital.NIBP_MEAN, 90),
+    (ManualEntry(Vital.NIBP_SYS, 120, by="RN"), ["NIBP dia: a value is required"]),
+    (ManualEntry(Vital.HR, 80, by="RN", dia=60), ["a diastolic only goes with an NIBP, not HR"]),
+    (ManualEntry(Vital.NIBP_MEAN, 90, by="RN"),
      ["NIBP mean cannot be entered by hand", "allowed: NIBP, HR, SpO2"]),
 ])
 def test_implausible_manual_readings_are_refused_with_the_allowed_range(rig, cmd, words):
@@ -120,9 +120,9 @@ def test_events_get_stable_ids_and_session_times(rig):
 
 
 @pytest.mark.parametrize(("cmd", "words"), [
-    (AddEvent(EventKind.NOTE, "  "), "a note needs text"),
-    (AddEvent(EventKind.NAUSEA, t=START - 1), "within the session"),
-    (AddEvent(EventKind.NAUSEA, t=START + 500), "within the session"),
+    (AddEvent(EventKind.NOTE, "  ", "RN"), "a note needs text"),
+    (AddEvent(EventKind.NAUSEA, author="RN", t=START - 1), "within the session"),
+    (AddEvent(EventKind.NAUSEA, author="RN", t=START + 500), "within the session"),
 ])
 def test_bad_events_are_refused(rig, cmd, words):
     rig.at(START + 100)
@@ -150,7 +150,7 @@ def test_an_event_time_is_corrected_and_the_change_kept(rig):
 ])
 def test_bad_corrections_are_refused(rig, cmd, words):
     rig.at(START + 100)
-    rig.command(AddEvent(EventKind.HEADACHE))
+    rig.command(AddEvent(EventKind.HEADACHE, author="RN"))
     refused = _only(rig.command(cmd), CommandRefused)
     assert refused.command == "correct_event_time" and words in refused.message
 
@@ -201,8 +201,8 @@ def test_infusion_start_pause_resume_stop_and_the_phases(rig):
 def test_stop_while_paused_goes_to_recovery(rig):
     feed_baseline(rig)
     rig.at(START + 310)
-    rig.command(ChangeInfusion(InfusionAction.START))
-    rig.command(ChangeInfusion(InfusionAction.PAUSE, reason="BP 185/112"))
+    rig.command(ChangeInfusion(InfusionAction.START, by="RN"))
+    rig.command(ChangeInfusion(InfusionAction.PAUSE, by="RN", reason="BP 185/112"))
     rig.at(START + 320)
     reply = rig.command(ChangeInfusion(InfusionAction.STOP, by="RN", reason="BP stays high"))
     assert _only(reply, PhaseChanged).phase is Phase.RECOVERY
@@ -245,7 +245,7 @@ def test_commands_after_the_end_are_refused():
     rig.hub._stop_source = None     # keep the stream open after the discharge
     rig.at(START + 10)
     rig.command(EndSession("RN"))
-    for cmd in (AddEvent(EventKind.NAUSEA), ManualEntry(Vital.HR, 70),
+    for cmd in (AddEvent(EventKind.NAUSEA), ManualEntry(Vital.HR, 70, by="RN"),
                 ChangeInfusion(InfusionAction.START), EndSession("RN")):
         assert "has ended" in _only(rig.command(cmd), CommandRefused).message
     rig.end(START + 20)
@@ -263,11 +263,11 @@ def test_a_resumed_session_continues_numbering_and_infusion_state():
                 InfusionChanged(InfusionAction.PAUSE, START + 800, reason="nausea")]
     rig = Rig(model, events=events, infusion=infusion)
     rig.at(START + 900)
-    assert _only(rig.command(AddEvent(EventKind.HEADACHE)), SessionEvent).event_id == "e5"
+    assert _only(rig.command(AddEvent(EventKind.HEADACHE, author="RN")), SessionEvent).event_id == "e5"
     assert _only(rig.command(CorrectEventTime("e4", START + 640, "RN")),
                  EventTimeCorrected).old_t == START + 650
     assert rig.hub.workflow.timer.elapsed(START + 900) == 200   # from the recorded times
-    assert _only(rig.command(ChangeInfusion(InfusionAction.RESUME)),
+    assert _only(rig.command(ChangeInfusion(InfusionAction.RESUME, by="RN")),
                  InfusionChanged).action is InfusionAction.RESUME
     rig.end(START + 1000)
 
@@ -335,9 +335,9 @@ def test_a_resumed_scripted_session_does_not_repeat_its_recorded_events():
 
 def test_malformed_commands_are_refused_and_monitoring_goes_on(rig):
     rig.at(START + 5)
-    for cmd, words in ((AddEvent("hiccups"), "unknown event kind 'hiccups'"),
-                       (ChangeInfusion("faster"), "unknown infusion action 'faster'"),
-                       (ManualEntry(Vital.HR, "80"), "'80' is not a number")):
+    for cmd, words in ((AddEvent("hiccups", author="RN"), "unknown event kind 'hiccups'"),
+                       (ChangeInfusion("faster", by="RN"), "unknown infusion action 'faster'"),
+                       (ManualEntry(Vital.HR, "80", by="RN"), "'80' is not a number")):
         assert words in _only(rig.command(cmd), CommandRefused).message
     rig.feed(make_reading(Vital.HR, 70, START + 6))
     assert rig.hub.is_alive()
@@ -359,3 +359,23 @@ def test_the_end_of_the_planned_time_is_one_low_reminder():
     assert [(m.state, m.priority) for m in planned] == [
         (TransitionState.RAISED, Priority.LOW), (TransitionState.CLEARED, Priority.LOW)]
     assert planned[0].t == START + 911 and "10 min" in planned[0].message
+
+
+@pytest.mark.parametrize("cmd", [
+    AddEvent(EventKind.NAUSEA),
+    AddEvent(EventKind.NOTE, "BP cuff re-sited", "  "),
+    ManualEntry(Vital.HR, 80),
+    TickChecklist(ChecklistItem.ESCORT_PRESENT),
+    ChangeInfusion(InfusionAction.PAUSE),
+])
+def test_a_nurse_action_without_initials_is_refused_and_nothing_recorded(rig, cmd):
+    """They used to be recorded with an empty author (issue 11 point 10)."""
+    rig.at(START + 100)
+    if isinstance(cmd, ChangeInfusion):
+        feed_baseline(rig, 128, 82)
+        rig.at(START + 320)
+        rig.command(ChangeInfusion(InfusionAction.START, by="RN"))
+    reply = rig.command(cmd)
+    refused = _only(reply, CommandRefused)
+    assert "enter your initials" in refused.message
+    assert not [m for m in reply if isinstance(m, (SessionEvent, InfusionChanged, Reading))]

@@ -163,7 +163,7 @@ def test_checklist_ticks_are_recorded_once_and_unknown_items_refused(rig):
     rig.at(START + 110)
     assert _only(rig.command(TickChecklist("escort_present", False, "RN B")),
                  ChecklistTicked).ticked is False
-    refused = _only(rig.command(TickChecklist("pain_free")), CommandRefused)
+    refused = _only(rig.command(TickChecklist("pain_free", by="RN")), CommandRefused)
     assert refused.command == "tick_checklist"
     assert refused.message == ("unknown checklist item 'pain_free'; valid items: "
                                "alert_oriented, nausea_controlled, escort_present")

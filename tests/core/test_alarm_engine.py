@@ -346,7 +346,7 @@ def test_non_latching_alarm_stays_visible_at_least_five_seconds():
 def test_acknowledged_alarm_stops_signalling_and_escalation_signals_again():
     b = Bench()
     b.series(Vital.SPO2, [91] * 11, 0)
-    b.cmd(11, Acknowledge())
+    b.cmd(11, Acknowledge(by="RN"))
     snap = b.engine.snapshot()
     assert snap.alarms[0].acknowledged and snap.sounding is None and snap.highest is Priority.MEDIUM
     b.read(12, Vital.SPO2, 87)
@@ -372,7 +372,7 @@ def test_audio_pause_silences_for_two_minutes_and_ends_by_itself():
 
 def test_new_high_breaks_through_the_pause_but_a_new_medium_does_not():
     b = Bench()
-    b.cmd(0, PauseAudio(minutes=3))
+    b.cmd(0, PauseAudio(minutes=3, by="RN"))
     assert b.engine.audio_paused_until == b.at(180)
     b.series(Vital.HR, [115] * 7, 1)            # new medium: still paused
     assert b.engine.audio_paused_until == b.at(180)
@@ -384,7 +384,7 @@ def test_new_high_breaks_through_the_pause_but_a_new_medium_does_not():
 
 def test_pause_lengths_are_the_offered_ones_and_resume_ends_it():
     b = Bench()
-    b.cmd(0, PauseAudio(minutes=60))
+    b.cmd(0, PauseAudio(minutes=60, by="RN"))
     assert b.engine.audio_paused_until == b.at(180)
     b.cmd(5, ResumeAudio(by="RN"))
     assert b.engine.audio_paused_until is None
@@ -608,3 +608,19 @@ def test_a_technical_alarm_that_ends_says_so():
     cleared = [m for m in b.out if isinstance(m, AlarmTransition) and m.state is C
                and m.kind is AlarmKind.TECHNICAL]
     assert cleared and all(m.message.startswith("Ended: ") for m in cleared)
+
+
+def test_acknowledge_and_pause_without_initials_are_refused_and_say_why():
+    """Who did it is recorded for every nurse action (issue 11 point 10)."""
+    b = Bench()
+    b.series(Vital.SPO2, [91] * 11, 0)
+    b.cmd(11, Acknowledge(by=" "))
+    b.cmd(12, PauseAudio())
+    refused = [m.detail for m in b.out if isinstance(m, AlarmAction) and m.action == "refused"]
+    assert refused == ["acknowledging needs the nurse's initials",
+                       "pausing the sound needs the nurse's initials"]
+    snap = b.engine.snapshot()
+    assert not snap.alarms[0].acknowledged and snap.audio_paused_until is None
+    b.cmd(13, ResumeAudio())                     # turning the sound on is never refused
+    assert not [m for m in b.out if isinstance(m, AlarmAction)
+                and m.action == "refused" and m.t == b.at(13)]

@@ -29,9 +29,11 @@ def make_view(qtbot, clock, ui_queue) -> Iterator[Callable[..., LiveView]]:
     views: list[LiveView] = []
 
     def factory(*, simulated: bool = True, queue: BoundedQueue | None = None,
-                **kwargs) -> LiveView:
+                initials: str = "RN", **kwargs) -> LiveView:
+        """``initials``: the nurse's, as typed in the events bar (every action needs them)."""
         view = LiveView(clock, ui_queue if queue is None else queue,
                         simulated=simulated, **kwargs)
+        view.events_bar.initials_edit.setText(initials)
         qtbot.addWidget(view)
         views.append(view)
         return view

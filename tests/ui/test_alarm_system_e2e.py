@@ -42,6 +42,7 @@ def running(qtbot, tmp_path):
     hub = pipe.hub
     view = LiveView(clock, pipe.ui_queue, simulated=True, alarm_state=hub.alarm_state.get,
                     send_command=hub.notify, profile=hub.alarms.profile)
+    view.events_bar.initials_edit.setText("RN")   # every action records who
     qtbot.addWidget(view)
     view.resize(1280, 800)
     view.show()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from monitor.core.alarms.model import Acknowledge
 from monitor.core.events import Note
 from monitor.core.workflow.messages import (
     AddEvent,
@@ -51,7 +52,7 @@ def test_each_button_records_its_event_with_the_initials(qtbot, ev_view, sent):
                                       (Qt.Key.Key_F8, EventKind.DOSE_CHANGED)])
 def test_function_keys_record_events(qtbot, ev_view, sent, key, kind):
     qtbot.keyClick(ev_view, key)
-    assert sent == [AddEvent(kind, "", "")]
+    assert sent == [AddEvent(kind, "", "RN")]
 
 
 def test_note_field_sends_a_note_on_enter(qtbot, ev_view, sent):
@@ -61,7 +62,7 @@ def test_note_field_sends_a_note_on_enter(qtbot, ev_view, sent):
     qtbot.keyClicks(note, "patient asks for water")
     qtbot.keyClick(note, Qt.Key.Key_Space)         # typing a space never pauses the sound
     qtbot.keyClick(note, Qt.Key.Key_Return)
-    assert sent == [AddEvent(EventKind.NOTE, "patient asks for water", "")]
+    assert sent == [AddEvent(EventKind.NOTE, "patient asks for water", "RN")]
     assert note.text() == "" and not note.hasFocus()
 
 
@@ -131,6 +132,7 @@ def test_a_correction_needs_initials_and_a_new_time(qtbot, ev_view, ui_queue, cl
     ev_view.events_list.select(0)
     ev_view.events_list.correct_selected()
     dialog = ev_view.events_list.dialog
+    dialog.initials_edit.clear()
     dialog.set_session_time(1100)
     dialog.buttons.accepted.emit()
     assert dialog.error_text() == "Your initials are required." and sent == []
@@ -156,3 +158,26 @@ def test_correction_text_counts_repeated_corrections():
         EventTimeCorrected("e1", T0 + 200, T0 + 150, "AB", T0 + 300),
         EventTimeCorrected("e1", T0 + 150, T0 + 100, "CD", T0 + 400)))
     assert correction_text(row, T0) == "was 0:03:20, 2 corrections, last by CD"
+
+
+def test_without_initials_an_action_asks_for_them_and_keeps_the_note(qtbot, make_view):
+    """Every nurse action records who did it (issue 11 point 10): nothing leaves unsigned."""
+    sent: list = []
+    view = make_view(send_command=sent.append, sound=False, initials="")
+    view.resize(1280, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    bar = view.events_bar
+    qtbot.mouseClick(bar.event_buttons[EventKind.NAUSEA], Qt.MouseButton.LeftButton)
+    bar.note_edit.setText("cuff re-sited")
+    qtbot.mouseClick(bar.note_button, Qt.MouseButton.LeftButton)
+    view._on_acknowledge()
+    view._on_audio_pause()
+    assert sent == []
+    assert bar.initials_edit.property("needed") and bar.note_edit.text() == "cuff re-sited"
+    assert view.refusal_box is not None and "initials" in view.refusal_box.text()
+    qtbot.keyClicks(bar.initials_edit, "AB")
+    assert not bar.initials_edit.property("needed")
+    qtbot.mouseClick(bar.note_button, Qt.MouseButton.LeftButton)
+    view._on_acknowledge()
+    assert sent == [AddEvent(EventKind.NOTE, "cuff re-sited", "AB"), Acknowledge(by="AB")]

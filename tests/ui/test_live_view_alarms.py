@@ -117,7 +117,7 @@ def test_acknowledge_button_sends_acknowledge(alarm_view, alarms):
     alarms.snapshot = snapshot(entry(Priority.HIGH, "SpO2 86 \u2264 88"))
     alarm_view.drain()
     alarm_view.alarm_bar.acknowledge_button.click()
-    assert alarms.sent == [Acknowledge(by="")]
+    assert alarms.sent == [Acknowledge(by="RN")]
 
 
 def test_audio_pause_button_pauses_and_resumes(alarm_view, alarms, clock):
@@ -125,7 +125,7 @@ def test_audio_pause_button_pauses_and_resumes(alarm_view, alarms, clock):
     alarm_view.drain()
     bar = alarm_view.alarm_bar
     bar.audio_pause_button.click()
-    assert alarms.sent == [PauseAudio()]
+    assert alarms.sent == [PauseAudio(by="RN")]
     alarms.snapshot = snapshot(entry(Priority.HIGH, "SpO2 86 \u2264 88"),
                                audio_paused_until=T0 + 120)
     alarm_view.drain()
@@ -137,7 +137,7 @@ def test_audio_pause_button_pauses_and_resumes(alarm_view, alarms, clock):
     alarm_view.drain()
     assert bar.audio_pause_text() == "AUDIO PAUSED 1:00"
     bar.audio_pause_button.click()
-    assert alarms.sent[-1] == ResumeAudio()
+    assert alarms.sent[-1] == ResumeAudio(by="RN")
 
 
 def test_space_pauses_the_audio(qtbot, alarm_view, alarms):
@@ -149,12 +149,12 @@ def test_space_pauses_the_audio(qtbot, alarm_view, alarms):
     alarms.snapshot = snapshot(entry(Priority.HIGH, "SpO2 86 \u2264 88"))
     alarm_view.drain()
     qtbot.keyClick(alarm_view, Qt.Key.Key_Space)
-    assert alarms.sent == [PauseAudio()]
+    assert alarms.sent == [PauseAudio(by="RN")]
     alarms.snapshot = snapshot(entry(Priority.HIGH, "SpO2 86 \u2264 88"),
                                audio_paused_until=T0 + 120)
     alarm_view.drain()
     qtbot.keyClick(alarm_view, Qt.Key.Key_Space)  # already paused: Space does not extend it
-    assert alarms.sent == [PauseAudio()]
+    assert alarms.sent == [PauseAudio(by="RN")]
 
 
 def test_tile_in_alarm_gets_the_priority_colour(qtbot, make_view, alarms, sound):

@@ -67,6 +67,7 @@ def test_resume_continues_in_the_same_record(qtbot, tmp_path):
     pipeline, clock = prepare_session(_options(tmp_path), ask)
     pipeline.start()
     view = LiveView(clock, pipeline.ui_queue, simulated=True)
+    view.events_bar.initials_edit.setText("RN")   # every action records who
     qtbot.addWidget(view)
     view.resize(1280, 800)
     view.show()

@@ -72,6 +72,7 @@ def test_ctrl_i_goes_through_the_gate(qtbot, key_view, ui_queue, clock, sent):
     assert dialog is not None and dialog.windowTitle() == "Start infusion"
     qtbot.waitUntil(dialog.isActiveWindow, timeout=2000)
     # Typing in the dialog's field never triggers the window's keys.
+    dialog.edits["by"].clear()
     qtbot.keyClicks(dialog.edits["by"], "RN")
     qtbot.keyClick(dialog.edits["by"], Qt.Key.Key_F2)
     qtbot.keyClick(dialog.edits["by"], Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)

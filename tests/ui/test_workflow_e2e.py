@@ -52,6 +52,7 @@ def running(qtbot, tmp_path):
     view = LiveView(clock, pipe.ui_queue, simulated=True, alarm_state=hub.alarm_state.get,
                     send_command=hub.notify, profile=hub.alarms.profile, sound=False,
                     setup=SETUP)
+    view.events_bar.initials_edit.setText("RN")   # every action records who
     qtbot.addWidget(view)
     view.resize(1280, 800)
     view.show()
@@ -165,6 +166,7 @@ def test_crash_and_resume_restores_phase_and_timers(qtbot, tmp_path):
     pipeline.start()
     view = LiveView(clock, pipeline.ui_queue, simulated=True, sound=False,
                     setup=session_setup(pipeline))
+    view.events_bar.initials_edit.setText("RN")   # every action records who
     qtbot.addWidget(view)
     view.resize(1280, 800)
     view.show()

@@ -181,7 +181,7 @@ def test_recovery_readiness_and_checklist(qtbot, wf_view, ui_queue, clock, sent)
         qtbot.mouseClick(panel.checklist_boxes[item], Qt.MouseButton.LeftButton,
                          pos=panel.checklist_boxes[item].rect().bottomLeft() + _inset())
     assert wf_view.workflow.checklist == {i.value for i in ChecklistItem}
-    assert sent == [TickChecklist(i.value, True, "") for i in ChecklistItem]   # to be recorded
+    assert sent == [TickChecklist(i.value, True, "RN") for i in ChecklistItem]   # to be recorded
     sent.clear()
     feed(wf_view, ui_queue, clock, stop_t + 1201, vitals_at(stop_t + 1201))
     assert panel.readiness_text() == READY_TEXT

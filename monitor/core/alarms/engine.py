@@ -253,8 +253,13 @@ class AlarmEngine:
         """Apply an operator action at session time ``t``."""
         out: list[AlarmMessage] = []
         self._now = max(self._now, t)
-        if isinstance(cmd, Acknowledge):
-            self.board.acknowledge(cmd.alarm_id, cmd.by, t, out)
+        if isinstance(cmd, (Acknowledge, PauseAudio)) and not cmd.by.strip():
+            # Who silenced or acknowledged an alarm is always recorded. (Turning the
+            # sound back on is never refused.)
+            what = "acknowledging" if isinstance(cmd, Acknowledge) else "pausing the sound"
+            out.append(AlarmAction(t, "refused", f"{what} needs the nurse's initials"))
+        elif isinstance(cmd, Acknowledge):
+            self.board.acknowledge(cmd.alarm_id, cmd.by.strip(), t, out)
         elif isinstance(cmd, PauseAudio):
             self.board.pause_audio(t, cmd.minutes, cmd.by, out)
         elif isinstance(cmd, ResumeAudio):
