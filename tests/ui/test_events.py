@@ -176,6 +176,9 @@ def test_without_initials_an_action_asks_for_them_and_keeps_the_note(qtbot, make
     assert sent == []
     assert bar.initials_edit.property("needed") and bar.note_edit.text() == "cuff re-sited"
     assert view.refusal_box is not None and "initials" in view.refusal_box.text()
+    # The window's light text on a dark ground (it was light on light grey, unreadable).
+    ground = view.refusal_box.grab().toImage().pixelColor(3, 3)
+    assert ground.lightness() < 80, ground.name()
     qtbot.keyClicks(bar.initials_edit, "AB")
     assert not bar.initials_edit.property("needed")
     qtbot.mouseClick(bar.note_button, Qt.MouseButton.LeftButton)
