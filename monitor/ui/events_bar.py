@@ -42,6 +42,10 @@ QLineEdit {{ background: #161b22; color: {theme.TEXT}; border: 1px solid {theme.
 """
 
 
+INITIALS_WIDTH = 84
+"""Pixels of the initials field at the 1280-wide layout (scaled with the fonts)."""
+
+
 class EventsBarWidget(QFrame):
     """What happens at the chair, in one click, stamped on the session clock.
 
@@ -90,7 +94,7 @@ class EventsBarWidget(QFrame):
         self.initials_edit = QLineEdit()
         self.initials_edit.setPlaceholderText("initials")
         self.initials_edit.setMaxLength(16)
-        self.initials_edit.setFixedWidth(76)
+        self.initials_edit.setFixedWidth(INITIALS_WIDTH)
         self.initials_edit.setToolTip("Your initials: recorded with every action this session")
         self.initials_edit.textEdited.connect(self._on_initials_edited)
         self.event_buttons: dict[EventKind, QPushButton] = {}
@@ -211,4 +215,5 @@ class EventsBarWidget(QFrame):
         self._scale = scale
         for widget, px, bold in self._fonted:
             widget.setFont(theme.font(round(px * scale), bold))
+        self.initials_edit.setFixedWidth(round(INITIALS_WIDTH * scale))  # "initials!" fits
         self.setFixedHeight(round(BAR_HEIGHT * scale))
