@@ -289,13 +289,10 @@ def _ports(args: argparse.Namespace) -> int:
 def _sessions(args: argparse.Namespace) -> int:
     from monitor.storage import database
 
-    db = database.find_database(args.data_dir)
-    folder = Path(args.data_dir) if args.data_dir is not None else database.default_data_dir()
-    if db is None:   # listing only reads: it never creates a folder or a database
-        if args.json:
-            print("[]")
-        else:
-            print(f"no sessions recorded in {folder}")
+    data_dir = args.data_dir if args.data_dir is not None else database.default_data_dir()
+    db = data_dir / database.DB_NAME
+    if not db.is_file():   # listing only reads: it never creates a folder or a database
+        print("[]" if args.json else f"no sessions recorded in {data_dir}")
         return 0
     try:
         database.check_database(db)

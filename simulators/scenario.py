@@ -85,8 +85,8 @@ class SessionShape:
     baseline_min: float = _num(10.0, 0, 240, lo_open=True)
     infusion_min: float = _num(40.0, 0, 720, lo_open=True)
     recovery_min: float = _num(40.0, 0, 240, lo_open=True)
-    override_clinician: str = field(default="", metadata={})
-    override_reason: str = field(default="", metadata={})
+    override_clinician: str = ""
+    override_reason: str = ""
 
     @property
     def total_min(self) -> float:

@@ -7,12 +7,14 @@ connection while it runs.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
 import os
 import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -73,7 +75,17 @@ def _uri(path: Path, query: str) -> str:
     return f"{path.absolute().as_uri()}?{query}"
 
 
-_snapshots: list[Path] = []
+_snapshots: dict[tuple[Path, int, int, int], Path] = {}
+"""Private copies of read-only databases with a waiting log, by (file, size, log size, log
+mtime): every reader of one unchanged file shares one copy."""
+
+
+def _remove_snapshots() -> None:
+    for copy in _snapshots.values():
+        shutil.rmtree(copy.parent, ignore_errors=True)
+
+
+atexit.register(_remove_snapshots)
 
 
 def _open_readonly(path: Path) -> sqlite3.Connection:
@@ -110,29 +122,18 @@ def _open_readonly(path: Path) -> sqlite3.Connection:
     wal = path.with_name(path.name + "-wal")
     if not wal.exists() or wal.stat().st_size == 0:
         return _open(_uri(path, "immutable=1"))
-    import atexit
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="infusion-monitor-ro-"))   # 0700
-    if not _snapshots:
-        atexit.register(lambda: [shutil.rmtree(f, ignore_errors=True) for f in _snapshots])
-    _snapshots.append(folder)
-    copy = folder / path.name
-    shutil.copyfile(path, copy)
-    shutil.copyfile(wal, folder / wal.name)
-    log.info("read-only folder with a waiting log: reading a copy of %s in %s", path, folder)
+    log_stat = wal.stat()
+    key = (path.absolute(), path.stat().st_size, log_stat.st_size, log_stat.st_mtime_ns)
+    copy = _snapshots.get(key)
+    if copy is None:
+        folder = Path(tempfile.mkdtemp(prefix="infusion-monitor-ro-"))   # 0700
+        copy = folder / path.name
+        shutil.copyfile(path, copy)
+        shutil.copyfile(wal, folder / wal.name)
+        _snapshots[key] = copy
+        log.info("read-only folder with a waiting log: reading a copy of %s in %s", path,
+                 folder)
     return _open(_uri(copy, "mode=ro"))
-
-
-def find_database(data_dir: Path | str | None) -> Path | None:
-    """The database in ``data_dir`` (default: the user's) if there is one; touches nothing.
-
-    For listing, review and export, which only read and so also work on a
-    folder they cannot write.
-    """
-    folder = Path(data_dir) if data_dir is not None else default_data_dir()
-    path = folder / DB_NAME
-    return path if path.is_file() else None
 
 
 def _owner_only(path: Path, mode: int, what: str, hint: str) -> None:

@@ -8,14 +8,7 @@ from dataclasses import replace
 from typing import Literal
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import (
-    QCloseEvent,
-    QColor,
-    QKeySequence,
-    QPalette,
-    QShortcut,
-    QShowEvent,
-)
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QMainWindow,
@@ -46,12 +39,12 @@ from monitor.core.vitals import NIBP_VITALS, Vital
 from monitor.core.workflow.messages import EventKind
 from monitor.core.workflow.setup import DEFAULT_PLANNED_MIN, SessionSetup
 from monitor.ui import theme
-from monitor.ui.dialog_style import DIALOG_STYLE
 from monitor.ui.alarm_bar import AlarmBarWidget
 from monitor.ui.alarm_limits_dialog import AlarmLimitsDialog
 from monitor.ui.alarm_log import AlarmLogWidget
 from monitor.ui.alarm_sound import AlarmSoundPlayer
 from monitor.ui.bridge import DrainBridge
+from monitor.ui.dialog_style import DIALOG_STYLE
 from monitor.ui.events_bar import EventsBarWidget
 from monitor.ui.events_list import EventsListWidget
 from monitor.ui.header import HeaderWidget
@@ -460,12 +453,7 @@ class LiveView(QMainWindow):
             self.refusal_box.close()
         box = QMessageBox(QMessageBox.Icon.Warning, title,
                           detail[:1].upper() + detail[1:], QMessageBox.StandardButton.Ok, self)
-        # The window's light text must sit on the dialogs' dark ground to be legible.
-        palette = box.palette()
-        palette.setColor(QPalette.ColorRole.Window, QColor(theme.PANEL))
-        palette.setColor(QPalette.ColorRole.WindowText, QColor(theme.TEXT))
-        box.setPalette(palette)
-        box.setStyleSheet(DIALOG_STYLE)
+        box.setStyleSheet(DIALOG_STYLE)   # the window's light text on the dialogs' dark ground
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.finished.connect(self._on_refusal_closed)

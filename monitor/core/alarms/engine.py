@@ -31,6 +31,7 @@ from monitor.core.alarms.messages import (
     extremity,
     invalidated_by,
     rule_feeds,
+    value_text,
 )
 from monitor.core.alarms.model import (
     Acknowledge,
@@ -470,7 +471,7 @@ class AlarmEngine:
         fed = states[0] if states else None
         self._update_alarms({s.rule.alarm for s in states}, t, None, out,
                             "the limits changed" if fed is None or fed.value is None else
-                            f"{SPECS[fed.vital].label} {_fmt_value(fed.vital, fed.value)} "
+                            f"{SPECS[fed.vital].label} {value_text(fed.vital, fed.value)} "
                             "is within the changed limits")
 
     # -- technical alarms ----------------------------------------------
@@ -498,10 +499,6 @@ class AlarmEngine:
                 self.changed = True
         elif current is not None and current.active:
             self.board.clear(current, t, out, f"Ended: {current.message}")
-
-
-def _fmt_value(vital: Vital, value: float) -> str:
-    return f"{value:.{SPECS[vital].decimals}f}"
 
 
 __all__ = ["AlarmEngine", "LoadProfile"]

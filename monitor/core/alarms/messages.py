@@ -39,7 +39,8 @@ def extremity(rule: Rule) -> float:
     return rule.limit if rule.op.upper else -rule.limit
 
 
-def _fmt(vital: Vital, value: float | None) -> str:
+def value_text(vital: Vital, value: float | None) -> str:
+    """``value`` with the vital's decimals ("?" when there is none)."""
     if value is None:
         return "?"
     return f"{value:.{SPECS[vital].decimals}f}"
@@ -49,7 +50,7 @@ def alarm_message(state: RuleState, vital: Vital, baseline: BaselineTracker) -> 
     """What the nurse reads: ``"SpO2 87 < 92"``, or the change from baseline."""
     rule = state.rule
     label = SPECS[vital].label
-    value = _fmt(vital, state.value)
+    value = value_text(vital, state.value)
     sym = _SYMBOL[rule.op.value]
     if rule.basis is Basis.ABSOLUTE:
         text = f"{label} {value} {sym} {rule.limit:g}"
@@ -63,11 +64,11 @@ def alarm_message(state: RuleState, vital: Vital, baseline: BaselineTracker) -> 
     base = baseline.value(vital)
     q = state.quantity if state.quantity is not None else 0.0
     if rule.basis is Basis.RISE_PCT:
-        return (f"{label} {value}: +{q:.0f}% over baseline {_fmt(vital, base)} "
+        return (f"{label} {value}: +{q:.0f}% over baseline {value_text(vital, base)} "
                 f"({sym} {rule.limit:g}%)")
     if rule.basis is Basis.FALL:
-        return f"{label} {value}: -{q:g} from baseline {_fmt(vital, base)} ({sym} {rule.limit:g})"
-    return f"{label} {value}: +{q:g} over baseline {_fmt(vital, base)} ({sym} {rule.limit:g})"
+        return f"{label} {value}: -{q:g} from baseline {value_text(vital, base)} ({sym} {rule.limit:g})"
+    return f"{label} {value}: +{q:g} over baseline {value_text(vital, base)} ({sym} {rule.limit:g})"
 
 
 def cleared_message(shown: ShownAlarm, vital: Vital | None, value: float | None,
@@ -78,8 +79,8 @@ def cleared_message(shown: ShownAlarm, vital: Vital | None, value: float | None,
     it, ``"Cleared: the session ended (worst SpO2 84)"`` otherwise. The
     transition's time says when.
     """
-    what = (f"Cleared by {SPECS[vital].label} {_fmt(vital, value)}"
+    what = (f"Cleared by {SPECS[vital].label} {value_text(vital, value)}"
             if vital is not None and value is not None else f"Cleared: {cause}")
     if shown.vital is not None and shown.worst is not None:
-        what += f" (worst {SPECS[shown.vital].label} {_fmt(shown.vital, shown.worst)})"
+        what += f" (worst {SPECS[shown.vital].label} {value_text(shown.vital, shown.worst)})"
     return what
