@@ -153,6 +153,11 @@ class ScenarioEngine:
         """
         return self._inside(self._link_loss, t - self.start)
 
+    def link_loss_edges(self, t0: float, t1: float) -> list[float]:
+        """Absolute times in ``(t0, t1)`` where a link loss starts or ends, ascending."""
+        edges = {self.start + e for window in self._link_loss for e in window}
+        return sorted(e for e in edges if t0 < e < t1)
+
     def nibp_schedule(self) -> list[float]:
         """Absolute times of the NIBP determinations, ascending.
 

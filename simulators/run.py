@@ -181,6 +181,7 @@ def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed:
     connected = True
     reconnect_at = None
     disconnect_done = False
+    done_to = start
     while not should_stop.is_set():
         now = clock.now()
         rel = now - start
@@ -197,17 +198,24 @@ def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed:
             port.reopen()
             connected = True
             log.info("reconnected at %.1f s", rel)
-        for item in engine.generate(min(now, end)):
-            encoder.push(item)
-        lost = engine.link_lost(min(now, end))
-        if connected:
-            host = port.read()
-            if host and not lost:    # in a link loss the host's requests are lost too
-                encoder.receive(host)
-        frames = encoder.due(min(now, end))
-        if lost:
-            counts["link_lost"] += len(frames)   # the scenario's link loss: nothing arrives
-            frames = []
+        upto = min(now, end)
+        frames = []
+        # The step is cut at the edges of a link loss, so each stretch is wholly lost or
+        # wholly sent, however long a step a loaded machine takes.
+        for edge in (*engine.link_loss_edges(done_to, upto), upto):
+            for item in engine.generate(edge):
+                encoder.push(item)
+            lost = engine.link_lost((done_to + edge) / 2)
+            if connected and edge == upto:
+                host = port.read()
+                if host and not lost:    # in a link loss the host's requests are lost too
+                    encoder.receive(host)
+            due = encoder.due(edge)
+            if lost:
+                counts["link_lost"] += len(due)   # the scenario's link loss: nothing arrives
+            else:
+                frames += due
+            done_to = edge
         if connected:
             out = bytearray()
             for frame in frames:
