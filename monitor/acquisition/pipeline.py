@@ -160,11 +160,14 @@ class Pipeline:
         return started
 
     def _planned_infusion_s(self, sid: int) -> float:
-        """The planned infusion time: the set-up's, else a scripted session's, else 40 min."""
+        """The planned infusion time: the set-up's, a replayed session's, a scripted one's, or 40 min."""
         setup = self.setup if self.setup is not None else database.load_setup(self.db_path, sid)
         minutes = (setup or {}).get("planned_infusion_min")
         if isinstance(minutes, (int, float)) and minutes > 0:
             return float(minutes) * 60.0
+        replayed = getattr(self.driver, "planned_infusion_s", None)   # a replay's original
+        if replayed is not None:
+            return float(replayed)
         plan = dict((phase, t) for t, phase in self.driver.phase_plan)
         if Phase.INFUSION in plan and Phase.RECOVERY in plan:
             return plan[Phase.RECOVERY] - plan[Phase.INFUSION]

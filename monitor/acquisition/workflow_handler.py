@@ -31,7 +31,7 @@ from monitor.core.workflow.infusion import InfusionState, InfusionTimer
 from monitor.core.workflow.manual import apply_manual
 from monitor.core.workflow.messages import (
     MANUAL_NOTE_KIND,
-    SCRIPTED_AUTHOR,
+    OVERRIDE_NOTE_PREFIX,
     AddEvent,
     ChangeInfusion,
     ChecklistTicked,
@@ -130,8 +130,8 @@ class WorkflowHandler:
         self._ingest = ingest
         self._set_phase = set_phase
         self.log = EventLog(model.started_at, events)
-        self._scripted = {(e.kind, round(e.t, 3)) for e in events
-                          if e.author == SCRIPTED_AUTHOR}
+        # A resumed session already recorded these (scenario or replayed nurse events).
+        self._scripted = {(e.kind, round(e.t, 3)) for e in events}
         self.timer = InfusionTimer(planned_infusion_s, infusion)
         # A session recorded before infusion actions were (phases only): follow its phases.
         started, stopped = model.started(Phase.INFUSION), model.started(Phase.RECOVERY)
@@ -212,7 +212,9 @@ class WorkflowHandler:
             return
         self._scripting = True
         try:
-            self.handle(ChangeInfusion(action, SCRIPTED_AUTHOR), t)
+            script = self.scripted_start
+            by = script.author if action is InfusionAction.START else script.stop_author
+            self.handle(ChangeInfusion(action, by), t)
         finally:
             self._scripting = False
 
@@ -254,7 +256,7 @@ class WorkflowHandler:
         cmd = replace(cmd, action=InfusionAction(cmd.action))
         override = None
         if cmd.action is InfusionAction.START and self.timer.state is InfusionState.NOT_STARTED:
-            override = self._through_gate(cmd, now)
+            cmd, override = self._through_gate(cmd, now)
         if not cmd.by.strip():
             raise Refused(NO_INITIALS)
         result = self.timer.apply(cmd, now)
@@ -267,28 +269,33 @@ class WorkflowHandler:
             elif result.action is InfusionAction.STOP and self.model.phase is Phase.INFUSION:
                 self._set_phase(Phase.RECOVERY, now)
 
-    def _through_gate(self, cmd: ChangeInfusion, now: float) -> str | None:
-        """Refuse a start the gate does not allow; the text of an accepted override, to log."""
-        if self._scripting:
-            script = self.scripted_start
-            cmd = replace(cmd, by=script.clinician, reason=script.reason)
+    def _through_gate(self, cmd: ChangeInfusion, now: float) -> tuple[ChangeInfusion, str | None]:
+        """Refuse a start the gate does not allow.
+
+        Returns the start to record (a scripted override's is by its clinician
+        with its reason, as the nurse's override is) and the text of an
+        accepted override, to log.
+        """
         gate = self.gate.evaluate(now)
         if gate.status is GateStatus.NOT_ENOUGH_DATA:
             raise Refused(f"{gate.message} An incomplete baseline cannot be overridden; a "
                           "missing NIBP can be taken with a manual cuff and entered by hand")
         if gate.status is GateStatus.READY:
-            return None
+            return cmd, None
+        if self._scripting:
+            script = self.scripted_start
+            cmd = replace(cmd, by=script.clinician, reason=script.reason)
         gate = self.gate.evaluate(now, Override(cmd.by, cmd.reason, now))
         problem = gate.override_problem
         if not problem and not cmd.by.strip():   # the log must say who decided
             problem = "the override must name the clinician"
         if problem:
             raise Refused(f"{gate.message} Not started: {problem}")
-        text = (f"Baseline override: {gate.message} Clinician: {cmd.by.strip()}. "
+        text = (f"{OVERRIDE_NOTE_PREFIX} {gate.message} Clinician: {cmd.by.strip()}. "
                 f"Reason: {cmd.reason.strip()}.")
         if self._scripting:
             text += f" (The scripted override of {self.scripted_start.source}.)"
-        return text
+        return cmd, text
 
     def _tick(self, cmd: TickChecklist, now: float) -> None:
         if cmd.item not in ChecklistItem.__members__.values():

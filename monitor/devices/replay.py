@@ -1,97 +1,248 @@
 """Replay of raw captures through the real codec: a recorded session, or a byte file.
 
-``replay:SESSION`` plays the bytes a session recorded (``raw_capture``) with
-their original spacing, through the codec of the protocol the session used.
+``replay:SESSION`` plays the bytes a session recorded (``raw_capture``) at
+their original times from the session's start, through the codec of the
+protocol the session used, together with what the bytes cannot carry: the
+session's phases (the infusion start and stop, through the baseline gate
+with the override the session recorded), the nurse's events, and the
+readings that did not come through the wire (typed values, and the blood
+pressure of a separate cuff beside an oximeter). The replay then raises the
+alarms the session raised, at the same session times.
+
 ``replay:FILE`` plays a plain capture (e.g. ``infusion-sim run --stdout >
-FILE`` or ``cat /dev/ttyUSB0 > FILE``) at the protocol's line rate (baud / 10
-bytes per second). Either goes at ``--speed``. This is how a field problem
-becomes a regression test.
+FILE`` or ``cat /dev/ttyUSB0 > FILE``) at the rate the device sent it: the
+capture is decoded as it goes and each chunk is released when the device
+time its frames cover has passed (the wave's sample count where the stream
+carries a wave, else the device's own clock, else the protocol's frame
+rate; see :class:`DeviceClock`). A plain file has no record of silences, so
+a cable pulled during the capture replays as no gap at all.
+
+Either goes at ``--speed``. This is how a field problem becomes a
+regression test.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import re
 import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.core.clock import Clock
 from monitor.core.events import RawBytes
+from monitor.core.reading import Quality, Reading, WaveChunk
+from monitor.core.session import Phase
+from monitor.core.vitals import NIBP_VITALS
+from monitor.core.workflow.messages import (
+    OVERRIDE_NOTE_PREFIX,
+    AddEvent,
+    InfusionAction,
+    ScriptedStart,
+)
 from monitor.devices.base import Driver, SourceError
 from monitor.devices.codecs.base import Codec, CodecItem
 from monitor.devices.protocols import codec_class
 
 FILE_CHUNK = 64
+"""Bytes a file replay hands the codec at a time (a serial read's size)."""
+
+MAX_DEVICE_STEP_S = 600.0
+"""A device clock that leaps further than this between frames was set, not waited on."""
+
+
+class DeviceClock:
+    """Device seconds a byte stream covers, from what its own frames say.
+
+    A private codec decodes the stream ahead of the replay. The time is the
+    wave's sample count over its rate where the stream carries a wave (exact
+    for Nonin and the Datex pleth), else the device's own clock (the Masimo
+    line time, the Datex record time; steps back or leaps over
+    :data:`MAX_DEVICE_STEP_S` count as no time), else the frames decoded
+    times the protocol's frame period (one text line a second). It never
+    goes back.
+    """
+
+    def __init__(self, protocol: str) -> None:
+        self._codec = codec_class(protocol)()
+        self._period = self._codec.frame_period_s
+        self._wave_s: dict[object, float] = {}
+        self._device_s = 0.0
+        self._last_device: float | None = None
+        self.elapsed = 0.0
+
+    def advance(self, data: bytes) -> float:
+        """Seconds from the stream's start to the end of the last frame in ``data``."""
+        for item in self._codec.feed(data, self.elapsed):
+            if isinstance(item, WaveChunk):
+                self._wave_s[item.vital] = self._wave_s.get(item.vital, 0.0) + len(item) / item.rate
+            elif isinstance(item, Reading) and item.device_time is not None:
+                if self._last_device is not None:
+                    step = item.device_time - self._last_device
+                    if 0.0 < step <= MAX_DEVICE_STEP_S:
+                        self._device_s += step
+                self._last_device = item.device_time
+        if self._wave_s:
+            t = max(self._wave_s.values())
+        elif self._last_device is not None:
+            t = self._device_s
+        elif self._period is not None:
+            t = self._codec.stats.frames_ok * self._period
+        else:
+            t = self.elapsed
+        self.elapsed = max(self.elapsed, t)
+        return self.elapsed
+
+
+@dataclass(frozen=True)
+class RecordedPlan:
+    """What a recorded session did besides its bytes, on times relative to its start."""
+
+    phases: Sequence[tuple[float, Phase]] = ()
+    events: Sequence[AddEvent] = ()
+    start: ScriptedStart | None = None
+    planned_infusion_s: float | None = None
 
 
 class ReplayDriver(Driver):
-    """Feeds recorded bytes to a codec on the session clock.
+    """Feeds recorded bytes (and readings the bytes did not carry) on the session clock.
 
     Parameters
     ----------
-    chunks : list of (relative seconds, bytes)
+    items : iterable of (relative seconds, bytes or Reading)
+        In time order, taken as the replay goes; a reading's own ``t`` is
+        replaced by its replay time.
     protocol : str
     label : str
+    plan : RecordedPlan
+        Phases and events of the recorded session, if any.
     """
 
     simulated = True
 
-    def __init__(self, chunks: list[tuple[float, bytes]], protocol: str, label: str) -> None:
+    def __init__(self, items: Iterable[tuple[float, bytes | Reading]], protocol: str,
+                 label: str, plan: RecordedPlan | None = None) -> None:
         self.protocol = protocol
         self.codec: Codec = codec_class(protocol)()
         self.label = label
-        self._chunks = chunks
-        self._i = 0
+        self._items: Iterator[tuple[float, bytes | Reading]] = iter(items)
+        self._next = next(self._items, None)
+        self._plan = plan or RecordedPlan()
         self._clock: Clock | None = None
         self._start = 0.0
+
+    @property
+    def phase_plan(self) -> Sequence[tuple[float, Phase]]:
+        return [(self._start + rel, phase) for rel, phase in self._plan.phases]
+
+    @property
+    def event_plan(self) -> Sequence[AddEvent]:
+        return [AddEvent(e.kind, e.text, e.author, self._start + (e.t or 0.0))
+                for e in self._plan.events]
+
+    @property
+    def scripted_start(self) -> ScriptedStart | None:
+        return self._plan.start
+
+    @property
+    def planned_infusion_s(self) -> float | None:
+        """The recorded session's planned infusion time (its set-up is not copied)."""
+        return self._plan.planned_infusion_s
 
     def open(self, clock: Clock, session_start: float) -> None:
         self._clock = clock
         self._start = session_start
+        now = clock.now()
+        while self._next is not None and session_start + self._next[0] < now:
+            self._next = next(self._items, None)   # resumed: what fell due meanwhile is gone
 
     def read(self, should_stop: threading.Event) -> list[CodecItem | RawBytes] | None:
         assert self._clock is not None
-        if self._i >= len(self._chunks):
+        if self._next is None:
             return None
-        rel, data = self._chunks[self._i]
+        rel, payload = self._next
         t = self._start + rel
         if self._clock.sleep_until(t, should_stop):
             return None
-        self._i += 1
-        return [RawBytes(t, data), *self.codec.feed(data, t)]
+        self._next = next(self._items, None)
+        if isinstance(payload, Reading):
+            return [Reading(payload.vital, payload.value, t, payload.quality,
+                            payload.device_time)]
+        return [RawBytes(t, payload), *self.codec.feed(payload, t)]
+
+
+def _not_on_the_wire(reading: Reading, protocol_carries_nibp: bool) -> bool:
+    """A reading the session recorded that its byte capture cannot reproduce."""
+    if reading.quality is Quality.MANUAL:
+        return True
+    return reading.vital in NIBP_VITALS and not protocol_carries_nibp
 
 
 def from_session(db_path: Path, session_id: int) -> ReplayDriver:
-    """A replay of what session ``session_id`` received, with its original timing."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        row = conn.execute("SELECT protocol FROM sessions WHERE id = ?",
-                           (session_id,)).fetchone()
-        if row is None:
+    """A replay of session ``session_id``: its bytes, phases, events and off-wire readings."""
+    from monitor.storage.store import SessionStore
+
+    with SessionStore(db_path) as store:
+        try:
+            protocol, chunks = store.raw_capture(session_id)
+        except KeyError:
             raise SourceError(f"no session {session_id} in {db_path}; "
-                              "see 'infusion-monitor sessions'")
-        if not row[0]:
+                              "see 'infusion-monitor sessions'") from None
+        if not protocol:
             raise SourceError(f"session {session_id} has no raw capture to replay "
-                              "(only serial sessions record one)")
-        rows = conn.execute("SELECT t, data FROM raw_capture WHERE session_id = ?"
-                            " AND direction = 'in' ORDER BY t, rowid",
-                            (session_id,)).fetchall()
-    finally:
-        conn.close()
-    if not rows:
-        raise SourceError(f"session {session_id} recorded no bytes to replay")
-    t0 = rows[0][0]
-    return ReplayDriver([(t - t0, bytes(d)) for t, d in rows], row[0],
-                        f"replay:session {session_id}")
+                              "(only sessions read through a protocol record one)")
+        if not chunks:
+            raise SourceError(f"session {session_id} recorded no bytes to replay")
+        start = store.session(session_id).started_at
+        carries_nibp = codec_class(protocol).carries_nibp
+        readings = [r for r in store.readings(session_id) if _not_on_the_wire(r, carries_nibp)]
+        phases = [(span.start - start, span.phase) for span in store.phases(session_id)
+                  if span.phase in (Phase.INFUSION, Phase.RECOVERY)]
+        events = [AddEvent(e.kind, e.text, e.author, e.t - start)
+                  for e in store.session_events(session_id)
+                  if not e.text.startswith(OVERRIDE_NOTE_PREFIX)]  # the gate records it again
+        actions = store.infusion_actions(session_id)
+        minutes = (store.setup(session_id) or {}).get("planned_infusion_min")
+    planned = float(minutes) * 60.0 if isinstance(minutes, (int, float)) and minutes > 0 else None
+    scripted = None
+    by = {a.action: a for a in reversed(actions)}   # the first of each
+    if InfusionAction.START in by:
+        first = by[InfusionAction.START]
+        stop = by.get(InfusionAction.STOP)
+        scripted = ScriptedStart(first.by, first.reason, f"session {session_id}", first.by,
+                                 stop.by if stop is not None else first.by)
+    items: list[tuple[float, bytes | Reading]] = [(t - start, d) for t, d in chunks]
+    items += [(r.t - start, r) for r in readings]
+    # A reading the session took at the instant of a chunk came first (as a cuff's does).
+    items.sort(key=lambda x: (x[0], isinstance(x[1], bytes)))
+    return ReplayDriver(items, protocol, f"replay:session {session_id}",
+                        RecordedPlan(phases, events, scripted, planned))
 
 
 def from_file(path: Path, protocol: str) -> ReplayDriver:
-    """A replay of a plain byte capture, paced at the protocol's line rate."""
+    """A replay of a plain byte capture, paced at the rate the device sent it."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read the capture {path}: {exc.strerror or exc}") from exc
-    rate = codec_class(protocol).serial_defaults.baudrate / 10.0
-    chunks = [(i / rate, data[i:i + FILE_CHUNK]) for i in range(0, len(data), FILE_CHUNK)]
-    if not chunks:
+    if not data:
         raise SourceError(f"the capture {path} is empty")
-    return ReplayDriver(chunks, protocol, f"replay:{path.name}")
+    return ReplayDriver(_paced(data, protocol), protocol, f"replay:{path.name}")
+
+
+def _paced(data: bytes, protocol: str) -> Iterator[tuple[float, bytes]]:
+    """The capture in serial-read-sized chunks, each at the device time its frames reach.
+
+    A line protocol's chunks also end at each line's end, so two short lines
+    (a text line is 17 bytes, a second apart) never arrive together.
+    """
+    clock = DeviceClock(protocol)
+    lines = codec_class(protocol).frame_period_s is not None
+    pieces = _LINE.findall(data) if lines else [data]
+    for piece in pieces:
+        for i in range(0, len(piece), FILE_CHUNK):
+            chunk = piece[i:i + FILE_CHUNK]
+            yield clock.advance(chunk), chunk
+
+
+_LINE = re.compile(rb"[^\n]*\n|[^\n]+")

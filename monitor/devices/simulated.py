@@ -137,7 +137,7 @@ class SimulatedDriver(Driver):
             # The cable is cut: the monitor keeps sending, nothing arrives.
             return []
         cuff: list[DriverItem] = []
-        if not self._encoder.carries_nibp:
+        if not self._codec.carries_nibp:
             cuff = [i for i in items if isinstance(i, Reading) and i.vital in _NIBP]
         if not data:
             return cuff

@@ -180,6 +180,17 @@ class SessionStore:
             " ORDER BY t, id", (session_id,)).fetchall()
         return [InfusionChanged(InfusionAction(a), t, by, reason) for a, t, by, reason in rows]
 
+    def raw_capture(self, session_id: int) -> tuple[str | None, list[tuple[float, bytes]]]:
+        """The session's wire protocol and the bytes it received, in arrival order."""
+        row = self._conn.execute("SELECT protocol FROM sessions WHERE id = ?",
+                                 (session_id,)).fetchone()
+        if row is None:
+            raise KeyError(session_id)
+        rows = self._conn.execute(
+            "SELECT t, data FROM raw_capture WHERE session_id = ? AND direction = 'in'"
+            " ORDER BY t, rowid", (session_id,)).fetchall()
+        return row[0], [(t, bytes(d)) for t, d in rows]
+
     def checklist_ticks(self, session_id: int) -> list[ChecklistTicked]:
         """Every tick and untick of the discharge checklist, in time order."""
         rows = self._conn.execute(

@@ -27,8 +27,6 @@ class Encoder(abc.ABC):
     """
 
     name: ClassVar[str]
-    carries_nibp: ClassVar[bool] = False
-    """Whether the device's data port sends NIBP (a multiparameter monitor does, an oximeter not)."""
 
     def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng

@@ -62,7 +62,6 @@ class DatexS5Encoder(Encoder):
     """Emulates the S/5 data port for the simulator (see the module docstring)."""
 
     name: ClassVar[str] = "datex-s5"
-    carries_nibp: ClassVar[bool] = True
 
     def __init__(self, rng: np.random.Generator) -> None:
         super().__init__(rng)

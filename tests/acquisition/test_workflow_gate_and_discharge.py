@@ -144,8 +144,10 @@ def test_a_scripted_start_over_140_90_uses_the_scenarios_declared_override():
         rig.at(START + 321)
         assert rig.hub.model.phase is Phase.INFUSION
         notes = [m for m in rig.out if isinstance(m, SessionEvent)]
-        assert len(notes) == 1 and notes[0].author == "scenario"
+        assert len(notes) == 1 and notes[0].author == "Dr B"   # as a nurse's override is
         assert "Clinician: Dr B. Reason: stable on repeat." in notes[0].text
+        started = [m for m in rig.out if isinstance(m, InfusionChanged)]
+        assert [(m.by, m.reason) for m in started] == [("Dr B", "stable on repeat")]
         assert "scripted override of scenario x" in notes[0].text
     finally:
         rig.end(START + 330)

@@ -50,16 +50,21 @@ def test_hypertensive_scenario_starts_with_a_recorded_scripted_override(tmp_path
     overrides = [x for x in lines if x["type"] == "event" and "override" in x["text"].lower()]
     assert len(overrides) == 1
     override = overrides[0]
-    assert override["author"] == SCRIPTED_AUTHOR
+    # Recorded as a nurse's override is: by the clinician who decided, with the reason.
+    clinician = "Dr A. Example (scripted)"
+    assert override["author"] == clinician
     assert round(override["t"] - start) == 600
     assert "Baseline" in override["text"] and "above 140/90" in override["text"]
     assert "scripted override" in override["text"]
     assert "Clinician: " in override["text"] and "Reason: " in override["text"]
     infusion = [x for x in lines if x["type"] == "infusion" and x["action"] == "start"]
-    assert [x["by"] for x in infusion] == [SCRIPTED_AUTHOR]
+    assert [x["by"] for x in infusion] == [clinician]
+    assert "known treated hypertension" in infusion[0]["reason"]
+    stop = [x for x in lines if x["type"] == "infusion" and x["action"] == "stop"]
+    assert [x["by"] for x in stop] == [SCRIPTED_AUTHOR]
     with SessionStore(database.open_database(data)) as store:   # review reads the truth
         stored = [e for e in store.session_events(lines[0]["id"]) if "override" in e.text]
-    assert [(e.author, e.text) for e in stored] == [(SCRIPTED_AUTHOR, override["text"])]
+    assert [(e.author, e.text) for e in stored] == [(clinician, override["text"])]
 
 
 def test_a_normal_baseline_starts_without_an_override(tmp_path):

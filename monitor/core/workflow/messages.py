@@ -62,13 +62,21 @@ class ScriptedStart:
 
     The scripted start passes the same gate as a nurse's: ``clinician`` and
     ``reason`` stand for what the nurse would type in the override dialog.
-    ``source`` names the scenario in the recorded override event.
+    ``source`` names the scenario in the recorded override event. A replay
+    declares the override and the author its original session recorded.
     """
 
     clinician: str = ""
     reason: str = ""
     source: str = "the scenario"
+    author: str = SCRIPTED_AUTHOR
+    """Who a scripted start that needs no override is recorded as."""
+    stop_author: str = SCRIPTED_AUTHOR
+    """Who the scripted infusion stop is recorded as."""
 
+
+OVERRIDE_NOTE_PREFIX = "Baseline override:"
+"""How the note recorded with an accepted baseline override begins."""
 
 MANUAL_NOTE_KIND = "manual_entry"
 """Kind of the ``Note`` recorded with each manual entry (what was typed, by whom)."""

@@ -73,6 +73,12 @@ class Codec(abc.ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     serial_defaults: ClassVar[SerialSettings]
+    frame_period_s: ClassVar[float | None] = None
+    """How often the device sends a frame of numerics when its stream carries
+    no clock of its own (no wave, no device time): one line a second for the
+    text protocols. Used to pace the replay of a plain byte capture."""
+    carries_nibp: ClassVar[bool] = False
+    """The protocol carries blood pressure (a monitor, not an oximeter)."""
 
     def __init__(self) -> None:
         self.stats = CodecStats()

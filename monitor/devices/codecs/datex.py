@@ -200,6 +200,7 @@ class DatexS5Codec(Codec):
     description: ClassVar[str] = "GE Datex-Ohmeda S/5 computer interface (DRI)"
     serial_defaults: ClassVar[SerialSettings] = SerialSettings(
         baudrate=19200, bytesize=8, parity="E", stopbits=1, rtscts=True)
+    carries_nibp: ClassVar[bool] = True
 
     def __init__(self, interval: int = 5, dri_level: int = 0) -> None:
         super().__init__()

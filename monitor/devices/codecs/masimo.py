@@ -175,6 +175,7 @@ class MasimoAsciiCodec(LineCodec):
     name = "masimo-ascii"
     description = "Masimo Rad-8/Radical-7/Root serial ASCII 1 text, one line per second"
     serial_defaults = SerialSettings(9600, 8, "N", 1)
+    frame_period_s = 1.0
 
     def __init__(self) -> None:
         super().__init__()
