@@ -33,6 +33,7 @@ from monitor.ui.header import header_scale
 
 NO_ALARMS_TEXT = "No active alarms"
 NOT_CONNECTED_TEXT = "Alarm system not connected"
+ENDED_TEXT = "Session ended: alarms are off"
 PAUSE_TEXT = "Audio pause"
 PAUSED_PREFIX = "AUDIO PAUSED"
 
@@ -191,8 +192,15 @@ class AlarmBarWidget(QFrame):
 
     # -- what the bar shows ---------------------------------------------------
 
-    def set_snapshot(self, snapshot: AlarmSnapshot | None, connected: bool = True) -> None:
-        """Show ``snapshot`` (``None``: no alarm picture; ``connected=False``: no engine)."""
+    def set_snapshot(self, snapshot: AlarmSnapshot | None, connected: bool = True,
+                     ended: bool = False) -> None:
+        """Show ``snapshot`` (``None``: no alarm picture; ``connected=False``: no engine).
+
+        ``ended``: the session has ended; nothing is monitored, so no alarm is
+        shown, flashes or can be acted on (the alarm log keeps them all).
+        """
+        if ended:
+            snapshot = None
         self._snapshot = snapshot
         self._connected = connected
         alarms = snapshot.alarms if snapshot is not None else ()
@@ -200,13 +208,14 @@ class AlarmBarWidget(QFrame):
             self._set_main(alarm_text(alarms[0]))
             self._set_others("   \u00b7   ".join(alarm_text(a) for a in alarms[1:]))
         else:
-            self._set_main(NO_ALARMS_TEXT if connected else NOT_CONNECTED_TEXT)
+            self._set_main(ENDED_TEXT if ended else
+                           NO_ALARMS_TEXT if connected else NOT_CONNECTED_TEXT)
             self._set_others("")
         self.others_label.setVisible(len(alarms) > 1)
-        self.acknowledge_button.setEnabled(
-            connected and any(not a.acknowledged for a in alarms))
+        live = connected and not ended
+        self.acknowledge_button.setEnabled(live and any(not a.acknowledged for a in alarms))
         for button in (self.audio_pause_button, self.limits_button):
-            button.setEnabled(connected)
+            button.setEnabled(live)
         self._update_indicators()
         if any(flashes(a) for a in alarms):
             if not self._timer.isActive():

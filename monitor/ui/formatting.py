@@ -13,6 +13,9 @@ NO_VALUE_TEXT = "---"
 STALE_REASON = "NO DATA"
 """Reason shown under a continuous vital whose last value has gone stale."""
 
+ENDED_REASON = "ENDED"
+"""Reason shown under every continuous vital once the session has ended."""
+
 _QUALITY_REASONS: dict[Quality, str] = {
     Quality.NO_VALUE: "NO DATA",
     Quality.NOT_UPDATED: "NOT UPDATED",
@@ -46,6 +49,12 @@ def format_age(seconds: float) -> str:
     if minutes == 0:
         return f"{hours} h ago"
     return f"{hours} h {minutes} min ago"
+
+
+def format_before_end(seconds: float) -> str:
+    """How long before the session's end something happened (a frozen age)."""
+    age = format_age(seconds)
+    return "at the end" if age == "just now" else age.replace(" ago", " before the end")
 
 
 def format_elapsed(seconds: float) -> str:

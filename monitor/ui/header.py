@@ -13,6 +13,8 @@ from monitor.ui.live_model import LiveModel
 
 SIMULATED_TEXT = "SIMULATED DATA \u2014 NOT A PATIENT"
 REC_TEXT = "\u25cf REC"
+REC_OFF_TEXT = "REC off"
+"""The ended session's indicator: grey, nothing more is being recorded."""
 STOPPED_PREFIX = "RECORDING STOPPED"
 
 
@@ -176,5 +178,14 @@ class HeaderWidget(QFrame):
         if ok is False:
             message = model.recording_message or "readings are not being saved"
             _set_text(self.rec_warning_label, f"{STOPPED_PREFIX} \u2014 {message}")
-        self.rec_label.setVisible(ok is True)
+        ended = model.ended_at is not None and ok is not False
+        name = "rec_off" if ended else "rec_ok"
+        if self.rec_label.objectName() != name:
+            self.rec_label.setObjectName(name)   # re-polished: the colour follows the name
+            self.rec_label.style().unpolish(self.rec_label)
+            self.rec_label.style().polish(self.rec_label)
+            self.rec_label.setToolTip("The session has ended: nothing more is recorded"
+                                      if ended else "Readings are being saved")
+        _set_text(self.rec_label, REC_OFF_TEXT if ended else REC_TEXT)
+        self.rec_label.setVisible(ok is True or ended)
         self.rec_warning_label.setVisible(ok is False)

@@ -32,10 +32,13 @@ from monitor.core.reading import Quality, Reading, WaveChunk
 from monitor.core.session import Phase, PhaseSpan, SessionModel
 from monitor.core.vitals import NIBP_VITALS, Vital
 from monitor.devices.codecs.base import DeviceFlag
+from monitor.ui.alarm_style import clock_text
 from monitor.ui.formatting import (
+    ENDED_REASON,
     NO_VALUE_TEXT,
     STALE_REASON,
     format_age,
+    format_before_end,
     format_gap,
     format_value,
     quality_reason,
@@ -90,6 +93,8 @@ class TileState:
     text: str
     reason: str = ""
     manual: bool = False
+    ended: bool = False
+    """The session has ended: nothing is current, the tile is greyed."""
 
 
 @dataclass(frozen=True)
@@ -324,6 +329,8 @@ class LiveModel:
         A value the nurse typed in is tagged manual and stays
         :data:`MANUAL_SHOWN_S` with its age, unless the device sends newer data.
         """
+        if self.ended_at is not None:
+            return TileState(NO_VALUE_TEXT, ENDED_REASON, ended=True)
         newest = self.freshness.last(vital)
         if newest is not None and newest.quality is Quality.MANUAL \
                 and 0 <= now - newest.t <= MANUAL_SHOWN_S:
@@ -340,11 +347,16 @@ class LiveModel:
 
     def nibp_state(self, now: float) -> NibpState:
         """What the NIBP tile shows at ``now``."""
+        ended = self.ended_at
         if self._nibp_t is None:
-            return NibpState(NO_VALUE_TEXT)
-        age = now - self._nibp_t
-        age_text = format_age(age)
-        aged = age > self.nibp_grey_after_s
+            return NibpState(NO_VALUE_TEXT, reason=ENDED_REASON if ended is not None else "",
+                             aged=ended is not None)
+        if ended is not None:   # the last determination, greyed, its age frozen at the end
+            age = max(0.0, ended - self._nibp_t)
+            age_text, aged = format_before_end(age), True
+        else:
+            age = now - self._nibp_t
+            age_text, aged = format_age(age), age > self.nibp_grey_after_s
         sys_r = self._nibp.get(Vital.NIBP_SYS)
         dia_r = self._nibp.get(Vital.NIBP_DIA)
         mean_r = self._nibp.get(Vital.NIBP_MEAN)
@@ -396,9 +408,9 @@ class LiveModel:
         if device:
             out.append(device)
         out.extend(f"Device: {text}" for text in self._device_flags.values())
-        if self.stream_ended is not None:
-            reason = self.stream_ended.reason
-            out.append(f"Source ended ({reason})" if reason else "Source ended")
+        ended = self.ended_text()
+        if ended:
+            out.insert(0, ended)
         if self._overflow_at is not None and now - self._overflow_at <= OVERFLOW_SHOWN_S:
             out.append(f"UI queue overflow: {self.overflow_lost} items lost")
         out.extend(self._technical.values())
@@ -407,6 +419,25 @@ class LiveModel:
         if self._recording_note_at is not None and now - self._recording_note_at <= NOTE_SHOWN_S:
             out.append(self.recording_message[:1].upper() + self.recording_message[1:])
         return out
+
+    @property
+    def ended_at(self) -> float | None:
+        """When the session ended (or its source did), ``None`` while it is live."""
+        if self.session is not None and self.session.phase is Phase.ENDED:
+            return self.session.phase_started_at()
+        if self.stream_ended is not None:
+            return self.stream_ended.t
+        return None
+
+    def ended_text(self) -> str:
+        """The ended session's banner ("SESSION ENDED at 16:02 (source ended) ..."), or ""."""
+        ended = self.ended_at
+        if ended is None:
+            return ""
+        reason = self.stream_ended.reason if self.stream_ended is not None else ""
+        why = f" ({reason})" if reason else ""
+        return (f"SESSION ENDED at {clock_text(ended)}{why}: not monitoring, "
+                "nothing more is recorded")
 
     def session_elapsed(self, now: float) -> float | None:
         """Seconds since the session started (frozen once it ended), ``None`` before one."""

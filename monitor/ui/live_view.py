@@ -58,6 +58,7 @@ from monitor.ui.tile import VitalTileWidget
 from monitor.ui.trends import TrendsWidget
 from monitor.ui.workflow_model import SHARED_MESSAGES, WORKFLOW_MESSAGES, WorkflowModel
 from monitor.ui.workflow_panel import WorkflowPanelWidget
+from monitor.ui.workflow_text import command_text
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ LOG_HEIGHT = 200
 """Height of the alarm log when it is opened (the splitter lets the nurse change it)."""
 
 _ALARM_LOG_TYPES = (AlarmTransition, AlarmAction, LimitChanged)
+_ALWAYS_SENT = (ResumeAudio, AudioOutput)
+"""Sent even after the session ended: sound back on, the speaker's state (no record)."""
 
 _SHORTCUT_TARGETS: dict[str, tuple[str, str]] = {
     "note": ("events_bar", "focus_note"),
@@ -237,6 +240,7 @@ class LiveView(QMainWindow):
         self.limits_dialog: AlarmLimitsDialog | None = None
         self.refusal_box: QMessageBox | None = None
         self._snapshot: AlarmSnapshot | None | Literal[False] = False  # False: none shown yet
+        self._ended_shown = False
         self._owns_sound = sound is None and alarm_state is not None
         self.sound: AlarmSoundPlayer | None = (
             AlarmSoundPlayer(self) if self._owns_sound else (sound if sound else None))
@@ -398,7 +402,7 @@ class LiveView(QMainWindow):
         for vital, tile in self.tiles.items():
             tile.set_state(self.model.tile_state(vital, now))
         self.nibp_tile.set_state(self.model.nibp_state(now))
-        self.pleth.refresh(now)
+        self.pleth.refresh(now, ended=self.model.ended_at is not None)
         self.trends.refresh(now)
         self._update_workflow(now)
 
@@ -419,20 +423,25 @@ class LiveView(QMainWindow):
     def _update_alarms(self, now: float) -> None:
         """Show the newest alarm picture; the widgets are only touched when it changed."""
         snapshot = self._alarm_state() if self._alarm_state is not None else None
-        if snapshot is not self._snapshot:
-            self._snapshot = snapshot
+        ended = self.model.ended_at is not None
+        if ended:
+            snapshot = None   # nothing is monitored: nothing shown, flashing or sounding
+        if snapshot is not self._snapshot or ended != self._ended_shown:
+            self._snapshot, self._ended_shown = snapshot, ended
             if snapshot is not None and snapshot.profile is not None:
                 self.profile = snapshot.profile   # the engine's limits, never a stale copy
                 self.workflow.use_profile(snapshot.profile)
-            self.alarm_bar.set_snapshot(snapshot, connected=self._alarm_state is not None)
+            self.alarm_bar.set_snapshot(snapshot, connected=self._alarm_state is not None,
+                                        ended=ended)
             self.alarm_bar.limits_button.setEnabled(
-                self._alarm_state is not None and self.profile is not None)
+                self._alarm_state is not None and self.profile is not None and not ended)
             t = self.alarm_bar.flash_time()
             for vital, tile in self.tiles.items():
                 tile.set_alarm(None if snapshot is None else _entry_for(snapshot, (vital,)), t)
             self.nibp_tile.set_alarm(
                 None if snapshot is None else _entry_for(snapshot, NIBP_VITALS), t)
-            self.trends.set_limits({} if snapshot is None else snapshot.limits)
+            if not ended:   # an ended session's trends keep the limits it had
+                self.trends.set_limits({} if snapshot is None else snapshot.limits)
         self.alarm_bar.show_time(now)
         if self.sound is not None:
             self.sound.set_sounding(None if snapshot is None else snapshot.sounding)
@@ -471,6 +480,11 @@ class LiveView(QMainWindow):
     def _send(self, command: object) -> None:
         if self._send_command is None:
             log.warning("not connected to the hub: %r not sent", type(command).__name__)
+            return
+        if self.model.ended_at is not None and not isinstance(command, _ALWAYS_SENT):
+            # The hub has closed the session: a command would go nowhere. Say so.
+            self._show_refusal(f"{self.model.ended_text()}. {command_text(command)} was not done "
+                               "and is not in the record.", "Session ended")
             return
         self._send_command(command)
 

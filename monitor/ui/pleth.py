@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
@@ -69,9 +71,13 @@ class PlethSweepWidget(QFrame):
         layout.addWidget(caption)
         layout.addWidget(self.plot_widget, 1)
 
-    def refresh(self, now: float) -> bool:
-        """Redraw the trace if it changed (or went stale); returns whether it did."""
-        self._sweep.blank_if_stale(now, self._stale_after_s)
+    def refresh(self, now: float, ended: bool = False) -> bool:
+        """Redraw the trace if it changed (or went stale); returns whether it did.
+
+        ``ended``: the session has ended, so the trace is cleared (at
+        ``--speed max`` the clock stops with the source and it would never go stale).
+        """
+        self._sweep.blank_if_stale(math.inf if ended else now, self._stale_after_s)
         if self._sweep.version == self._drawn_version:
             return False
         self._drawn_version = self._sweep.version

@@ -75,6 +75,7 @@ QLabel#sim_banner {{
     color: {SIMULATED_TEXT};
 }}
 QLabel#rec_ok {{ color: {REC_OK}; }}
+QLabel#rec_off {{ color: {TEXT_DIM}; }}
 QLabel#rec_stopped {{
     background: {WARNING_BG};
     color: {WARNING_TEXT};

@@ -89,12 +89,19 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
         """Show ``state``; labels are only touched when their text changes."""
         if state == self._state:
             return
-        manual_changed = state.manual != self._state.manual
+        look_changed = (state.manual, state.ended) != (self._state.manual, self._state.ended)
         self._state = state
         self.value_label.setText(state.text)
         self.reason_label.setText(state.reason)
-        if manual_changed:
-            self.reason_label.setStyleSheet(f"color: {theme.MANUAL};" if state.manual else "")
+        if look_changed:
+            reason = theme.MANUAL if state.manual else theme.TEXT_DIM if state.ended else None
+            self.reason_label.setStyleSheet(f"color: {reason};" if reason else "")
+            value = theme.TEXT_DIM if state.ended else theme.VITAL_COLOURS[self.vital]
+            self.value_label.setStyleSheet(f"color: {value};")
+
+    def is_ended(self) -> bool:
+        """Whether the tile is greyed because the session has ended."""
+        return self._state.ended
 
     def is_manual(self) -> bool:
         """Whether the value shown was typed in by the nurse (tagged "MANUAL")."""

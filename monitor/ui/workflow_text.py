@@ -91,3 +91,21 @@ def end_question(state: WorkflowState) -> str:
         return "Every discharge criterion is met. End the session and record the discharge?"
     unmet = "" if state.readiness is None else "; ".join(c.reason for c in state.readiness.unmet)
     return f"Not every discharge criterion is met: {unmet}. End the session anyway?"
+
+
+_COMMAND_NAMES = {
+    "Acknowledge": "Acknowledging the alarms", "PauseAudio": "The audio pause",
+    "SetVitalAlarms": "The alarm change", "ChangeLimit": "The alarm limit change",
+    "LoadProfileFile": "Loading the alarm profile", "LoadProfile": "Loading the alarm profile",
+    "AddEvent": "The event", "CorrectEventTime": "The time correction",
+    "ManualEntry": "The manual entry", "TickChecklist": "The checklist tick",
+    "EndSession": "Ending the session",
+}
+
+
+def command_text(command: object) -> str:
+    """A nurse's command as a sentence's subject: ``"The manual entry"``, ``"Stop infusion"``."""
+    action = getattr(command, "action", None)
+    if type(command).__name__ == "ChangeInfusion" and action is not None:
+        return f"{str(action).capitalize()} infusion"
+    return _COMMAND_NAMES.get(type(command).__name__, "The action")

@@ -1,3 +1,5 @@
+import time
+
 from monitor.acquisition.hub import Hub
 from monitor.acquisition.queues import BoundedQueue
 from monitor.core.clock import SimClock
@@ -86,13 +88,19 @@ def test_alarm_state_is_current_even_when_the_display_queue_overflows():
     for k in range(20_000):                          # a flood of readings
         inbox.put(make_reading(Vital.RESP_RATE, 12, start + k * 0.001))
     inbox.put(make_reading(Vital.SPO2, 85, start + 20.5))
-    inbox.put(StreamEnded(start + 21.0))
     hub.start()
-    hub.join(30)
-    assert not hub.is_alive()
-    assert ui_q.dropped_total > 0
-    snap = hub.alarm_state.get()
+    try:
+        deadline = time.monotonic() + 30
+        while not hub.alarm_state.get().alarms and time.monotonic() < deadline:
+            time.sleep(0.01)
+        snap = hub.alarm_state.get()
+    finally:
+        inbox.put(StreamEnded(start + 21.0))
+        hub.join(30)
     assert [(a.alarm_id, a.priority) for a in snap.alarms] == [("spo2.low", Priority.HIGH)]
+    assert ui_q.dropped_total > 0
+    assert not hub.is_alive()
+    assert hub.alarm_state.get().alarms == ()   # an ended session shows no alarm
     raised = [m for m in out if isinstance(m, AlarmTransition)]
     assert raised[0].t == start + 20.5
     # The recorder got the transition too (its queue holds producers back, never drops).

@@ -332,6 +332,27 @@ def test_high_latches_until_acknowledged_and_says_when_it_cleared():
     assert ack[0].by == "RN" and ack[0].value == 86
 
 
+def test_an_ended_session_releases_its_latches_and_its_audio_pause():
+    """Issue 11 §9: latched alarms kept flashing after the source ended, with no way to
+    acknowledge them (nothing is monitored any more); the record says which were not."""
+    b = Bench()
+    b.read(0, Vital.SPO2, 86)
+    b.read(1, Vital.SPO2, 97)          # spo2.low cleared, latched and sounding
+    b.read(2, Vital.HR, 135)
+    b.tick(10)                          # hr.high active
+    b.cmd(11, PauseAudio(by="RN"))
+    assert {e.alarm_id for e in b.shown()} == {"spo2.low", "hr.high"}
+    b.out += b.engine.on_phase(Phase.ENDED, b.at(12))
+    snap = b.engine.snapshot()
+    assert snap.alarms == () and snap.sounding is None and snap.audio_paused_until is None
+    [released] = [m for m in b.out if isinstance(m, AlarmAction) and m.action == "released"]
+    assert released.t == b.at(12) and released.by == "system"
+    assert "spo2.low" in released.detail and "hr.high" in released.detail
+    assert "not acknowledged" in released.detail
+    cleared = [m.alarm_id for m in b.out if isinstance(m, AlarmTransition) and m.state is C]
+    assert cleared.count("hr.high") == 1    # the active one ends once, in the log
+
+
 def test_non_latching_alarm_stays_visible_at_least_five_seconds():
     b = Bench()
     b.series(Vital.HR, [115] * 7, 0)            # raised at 6

@@ -6,6 +6,7 @@ from monitor.acquisition.queues import BoundedQueue
 from monitor.core.events import Condition, Note, RecordingStatus, StreamEnded, Technical
 from monitor.core.session import Phase
 from monitor.core.vitals import Vital
+from monitor.ui.alarm_style import clock_text
 from monitor.ui.header import SIMULATED_TEXT
 from tests.ui.helpers import T0, phase, reading, session_started
 
@@ -89,7 +90,9 @@ def test_technical_messages_and_stream_end(view, ui_queue, clock):
     ui_queue.put(StreamEnded(T0 + 2))
     view.drain()
     assert "No data from source" not in view.header.status_label.text()
-    assert "Source ended" in view.header.status_label.text()
+    text = view.header.status_label.text()
+    assert text.startswith(f"SESSION ENDED at {clock_text(T0 + 2)}: not monitoring")
+    assert view.header.rec_label.text() == "REC off"   # nothing more is recorded
 
 
 def test_resumed_session_message(view, ui_queue):
@@ -151,5 +154,6 @@ def test_session_clock_stops_when_the_session_ends(view, ui_queue, clock):
     assert view.header.session_clock_label.text() == "1:00:00"
     assert view.header.phase_label.text() == "ENDED"
     assert view.header.phase_elapsed_label.text() == ""
-    assert "Source ended (scenario over)" in view.header.status_label.text()
+    assert (f"SESSION ENDED at {clock_text(T0 + 3600)} (scenario over)"
+            in view.header.status_label.text())
     assert view.model.recording is None  # no longer claims to be recording

@@ -10,6 +10,7 @@ from monitor.core.events import Condition, History, StreamEnded, Technical
 from monitor.core.reading import Quality, Reading
 from monitor.core.session import Phase
 from monitor.core.vitals import Vital
+from monitor.ui.alarm_style import clock_text
 from monitor.ui.live_model import LiveModel
 from monitor.ui.sweep import SweepBuffer
 from monitor.ui.trend_store import CONTINUOUS_CAPACITY, TrendSeries
@@ -63,7 +64,8 @@ def test_technical_messages_come_and_go_and_stream_end_is_reported():
     m.apply(Technical(Condition.NO_DATA, False, T0 + 5, "No data from source"))
     assert m.status_messages(T0 + 5) == []
     m.apply(StreamEnded(T0 + 6))
-    assert m.status_messages(T0 + 6) == ["Source ended"]
+    assert m.status_messages(T0 + 6) == [
+        f"SESSION ENDED at {clock_text(T0 + 6)}: not monitoring, nothing more is recorded"]
 
 
 def test_phase_out_of_order_is_ignored():

@@ -149,6 +149,27 @@ class AlarmBoard:
         out.append(AlarmAction(t, "acknowledge", alarm_id or "all", by))
         self.changed = True
 
+    def release_all(self, t: float, out: list[AlarmMessage]) -> None:
+        """The session ended: nothing is monitored, so nothing stays shown or sounding.
+
+        Latched alarms nobody acknowledged are logged as released (an
+        ``AlarmAction`` ``released``), so the record says they were never
+        acknowledged; an audio pause ends with them.
+        """
+        unacknowledged = [key for key, a in self.items() if not a.acknowledged]
+        for a in list(self._alarms.values()):
+            if a.active:   # its condition is no longer watched
+                self.clear(a, t, out, "Ended: the session ended")
+        if unacknowledged:
+            out.append(AlarmAction(t, "released", ", ".join(unacknowledged) +
+                                   " not acknowledged before the session ended", "system"))
+        if self._alarms:
+            self._alarms.clear()
+            self.changed = True
+        if self.paused_until is not None:
+            self.paused_until = None
+            self.changed = True
+
     def expire(self, t: float) -> None:
         """Drop cleared alarms whose minimum display time is over (latched ones stay)."""
         for key, a in self.items():

@@ -222,7 +222,10 @@ class AlarmEngine:
             self._update_alarms({s.rule.alarm for s in self._states.values()}, t, None, out,
                                 "the session ended")
         self.changed = True
-        return self._technical_out(out, t)
+        out = self._technical_out(out, t)
+        if phase is Phase.ENDED:
+            self.board.release_all(t, out)
+        return out
 
     def tick(self, t: float) -> list[AlarmMessage]:
         """Let session time reach ``t``: delays, overdue checks, pause expiry, reminders."""

@@ -203,7 +203,8 @@ class AlarmAction:
 
     ``action`` is one of ``acknowledge``, ``audio_pause``, ``audio_resume``,
     ``audio_pause_ended``, ``alarms_off``, ``alarms_on``, ``profile_loaded``,
-    ``breakthrough``.
+    ``breakthrough``, ``refused``, ``released`` (alarms still shown when the
+    session ended, with those nobody acknowledged).
     """
 
     t: float

@@ -177,8 +177,8 @@ class MasimoAsciiCodec(LineCodec):
     serial_defaults = SerialSettings(9600, 8, "N", 1)
     frame_period_s = 1.0
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, plausibility: bool = True) -> None:
+        super().__init__(plausibility=plausibility)
         self.device_serial: str | None = None
         self._exc = 0
         self._alarm = 0

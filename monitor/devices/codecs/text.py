@@ -23,6 +23,7 @@ from monitor.devices.codecs.base import (
     CodecStats,
     SerialSettings,
 )
+from monitor.devices.codecs.plausibility import PlausibilityFilter
 
 log = logging.getLogger(__name__)
 
@@ -111,12 +112,15 @@ class LineCodec(Codec):
 
     Subclasses implement :meth:`_parse_line`. Blank lines are ignored; a line
     :meth:`_parse_line` rejects counts in ``frames_bad`` and its bytes in
-    ``bytes_discarded``.
+    ``bytes_discarded``. Text lines carry no checksum, so every decoded
+    line also passes a :class:`~monitor.devices.codecs.plausibility.PlausibilityFilter`
+    (``plausibility=False`` turns it off, for tests of the framing alone).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, plausibility: bool = True) -> None:
         super().__init__()
         self._lines = LineSplitter(self.stats)
+        self._plausible = PlausibilityFilter(self.stats) if plausibility else None
 
     @property
     def buffered(self) -> int:
@@ -142,7 +146,7 @@ class LineCodec(Codec):
                 if not line.overlong:       # an overlong line was counted already
                     self.stats.frames_bad += 1
                 continue
-            items.extend(parsed)
+            items.extend(parsed if self._plausible is None else self._plausible.filter(parsed))
         return items
 
     def _count(self, key: str, n: int = 1) -> None:
