@@ -53,7 +53,8 @@ from monitor.core.reading import Reading
 from monitor.devices.codecs import datex_layout as L
 from monitor.devices.codecs.datex import DatexS5Codec
 from monitor.devices.codecs.nonin import FRAMES_PER_PACKET
-from monitor.devices.protocols import codec_class, encoder_class
+from monitor.devices.protocols import codec_class
+from simulators.encoders import encoder_class
 
 PROTOCOLS = ("masimo-ascii", "text", "nonin-2", "datex-s5")
 SCENARIO = "typical"

@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import machine, monitor_cmd, run
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.alarms.model import AlarmKind, AlarmTransition, Priority, TransitionState
+from monitor.core.queues import BoundedQueue
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.vitals import Vital
 from monitor.core.workflow.messages import EventKind, SessionEvent

@@ -27,7 +27,6 @@ import psutil
 
 from bench.common import REPO, machine, monitor_cmd
 
-
 DIRECT = "direct"
 
 

@@ -189,10 +189,11 @@ def child(variant: str, seconds: float, data_dir: Path, warm_min: float, warm_sp
     from PySide6 import QtCore
 
     import monitor.ui.live_view as live_view_module
+    from monitor.acquisition.sources import make_driver
     from monitor.app import GuiOptions, prepare_session
     from monitor.core.freshness import DEFAULT_STALE_AFTER_S
     from monitor.core.vitals import Vital
-    from monitor.devices.registry import make_driver, parse_source
+    from monitor.devices.registry import parse_source
     from monitor.ui import application
 
     normal_cls = live_view_module.LiveView

@@ -27,7 +27,8 @@ from bench.common import machine
 from monitor.core.reading import Reading
 from monitor.core.vitals import Vital
 from monitor.devices.codecs.plausibility import MAX_STEP_PER_S
-from monitor.devices.protocols import codec_class, encoder_class
+from monitor.devices.protocols import codec_class
+from simulators.encoders import encoder_class
 
 PROTOCOLS = ("masimo-ascii", "text")
 SCENARIOS = ("typical", "desaturation", "tachycardia", "hypertensive-surge", "sensor-off",

@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from monitor import __version__
+from monitor.acquisition.sources import make_driver
 from monitor.core.clock import parse_speed
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
 from monitor.devices.base import SourceError
-from monitor.devices.registry import DEFAULT_SOURCE, make_driver, parse_source
+from monitor.devices.registry import DEFAULT_SOURCE, parse_source
 
 log = logging.getLogger(__name__)
 

@@ -104,8 +104,9 @@ def _list() -> int:
 def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from monitor.devices.protocols import ProtocolError, codec_class, encoder_class
+    from monitor.devices.protocols import ProtocolError, codec_class
     from simulators import run as sim_run
+    from simulators.encoders import encoder_class
     from simulators.scenario import load_scenario
 
     try:

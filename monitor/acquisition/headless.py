@@ -18,6 +18,7 @@ from monitor.core.alarms.model import AlarmAction, AlarmTransition, LimitChanged
 from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock, RealClock, SimClock
 from monitor.core.events import (
+    DeviceFlag,
     HubMessage,
     Note,
     PhaseChanged,
@@ -37,7 +38,6 @@ from monitor.core.workflow.messages import (
     SessionEvent,
 )
 from monitor.devices.base import Driver
-from monitor.devices.codecs.base import DeviceFlag
 from monitor.storage import database
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,6 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 
-from monitor.acquisition.queues import BoundedQueue, LatestValue
 from monitor.acquisition.workflow_handler import WORKFLOW_COMMANDS, WorkflowHandler
 from monitor.core.alarms.engine import AlarmEngine, LoadProfile
 from monitor.core.alarms.model import (
@@ -34,6 +33,7 @@ from monitor.core.clock import Clock
 from monitor.core.events import (
     Condition,
     Counters,
+    DeviceFlag,
     HubMessage,
     Note,
     PhaseChanged,
@@ -44,6 +44,7 @@ from monitor.core.events import (
     Technical,
 )
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
+from monitor.core.queues import BoundedQueue, LatestValue
 from monitor.core.reading import Quality, Reading, WaveChunk
 from monitor.core.session import Phase, SessionModel, SessionStatus
 from monitor.core.vitals import SPECS, SUPPLEMENTARY_VITALS, Kind, Vital
@@ -56,7 +57,6 @@ from monitor.core.workflow.messages import (
     WorkflowCommand,
 )
 from monitor.core.workflow.setup import DEFAULT_PLANNED_MIN
-from monitor.devices.codecs.base import DeviceFlag
 from monitor.storage.recorder import CloseSession
 
 log = logging.getLogger(__name__)

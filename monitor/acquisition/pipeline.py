@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from monitor.acquisition.hub import Hub
-from monitor.acquisition.queues import BoundedQueue
 from monitor.acquisition.reader import ReaderThread
 from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.alarms.profile_file import load_default_profile
 from monitor.core.clock import Clock
 from monitor.core.events import History, HubMessage, Note, RecordingStatus, SessionStarted
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
+from monitor.core.queues import BoundedQueue
 from monitor.core.session import Phase, SessionModel
 from monitor.core.vitals import SUPPLEMENTARY_VITALS, Vital
 from monitor.core.workflow.messages import MANUAL_NOTE_KIND

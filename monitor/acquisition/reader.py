@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.clock import Clock
 from monitor.core.events import Condition, StreamEnded, Technical
+from monitor.core.queues import BoundedQueue
 from monitor.devices.base import Driver
 
 log = logging.getLogger(__name__)

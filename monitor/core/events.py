@@ -139,6 +139,21 @@ class SourceStatus:
 
 
 @dataclass(frozen=True)
+class DeviceFlag:
+    """Something the device itself reports: its own alarm or a probe problem.
+
+    ``name`` is stable (e.g. ``"masimo.alarm.spo2_low"``, ``"sensor_off"``);
+    ``active`` says whether it started or ended; ``text`` is for people.
+    Codecs emit a flag when its state changes, not on every frame.
+    """
+
+    t: float
+    name: str
+    active: bool
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class RawBytes:
     """Bytes exactly as they arrived from the device, with their host arrival time."""
 

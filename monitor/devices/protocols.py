@@ -1,4 +1,4 @@
-"""Protocol names -> codec and encoder classes (the names users type)."""
+"""Protocol names -> codec classes (the names users type)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from monitor.devices.codecs.base import Codec
 
-# name: (codec "module:Class", encoder "module:Class")
-PROTOCOLS: dict[str, tuple[str, str]] = {
-    "masimo-ascii": ("monitor.devices.codecs.masimo:MasimoAsciiCodec",
-                     "simulators.encoders.masimo:MasimoAsciiEncoder"),
-    "datex-s5": ("monitor.devices.codecs.datex:DatexS5Codec",
-                 "simulators.encoders.datex:DatexS5Encoder"),
-    "nonin-2": ("monitor.devices.codecs.nonin:Nonin2Codec",
-                "simulators.encoders.nonin:Nonin2Encoder"),
-    "text": ("monitor.devices.codecs.text:TextLineCodec",
-             "simulators.encoders.text:TextLineEncoder"),
+PROTOCOLS: dict[str, str] = {
+    "masimo-ascii": "monitor.devices.codecs.masimo:MasimoAsciiCodec",
+    "datex-s5": "monitor.devices.codecs.datex:DatexS5Codec",
+    "nonin-2": "monitor.devices.codecs.nonin:Nonin2Codec",
+    "text": "monitor.devices.codecs.text:TextLineCodec",
 }
+"""Protocol name -> ``module:Class`` of its codec. The simulator's encoders are
+looked up in :mod:`simulators.encoders` (the device layer never names them)."""
 
 
 class ProtocolError(ValueError):
@@ -38,8 +35,4 @@ def check_protocol(name: str) -> str:
 
 
 def codec_class(name: str) -> type[Codec]:
-    return _load(PROTOCOLS[check_protocol(name)][0])
-
-
-def encoder_class(name: str) -> type:
-    return _load(PROTOCOLS[check_protocol(name)][1])
+    return _load(PROTOCOLS[check_protocol(name)])

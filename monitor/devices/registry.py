@@ -1,8 +1,9 @@
-"""Source names on the command line -> drivers.
+"""Source names on the command line, and the drivers of device sources.
 
-``sim:SCENARIO`` (a scenario name or a path to a scenario TOML file) is the
-built-in simulator; ``serial:PORT`` a device on a serial port (with
-``--protocol``).
+``serial:PORT`` is a device on a serial port (with ``--protocol``) and
+``replay:FILE`` a byte capture; ``sim:SCENARIO`` (the built-in simulator) and
+``replay:SESSION`` (a recording) are composed by
+:mod:`monitor.acquisition.sources`, above this layer.
 """
 
 from __future__ import annotations
@@ -48,55 +49,37 @@ class SerialOverrides:
     flow: str | None = None   # "none", "rtscts", "xonxoff"
 
 
-def make_driver(spec: SourceSpec, *, seed: int = 0, duration_s: float | None = None,
-                protocol: str | None = None,
-                overrides: SerialOverrides | None = None,
-                data_dir: object = None) -> Driver:
-    """Build the driver for ``spec``.
+def device_driver(spec: SourceSpec, *, duration_s: float | None = None,
+                  protocol: str | None = None,
+                  overrides: SerialOverrides | None = None) -> Driver:
+    """The driver of a device source: ``serial:PORT``, or ``replay:FILE`` (a byte capture).
+
+    ``sim:`` and ``replay:SESSION`` are composed above this layer (they need
+    the simulator and the recordings): see :mod:`monitor.acquisition.sources`.
 
     Raises
     ------
     SourceError
-        Unknown scheme.
-    simulators.scenario.ScenarioError
-        Unknown or malformed scenario (the message names the valid scenarios,
-        or the file and line).
+        A scheme this layer does not build, a missing ``--protocol`` or file.
     """
-    if spec.scheme == "sim":
-        from monitor.devices.simulated import SimulatedDriver
-        from simulators.scenario import load_scenario
+    from monitor.devices.protocols import PROTOCOLS, check_protocol
 
-        if protocol is not None:
-            from monitor.devices.protocols import check_protocol
-
-            check_protocol(protocol)
-        return SimulatedDriver(load_scenario(spec.target), seed, duration_s, label=str(spec),
-                               protocol=protocol)
     if spec.scheme == "replay":
         from pathlib import Path
 
         from monitor.devices import replay
-        from monitor.devices.protocols import PROTOCOLS, check_protocol
 
         path = Path(spec.target)
-        if path.is_file():
-            if protocol is None:
-                raise SourceError(f"replaying a capture file needs --protocol; valid "
-                                  f"protocols: {', '.join(PROTOCOLS)}")
-            return replay.from_file(path, check_protocol(protocol))
-        if not spec.target.isdigit():
+        if not path.is_file():
             raise SourceError(f"replay:{spec.target} is neither a session number nor a file")
-        from monitor.storage.database import DB_NAME, default_data_dir
-
-        folder = Path(str(data_dir)) if data_dir is not None else default_data_dir()
-        db = folder / DB_NAME
-        if not db.exists():
-            raise SourceError(f"no recordings in {folder}")
-        return replay.from_session(db, int(spec.target))
+        if protocol is None:
+            raise SourceError(f"replaying a capture file needs --protocol; valid "
+                              f"protocols: {', '.join(PROTOCOLS)}")
+        return replay.from_file(path, check_protocol(protocol))
     if spec.scheme == "serial":
         from dataclasses import replace
 
-        from monitor.devices.protocols import PROTOCOLS, check_protocol, codec_class
+        from monitor.devices.protocols import codec_class
         from monitor.devices.serial_driver import SerialDriver
 
         if protocol is None:
@@ -113,4 +96,4 @@ def make_driver(spec: SourceSpec, *, seed: int = 0, duration_s: float | None = N
         if o.flow is not None:
             settings = replace(settings, rtscts=o.flow == "rtscts", xonxoff=o.flow == "xonxoff")
         return SerialDriver(spec.target, protocol, settings, duration_s=duration_s)
-    raise SourceError(f"unknown source scheme {spec.scheme!r}")
+    raise SourceError(f"the device layer does not build {spec.scheme}: sources")

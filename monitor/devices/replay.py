@@ -1,6 +1,7 @@
 """Replay of raw captures through the real codec: a recorded session, or a byte file.
 
-``replay:SESSION`` plays the bytes a session recorded (``raw_capture``) at
+``replay:SESSION`` (composed in :mod:`monitor.acquisition.sources`, which
+reads the recording) plays the bytes a session recorded (``raw_capture``) at
 their original times from the session's start, through the codec of the
 protocol the session used, together with what the bytes cannot carry: the
 session's phases (the infusion start and stop, through the baseline gate
@@ -31,13 +32,10 @@ from pathlib import Path
 
 from monitor.core.clock import Clock
 from monitor.core.events import RawBytes
-from monitor.core.reading import Quality, Reading, WaveChunk
+from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import Phase
-from monitor.core.vitals import NIBP_VITALS
 from monitor.core.workflow.messages import (
-    OVERRIDE_NOTE_PREFIX,
     AddEvent,
-    InfusionAction,
     ScriptedStart,
 )
 from monitor.devices.base import Driver, SourceError
@@ -169,54 +167,6 @@ class ReplayDriver(Driver):
             return [Reading(payload.vital, payload.value, t, payload.quality,
                             payload.device_time)]
         return [RawBytes(t, payload), *self.codec.feed(payload, t)]
-
-
-def _not_on_the_wire(reading: Reading, protocol_carries_nibp: bool) -> bool:
-    """A reading the session recorded that its byte capture cannot reproduce."""
-    if reading.quality is Quality.MANUAL:
-        return True
-    return reading.vital in NIBP_VITALS and not protocol_carries_nibp
-
-
-def from_session(db_path: Path, session_id: int) -> ReplayDriver:
-    """A replay of session ``session_id``: its bytes, phases, events and off-wire readings."""
-    from monitor.storage.store import SessionStore
-
-    with SessionStore(db_path) as store:
-        try:
-            protocol, chunks = store.raw_capture(session_id)
-        except KeyError:
-            raise SourceError(f"no session {session_id} in {db_path}; "
-                              "see 'infusion-monitor sessions'") from None
-        if not protocol:
-            raise SourceError(f"session {session_id} has no raw capture to replay "
-                              "(only sessions read through a protocol record one)")
-        if not chunks:
-            raise SourceError(f"session {session_id} recorded no bytes to replay")
-        start = store.session(session_id).started_at
-        carries_nibp = codec_class(protocol).carries_nibp
-        readings = [r for r in store.readings(session_id) if _not_on_the_wire(r, carries_nibp)]
-        phases = [(span.start - start, span.phase) for span in store.phases(session_id)
-                  if span.phase in (Phase.INFUSION, Phase.RECOVERY)]
-        events = [AddEvent(e.kind, e.text, e.author, e.t - start)
-                  for e in store.session_events(session_id)
-                  if not e.text.startswith(OVERRIDE_NOTE_PREFIX)]  # the gate records it again
-        actions = store.infusion_actions(session_id)
-        minutes = (store.setup(session_id) or {}).get("planned_infusion_min")
-    planned = float(minutes) * 60.0 if isinstance(minutes, (int, float)) and minutes > 0 else None
-    scripted = None
-    by = {a.action: a for a in reversed(actions)}   # the first of each
-    if InfusionAction.START in by:
-        first = by[InfusionAction.START]
-        stop = by.get(InfusionAction.STOP)
-        scripted = ScriptedStart(first.by, first.reason, f"session {session_id}", first.by,
-                                 stop.by if stop is not None else first.by)
-    items: list[tuple[float, bytes | Reading]] = [(t - start, d) for t, d in chunks]
-    items += [(r.t - start, r) for r in readings]
-    # A reading the session took at the instant of a chunk came first (as a cuff's does).
-    items.sort(key=lambda x: (x[0], isinstance(x[1], bytes)))
-    return ReplayDriver(items, protocol, f"replay:session {session_id}",
-                        RecordedPlan(phases, events, scripted, planned))
 
 
 def from_file(path: Path, protocol: str) -> ReplayDriver:

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.alarms.model import AlarmAction, AlarmTransition, LimitChanged
-from monitor.core.events import Note, PhaseChanged, RawBytes, RecordingStatus, Technical
+from monitor.core.events import DeviceFlag, Note, PhaseChanged, RawBytes, RecordingStatus, Technical
+from monitor.core.queues import BoundedQueue
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import SessionStatus
 from monitor.core.vitals import Vital
@@ -41,7 +41,6 @@ from monitor.core.workflow.messages import (
     SessionDischarged,
     SessionEvent,
 )
-from monitor.devices.codecs.base import DeviceFlag
 from monitor.storage.database import connect
 from monitor.storage.schema import ALARM_COUNTS_UPDATE
 

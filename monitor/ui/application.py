@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 from PySide6 import QtCore, QtWidgets
 
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.alarms.model import AlarmSnapshot
 from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock
+from monitor.core.queues import BoundedQueue
 from monitor.core.workflow.setup import SessionSetup
 from monitor.storage.database import SessionRow
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from monitor.core.events import (
     Condition,
+    DeviceFlag,
     History,
     Note,
     PhaseChanged,
@@ -31,7 +32,6 @@ from monitor.core.freshness import Freshness
 from monitor.core.reading import Quality, Reading, WaveChunk
 from monitor.core.session import Phase, PhaseSpan, SessionModel
 from monitor.core.vitals import NIBP_VITALS, Vital
-from monitor.devices.codecs.base import DeviceFlag
 from monitor.ui.alarm_style import clock_text
 from monitor.ui.formatting import (
     ENDED_REASON,

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.alarms.model import (
     Acknowledge,
     AlarmAction,
@@ -35,6 +34,7 @@ from monitor.core.alarms.model import (
 )
 from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock
+from monitor.core.queues import BoundedQueue
 from monitor.core.vitals import NIBP_VITALS, Vital
 from monitor.core.workflow.messages import EventKind
 from monitor.core.workflow.setup import DEFAULT_PLANNED_MIN, SessionSetup

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 from monitor.acquisition.pipeline import Pipeline
+from monitor.acquisition.sources import make_driver
 from monitor.core.clock import SimClock
 from monitor.core.workflow.messages import InfusionChanged, SessionEvent
-from monitor.devices.registry import make_driver, parse_source
+from monitor.devices.registry import parse_source
 from monitor.storage import database
 from monitor.storage.store import SessionStore
 

@@ -1,9 +1,9 @@
 import time
 
 from monitor.acquisition.hub import Hub
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.clock import SimClock
 from monitor.core.events import Condition, PhaseChanged, StreamEnded, Technical
+from monitor.core.queues import BoundedQueue
 from monitor.core.reading import Quality, Reading, make_reading
 from monitor.core.session import Phase, SessionModel
 from monitor.core.vitals import Vital

@@ -6,9 +6,10 @@ import sqlite3
 import time
 
 from monitor.acquisition.pipeline import Pipeline
-from monitor.acquisition.queues import BoundedQueue
+from monitor.acquisition.sources import make_driver
 from monitor.core.clock import SimClock
 from monitor.core.events import History, Note, PhaseChanged
+from monitor.core.queues import BoundedQueue
 from monitor.core.reading import Quality, Reading
 from monitor.core.session import Phase, SessionStatus
 from monitor.core.vitals import Vital
@@ -27,7 +28,7 @@ from monitor.core.workflow.messages import (
     SessionEvent,
     TickChecklist,
 )
-from monitor.devices.registry import make_driver, parse_source
+from monitor.devices.registry import parse_source
 from monitor.storage import database
 from monitor.storage.recorder import Recorder
 from monitor.storage.store import SessionStore

@@ -7,10 +7,10 @@ import math
 import pytest
 
 from monitor.acquisition.hub import Hub
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.alarms.model import AlarmTransition, Priority, TransitionState
 from monitor.core.clock import SimClock
 from monitor.core.events import Condition, Note, PhaseChanged, StreamEnded, Technical
+from monitor.core.queues import BoundedQueue
 from monitor.core.reading import Quality, Reading, make_reading
 from monitor.core.session import Phase, PhaseSpan, SessionModel
 from monitor.core.vitals import Vital

@@ -6,9 +6,9 @@ import threading
 import time
 
 from monitor.acquisition.hub import Hub
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.clock import SimClock
 from monitor.core.events import Note, StreamEnded
+from monitor.core.queues import BoundedQueue
 from monitor.core.reading import make_reading
 from monitor.core.session import SessionModel
 from monitor.core.vitals import Vital

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.core.events import DeviceFlag
 from monitor.core.reading import Quality, Reading, make_reading
 from monitor.core.vitals import Vital
-from monitor.devices.codecs.base import MAX_BUFFER_BYTES, DeviceFlag
+from monitor.devices.codecs.base import MAX_BUFFER_BYTES
 from monitor.devices.codecs.masimo import MasimoAsciiCodec
 from simulators.encoders.masimo import MasimoAsciiEncoder
 from simulators.engine import ScenarioEngine

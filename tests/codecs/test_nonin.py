@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from monitor.core.events import DeviceFlag
 from monitor.core.reading import Quality, Reading, WaveChunk, make_reading
 from monitor.core.vitals import Vital
-from monitor.devices.codecs.base import MAX_BUFFER_BYTES, DeviceFlag
+from monitor.devices.codecs.base import MAX_BUFFER_BYTES
 from monitor.devices.codecs.nonin import Nonin2Codec
 from simulators.encoders.nonin import Nonin2Encoder
 

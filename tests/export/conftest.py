@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.alarms.model import (
     AlarmAction,
     AlarmKind,
@@ -25,6 +24,7 @@ from monitor.core.alarms.model import (
     TransitionState,
 )
 from monitor.core.events import Note
+from monitor.core.queues import BoundedQueue
 from monitor.core.reading import Quality, make_reading
 from monitor.core.vitals import Vital
 from monitor.core.workflow.messages import (

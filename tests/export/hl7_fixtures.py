@@ -21,11 +21,12 @@ from hl7apy.core import Message
 from hl7apy.parser import parse_message
 
 from monitor.acquisition.pipeline import Pipeline
+from monitor.acquisition.sources import make_driver
 from monitor.core.clock import SimClock
 from monitor.core.reading import Reading
 from monitor.core.vitals import Vital
 from monitor.core.workflow.messages import EndSession, ManualEntry
-from monitor.devices.registry import make_driver, parse_source
+from monitor.devices.registry import parse_source
 from monitor.review.record import SessionRecord, load_record
 from monitor.storage import database
 

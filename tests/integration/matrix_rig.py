@@ -15,14 +15,15 @@ uses both cores.
 from __future__ import annotations
 
 from monitor.acquisition.hub import Hub
-from monitor.acquisition.queues import BoundedQueue
 from monitor.acquisition.reader import ReaderThread
+from monitor.acquisition.sources import make_driver
 from monitor.core.alarms.model import AlarmTransition
 from monitor.core.clock import SimClock
 from monitor.core.events import Condition, PhaseChanged, Technical
+from monitor.core.queues import BoundedQueue
 from monitor.core.session import SessionModel
 from monitor.core.workflow.messages import CommandRefused, InfusionChanged, SessionEvent
-from monitor.devices.registry import make_driver, parse_source
+from monitor.devices.registry import parse_source
 
 T0 = 1_800_000_000.0
 SEED = 3

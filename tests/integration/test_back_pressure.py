@@ -13,8 +13,9 @@ import pytest
 
 from monitor.acquisition import pipeline as pipeline_module
 from monitor.acquisition.pipeline import Pipeline
+from monitor.acquisition.sources import make_driver
 from monitor.core.clock import SimClock
-from monitor.devices.registry import make_driver, parse_source
+from monitor.devices.registry import parse_source
 from monitor.storage import database
 from monitor.storage.recorder import MAX_BATCH_ITEMS
 from monitor.storage.store import SessionStore

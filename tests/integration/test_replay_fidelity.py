@@ -17,9 +17,9 @@ import sys
 
 import pytest
 
+from monitor.acquisition.sources import _not_on_the_wire
 from monitor.core.reading import Quality, Reading
 from monitor.core.vitals import Vital
-from monitor.devices.replay import _not_on_the_wire
 from tests.integration.helpers import REPO, json_lines, run_monitor
 
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.alarms.model import AlarmKind, AlarmTransition, Priority, TransitionState
+from monitor.core.queues import BoundedQueue
 from monitor.core.reading import Quality, Reading, make_reading
 from monitor.core.session import SessionStatus
 from monitor.core.vitals import Vital

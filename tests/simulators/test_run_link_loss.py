@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from monitor.devices.codecs import nonin as N
-from monitor.devices.protocols import encoder_class
 from simulators import run as sim_run
+from simulators.encoders import encoder_class
 from simulators.scenario import parse_scenario
 
 SCENARIO = """

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from monitor.acquisition.sources import make_driver
 from monitor.core.clock import SimClock
 from monitor.core.workflow.messages import AddEvent, EventKind
-from monitor.devices.registry import make_driver, parse_source
+from monitor.devices.registry import parse_source
 from simulators.scenario import ScenarioError, load_scenario, parse_scenario
 from simulators.scenario_events import ScriptedEvent
 

@@ -3,7 +3,6 @@
 import sqlite3
 import time
 
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.alarms.model import (
     AlarmAction,
     AlarmKind,
@@ -12,6 +11,7 @@ from monitor.core.alarms.model import (
     Priority,
     TransitionState,
 )
+from monitor.core.queues import BoundedQueue
 from monitor.core.session import SessionStatus
 from monitor.core.vitals import Vital
 from monitor.storage import database

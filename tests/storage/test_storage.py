@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.events import Condition, Note, PhaseChanged, Technical
+from monitor.core.queues import BoundedQueue
 from monitor.core.reading import Quality, Reading, WaveChunk, make_reading
 from monitor.core.session import Phase, SessionStatus
 from monitor.core.vitals import Vital

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from monitor.acquisition.queues import BoundedQueue
+from monitor.core.queues import BoundedQueue
 from monitor.core.session import SessionStatus
 from monitor.core.workflow.messages import (
     CommandRefused,

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.clock import SimClock
+from monitor.core.queues import BoundedQueue
 from monitor.ui.live_view import LiveView
 from tests.ui.helpers import T0
 

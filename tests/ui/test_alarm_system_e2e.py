@@ -13,9 +13,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from monitor.acquisition.pipeline import Pipeline
+from monitor.acquisition.sources import make_driver
 from monitor.core.alarms.model import AlarmTransition, Priority
 from monitor.core.clock import SimClock
-from monitor.devices.registry import make_driver, parse_source
+from monitor.devices.registry import parse_source
 from monitor.storage.database import open_database
 from monitor.storage.store import SessionStore
 from monitor.ui import alarm_sound

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.acquisition.sources import make_driver
 from monitor.app import (
     GuiOptions,
     SetupCancelled,
@@ -15,7 +16,7 @@ from monitor.app import (
 from monitor.cli import build_parser
 from monitor.core.session import SessionStatus
 from monitor.core.workflow.setup import SessionSetup
-from monitor.devices.registry import make_driver, parse_source
+from monitor.devices.registry import parse_source
 from monitor.storage import database
 
 SETUP = SessionSetup("JD-104", 72.5, 0.5, "Dr Lee", planned_infusion_min=60, course_number=3,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from monitor.acquisition.queues import BoundedQueue
 from monitor.core.events import Condition, Note, RecordingStatus, StreamEnded, Technical
+from monitor.core.queues import BoundedQueue
 from monitor.core.session import Phase
 from monitor.core.vitals import Vital
 from monitor.ui.alarm_style import clock_text

@@ -105,8 +105,7 @@ def test_sweep_writes_left_to_right_with_gap_and_nan_for_missing_time():
 
 
 def test_device_link_status_and_device_flags_for_the_nurse():
-    from monitor.core.events import SourceStatus
-    from monitor.devices.codecs.base import DeviceFlag
+    from monitor.core.events import DeviceFlag, SourceStatus
     from monitor.ui.live_model import LiveModel
 
     m = LiveModel(stale_after_s=10.0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from monitor.acquisition.queues import LatestValue
 from monitor.core.alarms.engine import AlarmEngine
 from monitor.core.alarms.model import (
     Acknowledge,
@@ -21,6 +20,7 @@ from monitor.core.alarms.model import (
     ResumeAudio,
 )
 from monitor.core.alarms.profile_file import load_default_profile
+from monitor.core.queues import LatestValue
 from monitor.core.reading import make_reading
 from monitor.core.vitals import Vital
 from monitor.ui.alarm_bar import NO_ALARMS_TEXT, NOT_CONNECTED_TEXT

@@ -8,10 +8,11 @@ import subprocess
 import pytest
 from PySide6 import QtCore, QtWidgets
 
+from monitor.acquisition.sources import make_driver
 from monitor.app import GuiOptions, prepare_session
 from monitor.core.session import SessionStatus
 from monitor.core.vitals import Vital
-from monitor.devices.registry import make_driver, parse_source
+from monitor.devices.registry import parse_source
 from monitor.storage import database
 from monitor.storage.store import SessionStore
 from monitor.ui.application import ResumeDialog

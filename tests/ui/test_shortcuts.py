@@ -8,7 +8,7 @@ import weakref
 import pytest
 from PySide6.QtCore import Qt
 
-from monitor.acquisition.queues import BoundedQueue
+from monitor.core.queues import BoundedQueue
 from monitor.core.workflow.messages import ChangeInfusion, InfusionAction
 from monitor.ui.keys_dialog import KeysDialog
 from monitor.ui.live_view import LiveView

@@ -16,6 +16,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from monitor.acquisition.pipeline import Pipeline
+from monitor.acquisition.sources import make_driver
 from monitor.app import GuiOptions, prepare_session, session_setup, setup_record
 from monitor.core.clock import SimClock
 from monitor.core.session import Phase, SessionStatus
@@ -25,7 +26,7 @@ from monitor.core.workflow.discharge import ChecklistItem
 from monitor.core.workflow.infusion import InfusionState
 from monitor.core.workflow.messages import EventKind, InfusionAction
 from monitor.core.workflow.setup import SessionSetup
-from monitor.devices.registry import make_driver, parse_source
+from monitor.devices.registry import parse_source
 from monitor.storage import database
 from monitor.storage.store import SessionStore
 from monitor.ui.live_view import LiveView

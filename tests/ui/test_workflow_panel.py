@@ -275,10 +275,10 @@ def test_unmet_text_names_every_unmet_criterion_briefly():
 def test_the_planned_end_sounds_once_through_the_hubs_low_reminder(qtbot, make_view, clock):
     """One sound source: the hub's low-priority announcement, never a second tone."""
     from monitor.acquisition.hub import Hub
-    from monitor.acquisition.queues import BoundedQueue
     from monitor.core.alarms.model import Priority
     from monitor.core.clock import SimClock
     from monitor.core.events import StreamEnded
+    from monitor.core.queues import BoundedQueue
     from monitor.core.session import SessionModel
     from tests.ui.alarm_fakes import FakeSound
 

@@ -13,31 +13,11 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from monitor.core.alarms.levels import LimitLines, Priority
 from monitor.core.vitals import Vital
 
 if TYPE_CHECKING:
     from monitor.core.alarms.profile import AlarmProfile
-
-
-class Priority(enum.IntEnum):
-    """IEC 60601-1-8 alarm priorities; higher is more urgent."""
-
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-
-    @property
-    def label(self) -> str:
-        """``"low"``, ``"medium"`` or ``"high"``: the name used in files and JSON."""
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, text: str) -> Priority:
-        """Look a priority up by its lowercase name."""
-        try:
-            return cls[text.upper()]
-        except KeyError:
-            raise ValueError(f"unknown priority {text!r}; allowed: low, medium, high") from None
 
 
 class AlarmKind(enum.StrEnum):
@@ -131,16 +111,6 @@ class AlarmEntry:
     def signalling(self) -> bool:
         """Whether this alarm flashes and may sound (not acknowledged, not a 5-s leftover)."""
         return not self.acknowledged and (self.active or self.latched)
-
-
-@dataclass(frozen=True)
-class LimitLines:
-    """The absolute limits of one vital, for drawing on its trend (``None``: no such limit)."""
-
-    low_medium: float | None = None
-    low_high: float | None = None
-    high_medium: float | None = None
-    high_high: float | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from monitor.core.alarms.model import LimitLines, Priority
+from monitor.core.alarms.levels import LimitLines, Priority
 from monitor.core.vitals import SPECS, Kind, Vital
 
 SATSECONDS_CHOICES = (0.0, 10.0, 25.0, 50.0, 100.0)

@@ -6,6 +6,7 @@ import abc
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from monitor.core.events import DeviceFlag
 from monitor.core.reading import Reading, WaveChunk
 
 MAX_BUFFER_BYTES = 64 * 1024
@@ -27,21 +28,6 @@ class SerialSettings:
         flow = " RTS/CTS" if self.rtscts else " XON/XOFF" if self.xonxoff else ""
         stop = int(self.stopbits) if float(self.stopbits).is_integer() else self.stopbits
         return f"{self.baudrate} {self.bytesize}{self.parity}{stop}{flow}"
-
-
-@dataclass(frozen=True)
-class DeviceFlag:
-    """Something the device itself reports: its own alarm or a probe problem.
-
-    ``name`` is stable (e.g. ``"masimo.alarm.spo2_low"``, ``"sensor_off"``);
-    ``active`` says whether it started or ended; ``text`` is for people.
-    Codecs emit a flag when its state changes, not on every frame.
-    """
-
-    t: float
-    name: str
-    active: bool
-    text: str = ""
 
 
 @dataclass

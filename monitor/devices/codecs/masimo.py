@@ -40,9 +40,10 @@ import datetime as dt
 import logging
 import re
 
+from monitor.core.events import DeviceFlag
 from monitor.core.reading import Quality, Reading, make_reading
 from monitor.core.vitals import Vital
-from monitor.devices.codecs.base import CodecItem, DeviceFlag, SerialSettings
+from monitor.devices.codecs.base import CodecItem, SerialSettings
 from monitor.devices.codecs.text import LineCodec
 
 log = logging.getLogger(__name__)

@@ -61,13 +61,13 @@ from typing import ClassVar
 
 import numpy as np
 
+from monitor.core.events import DeviceFlag
 from monitor.core.reading import Quality, Reading, WaveChunk, make_reading
 from monitor.core.vitals import Vital
 from monitor.devices.codecs.base import (
     MAX_BUFFER_BYTES,
     Codec,
     CodecItem,
-    DeviceFlag,
     SerialSettings,
     WaveTimeline,
 )

@@ -1,6 +1,6 @@
 import threading
 
-from monitor.acquisition.queues import BoundedQueue
+from monitor.core.queues import BoundedQueue
 
 
 def test_overflow_is_counted_not_silent():

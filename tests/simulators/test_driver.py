@@ -2,12 +2,13 @@ import threading
 
 import pytest
 
+from monitor.acquisition.sources import make_driver
 from monitor.core.clock import SimClock
 from monitor.core.reading import Reading
 from monitor.core.session import Phase
 from monitor.core.vitals import Vital
 from monitor.devices.base import SourceError
-from monitor.devices.registry import make_driver, parse_source
+from monitor.devices.registry import parse_source
 from simulators.scenario import ScenarioError
 
 T0 = 1_800_000_000.0

@@ -64,7 +64,8 @@ class SimulatedDriver(Driver):
         if protocol is not None:
             import numpy as np
 
-            from monitor.devices.protocols import codec_class, encoder_class
+            from monitor.devices.protocols import codec_class
+            from simulators.encoders import encoder_class
 
             cls = codec_class(protocol)
             # A simulated multiparameter monitor is asked for numerics every second.

@@ -1,0 +1,105 @@
+"""Which driver a ``--source`` names: the composition of every kind of source.
+
+The device layer builds what a device sends (``serial:PORT``, ``replay:FILE``,
+:func:`monitor.devices.registry.device_driver`); here, above it, ``sim:`` is
+the built-in simulator (:mod:`simulators`) and ``replay:SESSION`` a recorded
+session read from the database, with its phases, events and the readings its
+bytes cannot carry (:class:`~monitor.devices.replay.ReplayDriver`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.core.reading import Quality, Reading
+from monitor.core.session import Phase
+from monitor.core.vitals import NIBP_VITALS
+from monitor.core.workflow.messages import (
+    OVERRIDE_NOTE_PREFIX,
+    AddEvent,
+    InfusionAction,
+    ScriptedStart,
+)
+from monitor.devices.base import Driver, SourceError
+from monitor.devices.protocols import check_protocol, codec_class
+from monitor.devices.registry import SerialOverrides, SourceSpec, device_driver
+from monitor.devices.replay import RecordedPlan, ReplayDriver
+from monitor.storage.database import DB_NAME, default_data_dir
+from monitor.storage.store import SessionStore
+
+
+def make_driver(spec: SourceSpec, *, seed: int = 0, duration_s: float | None = None,
+                protocol: str | None = None,
+                overrides: SerialOverrides | None = None,
+                data_dir: object = None) -> Driver:
+    """Build the driver for ``spec``.
+
+    Raises
+    ------
+    SourceError
+        Unknown scheme, missing protocol, file or session.
+    simulators.scenario.ScenarioError
+        Unknown or malformed scenario (the message names the valid scenarios,
+        or the file and line).
+    """
+    if spec.scheme == "sim":
+        from simulators.driver import SimulatedDriver
+        from simulators.scenario import load_scenario
+
+        if protocol is not None:
+            check_protocol(protocol)
+        return SimulatedDriver(load_scenario(spec.target), seed, duration_s, label=str(spec),
+                               protocol=protocol)
+    if spec.scheme == "replay" and not Path(spec.target).is_file() and spec.target.isdigit():
+        folder = Path(str(data_dir)) if data_dir is not None else default_data_dir()
+        db = folder / DB_NAME
+        if not db.exists():
+            raise SourceError(f"no recordings in {folder}")
+        return from_session(db, int(spec.target))
+    return device_driver(spec, duration_s=duration_s, protocol=protocol, overrides=overrides)
+
+
+def _not_on_the_wire(reading: Reading, protocol_carries_nibp: bool) -> bool:
+    """A reading the session recorded that its byte capture cannot reproduce."""
+    if reading.quality is Quality.MANUAL:
+        return True
+    return reading.vital in NIBP_VITALS and not protocol_carries_nibp
+
+
+def from_session(db_path: Path, session_id: int) -> ReplayDriver:
+    """A replay of session ``session_id``: its bytes, phases, events and off-wire readings."""
+    with SessionStore(db_path) as store:
+        try:
+            protocol, chunks = store.raw_capture(session_id)
+        except KeyError:
+            raise SourceError(f"no session {session_id} in {db_path}; "
+                              "see 'infusion-monitor sessions'") from None
+        if not protocol:
+            raise SourceError(f"session {session_id} has no raw capture to replay "
+                              "(only sessions read through a protocol record one)")
+        if not chunks:
+            raise SourceError(f"session {session_id} recorded no bytes to replay")
+        start = store.session(session_id).started_at
+        carries_nibp = codec_class(protocol).carries_nibp
+        readings = [r for r in store.readings(session_id) if _not_on_the_wire(r, carries_nibp)]
+        phases = [(span.start - start, span.phase) for span in store.phases(session_id)
+                  if span.phase in (Phase.INFUSION, Phase.RECOVERY)]
+        events = [AddEvent(e.kind, e.text, e.author, e.t - start)
+                  for e in store.session_events(session_id)
+                  if not e.text.startswith(OVERRIDE_NOTE_PREFIX)]  # the gate records it again
+        actions = store.infusion_actions(session_id)
+        minutes = (store.setup(session_id) or {}).get("planned_infusion_min")
+    planned = float(minutes) * 60.0 if isinstance(minutes, (int, float)) and minutes > 0 else None
+    scripted = None
+    by = {a.action: a for a in reversed(actions)}   # the first of each
+    if InfusionAction.START in by:
+        first = by[InfusionAction.START]
+        stop = by.get(InfusionAction.STOP)
+        scripted = ScriptedStart(first.by, first.reason, f"session {session_id}", first.by,
+                                 stop.by if stop is not None else first.by)
+    items: list[tuple[float, bytes | Reading]] = [(t - start, d) for t, d in chunks]
+    items += [(r.t - start, r) for r in readings]
+    # A reading the session took at the instant of a chunk came first (as a cuff's does).
+    items.sort(key=lambda x: (x[0], isinstance(x[1], bytes)))
+    return ReplayDriver(items, protocol, f"replay:session {session_id}",
+                        RecordedPlan(phases, events, scripted, planned))
