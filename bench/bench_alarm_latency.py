@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     from monitor.core.clock import RealClock
     from monitor.devices.serial_driver import SerialDriver
     from monitor.storage.database import open_database
-    from monitor.ui.alarm_sound import AlarmSoundPlayer
-    from monitor.ui.live_view import LiveView
+    from monitor.ui.alarms.sound import AlarmSoundPlayer
+    from monitor.ui.live.view import LiveView
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv)
     master, slave = os.openpty()

@@ -110,8 +110,8 @@ def _naive_view_class():
     """Build :class:`NaiveLiveView` (Qt is only imported in the child)."""
     import numpy as np
 
-    from monitor.ui import theme
-    from monitor.ui.live_view import LiveView
+    from monitor.ui.live.view import LiveView
+    from monitor.ui.shared import theme
 
     class NaiveLiveView(LiveView):
         """A live view without change tracking: every frame redraws everything.
@@ -188,7 +188,7 @@ def child(variant: str, seconds: float, data_dir: Path, warm_min: float, warm_sp
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6 import QtCore
 
-    import monitor.ui.live_view as live_view_module
+    import monitor.ui.live.view as live_view_module
     from monitor.acquisition.sources import make_driver
     from monitor.app import GuiOptions, prepare_session
     from monitor.core.freshness import DEFAULT_STALE_AFTER_S

@@ -171,10 +171,10 @@ def _asker(opts: GuiOptions) -> AskSetup | None:
 def pick_source():  # type: ignore[no-untyped-def]
     """Ask the nurse for the source in a dialog; ``None`` if cancelled.
 
-    Returns a :class:`monitor.ui.source_dialog.SourceChoice`.
+    Returns a :class:`monitor.ui.workflow.source_dialog.SourceChoice`.
     """
     from monitor.ui import application
-    from monitor.ui.source_dialog import choose_source
+    from monitor.ui.workflow.source_dialog import choose_source
 
     application.create_application()
     return choose_source()

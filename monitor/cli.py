@@ -376,7 +376,7 @@ def _export_pdf(record, path: Path, deidentify: bool, key: bytes | None,
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                  or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from monitor.ui.report import write_pdf
+    from monitor.ui.report.pdf import write_pdf
 
     write_pdf(record, path, deidentify=deidentify, key=key, page_size=page_size)
     return path

@@ -5,7 +5,7 @@ Each writer takes a :class:`~monitor.review.record.SessionRecord` (from
 folder's pseudonym ``key`` and an optional ``progress(done, total)``
 callback, writes all or nothing, and raises
 :class:`~monitor.export.common.ExportError` with the path and the reason.
-The PDF report is drawn by Qt and lives in ``monitor.ui.report``.
+The PDF report is drawn by Qt and lives in ``monitor.ui.report.pdf``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from monitor.export.common import ExportError, Progress, deidentify, pseudonym_k
 from monitor.review.record import SessionRecord
 
 FILE_FORMATS = ("csv", "vital", "edf", "hl7")
-"""Formats :func:`write_export` writes (``pdf`` is written by ``monitor.ui.report``)."""
+"""Formats :func:`write_export` writes (``pdf`` is written by ``monitor.ui.report.pdf``)."""
 
 __all__ = ["FILE_FORMATS", "ExportError", "Progress", "deidentify", "pseudonym_key",
            "write_export"]

@@ -110,7 +110,7 @@ def ask_setup(source: str, profile_name: str, *, simulated: bool,
     ``planned_min`` is the default planned infusion time (a simulated
     scenario's), used when it is within the allowed range.
     """
-    from monitor.ui.session_setup_dialog import SessionSetupDialog, planned_min_hint
+    from monitor.ui.workflow.session_setup_dialog import SessionSetupDialog, planned_min_hint
 
     dialog = SessionSetupDialog(source, profile_name, simulated=simulated,
                                 planned_min=planned_min_hint(planned_min))
@@ -127,10 +127,10 @@ def run_live_view(app: QtWidgets.QApplication, clock: Clock, ui_queue: BoundedQu
     """Show the live view and run the event loop until the window closes.
 
     ``alarm_state``, ``send_command`` and ``profile`` connect the view to the
-    hub's alarm engine and workflow (see :class:`~monitor.ui.live_view.LiveView`);
+    hub's alarm engine and workflow (see :class:`~monitor.ui.live.view.LiveView`);
     ``setup`` is the session's set-up (planned time, clinician).
     """
-    from monitor.ui.live_view import LiveView
+    from monitor.ui.live.view import LiveView
 
     view = LiveView(clock, ui_queue, simulated=simulated, stale_after_s=stale_after_s,
                     alarm_state=alarm_state, send_command=send_command, profile=profile,

@@ -8,7 +8,7 @@ import pytest
 
 from monitor.core.clock import SimClock
 from monitor.core.queues import BoundedQueue
-from monitor.ui.live_view import LiveView
+from monitor.ui.live.view import LiveView
 from tests.ui.helpers import T0
 
 

@@ -16,7 +16,7 @@ from monitor.devices.registry import parse_source
 from monitor.storage import database
 from monitor.storage.store import SessionStore
 from monitor.ui.application import ResumeDialog
-from monitor.ui.live_view import LiveView
+from monitor.ui.live.view import LiveView
 from tests.integration.helpers import REPO, monitor_cmd
 
 

@@ -15,41 +15,33 @@ Lifecycle of one alarm (identified by its id, e.g. ``spo2.low``)::
                 latches (until acknowledged) or for its minimum display time
 
 Technical conditions suppress the physiological alarms of the vitals they
-invalidate: a probe off is not a desaturation.
+invalidate: a probe off is not a desaturation. Operator actions
+(:meth:`AlarmEngine.command`) are applied by the engine's
+:class:`~monitor.core.alarms.commands.OperatorCommands` half.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from monitor.core.alarms.board import AlarmBoard
+from monitor.core.alarms.commands import LoadProfile, OperatorCommands
 from monitor.core.alarms.messages import (
     alarm_message,
     cleared_message,
     extremity,
     invalidated_by,
     rule_feeds,
-    value_text,
 )
 from monitor.core.alarms.model import (
-    Acknowledge,
-    AlarmAction,
-    AlarmCommand,
     AlarmKind,
     AlarmMessage,
     AlarmReminder,
     AlarmSnapshot,
-    AudioOutput,
-    ChangeLimit,
-    LimitChanged,
-    PauseAudio,
     Priority,
-    ResumeAudio,
-    SetVitalAlarms,
 )
-from monitor.core.alarms.profile import AlarmProfile, Basis, ProfileError, Rule
+from monitor.core.alarms.profile import AlarmProfile, Basis, Rule
 from monitor.core.alarms.rules import RuleState, worst
 from monitor.core.alarms.technical import TechnicalAlarms, TechnicalSpec
 from monitor.core.baseline import BaselineTracker
@@ -60,15 +52,8 @@ from monitor.core.vitals import SPECS, Kind, Vital
 
 log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class LoadProfile:
-    """Replace the session's profile (the previous one stays if this one was refused)."""
 
-    profile: AlarmProfile
-    by: str = ""
-
-
-class AlarmEngine:
+class AlarmEngine(OperatorCommands):
     """Evaluates one session's alarms.
 
     Parameters
@@ -253,34 +238,6 @@ class AlarmEngine:
         self.board.expire(t)
         return self._technical_out(out, t)
 
-    def command(self, cmd: AlarmCommand | LoadProfile, t: float) -> list[AlarmMessage]:
-        """Apply an operator action at session time ``t``."""
-        out: list[AlarmMessage] = []
-        self._now = max(self._now, t)
-        if isinstance(cmd, (Acknowledge, PauseAudio)) and not cmd.by.strip():
-            # Who silenced or acknowledged an alarm is always recorded. (Turning the
-            # sound back on is never refused.)
-            what = "acknowledging" if isinstance(cmd, Acknowledge) else "pausing the sound"
-            out.append(AlarmAction(t, "refused", f"{what} needs the nurse's initials"))
-        elif isinstance(cmd, Acknowledge):
-            self.board.acknowledge(cmd.alarm_id, cmd.by.strip(), t, out)
-        elif isinstance(cmd, PauseAudio):
-            self.board.pause_audio(t, cmd.minutes, cmd.by, out)
-        elif isinstance(cmd, ResumeAudio):
-            self.board.resume_audio(t, cmd.by, out)
-        elif isinstance(cmd, SetVitalAlarms):
-            self._set_vital(cmd, t, out)
-        elif isinstance(cmd, ChangeLimit):
-            self._change_limit(cmd, t, out)
-        elif isinstance(cmd, AudioOutput):
-            self._audio_ok = self._audio_ok and cmd.ok
-            for spec, active in self._technical.on_audio(cmd):
-                self._apply_technical(spec, active, t, out)
-        elif isinstance(cmd, LoadProfile):
-            self._load(cmd, t, out)
-        self.changed = True
-        return out
-
     # -- the picture -----------------------------------------------------
 
     def snapshot(self) -> AlarmSnapshot:
@@ -394,88 +351,6 @@ class AlarmEngine:
                     current.message, current.value = message, best.value
                     current.limit = best.rule.limit
                     self.changed = True
-
-    def _set_vital(self, cmd: SetVitalAlarms, t: float, out: list[AlarmMessage]) -> None:
-        vitals = {r.vital for r in self.profile.rules}
-        if cmd.vital not in vitals:
-            out.append(AlarmAction(t, "refused", f"{cmd.vital.value} has no alarms", cmd.by))
-            return
-        if cmd.enabled:
-            if self._vitals_off.pop(cmd.vital, None) is not None:
-                out.append(AlarmAction(t, "alarms_on", cmd.vital.value, cmd.by))
-            return
-        if cmd.vital in self._vitals_off:
-            return
-        if len(vitals - set(self._vitals_off) - {cmd.vital}) == 0:
-            out.append(AlarmAction(t, "refused", "the alarms of every vital cannot all be off; "
-                                   "technical alarms are never off", cmd.by))
-            return
-        if not cmd.by.strip():
-            out.append(AlarmAction(t, "refused", "turning alarms off needs the nurse's initials"))
-            return
-        self._vitals_off[cmd.vital] = t + self.profile.off_reminder_s
-        out.append(AlarmAction(t, "alarms_off", f"{cmd.vital.value}"
-                               + (f": {cmd.reason}" if cmd.reason else ""), cmd.by))
-        touched = set()
-        for s in self._by_vital.get(cmd.vital, []):
-            s.reset()
-            touched.add(s.rule.alarm)
-        self._update_alarms(touched, t, None, out,
-                            f"{SPECS[cmd.vital].label} alarms turned off by {cmd.by.strip()}")
-        for alarm_id in touched:
-            self.board.remove(alarm_id)
-
-    def _change_limit(self, cmd: ChangeLimit, t: float, out: list[AlarmMessage]) -> None:
-        try:
-            old = self.profile.rule(cmd.rule_id)
-            new_profile = self.profile.with_change(cmd.rule_id, cmd.setting, cmd.value)
-        except (KeyError, ProfileError) as exc:
-            out.append(AlarmAction(t, "refused", str(exc), cmd.by))
-            return
-        if not cmd.by.strip():
-            out.append(AlarmAction(t, "refused", "a limit change needs the nurse's initials"))
-            return
-        old_value = float(getattr(old, cmd.setting))
-        self.profile = new_profile
-        new_rule = new_profile.rule(cmd.rule_id)
-        state = self._states[cmd.rule_id]
-        state.rule = new_rule
-        out.append(LimitChanged(t, cmd.rule_id, cmd.setting, old_value, float(cmd.value),
-                                cmd.by, cmd.reason))
-        self._reevaluate(new_rule.vital, t, out)
-
-    def _load(self, cmd: LoadProfile, t: float, out: list[AlarmMessage]) -> None:
-        self.profile = cmd.profile
-        self._technical.profile = cmd.profile
-        self.board.profile = cmd.profile
-        self._build_states()
-        out.append(AlarmAction(t, "profile_loaded", f"{cmd.profile.name} ({cmd.profile.source})",
-                               cmd.by))
-        for vital in {r.vital for r in cmd.profile.rules}:
-            self._reevaluate(vital, t, out)
-        gone = {a for a, v in self.board.items() if v.kind is AlarmKind.PHYSIOLOGICAL
-                and a not in {r.alarm for r in cmd.profile.rules}}
-        for alarm_id in gone:
-            shown = self.board.get(alarm_id)
-            if shown is not None and shown.active:
-                self.board.clear(shown, t, out, cleared_message(
-                    shown, None, None, f"the alarm profile changed to {cmd.profile.name}"))
-            self.board.remove(alarm_id)
-
-    def _reevaluate(self, vital: Vital, t: float, out: list[AlarmMessage]) -> None:
-        """After a change: judge the last NIBP determination again under the new rules."""
-        states = self._by_vital.get(vital, [])
-        if SPECS[vital].kind is Kind.DISCRETE and vital in self._last_det \
-                and vital not in self._vitals_off:
-            det_t, value = self._last_det[vital]
-            for s in states:
-                s.reset()
-                s.feed(det_t, value, self._baseline_for(s.rule, vital), vital)
-        fed = states[0] if states else None
-        self._update_alarms({s.rule.alarm for s in states}, t, None, out,
-                            "the limits changed" if fed is None or fed.value is None else
-                            f"{SPECS[fed.vital].label} {value_text(fed.vital, fed.value)} "
-                            "is within the changed limits")
 
     # -- technical alarms ----------------------------------------------
 

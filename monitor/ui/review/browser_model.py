@@ -16,10 +16,10 @@ from PySide6.QtGui import QColor
 from monitor.core.alarms.model import Priority
 from monitor.core.session import Phase, SessionStatus
 from monitor.review.overview import SessionOverview
-from monitor.ui import theme
-from monitor.ui.alarm_style import COLOURS
-from monitor.ui.formatting import format_elapsed
+from monitor.ui.alarms.style import COLOURS
 from monitor.ui.review.style import date_text
+from monitor.ui.shared import theme
+from monitor.ui.shared.formatting import format_elapsed
 
 NONE_TEXT = "\u2014"
 

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 
 from monitor.core.alarms.model import Priority
 from monitor.review.course import CourseRow
-from monitor.ui import theme
-from monitor.ui.alarm_style import COLOURS
+from monitor.ui.alarms.style import COLOURS
 from monitor.ui.review.style import REVIEW_STYLE
+from monitor.ui.shared import theme
 
 NONE_TEXT = "\u2014"
 

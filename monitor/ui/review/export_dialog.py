@@ -89,7 +89,7 @@ def _write(record: SessionRecord, fmt: ExportFormat, path: Path, opts: ExportOpt
            progress: Progress) -> str:
     """Write one export; what was written, in words."""
     if fmt is ExportFormat.PDF:
-        from monitor.ui.report import write_pdf
+        from monitor.ui.report.pdf import write_pdf
         from monitor.ui.review.loading import session_profile
 
         pages = write_pdf(record, path, deidentify=opts.deidentify, page_size=opts.page_size,

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.review.record import SessionRecord
-from monitor.ui import theme
-from monitor.ui.trends import PlotSpec
+from monitor.ui.live.trends import PlotSpec
+from monitor.ui.shared import theme
 
 
 def band_item(x0: float, x1: float, y_range: tuple[float, float], brush: QBrush,

@@ -16,7 +16,7 @@ import numpy as np
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
 from monitor.core.vitals import SPECS, Kind, Vital
 from monitor.review.record import Series
-from monitor.ui.formatting import NO_VALUE_TEXT, format_age, format_elapsed, format_value
+from monitor.ui.shared.formatting import NO_VALUE_TEXT, format_age, format_elapsed, format_value
 
 READOUT_VITALS: tuple[Vital, ...] = (
     Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN, Vital.HR, Vital.PULSE_RATE, Vital.SPO2,

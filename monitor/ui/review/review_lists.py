@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 
 from monitor.core.workflow.messages import InfusionAction
 from monitor.review.record import SessionRecord
-from monitor.ui.alarm_style import COLOURS, PREFIX
-from monitor.ui.formatting import format_elapsed
+from monitor.ui.alarms.style import COLOURS, PREFIX
+from monitor.ui.shared.formatting import format_elapsed
 
 _INFUSION_TEXT = {InfusionAction.START: "Infusion started", InfusionAction.PAUSE: "Infusion paused",
                   InfusionAction.RESUME: "Infusion resumed",

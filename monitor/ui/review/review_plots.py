@@ -26,8 +26,8 @@ from monitor.core.alarms.model import AlarmKind, LimitLines, Priority
 from monitor.core.session import Phase
 from monitor.core.vitals import SPECS, Vital
 from monitor.review.record import AlarmSpan, SessionRecord
-from monitor.ui import theme
-from monitor.ui.alarm_style import COLOURS
+from monitor.ui.alarms.style import COLOURS
+from monitor.ui.live.trends import LIMIT_FIELDS, MARKER_COLOUR, PLOT_SPECS, marker_text
 from monitor.ui.review.plot_items import (
     band_item,
     grid_values,
@@ -38,7 +38,7 @@ from monitor.ui.review.plot_items import (
     y_range_for,
 )
 from monitor.ui.review.wave_lod import MinMaxPyramid
-from monitor.ui.trends import LIMIT_FIELDS, MARKER_COLOUR, PLOT_SPECS, marker_text
+from monitor.ui.shared import theme
 
 PLETH_KEY = "pleth"
 FOCUS_HALF_WIDTH_MIN = 5.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from monitor.ui import theme
+from monitor.ui.shared import theme
 
 REVIEW_STYLE = f"""
 QMainWindow, QDialog, QWidget#review_root {{ background: {theme.PANEL}; }}

@@ -19,7 +19,7 @@ from monitor.core.alarms.model import Priority
 from monitor.core.session import Phase
 from monitor.core.vitals import SPECS, Vital
 from monitor.review.summary import SessionSummary, VitalSummary
-from monitor.ui.formatting import format_elapsed, format_value
+from monitor.ui.shared.formatting import format_elapsed, format_value
 
 NONE_TEXT = "\u2014"
 """A number that does not exist (no baseline, never reached)."""

@@ -15,12 +15,12 @@ from monitor.core.alarms.model import Priority
 from monitor.core.session import Phase, SessionStatus
 from monitor.core.vitals import Vital
 from monitor.review.overview import SessionOverview
-from monitor.ui.formatting import format_elapsed
 from monitor.ui.review.browser import BrowserView
 from monitor.ui.review.browser_model import COLUMNS, SessionTableModel
 from monitor.ui.review.course_view import CourseView
 from monitor.ui.review.export_dialog import ExportDialog
 from monitor.ui.review.review_view import ReviewView
+from monitor.ui.shared.formatting import format_elapsed
 
 pytestmark = pytest.mark.qt_log_ignore(r"does not support propagateSizeHints")  # offscreen
 

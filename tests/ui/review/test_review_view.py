@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from monitor.core.alarms.model import Priority
 from monitor.core.session import Phase
 from monitor.core.vitals import Vital
-from monitor.ui.alarm_style import COLOURS
+from monitor.ui.alarms.style import COLOURS
 from monitor.ui.review.plot_items import x_extent
 from monitor.ui.review.review_plots import FOCUS_HALF_WIDTH_MIN, PLETH_KEY
 from monitor.ui.review.review_view import header_text

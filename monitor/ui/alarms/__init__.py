@@ -1,0 +1,1 @@
+"""The alarm system on screen: bar, indicators, sound, limits dialog and log."""

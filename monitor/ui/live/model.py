@@ -1,0 +1,458 @@
+"""What the live view shows, derived from hub messages (no Qt).
+
+:class:`LiveModel` applies the messages taken from the UI queue and answers
+the questions the widgets ask on every refresh tick ("what does the HR tile
+show at time ``now``?"). Keeping this Qt-free makes the display rules
+testable without widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from monitor.core.events import (
+    Condition,
+    DeviceFlag,
+    History,
+    Note,
+    PhaseChanged,
+    RecordingStatus,
+    SessionStarted,
+    SourceStatus,
+    StreamEnded,
+    Technical,
+)
+from monitor.core.freshness import Freshness
+from monitor.core.reading import Quality, Reading, WaveChunk
+from monitor.core.session import Phase, PhaseSpan, SessionModel
+from monitor.core.vitals import NIBP_VITALS, Vital
+from monitor.ui.alarms.style import clock_text
+from monitor.ui.live.sweep import SweepBuffer
+from monitor.ui.live.trend_store import TrendStore
+from monitor.ui.shared.formatting import (
+    ENDED_REASON,
+    NO_VALUE_TEXT,
+    STALE_REASON,
+    format_age,
+    format_before_end,
+    format_gap,
+    format_value,
+    quality_reason,
+)
+
+log = logging.getLogger(__name__)
+
+SAME_DETERMINATION_S = 1e-3
+"""NIBP readings whose times differ by less than this belong to one determination."""
+
+OVERFLOW_SHOWN_S = 60.0
+"""How long (clock seconds) a UI-queue overflow warning stays after the last loss."""
+
+NOTE_SHOWN_S = 60.0
+"""How long a "recording resumed" note stays in the status line."""
+
+
+MANUAL_SHOWN_S = 900.0
+"""A value the nurse typed stays on its tile this long (no device refreshes it)."""
+
+MANUAL_TAG = "MANUAL"
+"""The tag shown with a value the nurse typed in."""
+
+MANUAL_MARKS_KEPT = 5000
+"""Manual readings kept for the trend markers (the oldest go first; entries are rare)."""
+
+
+class ManualMark(NamedTuple):
+    """A value the nurse typed in, as the trends mark it."""
+
+    t: float
+    vital: Vital
+    value: float
+
+
+def _manual_mark(reading: Reading) -> ManualMark | None:
+    """The trend mark of ``reading``, or ``None`` unless it is a valid manual value."""
+    if reading.quality is not Quality.MANUAL or not math.isfinite(reading.value):
+        return None
+    return ManualMark(reading.t, reading.vital, reading.value)
+
+
+@dataclass(frozen=True)
+class TileState:
+    """What a numeric tile shows: the value text and a reason under it.
+
+    ``manual`` marks a value the nurse typed in (the tile tags it).
+    """
+
+    text: str
+    reason: str = ""
+    manual: bool = False
+    ended: bool = False
+    """The session has ended: nothing is current, the tile is greyed."""
+
+
+@dataclass(frozen=True)
+class NibpState:
+    """What the NIBP tile shows.
+
+    Attributes
+    ----------
+    text : str
+        ``"sys/dia"`` or ``---``.
+    mean_text : str
+        ``"(mean)"`` or empty.
+    age_text : str
+        How old the determination is, or empty when there is none.
+    reason : str
+        Why there is no value, or empty.
+    aged : bool
+        The determination is older than the grey-out limit.
+    manual : bool
+        The determination was typed in by the nurse (the tile tags it).
+    """
+
+    text: str
+    mean_text: str = ""
+    age_text: str = ""
+    reason: str = ""
+    aged: bool = False
+    manual: bool = False
+
+
+class LiveModel:
+    """State of the live display, fed with hub messages.
+
+    Parameters
+    ----------
+    stale_after_s : float
+        A continuous vital with no valid reading for this long shows ``---``.
+    nibp_grey_after_s : float
+        An NIBP determination older than this is shown grey.
+
+    Attributes
+    ----------
+    manual_version : int
+        Increases whenever the manual readings kept for the trends
+        (:meth:`manual_points`) change.
+    """
+
+    def __init__(self, stale_after_s: float = 10.0, nibp_grey_after_s: float = 900.0) -> None:
+        self.stale_after_s = stale_after_s
+        self.nibp_grey_after_s = nibp_grey_after_s
+        self.freshness = Freshness(stale_after_s)
+        self.trends = TrendStore()
+        self.sweep = SweepBuffer()
+        self.session: SessionModel | None = None
+        self.session_version = 0
+        self.simulated_source = False
+        self.recording_ok: bool | None = None
+        self.recording_message = ""
+        self._recording_note_at: float | None = None
+        self.resume_text = ""
+        self.stream_ended: StreamEnded | None = None
+        self.overflow_lost = 0
+        self._overflow_at: float | None = None
+        self._technical: dict[tuple[Condition, Vital | None], str] = {}
+        self._nibp_t: float | None = None
+        self._nibp: dict[Vital, Reading] = {}
+        self._first_t: float | None = None
+        self._manual: deque[ManualMark] = deque(maxlen=MANUAL_MARKS_KEPT)
+        self.manual_version = 0
+        self._handlers = {
+            Reading: self._on_reading,
+            WaveChunk: self._on_wave_chunk,
+            SessionStarted: self._on_session_started,
+            PhaseChanged: self._on_phase_changed,
+            Technical: self._on_technical,
+            RecordingStatus: self._on_recording_status,
+            History: self._on_history,
+            StreamEnded: self._on_stream_ended,
+            Note: self._on_note,
+            SourceStatus: self._on_source_status,
+            DeviceFlag: self._on_device_flag,
+        }
+        self.source_status: SourceStatus | None = None
+        self._device_flags: dict[str, str] = {}
+
+    # -- applying messages ---------------------------------------------------
+
+    def apply(self, message: object) -> None:
+        """Apply one message from the UI queue (unknown types are logged and skipped)."""
+        handler = self._handlers.get(type(message))
+        if handler is None:
+            log.warning("live view ignores unknown message %r", type(message).__name__)
+            return
+        handler(message)
+
+    def note_dropped(self, count: int, now: float) -> None:
+        """Record that ``count`` UI-queue items were lost at ``now``."""
+        if count > 0:
+            self.overflow_lost += count
+            self._overflow_at = now
+
+    def _on_reading(self, reading: Reading) -> None:
+        if self._first_t is None:
+            self._first_t = reading.t
+        previous = self.freshness.last(reading.vital)
+        if previous is None or reading.t >= previous.t:
+            self.freshness.update(reading)
+        if reading.vital in NIBP_VITALS:
+            self._on_nibp(reading)
+        if reading.vital is not Vital.PLETH:
+            self.trends.add(reading)
+        if reading.quality is Quality.MANUAL:
+            mark = _manual_mark(reading)
+            if mark is not None:
+                self._manual.append(mark)
+                self.manual_version += 1
+
+    def _on_nibp(self, reading: Reading) -> None:
+        if self._nibp_t is None or reading.t > self._nibp_t + SAME_DETERMINATION_S:
+            self._nibp_t = reading.t
+            self._nibp = {reading.vital: reading}
+        elif abs(reading.t - self._nibp_t) <= SAME_DETERMINATION_S:
+            self._nibp[reading.vital] = reading
+
+    def _on_wave_chunk(self, chunk: WaveChunk) -> None:
+        if chunk.vital is Vital.PLETH:
+            self.sweep.add(chunk)
+
+    def _on_session_started(self, msg: SessionStarted) -> None:
+        self.session = SessionModel(msg.session_id, msg.started_at, msg.source,
+                                    msg.simulated, list(msg.spans))
+        self.simulated_source = msg.simulated
+        self.resume_text = format_gap(msg.gap_s) if msg.resumed else ""
+        self.stream_ended = None
+        self.session_version += 1
+
+    def _on_phase_changed(self, msg: PhaseChanged) -> None:
+        if self.session is None:
+            self.session = SessionModel(0, msg.t, spans=[PhaseSpan(msg.phase, msg.t)])
+        elif self.session.phase is msg.phase:
+            return
+        else:
+            try:
+                self.session.set_phase(msg.phase, msg.t)
+            except ValueError as exc:
+                log.warning("phase change ignored: %s", exc)
+                return
+        self.session_version += 1
+
+    def _on_technical(self, msg: Technical) -> None:
+        key = (msg.condition, msg.vital)
+        if msg.active:
+            self._technical[key] = msg.message or msg.condition.value
+        else:
+            self._technical.pop(key, None)
+
+    def _on_recording_status(self, msg: RecordingStatus) -> None:
+        self.recording_ok = msg.ok
+        self.recording_message = msg.message
+        self._recording_note_at = msg.t if msg.ok and msg.message else None
+
+    @property
+    def recording(self) -> bool | None:
+        """Whether readings are being saved: ``False`` after a reported failure.
+
+        The recorder reports only failures and recoveries, so a live session
+        with no failure reported counts as recording; ``None`` before any
+        session or status.
+        """
+        if self.recording_ok is not None:
+            return self.recording_ok
+        live = (self.session is not None and self.session.phase is not Phase.ENDED
+                and self.stream_ended is None)
+        return True if live else None
+
+    def _on_history(self, msg: History) -> None:
+        marks: list[ManualMark] = []
+        for r in msg.readings:
+            if r.quality is Quality.MANUAL:
+                mark = _manual_mark(r)
+                if mark is not None:
+                    marks.append(mark)
+            if self._first_t is None or r.t < self._first_t:
+                self._first_t = r.t
+            previous = self.freshness.last(r.vital)
+            if previous is None or r.t >= previous.t:
+                self.freshness.update(r)
+            if r.vital in NIBP_VITALS:
+                self._on_nibp(r)
+        self.trends.load_history(msg.readings)
+        for chunk in msg.waves:
+            self._on_wave_chunk(chunk)
+        if marks:
+            self._merge_manual(marks)
+
+    def _merge_manual(self, marks: list[ManualMark]) -> None:
+        """Add recorded manual readings, oldest first, once each."""
+        merged = sorted(set(self._manual).union(marks), key=lambda m: m.t)
+        self._manual = deque(merged, maxlen=MANUAL_MARKS_KEPT)
+        self.manual_version += 1
+
+    def _on_stream_ended(self, msg: StreamEnded) -> None:
+        self.stream_ended = msg
+
+    def _on_note(self, msg: Note) -> None:
+        """Session annotations are for the record and review, not the live screen."""
+
+    # -- questions the widgets ask ------------------------------------------
+
+    @property
+    def origin(self) -> float | None:
+        """Time zero of the trend axis: session start, else the first reading."""
+        if self.session is not None:
+            return self.session.started_at
+        return self._first_t
+
+    def manual_points(self, vital: Vital) -> tuple[np.ndarray, np.ndarray]:
+        """Times and values of the manual readings of ``vital`` kept for the trends.
+
+        Only valid readings the nurse typed in (:attr:`Quality.MANUAL`); new
+        arrays on each call, so call it when :attr:`manual_version` moved.
+        """
+        found = [(m.t, m.value) for m in self._manual if m.vital is vital]
+        if not found:
+            return np.empty(0), np.empty(0)
+        tv = np.array(found, dtype=np.float64)
+        return tv[:, 0], tv[:, 1]
+
+    def tile_state(self, vital: Vital, now: float) -> TileState:
+        """What the tile of a continuous ``vital`` shows at ``now``.
+
+        A value the nurse typed in is tagged manual and stays
+        :data:`MANUAL_SHOWN_S` with its age, unless the device sends newer data.
+        """
+        if self.ended_at is not None:
+            return TileState(NO_VALUE_TEXT, ENDED_REASON, ended=True)
+        newest = self.freshness.last(vital)
+        if newest is not None and newest.quality is Quality.MANUAL \
+                and 0 <= now - newest.t <= MANUAL_SHOWN_S:
+            return TileState(format_value(vital, newest.value),
+                             f"{MANUAL_TAG} \u00b7 {format_age(now - newest.t)}", manual=True)
+        current = self.freshness.current(vital, now)
+        if current is not None:
+            return TileState(format_value(vital, current.value))
+        if newest is None:
+            return TileState(NO_VALUE_TEXT)
+        if now - newest.t > self.stale_after_s:
+            return TileState(NO_VALUE_TEXT, STALE_REASON)
+        return TileState(NO_VALUE_TEXT, quality_reason(newest.quality) or STALE_REASON)
+
+    def nibp_state(self, now: float) -> NibpState:
+        """What the NIBP tile shows at ``now``."""
+        ended = self.ended_at
+        if self._nibp_t is None:
+            return NibpState(NO_VALUE_TEXT, reason=ENDED_REASON if ended is not None else "",
+                             aged=ended is not None)
+        if ended is not None:   # the last determination, greyed, its age frozen at the end
+            age = max(0.0, ended - self._nibp_t)
+            age_text, aged = format_before_end(age), True
+        else:
+            age = now - self._nibp_t
+            age_text, aged = format_age(age), age > self.nibp_grey_after_s
+        sys_r = self._nibp.get(Vital.NIBP_SYS)
+        dia_r = self._nibp.get(Vital.NIBP_DIA)
+        mean_r = self._nibp.get(Vital.NIBP_MEAN)
+        mean_text = ""
+        if mean_r is not None and mean_r.valid:
+            mean_text = f"({format_value(Vital.NIBP_MEAN, mean_r.value)})"
+        if sys_r is not None and dia_r is not None and sys_r.valid and dia_r.valid:
+            text = (f"{format_value(Vital.NIBP_SYS, sys_r.value)}/"
+                    f"{format_value(Vital.NIBP_DIA, dia_r.value)}")
+            manual = Quality.MANUAL in (sys_r.quality, dia_r.quality)
+            return NibpState(text, mean_text, age_text, MANUAL_TAG if manual else "", aged,
+                             manual)
+        reason = ""
+        for r in (sys_r, dia_r):
+            if r is not None and not r.valid:
+                reason = quality_reason(r.quality)
+                break
+        return NibpState(NO_VALUE_TEXT, mean_text, age_text, reason or "INCOMPLETE", aged)
+
+    def _on_source_status(self, msg: SourceStatus) -> None:
+        self.source_status = msg
+
+    def _on_device_flag(self, msg: DeviceFlag) -> None:
+        if msg.active:
+            self._device_flags[msg.name] = msg.text or msg.name
+        else:
+            self._device_flags.pop(msg.name, None)
+
+    def device_text(self, now: float) -> str:
+        """The device link as the nurse sees it: connected, data rate, bad frames, last data."""
+        st = self.source_status
+        if st is None:
+            return ""
+        if not st.connected:
+            return f"DEVICE DISCONNECTED: {st.message or st.label}"
+        parts = [f"{st.label}", f"{st.bytes_per_s:.0f} B/s"]
+        if st.frames_bad:
+            parts.append(f"{st.frames_bad} bad frames")
+        if st.last_data_t is not None:
+            parts.append(f"last data {format_age(max(0.0, now - st.last_data_t))}")
+        else:
+            parts.append("no valid data yet")
+        return " · ".join(parts)
+
+    def status_messages(self, now: float) -> list[str]:
+        """Technical and session messages for the header, most important first."""
+        out: list[str] = []
+        device = self.device_text(now)
+        if device:
+            out.append(device)
+        out.extend(f"Device: {text}" for text in self._device_flags.values())
+        ended = self.ended_text()
+        if ended:
+            out.insert(0, ended)
+        if self._overflow_at is not None and now - self._overflow_at <= OVERFLOW_SHOWN_S:
+            out.append(f"UI queue overflow: {self.overflow_lost} items lost")
+        out.extend(self._technical.values())
+        if self.resume_text:
+            out.append(self.resume_text)
+        if self._recording_note_at is not None and now - self._recording_note_at <= NOTE_SHOWN_S:
+            out.append(self.recording_message[:1].upper() + self.recording_message[1:])
+        return out
+
+    @property
+    def ended_at(self) -> float | None:
+        """When the session ended (or its source did), ``None`` while it is live."""
+        if self.session is not None and self.session.phase is Phase.ENDED:
+            return self.session.phase_started_at()
+        if self.stream_ended is not None:
+            return self.stream_ended.t
+        return None
+
+    def ended_text(self) -> str:
+        """The ended session's banner ("SESSION ENDED at 16:02 (source ended) ..."), or ""."""
+        ended = self.ended_at
+        if ended is None:
+            return ""
+        reason = self.stream_ended.reason if self.stream_ended is not None else ""
+        why = f" ({reason})" if reason else ""
+        return (f"SESSION ENDED at {clock_text(ended)}{why}: not monitoring, "
+                "nothing more is recorded")
+
+    def session_elapsed(self, now: float) -> float | None:
+        """Seconds since the session started (frozen once it ended), ``None`` before one."""
+        if self.session is None:
+            return None
+        if self.session.phase is Phase.ENDED:
+            now = min(now, self.session.phase_started_at())
+        return self.session.elapsed(now)
+
+    def phase_elapsed(self, now: float) -> float:
+        """Seconds since the current phase began (0 without a session)."""
+        if self.session is None:
+            return 0.0
+        return now - self.session.phase_started_at()
+
+    def spans(self) -> list[PhaseSpan]:
+        """The session's phase spans (empty before a session started)."""
+        return [] if self.session is None else list(self.session.spans)

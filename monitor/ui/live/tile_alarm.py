@@ -1,0 +1,102 @@
+"""The alarm highlight of a numeric tile: a border and a wash in the priority colour."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QWidget
+
+from monitor.core.alarms.model import AlarmEntry
+from monitor.ui.alarms.style import COLOURS, entry_lit
+from monitor.ui.shared import theme
+
+LIT_BORDER_PX = 5
+UNLIT_BORDER_PX = 2
+TINT_ALPHA = 70
+"""Opacity (of 255) of the priority colour washed over a lit tile: the digits stay readable."""
+
+
+class TileAlarm:
+    """Alarm state of one tile, painted over its background after the frame is drawn.
+
+    Painting (rather than a style sheet) keeps the tile's layout untouched,
+    so flashing never resizes its digits. Lit: a thick border and a wash in
+    the priority colour; unlit half of a flash: a thin border only.
+
+    Parameters
+    ----------
+    widget : QWidget
+        The tile; repainted when what is shown changes.
+    """
+
+    def __init__(self, widget: QWidget) -> None:
+        self._widget = widget
+        self.entry: AlarmEntry | None = None
+        self.lit = False
+
+    def set_entry(self, entry: AlarmEntry | None, t: float) -> None:
+        """Show ``entry`` (``None``: no alarm) at flash time ``t``."""
+        same = (entry is None and self.entry is None) or (
+            entry is not None and self.entry is not None
+            and (entry.priority, entry.signalling) == (self.entry.priority, self.entry.signalling))
+        self.entry = entry
+        if not same:
+            self.lit = False if entry is None else entry_lit(entry, t)
+            self._widget.update()
+        else:
+            self.show_flash(t)
+
+    def show_flash(self, t: float) -> None:
+        """Follow the flash phase at flash time ``t`` (repaints only on a change)."""
+        lit = self.entry is not None and entry_lit(self.entry, t)
+        if lit != self.lit:
+            self.lit = lit
+            self._widget.update()
+
+    def colour(self) -> str:
+        """The priority colour shown (``""`` when not in alarm)."""
+        return "" if self.entry is None else COLOURS[self.entry.priority].lit
+
+    def paint(self) -> None:
+        """Draw the highlight; call at the end of the tile's ``paintEvent``."""
+        if self.entry is None:
+            return
+        colour = COLOURS[self.entry.priority].tint
+        border = LIT_BORDER_PX if self.lit else UNLIT_BORDER_PX
+        painter = QPainter(self._widget)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self._widget.rect()).adjusted(border / 2, border / 2,
+                                                     -border / 2, -border / 2)
+        if self.lit:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(theme.color(colour, TINT_ALPHA))
+            painter.drawRoundedRect(rect, 6, 6)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(theme.color(colour), border))
+        painter.drawRoundedRect(rect, 6, 6)
+        painter.end()
+
+
+class TileAlarmMixin:
+    """``set_alarm``, ``show_flash``, ``alarm_colour`` and the overlay paint for a tile.
+
+    Mixed in before ``QFrame``; the tile creates ``self.alarm = TileAlarm(self)``.
+    """
+
+    alarm: TileAlarm
+
+    def set_alarm(self, entry: AlarmEntry | None, t: float = 0.0) -> None:
+        """Show ``entry`` on the tile (``None``: no alarm) at flash time ``t``."""
+        self.alarm.set_entry(entry, t)
+
+    def show_flash(self, t: float) -> None:
+        """Follow the alarm bar's flash phase (flash time ``t``)."""
+        self.alarm.show_flash(t)
+
+    def alarm_colour(self) -> str:
+        """The priority colour of the alarm on the tile, or ``""``."""
+        return self.alarm.colour()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)  # type: ignore[misc]
+        self.alarm.paint()

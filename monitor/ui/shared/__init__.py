@@ -1,0 +1,1 @@
+"""What every screen shares: theme, fitted label, dialog style, text formatting."""

@@ -1,0 +1,151 @@
+"""The nurse's actions from the workflow panel: the short dialogs and the commands they emit.
+
+:class:`PanelActions` is mixed into
+:class:`~monitor.ui.workflow.panel.WorkflowPanelWidget`: its ``request_*``
+methods (the panel's buttons and the window's shortcuts) check the current
+:class:`~monitor.ui.workflow.model.WorkflowState`, open a window-modal
+:class:`~monitor.ui.workflow.action_dialog.ActionDialog` (or say why the
+action cannot be taken now) and emit the confirmed command on the panel's
+``command_issued`` signal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, SignalInstance
+from PySide6.QtWidgets import QMessageBox
+
+from monitor.core.session import Phase
+from monitor.core.workflow.baseline_gate import GateStatus, Override
+from monitor.core.workflow.infusion import InfusionState
+from monitor.core.workflow.messages import ChangeInfusion, InfusionAction
+from monitor.ui.workflow import dialogs as dialogs
+from monitor.ui.workflow.action_dialog import ActionDialog
+from monitor.ui.workflow.model import WorkflowModel, WorkflowState
+
+
+class PanelActions:
+    """The nurse's actions of :class:`~monitor.ui.workflow.panel.WorkflowPanelWidget`.
+
+    A mixin for that widget (a :class:`QWidget` with a ``command_issued``
+    signal): it reads the panel's model, clock and initials, and keeps the
+    dialog or message box open now.
+
+    Attributes
+    ----------
+    dialog : ActionDialog or None
+        The dialog open now, if any.
+    info_box : QMessageBox or None
+        The message open now, if any.
+    """
+
+    command_issued: SignalInstance
+    dialog: ActionDialog | None
+    info_box: QMessageBox | None
+    _model: WorkflowModel
+    _now: Callable[[], float]
+    _initials: Callable[[], str]
+
+    def _open(self, dialog: ActionDialog, on_confirmed: Callable[[dict], None]) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.confirmed.connect(on_confirmed)
+        dialog.finished.connect(self._on_dialog_closed)
+        self.dialog = dialog
+        dialog.open()   # window-modal, never a nested event loop
+
+    def _on_dialog_closed(self) -> None:
+        self.dialog = None
+
+    def _inform(self, title: str, text: str) -> None:
+        """A non-modal message (why an action cannot be taken now)."""
+        if self.info_box is not None:
+            self.info_box.close()
+        box = QMessageBox(QMessageBox.Icon.Information, title, text,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(self._on_info_closed)
+        self.info_box = box
+        box.show()
+
+    def _on_info_closed(self) -> None:
+        self.info_box = None
+
+    def _current(self) -> WorkflowState:
+        now = self._now()
+        return self._model.state(now)
+
+    def request_start(self) -> None:
+        """Start the infusion, through the baseline gate (button and Ctrl+I)."""
+        state = self._current()
+        if state.phase is not Phase.BASELINE:
+            self._inform("Infusion", "The infusion can only be started from the baseline "
+                                     "phase." if state.phase is not None else "No session yet.")
+            return
+        gate = self._model.evaluate_gate(self._now())
+        if gate.status is GateStatus.NOT_ENOUGH_DATA:
+            self._inform("Baseline incomplete", dialogs.incomplete_text(gate))
+        elif gate.status is GateStatus.READY:
+            self._open(dialogs.start_dialog(gate, state, self._initials(), self),
+                       self._on_start_confirmed)
+        else:
+            self._open(dialogs.override_dialog(gate, state, self._model.clinician,
+                                               self._override_problem, self),
+                       self._on_override_confirmed)
+
+    def _override_problem(self, values: dict[str, str]) -> str:
+        now = self._now()
+        result = self._model.evaluate_gate(
+            now, Override(values["clinician"], values["reason"], now))
+        if result.may_start:
+            return ""
+        return result.override_problem or result.message
+
+    def _on_start_confirmed(self, values: dict[str, str]) -> None:
+        self.command_issued.emit(ChangeInfusion(InfusionAction.START, values["by"]))
+
+    def _on_override_confirmed(self, values: dict[str, str]) -> None:
+        self.command_issued.emit(dialogs.override_command(values["clinician"], values["reason"]))
+
+    def request_pause_resume(self) -> None:
+        """Pause a running infusion (asks the reason) or resume a paused one (Ctrl+P)."""
+        state = self._current()
+        if state.infusion is InfusionState.PAUSED:
+            self.command_issued.emit(ChangeInfusion(InfusionAction.RESUME, self._initials()))
+        elif state.infusion is not InfusionState.RUNNING:
+            self._inform("Infusion", f"The infusion is {state.infusion.label.lower()}: "
+                                     "only a running infusion can be paused.")
+        else:
+            self._open(dialogs.pause_dialog(state, self._initials(), self),
+                       self._on_pause_confirmed)
+
+    def _on_pause_confirmed(self, values: dict[str, str]) -> None:
+        self.command_issued.emit(ChangeInfusion(InfusionAction.PAUSE, values["by"],
+                                                values["reason"]))
+
+    def request_stop(self) -> None:
+        """Stop the infusion, after a confirmation (button and Ctrl+Shift+S)."""
+        state = self._current()
+        if state.infusion not in (InfusionState.RUNNING, InfusionState.PAUSED):
+            self._inform("Infusion", f"The infusion is {state.infusion.label.lower()}: "
+                                     "there is nothing to stop.")
+            return
+        self._open(dialogs.stop_dialog(state, self._initials(), self), self._on_stop_confirmed)
+
+    def _on_stop_confirmed(self, values: dict[str, str]) -> None:
+        self.command_issued.emit(ChangeInfusion(InfusionAction.STOP, values["by"],
+                                                values["reason"]))
+
+    def request_end(self) -> None:
+        """End the session (discharge), after a confirmation (button and Ctrl+E)."""
+        state = self._current()
+        if state.phase in (None, Phase.ENDED):
+            self._inform("End session", "There is no session running.")
+            return
+        self._open(dialogs.end_dialog(state, self._initials(), self), self._on_end_confirmed)
+
+    def _on_end_confirmed(self, values: dict[str, str]) -> None:
+        self.command_issued.emit(dialogs.end_command(values))
