@@ -160,7 +160,7 @@ class Pipeline:
         return started
 
     def _planned_infusion_s(self, sid: int) -> float:
-        """The planned infusion time: the set-up's, a replayed session's, a scripted one's, or 40 min."""
+        """The planned infusion time: the set-up's, a replay's original, a scenario's, or 40 min."""
         setup = self.setup if self.setup is not None else database.load_setup(self.db_path, sid)
         minutes = (setup or {}).get("planned_infusion_min")
         if isinstance(minutes, (int, float)) and minutes > 0:

@@ -85,7 +85,7 @@ def test_session_replay_gives_the_session_again(tmp_path, scenario, protocol, du
 
 
 def test_replayed_override_is_recorded_with_its_clinician_and_reason(tmp_path):
-    """A scripted override start is recorded as the nurse's is: by the clinician, with the reason."""
+    """A scripted override start is recorded as a nurse's is: by the clinician, with the reason."""
     proc = run_monitor("run", "--headless", "--source", "sim:hypertensive-surge",
                        "--duration", "700", "--speed", "max", "--data-dir", str(tmp_path))
     assert proc.returncode == 0, proc.stderr

@@ -18,8 +18,8 @@ Python (QPdfWriter writing to a file says nothing when the disk fills), then
 read back with QtPdf. A de-identified report's metadata carries no date:
 Qt's creation and modification dates (Info dictionary and XMP) are blanked
 (:func:`undated`); its title, creator and producer (``Qt 6.x``) hold no
-name or time and are kept, as is the random document id. Works without a display: if no Qt application
-exists one is created, on the ``offscreen`` platform unless
+name or time and are kept, as is the random document id. Works without a display:
+if no Qt application exists one is created, on the ``offscreen`` platform unless
 ``QT_QPA_PLATFORM`` says otherwise.
 """
 
