@@ -1,0 +1,107 @@
+"""What the live window's header says, from the live model's state (no Qt).
+
+:class:`HeaderTextsMixin` is mixed into :class:`~monitor.ui.live.model.LiveModel`:
+the device link line, the status messages (most important first), the ended
+session's banner and the session and phase clocks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from monitor.core.session import Phase, SessionModel
+from monitor.ui.alarms.style import clock_text
+from monitor.ui.shared.formatting import format_age
+
+if TYPE_CHECKING:
+    from monitor.core.events import Condition, SourceStatus, StreamEnded
+    from monitor.core.vitals import Vital
+
+OVERFLOW_SHOWN_S = 60.0
+"""How long (clock seconds) a UI-queue overflow warning stays after the last loss."""
+
+NOTE_SHOWN_S = 60.0
+"""How long a "recording resumed" note stays in the status line."""
+
+
+class HeaderTextsMixin:
+    """The header's texts; the live model holds the state they are made of."""
+
+    session: SessionModel | None
+    source_status: SourceStatus | None
+    stream_ended: StreamEnded | None
+    resume_text: str
+    recording_message: str
+    overflow_lost: int
+    _device_flags: dict[str, str]
+    _technical: dict[tuple[Condition, Vital | None], str]
+    _overflow_at: float | None
+    _recording_note_at: float | None
+
+    def device_text(self, now: float) -> str:
+        """The device link as the nurse sees it: connected, data rate, bad frames, last data."""
+        st = self.source_status
+        if st is None:
+            return ""
+        if not st.connected:
+            return f"DEVICE DISCONNECTED: {st.message or st.label}"
+        parts = [f"{st.label}", f"{st.bytes_per_s:.0f} B/s"]
+        if st.frames_bad:
+            parts.append(f"{st.frames_bad} bad frames")
+        if st.last_data_t is not None:
+            parts.append(f"last data {format_age(max(0.0, now - st.last_data_t))}")
+        else:
+            parts.append("no valid data yet")
+        return " · ".join(parts)
+
+    def status_messages(self, now: float) -> list[str]:
+        """Technical and session messages for the header, most important first."""
+        out: list[str] = []
+        device = self.device_text(now)
+        if device:
+            out.append(device)
+        out.extend(f"Device: {text}" for text in self._device_flags.values())
+        ended = self.ended_text()
+        if ended:
+            out.insert(0, ended)
+        if self._overflow_at is not None and now - self._overflow_at <= OVERFLOW_SHOWN_S:
+            out.append(f"UI queue overflow: {self.overflow_lost} items lost")
+        out.extend(self._technical.values())
+        if self.resume_text:
+            out.append(self.resume_text)
+        if self._recording_note_at is not None and now - self._recording_note_at <= NOTE_SHOWN_S:
+            out.append(self.recording_message[:1].upper() + self.recording_message[1:])
+        return out
+
+    @property
+    def ended_at(self) -> float | None:
+        """When the session ended (or its source did), ``None`` while it is live."""
+        if self.session is not None and self.session.phase is Phase.ENDED:
+            return self.session.phase_started_at()
+        if self.stream_ended is not None:
+            return self.stream_ended.t
+        return None
+
+    def ended_text(self) -> str:
+        """The ended session's banner ("SESSION ENDED at 16:02 (source ended) ..."), or ""."""
+        ended = self.ended_at
+        if ended is None:
+            return ""
+        reason = self.stream_ended.reason if self.stream_ended is not None else ""
+        why = f" ({reason})" if reason else ""
+        return (f"SESSION ENDED at {clock_text(ended)}{why}: not monitoring, "
+                "nothing more is recorded")
+
+    def session_elapsed(self, now: float) -> float | None:
+        """Seconds since the session started (frozen once it ended), ``None`` before one."""
+        if self.session is None:
+            return None
+        if self.session.phase is Phase.ENDED:
+            now = min(now, self.session.phase_started_at())
+        return self.session.elapsed(now)
+
+    def phase_elapsed(self, now: float) -> float:
+        """Seconds since the current phase began (0 without a session)."""
+        if self.session is None:
+            return 0.0
+        return now - self.session.phase_started_at()
