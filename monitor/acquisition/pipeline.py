@@ -139,7 +139,7 @@ class Pipeline:
                        checklist=past.checklist,
                        stop_source=self.reader.stop,
                        planned_infusion_s=self._planned_infusion_s(sid),
-                       scripted_start=getattr(self.driver, "scripted_start", None))
+                       scripted_start=self.driver.scripted_start)
         self.recorder = Recorder(self.db_path, sid, self.recorder_q,
                                  on_status=self.hub.notify, clock_now=self.clock.now)
         # open_database proved the folder writable: say recording is on.
@@ -165,9 +165,8 @@ class Pipeline:
         minutes = (setup or {}).get("planned_infusion_min")
         if isinstance(minutes, (int, float)) and minutes > 0:
             return float(minutes) * 60.0
-        replayed = getattr(self.driver, "planned_infusion_s", None)   # a replay's original
-        if replayed is not None:
-            return float(replayed)
+        if self.driver.planned_infusion_s is not None:   # a replay's original
+            return self.driver.planned_infusion_s
         plan = dict((phase, t) for t, phase in self.driver.phase_plan)
         if Phase.INFUSION in plan and Phase.RECOVERY in plan:
             return plan[Phase.RECOVERY] - plan[Phase.INFUSION]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from monitor.core.clock import Clock
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import Phase
-from monitor.core.workflow.messages import AddEvent
+from monitor.core.workflow.messages import AddEvent, ScriptedStart
 
 DriverItem = Reading | WaveChunk
 
@@ -55,6 +55,16 @@ class Driver(abc.ABC):
     @property
     def event_plan(self) -> Sequence[AddEvent]:
         return ()
+
+    @property
+    def scripted_start(self) -> ScriptedStart | None:
+        """The override a scripted infusion start declares (simulator, replay); ``None``."""
+        return None
+
+    @property
+    def planned_infusion_s(self) -> float | None:
+        """A replayed session's planned infusion time; ``None`` for any other source."""
+        return None
 
     @abc.abstractmethod
     def open(self, clock: Clock, session_start: float) -> None:

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from monitor.core.alarms.engine import LoadProfile
+from monitor.core.alarms.model import (
+    Acknowledge,
+    ChangeLimit,
+    LoadProfileFile,
+    PauseAudio,
+    SetVitalAlarms,
+)
 from monitor.core.session import Phase
 from monitor.core.workflow.baseline_gate import BLOCK_AT, OVERRIDE_ABOVE, GateResult, GateStatus
 from monitor.core.workflow.discharge import ChecklistItem, Criterion, Readiness
 from monitor.core.workflow.infusion import InfusionState
+from monitor.core.workflow.messages import (
+    AddEvent,
+    ChangeInfusion,
+    CorrectEventTime,
+    EndSession,
+    ManualEntry,
+    TickChecklist,
+)
 from monitor.ui.workflow.model import WorkflowState, minutes_text
 
 PAUSED_TEXT = "INFUSION PAUSED"
@@ -93,19 +109,18 @@ def end_question(state: WorkflowState) -> str:
     return f"Not every discharge criterion is met: {unmet}. End the session anyway?"
 
 
-_COMMAND_NAMES = {
-    "Acknowledge": "Acknowledging the alarms", "PauseAudio": "The audio pause",
-    "SetVitalAlarms": "The alarm change", "ChangeLimit": "The alarm limit change",
-    "LoadProfileFile": "Loading the alarm profile", "LoadProfile": "Loading the alarm profile",
-    "AddEvent": "The event", "CorrectEventTime": "The time correction",
-    "ManualEntry": "The manual entry", "TickChecklist": "The checklist tick",
-    "EndSession": "Ending the session",
+_COMMAND_NAMES: dict[type, str] = {
+    Acknowledge: "Acknowledging the alarms", PauseAudio: "The audio pause",
+    SetVitalAlarms: "The alarm change", ChangeLimit: "The alarm limit change",
+    LoadProfileFile: "Loading the alarm profile", LoadProfile: "Loading the alarm profile",
+    AddEvent: "The event", CorrectEventTime: "The time correction",
+    ManualEntry: "The manual entry", TickChecklist: "The checklist tick",
+    EndSession: "Ending the session",
 }
 
 
 def command_text(command: object) -> str:
     """A nurse's command as a sentence's subject: ``"The manual entry"``, ``"Stop infusion"``."""
-    action = getattr(command, "action", None)
-    if type(command).__name__ == "ChangeInfusion" and action is not None:
-        return f"{str(action).capitalize()} infusion"
-    return _COMMAND_NAMES.get(type(command).__name__, "The action")
+    if isinstance(command, ChangeInfusion):
+        return f"{str(command.action).capitalize()} infusion"
+    return _COMMAND_NAMES.get(type(command), "The action")
