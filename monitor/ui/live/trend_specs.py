@@ -6,9 +6,10 @@ the review plots; no Qt here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from monitor.core.alarms.model import Priority
+from monitor.core.alarms.model import LimitLines, Priority
 from monitor.core.vitals import Vital
 
 MARKER_COLOUR = "#c9d1d9"
@@ -44,6 +45,56 @@ PLOT_SPECS: tuple[PlotSpec, ...] = (
     PlotSpec("nibp", "NIBP", (Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN),
              (40.0, 180.0), points=True),
     PlotSpec("hr", "HR / PR", (Vital.HR, Vital.PULSE_RATE), (40.0, 140.0)),
-    PlotSpec("spo2", "SpO2", (Vital.SPO2,), (85.0, 100.0)),
+    PlotSpec("spo2", "SpO2", (Vital.SPO2,), (80.0, 100.0)),
     PlotSpec("resp", "RR / EtCO2", (Vital.RESP_RATE, Vital.ETCO2), (0.0, 50.0), optional=True),
 )
+
+
+@dataclass(frozen=True)
+class ShownLimit:
+    """One limit line drawn on a trend: its value, the priority colouring it, its label."""
+
+    vital: Vital
+    value: float
+    priority: Priority
+    text: str
+
+
+def shown_limits(spec: PlotSpec, limits: Mapping[Vital, LimitLines],
+                 alarming: Mapping[Vital, Priority]) -> tuple[ShownLimit, ...]:
+    """The at most two limit lines a trend plot shows (the limits themselves are on the tiles).
+
+    One vital's limits per plot: the plot's vital in alarm (the most urgent),
+    else its first vital with limits. A vital with limits on both sides shows
+    its low and high limit at the level in force (the high-priority pair while
+    it alarms at high priority, else the medium pair; a side without a limit at
+    that level shows the other level's); a one-sided vital (SpO2) shows its two
+    levels on that side.
+    """
+    candidates = [v for v in spec.vitals if limits.get(v) is not None]
+    if not candidates:
+        return ()
+    in_alarm = [v for v in candidates if v in alarming]
+    vital = max(in_alarm, key=lambda v: alarming[v]) if in_alarm else candidates[0]
+    lines = limits[vital]
+    high = alarming.get(vital) is Priority.HIGH
+    sides = []
+    for side in ("low", "high"):
+        first, second = (("high", "medium") if high else ("medium", "high"))
+        for level in (first, second):
+            value = getattr(lines, f"{side}_{level}")
+            if value is not None:
+                sides.append((value, Priority.HIGH if level == "high" else Priority.MEDIUM))
+                break
+    if len(sides) == 1:   # one-sided: both levels of that side
+        side = "low" if lines.low_medium is not None or lines.low_high is not None else "high"
+        sides = [(v, p) for v, p in ((getattr(lines, f"{side}_medium"), Priority.MEDIUM),
+                                      (getattr(lines, f"{side}_high"), Priority.HIGH))
+                 if v is not None]
+    prefix = f"{_SHORT[vital]} " if len(spec.vitals) > 1 else ""
+    return tuple(ShownLimit(vital, float(v), p, f"{prefix}{v:g}") for v, p in sides)
+
+
+_SHORT: dict[Vital, str] = {
+    Vital.NIBP_SYS: "sys", Vital.NIBP_DIA: "dia", Vital.NIBP_MEAN: "mean", Vital.HR: "HR",
+    Vital.PULSE_RATE: "PR", Vital.RESP_RATE: "RR", Vital.ETCO2: "CO2", Vital.SPO2: "SpO2"}

@@ -17,12 +17,14 @@ from monitor.ui.alarms.style import COLOURS
 from monitor.ui.live.model import LiveModel
 from monitor.ui.live.trend_markers import ManualMarkers
 from monitor.ui.live.trend_specs import (
-    LIMIT_FIELDS,
+    LIMIT_FIELDS,  # noqa: F401 -- the review plots take it from here
     MARKER_COLOUR,
     MARKER_LEVELS,
     PLOT_SPECS,
     PlotSpec,
+    ShownLimit,
     marker_text,
+    shown_limits,
 )
 from monitor.ui.shared import theme
 from monitor.ui.workflow.model import EventRow
@@ -37,6 +39,9 @@ value is on its tile). NIBP determinations are drawn at once.
 BAND_IDLE_STEP_MIN = 5.0 / 60.0
 """With no new data, the current phase band still creeps to "now" this often."""
 """The current phase band is stretched to "now" in steps of one second."""
+
+LIMIT_COLOURS = {p: COLOURS[p].dark_text for p in Priority}
+"""Limit lines: the priority's colour as it reads on black (a lighter red)."""
 
 MIN_SPAN_MIN = 10.0
 """The time axis always shows at least this many minutes."""
@@ -110,6 +115,8 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         self._continuous_drawn_at = -math.inf
         self._y_ranges: dict[str, tuple[float, float]] = {}
         self._limits: dict[Vital, LimitLines] = {}
+        self._alarming: dict[Vital, Priority] = {}
+        self._shown_limits: dict[str, tuple[ShownLimit, ...]] = {}
         self.limit_lines: dict[Vital, list[pg.InfiniteLine]] = {}
         self._events: dict[str, tuple[float, str, int]] = {}
         self.event_lines: dict[str, list[pg.InfiniteLine]] = {}
@@ -156,8 +163,14 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
             self.curves[vital].setZValue(len(spec.vitals) - z)
         if self.bands:  # a late plot gets the bands the others already have
             self._session_version = -1
-        for vital in spec.vitals:  # and the limits already known
-            self._draw_limits(vital)
+        right = plot.getAxis("right")
+        right.setTicks([[], []])
+        right.setStyle(tickLength=0)
+        right.setTextPen(theme.TEXT)
+        right.setPen(theme.PANEL_BORDER)
+        right.setWidth(58)
+        plot.showAxis("right")
+        self._draw_limits(spec.key)   # and the limits already known
         for event_id in list(self._events):  # and the event markers
             self._draw_marker(event_id)
         self._manual.add_plot(spec.key, plot, spec.vitals)  # manual marks on the next refresh
@@ -174,53 +187,49 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
 
     # -- alarm limits ---------------------------------------------------------
 
-    def set_limits(self, limits: dict[Vital, LimitLines]) -> None:
-        """Draw the alarm limits: dashed yellow for medium, dashed red for high.
+    def set_limits(self, limits: dict[Vital, LimitLines],
+                   alarming: dict[Vital, Priority] | None = None) -> None:
+        """Draw at most two alarm limits per plot (:func:`shown_limits`).
 
-        Only redraws the vitals whose limits changed, so it can be called on
+        Dashed yellow for a medium-priority limit, dashed red for a high one,
+        each value written on the plot's right axis, outside the data; the
+        full set of limits is on the tiles. ``alarming``: the vitals in an
+        active physiological alarm and its priority (their pair is shown).
+        Only redraws the plots whose lines changed, so it can be called on
         every tick.
         """
-        if limits == self._limits:
+        alarming = dict(alarming or {})
+        if limits == self._limits and alarming == self._alarming:
             return
-        changed = {v for v in set(limits) | set(self._limits)
-                   if limits.get(v) != self._limits.get(v)}
-        self._limits = dict(limits)
-        for vital in changed:
-            self._draw_limits(vital)
+        self._limits, self._alarming = dict(limits), alarming
+        for key in self.plots:
+            self._draw_limits(key)
 
-    def _draw_limits(self, vital: Vital) -> None:
-        plot = next((self.plots[s.key] for s in PLOT_SPECS
-                     if vital in s.vitals and s.key in self.plots), None)
-        for line in self.limit_lines.pop(vital, []):
-            if plot is not None:
-                plot.removeItem(line)
-        lines = self._limits.get(vital)
-        if plot is None or lines is None:
+    def _draw_limits(self, key: str) -> None:
+        spec = next(s for s in PLOT_SPECS if s.key == key)
+        plot = self.plots[key]
+        wanted = shown_limits(spec, self._limits, self._alarming)
+        if wanted == self._shown_limits.get(key):
             return
-        drawn = []
-        spec = next(s for s in PLOT_SPECS if vital in s.vitals)
-        # Labels at the right end, where the time axis is still empty. Limits
-        # close to each other (medium and high on one side, or sys and dia)
-        # get different x positions, so their texts do not overlap.
-        slot = 2 * spec.vitals.index(vital)
-        prefix = f"{SPECS[vital].label.split()[-1]} " if len(spec.vitals) > 1 else ""
-        for field, priority in LIMIT_FIELDS:
-            position = 0.985 - 0.06 * (slot + (priority is Priority.HIGH))
-            value = getattr(lines, field)
-            if value is None:
-                continue
-            colour = COLOURS[priority].lit
-            line = pg.InfiniteLine(pos=value, angle=0, movable=False,
+        self._shown_limits[key] = wanted
+        for vital in spec.vitals:
+            for line in self.limit_lines.pop(vital, []):
+                plot.removeItem(line)
+        for limit in wanted:
+            colour = LIMIT_COLOURS[limit.priority]
+            line = pg.InfiniteLine(pos=limit.value, angle=0, movable=False,
                                    pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
             line.setZValue(-10)  # under the curves, over the phase bands
-            # The text sits on the normal side of its line: below a high limit,
-            # above a low one, so it stays in view when the line is.
-            anchor = (1, 0) if field.startswith("high") else (1, 1)
-            pg.InfLineLabel(line, f"{prefix}{value:g}", position=position, color=colour,
-                            anchors=[anchor, anchor])
             plot.addItem(line, ignoreBounds=True)
-            drawn.append(line)
-        self.limit_lines[vital] = drawn
+            self.limit_lines.setdefault(limit.vital, []).append(line)
+        # The values on the right axis: never over the data, a label or each other.
+        plot.getAxis("right").setTicks([[(limit.value, limit.text) for limit in wanted], []])
+        self._update_y_range(key)
+
+    def limit_texts(self, key: str) -> list[str]:
+        """The limit values written beside plot ``key`` (for tests), low first."""
+        return [limit.text for limit in sorted(self._shown_limits.get(key, ()),
+                                               key=lambda limit: limit.value)]
 
     # -- event markers --------------------------------------------------------
 
@@ -357,6 +366,8 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
                     lo = bounds[0] - pad
                 if bounds[1] > hi:
                     hi = bounds[1] + pad
+        for limit in self._shown_limits.get(key, ()):   # a limit is never on the edge
+            lo, hi = min(lo, limit.value - 3.0), max(hi, limit.value + 3.0)
         if (lo, hi) != self._y_ranges.get(key):
             self._y_ranges[key] = (lo, hi)
             self.plots[key].setYRange(lo, hi, padding=0)

@@ -207,7 +207,7 @@ class LiveView(LiveAlarmsMixin, NurseCommandsMixin, QMainWindow):
         self._owns_sound = sound is None and alarm_state is not None
         self.sound: AlarmSoundPlayer | None = (
             AlarmSoundPlayer(self) if self._owns_sound else (sound if sound else None))
-        self._left_stack, self._splitter = build_layout(self)
+        self._left_stack, self._trend_stack = build_layout(self)
         self._connect_alarms()
         self._connect_workflow()
         self._bridge = DrainBridge(self.drain, refresh_hz, self)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QSplitter
+from PySide6.QtWidgets import QStackedWidget
 
 from monitor.core.alarms.model import (
     Acknowledge,
@@ -28,6 +28,7 @@ from monitor.core.alarms.model import (
     AudioOutput,
     LimitChanged,
     PauseAudio,
+    Priority,
     ResumeAudio,
 )
 from monitor.core.alarms.profile import AlarmProfile
@@ -45,9 +46,6 @@ from monitor.ui.workflow.model import WorkflowModel
 
 log = logging.getLogger("monitor.ui.live.view")   # the view's logger, as before
 
-LOG_HEIGHT = 200
-"""Height of the alarm log when it is opened (the splitter lets the nurse change it)."""
-
 _ALARM_LOG_TYPES = (AlarmTransition, AlarmAction, LimitChanged)
 
 
@@ -64,6 +62,15 @@ def _entry_for(snapshot: AlarmSnapshot, vitals: tuple[Vital, ...]) -> AlarmEntry
         if entry.kind is AlarmKind.PHYSIOLOGICAL and entry.vital in vitals:
             return entry
     return None
+
+
+def _alarming(snapshot: AlarmSnapshot | None) -> dict[Vital, Priority]:
+    """The vitals in an active physiological alarm, at its highest priority."""
+    out: dict[Vital, Priority] = {}
+    for entry in () if snapshot is None else snapshot.alarms:
+        if entry.kind is AlarmKind.PHYSIOLOGICAL and entry.active and entry.vital is not None:
+            out[entry.vital] = max(out.get(entry.vital, entry.priority), entry.priority)
+    return out
 
 
 class LiveAlarmsMixin:
@@ -87,7 +94,7 @@ class LiveAlarmsMixin:
     _alarm_state: Callable[[], AlarmSnapshot | None] | None
     _snapshot: AlarmSnapshot | None | Literal[False]
     _ended_shown: bool
-    _splitter: QSplitter
+    _trend_stack: QStackedWidget
 
     if TYPE_CHECKING:   # from NurseCommandsMixin (monitor.ui.live.view_commands)
         def _send(self, command: object) -> None: ...
@@ -133,7 +140,8 @@ class LiveAlarmsMixin:
             self.nibp_tile.set_alarm(
                 None if snapshot is None else _entry_for(snapshot, NIBP_VITALS), t)
             if not ended:   # an ended session's trends keep the limits it had
-                self.trends.set_limits({} if snapshot is None else snapshot.limits)
+                self.trends.set_limits({} if snapshot is None else snapshot.limits,
+                                       _alarming(snapshot))
         self.alarm_bar.show_time(now)
         if self.sound is not None:
             self.sound.set_sounding(None if snapshot is None else snapshot.sounding)
@@ -178,10 +186,7 @@ class LiveAlarmsMixin:
         self._send(AudioOutput(False, reason))
 
     def _on_log_toggled(self, shown: bool) -> None:
-        self.alarm_log.setVisible(shown)
-        if shown:
-            total = sum(self._splitter.sizes())
-            self._splitter.setSizes([max(0, total - LOG_HEIGHT), LOG_HEIGHT])
+        self._trend_stack.setCurrentWidget(self.alarm_log if shown else self.trends)
 
     # -- the alarm limits dialog ------------------------------------------------
 

@@ -3,15 +3,14 @@
 :func:`build_layout` arranges the widgets :class:`~monitor.ui.live.view.LiveView`
 has created: header and alarm bar on top; the workflow panel, the pleth and
 trends (or the events list) and the events bar in the left column; the
-numeric tiles on the right; the alarm log under them in a splitter.
+numeric tiles on the right; the alarm log in the trends' place when opened.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from monitor.core.vitals import Vital
 
@@ -22,11 +21,11 @@ LARGE_TILES = (Vital.HR, Vital.SPO2)
 SMALL_TILES = (Vital.PULSE_RATE, Vital.RESP_RATE, Vital.ETCO2)
 
 
-def build_layout(view: LiveView) -> tuple[QStackedWidget, QSplitter]:
+def build_layout(view: LiveView) -> tuple[QStackedWidget, QStackedWidget]:
     """Lay out ``view``'s widgets and make the result its central widget.
 
     Returns the left column's stack (pleth and trends, or the events list)
-    and the splitter between the body and the alarm log.
+    and the stack of the trends and the alarm log under the pleth.
     """
     root = QWidget()
     root.setObjectName("live_root")
@@ -38,7 +37,12 @@ def build_layout(view: LiveView) -> tuple[QStackedWidget, QSplitter]:
     waves_column.setContentsMargins(0, 0, 0, 0)
     waves_column.setSpacing(6)
     waves_column.addWidget(view.pleth, 1)
-    waves_column.addWidget(view.trends, 6)
+    # The alarm log, when opened, takes the place of the trends (the pleth
+    # and the numbers stay): it never squeezes the trends below legibility.
+    trend_stack = QStackedWidget()
+    trend_stack.addWidget(view.trends)
+    trend_stack.addWidget(view.alarm_log)
+    waves_column.addWidget(trend_stack, 6)
     left_stack = QStackedWidget()
     left_stack.addWidget(waves)
     left_stack.addWidget(view.events_list)
@@ -60,24 +64,16 @@ def build_layout(view: LiveView) -> tuple[QStackedWidget, QSplitter]:
     right.addLayout(big_row, 5)
     right.addWidget(view.nibp_tile, 4)
     right.addLayout(small_row, 3)
-    body_widget = QWidget()
-    body = QHBoxLayout(body_widget)
+    body = QHBoxLayout()
     body.setContentsMargins(0, 0, 0, 0)
     body.setSpacing(8)
     body.addLayout(left, 11)
     body.addLayout(right, 9)
-    splitter = QSplitter(Qt.Orientation.Vertical)
-    splitter.setChildrenCollapsible(False)
-    splitter.addWidget(body_widget)
-    splitter.addWidget(view.alarm_log)
-    splitter.setStretchFactor(0, 1)
-    splitter.setStretchFactor(1, 0)
-    view.alarm_log.hide()
     column = QVBoxLayout(root)
     column.setContentsMargins(6, 4, 6, 6)
     column.setSpacing(6)
     column.addWidget(view.header)
     column.addWidget(view.alarm_bar)
-    column.addWidget(splitter, 1)
+    column.addLayout(body, 1)
     view.setCentralWidget(root)
-    return left_stack, splitter
+    return left_stack, trend_stack

@@ -207,19 +207,25 @@ def test_limit_lines_on_the_trends(alarm_view, alarms, ui_queue):
     alarm_view.drain()
     trends = alarm_view.trends
     spo2 = trends.limit_lines[Vital.SPO2]
-    assert sorted(line.value() for line in spo2) == [88.0, 92.0]
+    assert sorted(line.value() for line in spo2) == [88.0, 92.0]  # one-sided: both levels
     colours = {line.value(): line.pen.color().name() for line in spo2}
-    assert colours == {92.0: YELLOW, 88.0: RED}
+    assert colours == {92.0: YELLOW, 88.0: COLOURS[Priority.HIGH].dark_text}
     assert all(line.pen.style() == Qt.PenStyle.DashLine and not line.movable and line.angle == 0
                for line in spo2)
     assert all(line in trends.plots["spo2"].items for line in spo2)
-    assert sorted(line.value() for line in trends.limit_lines[Vital.HR]) == [40, 50, 110, 130]
-    assert sorted(line.value() for line in trends.limit_lines[Vital.NIBP_DIA]) == [100, 110]
+    # At most one pair per plot: the medium pair of the plot's first vital.
+    assert sorted(line.value() for line in trends.limit_lines[Vital.HR]) == [50, 110]
+    assert sorted(line.value() for line in trends.limit_lines[Vital.NIBP_SYS]) == [90, 160]
+    assert Vital.NIBP_DIA not in trends.limit_lines
+    assert trends.limit_texts("nibp") == ["sys 90", "sys 160"]   # on the right axis
+    assert trends.limit_texts("spo2") == ["88", "92"]
+    ticks = trends.plots["nibp"].getAxis("right")._tickLevels[0]
+    assert sorted(text for _, text in ticks) == ["sys 160", "sys 90"]
     # A new snapshot with the same limits draws nothing again.
-    alarms.snapshot = snapshot(entry(Priority.LOW, "x"), limits=dict(limits))
+    alarms.snapshot = snapshot(entry(Priority.LOW, "x", vital=None), limits=dict(limits))
     alarm_view.drain()
     assert trends.limit_lines[Vital.SPO2] == spo2
-    # A changed limit moves only that vital's lines.
+    # A changed limit moves only that plot's lines.
     changed = dict(limits)
     changed[Vital.SPO2] = LimitLines(low_medium=90.0, low_high=88.0)
     hr_lines = trends.limit_lines[Vital.HR]
@@ -228,6 +234,27 @@ def test_limit_lines_on_the_trends(alarm_view, alarms, ui_queue):
     assert sorted(line.value() for line in trends.limit_lines[Vital.SPO2]) == [88.0, 90.0]
     assert trends.limit_lines[Vital.HR] is hr_lines
     assert not any(line in trends.plots["spo2"].items for line in spo2)
+
+
+def test_a_vital_in_alarm_shows_its_own_pair(alarm_view, alarms, ui_queue):
+    ui_queue.put(session_started())
+    limits = load_default_profile().limit_lines()
+    alarms.snapshot = snapshot(entry(Priority.MEDIUM, "NIBP dia 105 > 100", Vital.NIBP_DIA),
+                               entry(Priority.HIGH, "HR 135 > 130", Vital.HR), limits=limits)
+    alarm_view.drain()
+    trends = alarm_view.trends
+    # The diastolic alarm's limits replace the systolic ones on the NIBP plot.
+    assert Vital.NIBP_SYS not in trends.limit_lines
+    assert trends.limit_texts("nibp") == ["dia 100", "dia 110"]
+    # A high-priority alarm shows the high-priority pair, in red.
+    hr = trends.limit_lines[Vital.HR]
+    assert sorted(line.value() for line in hr) == [40, 130]
+    assert {line.pen.color().name() for line in hr} == {COLOURS[Priority.HIGH].dark_text}
+    # Cleared: back to the medium pair of the first vital.
+    alarms.snapshot = snapshot(limits=limits)
+    alarm_view.drain()
+    assert trends.limit_texts("nibp") == ["sys 90", "sys 160"]
+    assert sorted(line.value() for line in trends.limit_lines[Vital.HR]) == [50, 110]
 
 
 def test_alarm_messages_go_to_the_log_not_the_model(alarm_view, ui_queue, sound, caplog):

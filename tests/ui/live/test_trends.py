@@ -153,7 +153,7 @@ def test_axes_keep_their_default_range_when_data_fit(view, ui_queue, clock):
     ui_queue.put(reading(Vital.SPO2, 100, T0 + 61))
     clock.advance_to(T0 + 61)
     view.drain()
-    assert view.trends.plots["spo2"].viewRange()[1] == [85.0, 100.0]
+    assert view.trends.plots["spo2"].viewRange()[1] == [80.0, 100.0]
     assert view.trends.plots["hr"].viewRange()[1] == [40.0, 140.0]
 
 
