@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -23,7 +23,7 @@ from monitor.ui.alarms.style import (
     COLOURS,
     FLASH_TICK_MS,
     UNLIT_BACKGROUND,
-    alarm_text,
+    alarm_texts,
     countdown_text,
     entry_lit,
     flashes,
@@ -41,7 +41,8 @@ BAR_HEIGHT = 64
 """Height of the bar at 1280 px wide (it scales with the window like the header)."""
 MAIN_PX, OTHERS_PX, BUTTON_PX, SMALL_BUTTON_PX = 30, 16, 17, 14
 MIN_MAIN_PX = 20
-"""Below this the message is elided rather than shrunk further."""
+"""Below this the message takes a shorter wording (or wraps) rather than shrinking further."""
+_OTHERS_SEP = "   \u00b7   "
 
 _BUTTON_STYLE = f"""
 QPushButton {{
@@ -173,13 +174,19 @@ class AlarmBarWidget(QFrame):
         self._connected = False
         self._sound_ok = True
         self._main_text = ""
+        self._main_choices: list[str] = []
         self._others_text = ""
+        self._others_choices: list[list[str]] = []
         self._pause_text = PAUSE_TEXT
         self._style = ""
         self._colours = ("", "")
         self._scale = 0.0
         self._update_fonts(1.0)
         self.set_snapshot(None)
+        # The labels are laid out after the bar's own resize: fit the texts to
+        # the labels' widths when those change.
+        self.message_label.installEventFilter(self)
+        self.others_label.installEventFilter(self)
 
     def _button(self, text: str, name: str) -> QPushButton:
         button = QPushButton(text)
@@ -205,12 +212,12 @@ class AlarmBarWidget(QFrame):
         self._connected = connected
         alarms = snapshot.alarms if snapshot is not None else ()
         if alarms:
-            self._set_main(alarm_text(alarms[0]))
-            self._set_others("   \u00b7   ".join(alarm_text(a) for a in alarms[1:]))
+            self._set_main(alarm_texts(alarms[0]))
+            self._set_others([alarm_texts(a) for a in alarms[1:]])
         else:
-            self._set_main(ENDED_TEXT if ended else
-                           NO_ALARMS_TEXT if connected else NOT_CONNECTED_TEXT)
-            self._set_others("")
+            self._set_main([ENDED_TEXT if ended else
+                            NO_ALARMS_TEXT if connected else NOT_CONNECTED_TEXT])
+            self._set_others([])
         self.others_label.setVisible(len(alarms) > 1)
         live = connected and not ended
         self.acknowledge_button.setEnabled(live and any(not a.acknowledged for a in alarms))
@@ -306,32 +313,67 @@ class AlarmBarWidget(QFrame):
 
     # -- internals -------------------------------------------------------------
 
-    def _set_main(self, text: str) -> None:
-        if text == self._main_text:
+    def _set_main(self, texts: list[str]) -> None:
+        if texts == self._main_choices:
             return
-        self._main_text = text
+        self._main_choices = texts
+        self._main_text = texts[0]
         self._fit_main()
 
     def _fit_main(self) -> None:
-        """The biggest font that fits the message; elided if even the smallest does not."""
+        """The longest wording at the biggest font that fits; never cut.
+
+        Each wording (:func:`~monitor.ui.alarms.style.alarm_texts`, longest
+        first) is tried from the full font down to the smallest; the first
+        that fits is shown. If even the shortest does not fit at the smallest
+        font, it wraps onto a second line.
+        """
         label = self.message_label
-        base = round(MAIN_PX * self._scale)
-        px = _fit_px(label, self._main_text, base, round(MIN_MAIN_PX * self._scale))
+        if not self._main_choices:
+            return
+        room = label.contentsRect().width() - 4
+        base, smallest = round(MAIN_PX * self._scale), round(MIN_MAIN_PX * self._scale)
+        for text in self._main_choices:
+            px = _fit_px(label, text, base, smallest)
+            if QFontMetrics(theme.font(px, True)).horizontalAdvance(text) <= room:
+                break
+        wrap = QFontMetrics(theme.font(px, True)).horizontalAdvance(text) > room
         if px != label.font().pixelSize():
             label.setFont(theme.font(px, bold=True))
-        shown = QFontMetrics(label.font()).elidedText(
-            self._main_text, Qt.TextElideMode.ElideRight, max(0, label.contentsRect().width() - 4))
-        if shown != label.text():
-            label.setText(shown)
+        if wrap != label.wordWrap():
+            label.setWordWrap(wrap)
+        if text != label.text():
+            label.setText(text)
 
-    def _set_others(self, text: str) -> None:
-        self._others_text = text
+    def _set_others(self, choices: list[list[str]]) -> None:
+        self._others_choices = choices
+        self._others_text = _OTHERS_SEP.join(c[0] for c in choices)
         self._elide_others()
 
     def _elide_others(self) -> None:
+        """The other alarms in the longest wording that fits, else the first ones and a count.
+
+        Every alarm shown is shown whole: the wordings shorten together, and
+        what still does not fit is counted (``+2 more``, all of them in the log).
+        """
         fm = QFontMetrics(self.others_label.font())
-        shown = fm.elidedText(self._others_text, Qt.TextElideMode.ElideRight,
-                              max(0, self.others_label.contentsRect().width() - 4))
+        room = max(0, self.others_label.contentsRect().width() - 4)
+        choices = self._others_choices
+        levels = max((len(c) for c in choices), default=1)
+        shown = ""
+        for level in range(levels):
+            text = _OTHERS_SEP.join(c[min(level, len(c) - 1)] for c in choices)
+            if fm.horizontalAdvance(text) <= room:
+                shown = text
+                break
+        else:
+            shortest = [c[-1] for c in choices]
+            for n in range(len(shortest) - 1, -1, -1):
+                more = f"+{len(shortest) - n} more"
+                text = _OTHERS_SEP.join([*shortest[:n], more])
+                if fm.horizontalAdvance(text) <= room or n == 0:
+                    shown = text
+                    break
         if shown != self.others_label.text():
             self.others_label.setText(shown)
 
@@ -361,6 +403,14 @@ class AlarmBarWidget(QFrame):
         self._update_fonts(header_scale(window.width() if window is not None else self.width()))
         self._fit_main()
         self._elide_others()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Resize:
+            if watched is self.message_label:
+                self._fit_main()
+            elif watched is self.others_label:
+                self._elide_others()
+        return super().eventFilter(watched, event)
 
     def _update_fonts(self, scale: float) -> None:
         if abs(scale - self._scale) < 0.02:

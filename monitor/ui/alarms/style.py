@@ -12,6 +12,7 @@ any moment can be tested without a widget or a timer.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -110,6 +111,37 @@ def alarm_text(entry: AlarmEntry) -> str:
     if not entry.active and entry.cleared_at is not None:
         text += f" \u2014 cleared at {clock_text(entry.cleared_at)}"
     return text
+
+
+_DETAIL = re.compile(r"\s*\([^()]*\)")
+_COMPARATOR = re.compile(r"\s*([<>]=?|\u2264|\u2265)\s*")
+
+
+def alarm_texts(entry: AlarmEntry) -> list[str]:
+    """:func:`alarm_text` and its shorter wordings, longest first, each distinct.
+
+    The bar shows the first that fits; nothing is cut off. By rule, in this
+    order: the detail in brackets goes (``(no audio output device)``), then a
+    technical alarm's explanation after its name (``NO ALARM SOUND: no audio
+    output`` -> ``NO ALARM SOUND``), then ``cleared at`` becomes ``cleared``,
+    then the spaces around a comparison (``SpO2 87<92``). The priority mark,
+    the vital, its value and limit, and when a latched alarm cleared, always
+    stay.
+    """
+    prefix = PREFIX[entry.priority]
+    message = entry.message
+    cleared = "" if entry.active or entry.cleared_at is None else clock_text(entry.cleared_at)
+    steps = [message, _DETAIL.sub("", message)]
+    head, sep, _ = steps[-1].partition(": ")
+    steps.append(head if sep and head.isupper() else steps[-1])
+    out = [f"{prefix} {m}" + (f" \u2014 cleared at {cleared}" if cleared else "")
+           for m in steps]
+    short = steps[-1]
+    if cleared:
+        out.append(f"{prefix} {short} cleared {cleared}")
+    tight = _COMPARATOR.sub(lambda m: m.group(1), short)
+    out.append(f"{prefix} {tight}" + (f" cleared {cleared}" if cleared else ""))
+    return list(dict.fromkeys(out))
 
 
 def countdown_text(seconds: float) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from monitor.core.session import Phase
+from monitor.core.workflow.setup import SessionSetup
+from monitor.ui.alarms.style import clock_text
+from monitor.ui.live.header_texts import context_texts
 from monitor.ui.live.model import LiveModel
 from monitor.ui.shared import theme
 from monitor.ui.shared.formatting import format_elapsed
@@ -41,6 +44,41 @@ def _set_text(label: QLabel, text: str) -> None:
         label.setText(text)
 
 
+class ChoiceLabel(QLabel):
+    """A label that shows the longest of its texts that fits its width (never a cut one).
+
+    The texts are given longest first (:meth:`set_texts`); the last one is
+    shown even if it does not fit, and the full text is the tool tip.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._texts: list[str] = []
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_texts(self, texts: list[str]) -> None:
+        """The texts to choose from, longest first."""
+        self._texts = list(texts)
+        self.setToolTip(texts[0] if texts else "")
+        self._choose()
+
+    def _choose(self) -> None:
+        fm = self.fontMetrics()
+        room = self.contentsRect().width()
+        text = next((t for t in self._texts if fm.horizontalAdvance(t) <= room),
+                    self._texts[-1] if self._texts else "")
+        _set_text(self, text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._choose()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._choose()
+
+
 class HeaderWidget(QFrame):
     """Session clock, phase and its elapsed time, recording state and messages.
 
@@ -66,6 +104,11 @@ class HeaderWidget(QFrame):
         Red ``"RECORDING STOPPED — <message>"`` strip when it is not.
     status_label : QLabel
         Technical and session messages (source lost, queue overflow, resumed...).
+    context_label : ChoiceLabel
+        Who and what: patient reference, dose and plan, course number,
+        clinician (shortened by rule to fit, :func:`context_texts`).
+    wall_clock_label : QLabel
+        The time of day (``14:03``), the clock alarm messages are written in.
 
     Signals
     -------
@@ -93,9 +136,17 @@ class HeaderWidget(QFrame):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         caption = _label("tile_caption", 18)
         caption.setText("Session")
+        self.context_label = ChoiceLabel()
+        self.context_label.setObjectName("context")
+        self.context_label.setFont(theme.font(18, True))
+        self.context_label.setProperty("base_px", 18)
+        self.context_label.setAlignment(Qt.AlignmentFlag.AlignRight
+                                        | Qt.AlignmentFlag.AlignVCenter)
+        self.context_label.set_texts(context_texts(None))
+        self.wall_clock_label = _label("wall_clock", 30, bold=True)
         self._labels = (self.sim_banner, self.session_clock_label, self.phase_label,
                         self.phase_elapsed_label, self.rec_label, self.rec_warning_label,
-                        self.status_label, caption)
+                        self.status_label, caption, self.context_label, self.wall_clock_label)
         self._scale = 1.0
 
         row = QHBoxLayout()
@@ -106,7 +157,8 @@ class HeaderWidget(QFrame):
         row.addSpacing(30)
         row.addWidget(self.phase_label)
         row.addWidget(self.phase_elapsed_label)
-        row.addStretch(1)
+        row.addWidget(self.context_label, 1)
+        row.addWidget(self.wall_clock_label)
         row.addWidget(self.rec_label)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -147,6 +199,10 @@ class HeaderWidget(QFrame):
         """Show or hide the simulated-data banner."""
         self.sim_banner.setVisible(simulated)
 
+    def set_setup(self, setup: SessionSetup | None) -> None:
+        """Show who the session is for and what was planned (``None``: no set-up)."""
+        self.context_label.set_texts(context_texts(setup))
+
     def status_text(self) -> str:
         """The messages shown in the status line."""
         return self.status_label.text()
@@ -156,6 +212,7 @@ class HeaderWidget(QFrame):
         elapsed = model.session_elapsed(now)
         _set_text(self.session_clock_label,
                   "-:--:--" if elapsed is None else format_elapsed(elapsed))
+        _set_text(self.wall_clock_label, clock_text(now))
         self._update_phase(model, now)
         self._update_recording(model)
         _set_text(self.status_label, "   \u2022   ".join(model.status_messages(now)))

@@ -16,12 +16,44 @@ from monitor.ui.shared.formatting import format_age
 if TYPE_CHECKING:
     from monitor.core.events import Condition, SourceStatus, StreamEnded
     from monitor.core.vitals import Vital
+    from monitor.core.workflow.setup import SessionSetup
 
 OVERFLOW_SHOWN_S = 60.0
 """How long (clock seconds) a UI-queue overflow warning stays after the last loss."""
 
 NOTE_SHOWN_S = 60.0
 """How long a "recording resumed" note stays in the status line."""
+
+
+NO_SETUP_TEXT = "No patient set-up"
+"""The header's patient line of a session started without the *New session* form."""
+
+
+def context_texts(setup: SessionSetup | None) -> list[str]:
+    """Who and what the session is, longest first; the header shows the first that fits.
+
+    ``"PT-0042 · 0.5 mg/kg × 72 kg = 36 mg over 40 min · session 2 of 6 · Dr A. Rivera"``,
+    then shorter by rule: the clinician goes first, then the weight
+    arithmetic, then the words; the patient, the dose and the course number
+    stay to the last.
+    """
+    if setup is None:
+        return [NO_SETUP_TEXT]
+    total = f"{setup.total_mg:g} mg"
+    minutes = f"{setup.planned_infusion_min:g} min"
+    of = f" of {setup.course_total}" if setup.course_total else ""
+    course = f"session {setup.course_number}{of}"
+    short = (f"{setup.course_number}/{setup.course_total}" if setup.course_total
+             else f"#{setup.course_number}")
+    dose = f"{setup.dose_mg_per_kg:g} mg/kg \u00d7 {setup.weight_kg:g} kg = {total}"
+    ref = setup.patient_ref
+    return [
+        f"{ref} \u00b7 {dose} over {minutes} \u00b7 {course} \u00b7 {setup.clinician}",
+        f"{ref} \u00b7 {dose} over {minutes} \u00b7 {course}",
+        f"{ref} \u00b7 {total} over {minutes} \u00b7 {course}",
+        f"{ref} \u00b7 {total} / {minutes} \u00b7 {short}",
+        f"{ref} \u00b7 {short}",
+    ]
 
 
 class HeaderTextsMixin:

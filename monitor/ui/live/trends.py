@@ -43,6 +43,9 @@ BAND_IDLE_STEP_MIN = 5.0 / 60.0
 LIMIT_COLOURS = {p: COLOURS[p].dark_text for p in Priority}
 """Limit lines: the priority's colour as it reads on black (a lighter red)."""
 
+MARKER_FLIP = 0.8
+"""An event label right of this fraction of the time axis is written before its line."""
+
 MIN_SPAN_MIN = 10.0
 """The time axis always shows at least this many minutes."""
 
@@ -269,8 +272,11 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
                                                 style=Qt.PenStyle.DotLine))
             line.setZValue(-5)   # under the curves, over the bands and limit lines
             if row == 0:
+                # Written after its line, or before it near the right edge, so
+                # the text is never cut by the end of the axis.
+                anchor = (1, 0) if x > MARKER_FLIP * self._x_right else (0, 0)
                 pg.InfLineLabel(line, text, position=0.97 - 0.22 * level,
-                                anchors=[(0, 0), (0, 0)], color=MARKER_COLOUR)
+                                anchors=[anchor, anchor], color=MARKER_COLOUR)
             plot.addItem(line, ignoreBounds=True)
             lines.append(line)
         self.event_lines[event_id] = lines
@@ -378,6 +384,7 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         self._x_right = max(MIN_SPAN_MIN, now_min * 1.1, now_min + 2.0)
         for plot in self.plots.values():  # the same range on each: no pixel-based x-link
             plot.setXRange(0.0, self._x_right, padding=0)
+        self._redraw_markers()   # a label near the old right edge may turn round
 
     def _update_bands(self, now_min: float, force: bool) -> None:
         if self._model.session_version != self._session_version:
@@ -410,8 +417,9 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
                     brush=pg.mkBrush(theme.PHASE_TINTS[span.phase]),
                     pen=pg.mkPen(None), movable=False)
                 region.setZValue(-100)
-                if row == 0:  # name the phase once, at the top of its band
-                    pg.InfLineLabel(region.lines[0], span.phase.value, position=0.9,
+                if row == 0:  # name the phase once, at the foot of its band (the
+                    # event labels are at the top)
+                    pg.InfLineLabel(region.lines[0], span.phase.value, position=0.08,
                                     anchors=[(0, 0.5), (0, 0.5)],
                                     color=theme.TEXT_DIM)
                 plot.addItem(region, ignoreBounds=True)

@@ -176,6 +176,7 @@ class LiveView(LiveAlarmsMixin, NurseCommandsMixin, QMainWindow):
         self._simulated = simulated
         self.model = LiveModel(stale_after_s, nibp_grey_after_s)
         self.header = HeaderWidget(simulated)
+        self.header.set_setup(setup)
         self.tiles: dict[Vital, VitalTileWidget] = {
             v: VitalTileWidget(v, large=v in LARGE_TILES) for v in LARGE_TILES + SMALL_TILES}
         self.nibp_tile = NibpTileWidget()

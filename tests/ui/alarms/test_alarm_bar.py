@@ -149,7 +149,7 @@ def test_latched_cleared_alarm_shows_when_it_cleared(bar):
     assert bar.acknowledge_button.isEnabled()
 
 
-def test_long_message_shrinks_then_elides(qtbot, flash_clock):
+def test_long_message_shrinks_then_wraps_never_cut(qtbot, flash_clock):
     window = QWidget()
     window.setMinimumSize(1268, 80)  # the window's size never follows its layout (offscreen)
     qtbot.addWidget(window)
@@ -166,8 +166,45 @@ def test_long_message_shrinks_then_elides(qtbot, flash_clock):
     words = " ".join(["very long technical message"] * 6)
     bar.set_snapshot(snapshot(entry(Priority.HIGH, words, None, kind=AlarmKind.TECHNICAL)))
     assert bar.message_text() == f"*** {words}"
-    assert label.text().endswith("\u2026")
-    assert label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
+    assert label.text() == f"*** {words}" and label.wordWrap()   # wrapped, not cut
+    bar.set_snapshot(snapshot(entry(Priority.HIGH, "SpO2 86 < 88", Vital.SPO2)))
+    assert not label.wordWrap() and label.text() == "*** SpO2 86 < 88"
+    bar.stop()
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_alarm_text_shortens_by_rule_and_is_never_cut(qtbot, flash_clock, size):
+    """The review found "no audio output (no audio…" and latched alarms losing "cleared at"."""
+    window = QWidget()
+    window.setMinimumSize(size[0] - 12, 80)
+    qtbot.addWidget(window)
+    bar = AlarmBarWidget(flash_clock=flash_clock)
+    QVBoxLayout(window).addWidget(bar)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    cleared = T0 + 600
+    alarms = [entry(Priority.HIGH, "NIBP sys 203 \u2265 200 (single reading)", Vital.NIBP_SYS,
+                    active=False, cleared_at=cleared, latched=True, raised_at=T0 + 5),
+              entry(Priority.MEDIUM, "NO ALARM SOUND: no audio output (no audio output device)",
+                    None, kind=AlarmKind.TECHNICAL, alarm_id="audio.none", raised_at=T0 + 4),
+              entry(Priority.MEDIUM, "NIBP dia 115 > 100", Vital.NIBP_DIA, raised_at=T0 + 3),
+              entry(Priority.MEDIUM, "HR 118 > 110 (for 10 s)", Vital.HR, raised_at=T0 + 2,
+                    alarm_id="hr.high")]
+    bar.set_snapshot(snapshot(*alarms))
+    for label in (bar.message_label, bar.others_label):
+        assert "\u2026" not in label.text()
+        assert label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
+    clock = time.strftime("%H:%M", time.localtime(cleared))
+    assert bar.message_label.text().startswith("*** NIBP sys 203")
+    assert bar.message_label.text().endswith(f"cleared {clock}") or \
+        bar.message_label.text().endswith(f"cleared at {clock}")
+    shown = bar.others_label.text()
+    assert "NO ALARM SOUND" in shown
+    # Each alarm is whole or counted: "+N more" stands for the ones left out.
+    parts = shown.split("   \u00b7   ")
+    more = sum(int(p[1:].split()[0]) for p in parts if p.startswith("+"))
+    assert len([p for p in parts if not p.startswith("+")]) + more == 3
     bar.stop()
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from monitor.core.events import Condition, Note, RecordingStatus, StreamEnded, Technical
 from monitor.core.queues import BoundedQueue
 from monitor.core.session import Phase
 from monitor.core.vitals import Vital
 from monitor.ui.alarms.style import clock_text
+from monitor.core.workflow.setup import SessionSetup
 from monitor.ui.live.header import SIMULATED_TEXT
+from monitor.ui.live.header_texts import NO_SETUP_TEXT, context_texts
 from tests.ui.helpers import T0, phase, reading, session_started
 
 
@@ -157,3 +163,47 @@ def test_session_clock_stops_when_the_session_ends(view, ui_queue, clock):
     assert (f"SESSION ENDED at {clock_text(T0 + 3600)} (scenario over)"
             in view.header.status_label.text())
     assert view.model.recording is None  # no longer claims to be recording
+
+
+SETUP = SessionSetup(patient_ref="PT-0042", weight_kg=72.0, dose_mg_per_kg=0.5,
+                     clinician="Dr A. Rivera", planned_infusion_min=40.0,
+                     course_number=2, course_total=6)
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_header_says_who_what_and_the_time_of_day(qtbot, make_view, ui_queue, clock, width):
+    view = make_view(setup=SETUP)
+    view.resize(width, 800 if width == 1280 else 1080)
+    view.show()
+    qtbot.waitExposed(view)
+    ui_queue.put(session_started())
+    clock.advance_to(T0 + 125)
+    view.drain()
+    header = view.header
+    label = header.context_label
+    # The longest wording that fits, whole: the patient, the dose and the course at least.
+    assert label.text() in context_texts(SETUP)
+    assert label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
+    assert label.text().startswith("PT-0042 \u00b7 36 mg") and "2" in label.text()
+    assert "6" in label.text()
+    assert label.toolTip() == context_texts(SETUP)[0]
+    assert header.wall_clock_label.text() == clock_text(T0 + 125)
+    assert header.wall_clock_label.isVisible()
+    clock.advance_to(T0 + 125 + 60)
+    view.drain()
+    assert header.wall_clock_label.text() == clock_text(T0 + 185)
+
+
+def test_header_without_a_set_up_says_so(view):
+    assert view.header.context_label.text() == NO_SETUP_TEXT
+
+
+def test_context_wordings_shorten_by_rule():
+    texts = context_texts(SETUP)
+    assert texts[0] == ("PT-0042 \u00b7 0.5 mg/kg \u00d7 72 kg = 36 mg over 40 min \u00b7 "
+                        "session 2 of 6 \u00b7 Dr A. Rivera")
+    assert [len(t) for t in texts] == sorted((len(t) for t in texts), reverse=True)
+    assert all(t.startswith("PT-0042") for t in texts)
+    assert texts[-1] == "PT-0042 \u00b7 2/6"
+    unknown_total = context_texts(replace(SETUP, course_total=None, course_number=3))
+    assert unknown_total[-1] == "PT-0042 \u00b7 #3" and unknown_total[2].endswith("session 3")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyqtgraph as pg
 
+from monitor.core.alarms.model import LimitLines
 from monitor.core.events import History
 from monitor.core.reading import Quality, Reading
 from monitor.core.session import Phase
 from monitor.core.vitals import Vital
+from monitor.ui.workflow.model import EventRow
 from tests.ui.helpers import T0, nibp, phase, reading, session_started
 
 
@@ -178,3 +181,38 @@ def test_continuous_curves_redraw_every_5_s_nibp_at_once(view, ui_queue, clock):
     view.drain()  # 5 s after the last HR redraw: HR catches up, with every point
     assert trends.setdata_calls == drawn + 4
     assert len(trends.curves[Vital.HR].yData) == 5
+
+
+def _label_anchor(line) -> tuple[float, float]:
+    labels = [c for c in line.childItems() if isinstance(c, pg.InfLineLabel)]
+    assert len(labels) == 1
+    return tuple(labels[0].anchors[0])
+
+
+def test_event_labels_near_the_right_edge_are_written_before_their_line(view, ui_queue,
+                                                                         clock):
+    """The review found "Na" for "Nausea": a label after a line at the edge was cut."""
+    trends = view.trends
+    ui_queue.put(session_started())
+    _feed_hr(ui_queue, 0, 60)
+    clock.advance_to(T0 + 60)
+    view.drain()
+    x_right = trends.plots["hr"].viewRange()[0][1]
+    early = EventRow("e1", T0 + 60, "Nausea")
+    late = EventRow("e2", T0 + 60 * x_right * 0.95, "Nausea")
+    trends.set_events([early, late])
+    assert _label_anchor(trends.event_lines["e1"][0]) == (0, 0)   # text after the line
+    assert _label_anchor(trends.event_lines["e2"][0]) == (1, 0)   # text before it
+    # The axis grows: the late label has room again and turns round.
+    clock.advance_to(T0 + 60 * x_right * 2)
+    ui_queue.put(reading(Vital.HR, 70, T0 + 60 * x_right * 2))
+    view.drain()
+    assert _label_anchor(trends.event_lines["e2"][0]) == (0, 0)
+
+
+def test_a_limit_at_the_spo2_floor_is_inside_the_plot(view):
+    trends = view.trends
+    view.model.apply(session_started())
+    trends.set_limits({Vital.SPO2: LimitLines(low_medium=85.0, low_high=80.0)})
+    lo, hi = trends.plots["spo2"].viewRange()[1]
+    assert lo <= 80.0 - 3 and hi >= 100.0

@@ -1,0 +1,84 @@
+"""Screenshots of the live window as the nurse sees it, taken through the real app.
+
+Runs ``infusion-monitor`` in-process (the real :func:`monitor.app.run_gui`
+path: the built-in simulator through a device protocol's encoder and codec,
+the pipeline, the recorder into a temporary folder, the live window) with a
+filled-in *New session* form, and saves the whole screen at chosen moments.
+Run it under a display of the wanted size, e.g.::
+
+    Xvfb :99 -screen 0 1280x800x24 &
+    DISPLAY=:99 QT_QPA_PLATFORM=xcb python -m tools.screenshots.live --out shots/1280
+
+``tools/screenshots/run.sh`` does both sizes (1280×800 and 1920×1080).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from monitor import app as gui_app
+from monitor.acquisition.sources import make_driver
+from monitor.core.workflow.setup import SessionSetup
+from monitor.devices.registry import parse_source
+
+SETUP = SessionSetup(patient_ref="PT-0042", weight_kg=72.0, dose_mg_per_kg=0.5,
+                     clinician="Dr A. Rivera", planned_infusion_min=40.0,
+                     course_number=2, course_total=6)
+"""The set-up every screenshot shows (a second session of six)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
+    parser.add_argument("--source", default="sim:hypertensive-surge")
+    parser.add_argument("--protocol", default="datex-s5")
+    parser.add_argument("--speed", type=float, default=60.0,
+                        help="session seconds per real second")
+    parser.add_argument("--at", default="3,25,50",
+                        help="real seconds after start at which to grab, comma-separated")
+    parser.add_argument("--name", default="live", help="file name prefix")
+    args = parser.parse_args(argv)
+    grabs = sorted(float(x) for x in args.at.split(","))
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    from PySide6 import QtCore, QtWidgets
+
+    from monitor.ui import application
+
+    qapp = application.create_application()
+    screen = qapp.primaryScreen().geometry()
+
+    def live_window() -> QtWidgets.QWidget | None:
+        from monitor.ui.live.view import LiveView
+        return next((w for w in qapp.topLevelWidgets()
+                     if isinstance(w, LiveView) and w.isVisible()), None)
+
+    def fill_screen() -> None:
+        view = live_window()
+        if view is not None:
+            view.setGeometry(screen)
+
+    def grab(i: int, last: bool) -> None:
+        path = args.out / f"{args.name}-{i + 1}.png"
+        qapp.primaryScreen().grabWindow(0).save(str(path))
+        print(path, flush=True)
+        if last:
+            qapp.quit()
+
+    QtCore.QTimer.singleShot(1000, fill_screen)
+    for i, at in enumerate(grabs):
+        QtCore.QTimer.singleShot(int(at * 1000), lambda i=i: grab(i, i == len(grabs) - 1))
+
+    gui_app._asker = lambda opts: (lambda: SETUP)   # the form, already filled in
+    driver = make_driver(parse_source(args.source), protocol=args.protocol)
+    with tempfile.TemporaryDirectory() as data_dir:
+        opts = gui_app.GuiOptions(driver=driver, data_dir=Path(data_dir), speed=args.speed,
+                                  stale_after=10.0)
+        return gui_app.run_gui(opts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
