@@ -16,6 +16,7 @@ from monitor.core.clock import Clock
 from monitor.core.queues import BoundedQueue
 from monitor.core.workflow.setup import SessionSetup
 from monitor.storage.database import SessionRow
+from monitor.ui.shared.theme import apply_theme
 
 
 def create_application(argv: list[str] | None = None) -> QtWidgets.QApplication:
@@ -25,6 +26,7 @@ def create_application(argv: list[str] | None = None) -> QtWidgets.QApplication:
         app = QtWidgets.QApplication(argv if argv is not None else sys.argv[:1])
         app.setApplicationName("Infusion Monitor")
         app.setOrganizationName("infusion-monitor")
+        apply_theme(app)   # every window, dialog and message box dark, its text light
     assert isinstance(app, QtWidgets.QApplication)
     return app
 
@@ -32,9 +34,13 @@ def create_application(argv: list[str] | None = None) -> QtWidgets.QApplication:
 def show_fatal(message: str) -> None:
     """Tell the user why the app cannot start (in a dialog, and on stderr for a terminal)."""
     print(f"infusion-monitor: {message}", file=sys.stderr, flush=True)
-    box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, "Infusion Monitor",
-                                message)
-    _exec(box)   # Ctrl-C or SIGTERM closes it too
+    _exec(fatal_box(message))   # Ctrl-C or SIGTERM closes it too
+
+
+def fatal_box(message: str) -> QtWidgets.QMessageBox:
+    """The message box of :func:`show_fatal` (dark, like every dialog of the app)."""
+    return QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, "Infusion Monitor",
+                                 message)
 
 
 class ResumeDialog(QtWidgets.QDialog):
@@ -110,11 +116,25 @@ def ask_setup(source: str, profile_name: str, *, simulated: bool,
     ``planned_min`` is the default planned infusion time (a simulated
     scenario's), used when it is within the allowed range.
     """
-    from monitor.ui.workflow.session_setup_dialog import SessionSetupDialog, planned_min_hint
-
-    dialog = SessionSetupDialog(source, profile_name, simulated=simulated,
-                                planned_min=planned_min_hint(planned_min))
+    dialog = setup_dialog(source, profile_name, simulated=simulated, planned_min=planned_min)
     return dialog.result_setup if _exec(dialog) else None
+
+
+def setup_dialog(source: str, profile_name: str, *, simulated: bool,
+                 planned_min: object = None) -> QtWidgets.QDialog:
+    """The "New session" dialog of :func:`ask_setup`, not shown yet.
+
+    Demo values are filled in only for the built-in simulator, never for a
+    replay or a device.
+    """
+    from monitor.ui.workflow.session_setup_dialog import (
+        SessionSetupDialog,
+        is_demo_source,
+        planned_min_hint,
+    )
+
+    return SessionSetupDialog(source, profile_name, demo=simulated and is_demo_source(source),
+                              planned_min=planned_min_hint(planned_min))
 
 
 def run_live_view(app: QtWidgets.QApplication, clock: Clock, ui_queue: BoundedQueue, *,

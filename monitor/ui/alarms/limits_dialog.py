@@ -25,6 +25,7 @@ from monitor.core.alarms.profile import AlarmProfile, Basis, ProfileError, Rule
 from monitor.core.vitals import SPECS, Vital
 from monitor.ui.alarms.style import COLOURS
 from monitor.ui.shared import theme
+from monitor.ui.shared.placement import keep_clear
 
 Change = tuple[str, str, float]
 """``(rule_id, setting, value)``."""
@@ -140,6 +141,7 @@ class AlarmLimitsDialog(QDialog):
         self.setWindowTitle(f"Alarm limits \u2014 {profile.name}")
         self.setObjectName("alarm_limits")
         self.setStyleSheet(_STYLE)
+        keep_clear(self)   # opened from the live window: over the trends, never the vitals
         self.setFont(theme.font(15))
         self._profile = profile
         self._off_before = frozenset(vitals_off)

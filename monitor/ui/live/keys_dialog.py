@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QV
 from monitor.ui.live.shortcuts import SHORTCUTS
 from monitor.ui.shared import theme
 from monitor.ui.shared.dialog_style import DIALOG_STYLE
+from monitor.ui.shared.placement import keep_clear
 
 
 class KeysDialog(QDialog):
@@ -32,6 +33,7 @@ class KeysDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         self.setStyleSheet(DIALOG_STYLE)
+        keep_clear(self)   # opened from the live window: over the trends, never the vitals
         grid = QGridLayout()
         grid.setHorizontalSpacing(18)
         self.rows: list[tuple[str, str]] = []

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Literal
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QPoint, QRect, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
@@ -316,6 +316,17 @@ class LiveView(LiveAlarmsMixin, NurseCommandsMixin, QMainWindow):
 
     def _on_events_toggled(self, shown: bool) -> None:
         self._left_stack.setCurrentWidget(self.events_list if shown else self.pleth.parentWidget())
+
+    def dialog_area(self) -> QRect:
+        """Where this window's dialogs sit, in global coordinates.
+
+        Over the pleth and trends (or the events list) and the events bar:
+        never over the header, the alarm bar, the workflow strip or the
+        numeric tiles (see :mod:`monitor.ui.shared.placement`).
+        """
+        area = QRect(self._left_stack.mapToGlobal(QPoint(0, 0)), self._left_stack.size())
+        bar = self.events_bar
+        return area.united(QRect(bar.mapToGlobal(QPoint(0, 0)), bar.size()))
 
     def show_keys(self) -> None:
         """Show the list of keyboard shortcuts (F12, "?", or the "Keys" button)."""

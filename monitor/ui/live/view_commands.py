@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from monitor.core.alarms.model import AudioOutput, ResumeAudio
 from monitor.ui.live.model import LiveModel
-from monitor.ui.shared.dialog_style import DIALOG_STYLE
+from monitor.ui.shared.dialog_style import message_box
 from monitor.ui.workflow.events_bar import EventsBarWidget
 from monitor.ui.workflow.manual_entry_dialog import ManualEntryDialog
 from monitor.ui.workflow.text import command_text
@@ -70,11 +70,7 @@ class NurseCommandsMixin:
         """Tell the nurse an action was refused (non-modal; the record keeps it too)."""
         if self.refusal_box is not None:
             self.refusal_box.close()
-        box = QMessageBox(QMessageBox.Icon.Warning, title,
-                          detail[:1].upper() + detail[1:], QMessageBox.StandardButton.Ok, self)
-        box.setStyleSheet(DIALOG_STYLE)   # the window's light text on the dialogs' dark ground
-        box.setWindowModality(Qt.WindowModality.NonModal)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box = message_box(QMessageBox.Icon.Warning, title, detail[:1].upper() + detail[1:], self)
         box.finished.connect(self._on_refusal_closed)
         self.refusal_box = box
         box.show()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMessageBox, QWidget
 
 from monitor.ui.shared import theme
+from monitor.ui.shared.placement import keep_clear
 
 DIALOG_STYLE = f"""
 QDialog {{ background: {theme.PANEL}; }}
@@ -12,14 +14,15 @@ QLabel, QCheckBox, QRadioButton {{ color: {theme.TEXT}; }}
 QLabel#dialog_hint {{ color: {theme.TEXT_DIM}; }}
 QLabel#dialog_value {{ color: {theme.TEXT}; font-weight: bold; }}
 QLineEdit, QTimeEdit, QComboBox {{
-    background: #161b22; color: {theme.TEXT}; border: 1px solid {theme.PANEL_BORDER};
-    padding: 3px 5px;
+    background: {theme.FIELD_BG}; color: {theme.TEXT}; border: 1px solid {theme.PANEL_BORDER};
+    padding: 3px 5px; placeholder-text-color: {theme.TEXT_DIM};
 }}
 QLineEdit[refused="true"] {{ border: 1px solid #ff5252; background: #3a0d14; }}
 QLabel#dialog_error {{ background: {theme.WARNING_BG}; color: {theme.WARNING_TEXT};
     padding: 6px; }}
+QLabel#field_error {{ color: {theme.FIELD_ERROR}; }}
 QPushButton {{
-    background: #21262d; color: {theme.TEXT}; border: 1px solid {theme.PANEL_BORDER};
+    background: {theme.BUTTON_BG}; color: {theme.TEXT}; border: 1px solid {theme.PANEL_BORDER};
     border-radius: 4px; padding: 5px 14px;
 }}
 QPushButton:default {{ border-color: {theme.TEXT_DIM}; }}
@@ -55,3 +58,32 @@ def line_edit(text: str = "", placeholder: str = "", *, width: int | None = None
     if width is not None:
         edit.setFixedWidth(width)
     return edit
+
+
+def message_box(icon: QMessageBox.Icon, title: str, text: str, parent: QWidget) -> QMessageBox:
+    """A non-modal message (a refusal, why an action cannot be taken now), dark and readable.
+
+    It deletes itself when closed and, opened from the live window, sits
+    over the trends (never over the alarm bar or the numbers). Show it with
+    ``show()``.
+    """
+    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setStyleSheet(DIALOG_STYLE)
+    box.setWindowModality(Qt.WindowModality.NonModal)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    keep_clear(box)
+    return box
+
+
+def field_error_label(width: int = 0) -> QLabel:
+    """The place beside a field where its refusal is written (kept, empty, when there is none).
+
+    The label keeps its size when empty, so a refusal never moves the form
+    or its buttons.
+    """
+    label = QLabel()
+    label.setObjectName("field_error")
+    label.setWordWrap(True)
+    if width:
+        label.setFixedWidth(width)
+    return label

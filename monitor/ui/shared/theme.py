@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from monitor.core.session import Phase
 from monitor.core.vitals import Vital
@@ -22,6 +23,13 @@ WARNING_BG = "#b00020"
 WARNING_TEXT = "#ffffff"
 SIMULATED_BG = "#ff00ff"
 SIMULATED_TEXT = "#000000"
+FIELD_BG = "#161b22"
+"""Ground of a text field, a combo box or a spin box in a dialog."""
+BUTTON_BG = "#21262d"
+DISABLED_TEXT = "#6e7681"
+HIGHLIGHT = "#1f6feb"
+FIELD_ERROR = "#ff8a80"
+"""Light red: a refusal written beside the field it is about (5.9:1 on a dialog's ground)."""
 REC_OK = "#ff4040"
 STATUS_TEXT = "#ffb300"
 
@@ -83,6 +91,71 @@ QLabel#rec_stopped {{
 }}
 QLabel#status {{ color: {STATUS_TEXT}; }}
 """
+
+
+DIALOG_STYLE_SHEET = f"""
+QDialog {{ background: {PANEL}; color: {TEXT}; }}
+QDialog QLabel, QDialog QCheckBox, QDialog QRadioButton {{ color: {TEXT}; }}
+QDialog QLabel {{ background: transparent; }}
+QDialog QLineEdit, QDialog QTimeEdit, QDialog QDateEdit, QDialog QSpinBox,
+QDialog QDoubleSpinBox, QDialog QComboBox, QDialog QPlainTextEdit, QDialog QTextEdit {{
+    background: {FIELD_BG}; color: {TEXT}; border: 1px solid {PANEL_BORDER};
+    selection-background-color: {HIGHLIGHT}; selection-color: #ffffff;
+    placeholder-text-color: {TEXT_DIM};
+}}
+QDialog QPushButton {{
+    background: {BUTTON_BG}; color: {TEXT}; border: 1px solid {PANEL_BORDER};
+    border-radius: 4px; padding: 5px 14px;
+}}
+QDialog QPushButton:default {{ border-color: {TEXT_DIM}; }}
+QDialog QPushButton:disabled {{ color: {DISABLED_TEXT}; }}
+QToolTip {{ background: {FIELD_BG}; color: {TEXT}; border: 1px solid {PANEL_BORDER}; }}
+"""
+"""The application's style sheet: every dialog and message box dark, its text light.
+
+Scoped to dialogs (and tooltips) so the windows keep their own style sheets;
+a dialog's own sheet (``dialog_style.DIALOG_STYLE``) refines it.
+"""
+
+
+def dark_palette() -> QPalette:
+    """The application palette: the dialogs' dark ground and high-contrast text.
+
+    What a style sheet does not reach (a native part of a message box or a
+    file dialog, a style's own drawing) is drawn from it.
+    """
+    palette = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: PANEL, QPalette.ColorRole.WindowText: TEXT,
+        QPalette.ColorRole.Base: FIELD_BG, QPalette.ColorRole.AlternateBase: PANEL,
+        QPalette.ColorRole.Text: TEXT, QPalette.ColorRole.Button: BUTTON_BG,
+        QPalette.ColorRole.ButtonText: TEXT, QPalette.ColorRole.BrightText: "#ffffff",
+        QPalette.ColorRole.Highlight: HIGHLIGHT, QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.ToolTipBase: FIELD_BG, QPalette.ColorRole.ToolTipText: TEXT,
+        QPalette.ColorRole.PlaceholderText: TEXT_DIM, QPalette.ColorRole.Link: "#58a6ff",
+        QPalette.ColorRole.Light: "#484f58", QPalette.ColorRole.Midlight: PANEL_BORDER,
+        QPalette.ColorRole.Mid: PANEL_BORDER, QPalette.ColorRole.Dark: BACKGROUND,
+        QPalette.ColorRole.Shadow: BACKGROUND,
+    }
+    for role, hex_code in roles.items():
+        palette.setColor(role, QColor(hex_code))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
+                 QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(DISABLED_TEXT))
+    return palette
+
+
+def apply_theme(app: QApplication) -> None:
+    """Give the whole application the dark theme (Fusion style, palette, dialog sheet).
+
+    Fusion draws from the palette on every platform, so a message box is
+    never the platform's light grey with the window's light text on it.
+    """
+    fusion = QStyleFactory.create("Fusion")
+    if fusion is not None:
+        app.setStyle(fusion)
+    app.setPalette(dark_palette())
+    app.setStyleSheet(DIALOG_STYLE_SHEET)
 
 
 def color(hex_code: str, alpha: int = 255) -> QColor:

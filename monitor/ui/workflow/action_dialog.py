@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.ui.shared.dialog_style import DIALOG_STYLE, line_edit, mark_refused
+from monitor.ui.shared.placement import keep_clear
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class ActionDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setStyleSheet(DIALOG_STYLE)
+        keep_clear(self)   # opened from the live window: over the trends, never the vitals
         self.setMinimumWidth(420)
         self._fields = tuple(fields)
         self._check = check
@@ -104,6 +106,11 @@ class ActionDialog(QDialog):
                       if f.required and not f.text.strip()), None)
         if first is not None:
             first.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def set_message(self, message: str) -> None:
+        """Say what the dialog asks now (the state it asks about has moved on)."""
+        if self.message_label.text() != message:
+            self.message_label.setText(message)
 
     def values(self) -> dict[str, str]:
         """The fields as typed, stripped."""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from monitor.core.workflow.messages import CorrectEventTime
 from monitor.ui.shared.dialog_style import DIALOG_STYLE, line_edit, mark_refused
 from monitor.ui.shared.formatting import format_elapsed
+from monitor.ui.shared.placement import keep_clear
 from monitor.ui.workflow.model import EventRow
 
 MAX_SESSION_S = 24 * 3600 - 1
@@ -74,6 +75,7 @@ class CorrectTimeDialog(QDialog):
             raise ValueError("a manual entry's time cannot be corrected")
         self.setWindowTitle("Correct event time")
         self.setStyleSheet(DIALOG_STYLE)
+        keep_clear(self)   # opened from the live window: over the trends, never the vitals
         self._row = row
         self._origin = origin
         self._now = now

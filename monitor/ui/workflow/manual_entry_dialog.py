@@ -21,6 +21,7 @@ from monitor.core.workflow.form_checks import FieldError, number
 from monitor.core.workflow.manual import ManualEntryError, manual_readings
 from monitor.core.workflow.messages import MANUAL_VITALS, ManualEntry
 from monitor.ui.shared.dialog_style import DIALOG_STYLE, field_row, line_edit, mark_refused
+from monitor.ui.shared.placement import keep_clear
 
 CHOICE_LABELS: dict[Vital, str] = {Vital.NIBP_SYS: "NIBP", Vital.HR: "HR", Vital.SPO2: "SpO2",
                                    Vital.RESP_RATE: "RR"}
@@ -84,6 +85,7 @@ class ManualEntryDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Manual entry")
         self.setStyleSheet(DIALOG_STYLE)
+        keep_clear(self)   # opened from the live window: over the trends, never the vitals
         self.entry: ManualEntry | None = None
         self.choices: dict[Vital, QRadioButton] = {}
         group = QButtonGroup(self)

@@ -160,6 +160,7 @@ class WorkflowPanelWidget(QFrame, PanelActions):
         self._labels: list[tuple[QLabel | QPushButton | QCheckBox, int, bool]] = []
         self.dialog: ActionDialog | None = None
         self.info_box: QMessageBox | None = None
+        self._follow: dialogs.Follow | None = None
         self.pages = QStackedWidget()
         self._page: dict[Phase | None, QWidget] = {
             None: self._build_none(), Phase.BASELINE: self._build_baseline(),
@@ -324,6 +325,7 @@ class WorkflowPanelWidget(QFrame, PanelActions):
             self._show_recovery(state, nibp, previous)
         elif state.phase is Phase.ENDED:
             self._show_ended(state)
+        self.follow_state(state)   # an open confirmation updates or closes itself
 
     def _show_baseline(self, state: WorkflowState, nibp: str) -> None:
         _set_text(self.baseline_label, baseline_text(state))

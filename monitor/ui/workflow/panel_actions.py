@@ -20,6 +20,7 @@ from monitor.core.session import Phase
 from monitor.core.workflow.baseline_gate import GateStatus, Override
 from monitor.core.workflow.infusion import InfusionState
 from monitor.core.workflow.messages import ChangeInfusion, InfusionAction
+from monitor.ui.shared.dialog_style import message_box
 from monitor.ui.workflow import dialogs as dialogs
 from monitor.ui.workflow.action_dialog import ActionDialog
 from monitor.ui.workflow.model import WorkflowModel, WorkflowState
@@ -46,27 +47,48 @@ class PanelActions:
     _model: WorkflowModel
     _now: Callable[[], float]
     _initials: Callable[[], str]
+    _follow: dialogs.Follow | None
 
-    def _open(self, dialog: ActionDialog, on_confirmed: Callable[[dict], None]) -> None:
+    def _open(self, dialog: ActionDialog, on_confirmed: Callable[[dict], None],
+              follow: dialogs.Follow) -> None:
         if self.dialog is not None:
-            self.dialog.close()
+            self.dialog.reject()
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.confirmed.connect(on_confirmed)
         dialog.finished.connect(self._on_dialog_closed)
         self.dialog = dialog
+        self._follow = follow
         dialog.open()   # window-modal, never a nested event loop
 
     def _on_dialog_closed(self) -> None:
         self.dialog = None
+        self._follow = None
+
+    def follow_state(self, state: WorkflowState) -> None:
+        """Keep the open confirmation true to ``state`` (called on every refresh).
+
+        Its question is updated (the elapsed and remaining time, the gate);
+        when the state it asks about has changed (the infusion stopped
+        meanwhile, the session ended), it closes itself, nothing is sent, and
+        a note says why.
+        """
+        dialog, follow = self.dialog, self._follow
+        if dialog is None or follow is None:
+            return
+        why = follow.gone(state)
+        if not why:
+            dialog.set_message(follow.message(state))
+            return
+        title = dialog.windowTitle()
+        dialog.reject()
+        self._inform(title, f"{title}: not done, {why}. The confirmation closed itself; "
+                            "nothing was sent.")
 
     def _inform(self, title: str, text: str) -> None:
         """A non-modal message (why an action cannot be taken now)."""
         if self.info_box is not None:
             self.info_box.close()
-        box = QMessageBox(QMessageBox.Icon.Information, title, text,
-                          QMessageBox.StandardButton.Ok, self)
-        box.setWindowModality(Qt.WindowModality.NonModal)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box = message_box(QMessageBox.Icon.Information, title, text, self)
         box.finished.connect(self._on_info_closed)
         self.info_box = box
         box.show()
@@ -90,11 +112,11 @@ class PanelActions:
             self._inform("Baseline incomplete", dialogs.incomplete_text(gate))
         elif gate.status is GateStatus.READY:
             self._open(dialogs.start_dialog(gate, state, self._initials(), self),
-                       self._on_start_confirmed)
+                       self._on_start_confirmed, dialogs.start_follow(gate))
         else:
             self._open(dialogs.override_dialog(gate, state, self._model.clinician,
                                                self._override_problem, self),
-                       self._on_override_confirmed)
+                       self._on_override_confirmed, dialogs.override_follow(gate))
 
     def _override_problem(self, values: dict[str, str]) -> str:
         now = self._now()
@@ -120,7 +142,7 @@ class PanelActions:
                                      "only a running infusion can be paused.")
         else:
             self._open(dialogs.pause_dialog(state, self._initials(), self),
-                       self._on_pause_confirmed)
+                       self._on_pause_confirmed, dialogs.PAUSE_FOLLOW)
 
     def _on_pause_confirmed(self, values: dict[str, str]) -> None:
         self.command_issued.emit(ChangeInfusion(InfusionAction.PAUSE, values["by"],
@@ -133,7 +155,8 @@ class PanelActions:
             self._inform("Infusion", f"The infusion is {state.infusion.label.lower()}: "
                                      "there is nothing to stop.")
             return
-        self._open(dialogs.stop_dialog(state, self._initials(), self), self._on_stop_confirmed)
+        self._open(dialogs.stop_dialog(state, self._initials(), self), self._on_stop_confirmed,
+                   dialogs.STOP_FOLLOW)
 
     def _on_stop_confirmed(self, values: dict[str, str]) -> None:
         self.command_issued.emit(ChangeInfusion(InfusionAction.STOP, values["by"],
@@ -145,7 +168,8 @@ class PanelActions:
         if state.phase in (None, Phase.ENDED):
             self._inform("End session", "There is no session running.")
             return
-        self._open(dialogs.end_dialog(state, self._initials(), self), self._on_end_confirmed)
+        self._open(dialogs.end_dialog(state, self._initials(), self), self._on_end_confirmed,
+                   dialogs.END_FOLLOW)
 
     def _on_end_confirmed(self, values: dict[str, str]) -> None:
         self.command_issued.emit(dialogs.end_command(values))
