@@ -11,6 +11,7 @@ database read and write here happens before the event loop starts.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -180,6 +181,11 @@ def pick_source():  # type: ignore[no-untyped-def]
     return choose_source()
 
 
+def review_command(db_path: Path) -> list[str]:
+    """What the live window's "Review…" runs: the session browser on this recording's folder."""
+    return [sys.executable, "-m", "monitor", "review", "--data-dir", str(db_path.parent)]
+
+
 def run_gui(opts: GuiOptions, argv: list[str] | None = None,
             quit_after_s: float | None = None) -> int:
     """Show the monitoring window until it is closed. Returns the exit code."""
@@ -208,7 +214,8 @@ def run_gui(opts: GuiOptions, argv: list[str] | None = None,
                                          alarm_state=hub.alarm_state.get,
                                          send_command=hub.notify,
                                          profile=hub.alarms.profile,
-                                         setup=setup)
+                                         setup=setup,
+                                         review_command=review_command(pipeline.db_path))
     finally:
         restore_signals()
     pipeline.stop()

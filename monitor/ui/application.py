@@ -143,18 +143,20 @@ def run_live_view(app: QtWidgets.QApplication, clock: Clock, ui_queue: BoundedQu
                   alarm_state: Callable[[], AlarmSnapshot | None] | None = None,
                   send_command: Callable[[object], None] | None = None,
                   profile: AlarmProfile | None = None,
-                  setup: SessionSetup | None = None) -> int:
+                  setup: SessionSetup | None = None,
+                  review_command: list[str] | None = None) -> int:
     """Show the live view and run the event loop until the window closes.
 
     ``alarm_state``, ``send_command`` and ``profile`` connect the view to the
     hub's alarm engine and workflow (see :class:`~monitor.ui.live.view.LiveView`);
-    ``setup`` is the session's set-up (planned time, clinician).
+    ``setup`` is the session's set-up (planned time, clinician);
+    ``review_command`` what the window's "Review…" runs.
     """
     from monitor.ui.live.view import LiveView
 
     view = LiveView(clock, ui_queue, simulated=simulated, stale_after_s=stale_after_s,
                     alarm_state=alarm_state, send_command=send_command, profile=profile,
-                    setup=setup)
+                    setup=setup, review_command=review_command)
     view.resize(1280, 800)
     view.show()
     view.start()

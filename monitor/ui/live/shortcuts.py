@@ -53,6 +53,7 @@ SHORTCUTS: tuple[ShortcutSpec, ...] = (
     ShortcutSpec(("Ctrl+Shift+S",), "stop", "Stop the infusion (asks first)"),
     ShortcutSpec(("Ctrl+E",), "end", "End the session (discharge)"),
     ShortcutSpec(("Ctrl+L",), "events", "Show or hide the events list"),
+    ShortcutSpec(("Ctrl+R",), "review", "Open the review of this and past sessions"),
     ShortcutSpec(("F12", "?"), "keys", "Show this list of keys"),
 )
 """Every shortcut of the monitoring window, in the order the list shows them."""

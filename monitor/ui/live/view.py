@@ -9,7 +9,7 @@ mixed into the view) and the widget layout in :mod:`monitor.ui.live.view_layout`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from PySide6.QtCore import QPoint, QRect, Signal
@@ -33,6 +33,7 @@ from monitor.ui.live.keys_dialog import KeysDialog
 from monitor.ui.live.model import LiveModel
 from monitor.ui.live.nibp_tile import NibpTileWidget
 from monitor.ui.live.pleth import PlethSweepWidget
+from monitor.ui.live.review_launcher import ReviewLauncher
 from monitor.ui.live.shortcuts import install_shortcuts
 from monitor.ui.live.tile import VitalTileWidget
 from monitor.ui.live.trends import TrendsWidget
@@ -60,6 +61,7 @@ _SHORTCUT_TARGETS: dict[str, tuple[str, str]] = {
     "end": ("workflow_panel", "request_end"),
     "events": ("events_bar", "toggle_events"),
     "keys": ("", "show_keys"),
+    "review": ("review", "open"),
 }
 """Shortcut action (see :mod:`monitor.ui.live.shortcuts`) -> (view attribute, method name)."""
 
@@ -114,6 +116,9 @@ class LiveView(LiveAlarmsMixin, NurseCommandsMixin, QMainWindow):
     setup : SessionSetup or None
         The session's set-up (planned infusion time, responsible clinician);
         ``None``: 40 min planned, no clinician known.
+    review_command : sequence of str or None
+        What the "Review…" button runs (:func:`monitor.app.review_command`);
+        ``None``: the button says review is not available here.
     parent : QWidget or None
 
     Attributes
@@ -166,6 +171,7 @@ class LiveView(LiveAlarmsMixin, NurseCommandsMixin, QMainWindow):
                  profile: AlarmProfile | None = None,
                  sound: AlarmSoundPlayer | Literal[False] | None = None,
                  setup: SessionSetup | None = None,
+                 review_command: Sequence[str] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Infusion Monitor" + (" \u2014 SIMULATED" if simulated else ""))
@@ -192,6 +198,8 @@ class LiveView(LiveAlarmsMixin, NurseCommandsMixin, QMainWindow):
             self.workflow.use_profile(profile)
         self.setup = setup
         self.events_bar = EventsBarWidget()
+        self.review = ReviewLauncher(review_command, self)
+        self.review.failed.connect(self._on_review_failed)
         self.workflow_panel = WorkflowPanelWidget(self.workflow, clock.now,
                                                   self.events_bar.initials)
         self.events_list = EventsListWidget(clock.now, self.events_bar.initials)
@@ -222,6 +230,7 @@ class LiveView(LiveAlarmsMixin, NurseCommandsMixin, QMainWindow):
         self.events_bar.manual_entry_requested.connect(self.open_manual_entry)
         self.events_bar.events_toggled.connect(self._on_events_toggled)
         self.events_bar.keys_requested.connect(self.show_keys)
+        self.events_bar.review_requested.connect(self.review.open)
         self.events_bar.initials_needed.connect(self._on_initials_needed)
         events = [f"event:{k.value}" for k in EventKind if k is not EventKind.NOTE]
         self.shortcuts = install_shortcuts(self, self._on_shortcut,
@@ -327,6 +336,9 @@ class LiveView(LiveAlarmsMixin, NurseCommandsMixin, QMainWindow):
         area = QRect(self._left_stack.mapToGlobal(QPoint(0, 0)), self._left_stack.size())
         bar = self.events_bar
         return area.united(QRect(bar.mapToGlobal(QPoint(0, 0)), bar.size()))
+
+    def _on_review_failed(self, why: str) -> None:
+        self._show_refusal(why, "Review not opened")
 
     def show_keys(self) -> None:
         """Show the list of keyboard shortcuts (F12, "?", or the "Keys" button)."""

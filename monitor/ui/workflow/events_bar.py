@@ -63,7 +63,7 @@ class EventsBarWidget(QFrame):
     ----------
     event_buttons : dict[EventKind, QPushButton]
     initials_edit, note_edit : QLineEdit
-    note_button, manual_button, events_button, keys_button : QPushButton
+    note_button, manual_button, events_button, review_button, keys_button : QPushButton
 
     Signals
     -------
@@ -81,6 +81,7 @@ class EventsBarWidget(QFrame):
     manual_entry_requested = Signal()
     events_toggled = Signal(bool)
     keys_requested = Signal()
+    review_requested = Signal()
     initials_needed = Signal()
     """An action was asked for before the nurse's initials were entered (it was not sent)."""
 
@@ -118,6 +119,10 @@ class EventsBarWidget(QFrame):
         self.events_button.toggled.connect(self.events_toggled)
         self.keys_button = QPushButton("Keys (F12)")
         self.keys_button.clicked.connect(self.keys_requested)
+        self.review_button = QPushButton("Review\u2026")
+        self.review_button.setToolTip("Open the review of this and past sessions (Ctrl+R), "
+                                      "in a window of its own")
+        self.review_button.clicked.connect(self.review_requested)
         events = QHBoxLayout()
         events.setSpacing(4)
         for button in self.event_buttons.values():
@@ -130,7 +135,8 @@ class EventsBarWidget(QFrame):
         tools.addWidget(self.note_edit, 1)
         tools.addWidget(self.note_button)
         tools.addSpacing(6)
-        for button in (self.manual_button, self.events_button, self.keys_button):
+        for button in (self.manual_button, self.events_button, self.review_button,
+                       self.keys_button):
             tools.addWidget(button)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -138,7 +144,7 @@ class EventsBarWidget(QFrame):
         column.addLayout(events)
         column.addLayout(tools)
         for widget in (*self.event_buttons.values(), self.note_button, self.manual_button,
-                       self.events_button, self.keys_button):
+                       self.events_button, self.review_button, self.keys_button):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # Space stays the audio-pause key
             widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
             self._fonted.append((widget, 13, widget in self.event_buttons.values()))
