@@ -122,9 +122,13 @@ class Marker:
 def timeline(record: SessionRecord) -> list[Marker]:
     """Phase starts, infusion actions, the nurse's events, alarms and discharge, in time order.
 
-    Alarms appear once, from raised to cleared, at the highest priority they
-    reached (``ALARM high: SpO2 87 < 92``); an alarm still active at the end
-    has no duration.
+    Alarms appear once per priority episode (see
+    :meth:`~monitor.review.record.SessionRecord.alarm_spans`), each at the
+    priority it had then: an alarm raised medium and escalated to high is
+    ``ALARM medium: NIBP sys 164 > 160 (then high)`` from the raise to the
+    escalation and ``ALARM high: ...`` from there to its clearing. Technical
+    alarms say so (``ALARM technical high: No data from the monitor``). An
+    episode still open at the end has no duration.
     """
     out: list[Marker] = []
     for p in record.phases:
@@ -142,7 +146,9 @@ def timeline(record: SessionRecord) -> list[Marker]:
 
 
 def _alarm_marker(a: AlarmSpan) -> Marker:
-    return Marker(a.start, f"ALARM {a.priority.label}: {a.message}",
+    kind = "technical " if a.technical else ""
+    then = f" (then {a.escalated_to.label})" if a.escalated_to is not None else ""
+    return Marker(a.start, f"ALARM {kind}{a.priority.label}: {a.message}{then}",
                   None if a.end is None else a.end - a.start)
 
 

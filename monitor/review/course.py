@@ -40,6 +40,9 @@ class CourseRow:
         Peak rise over baseline (``SessionSummary.peak_rise``; HR falls back to pulse rate).
     lowest_spo2 : float or None
     alarm_counts : dict of Priority to int
+        Physiological alarms by highest priority (``SessionSummary.alarm_counts``).
+    technical_alarms : int
+        Technical alarms, counted apart (``SessionSummary.technical_alarms``).
     event_counts : dict of EventKind to int
     phq9, madrs : int or None
         Scores before the session.
@@ -66,6 +69,7 @@ class CourseRow:
     madrs: int | None
     cadss: int | None
     summary: SessionSummary
+    technical_alarms: int = 0
 
 
 def course_rows(db_path: Path, patient_ref: str,
@@ -114,7 +118,8 @@ def course_row(record: SessionRecord, profile: AlarmProfile | None = None) -> Co
         rise_sys=s.peak_rise.get(Vital.NIBP_SYS), rise_dia=s.peak_rise.get(Vital.NIBP_DIA),
         rise_hr=s.peak_rise.get(Vital.HR), lowest_spo2=s.lowest_spo2,
         alarm_counts=dict(s.alarm_counts), event_counts=dict(s.event_counts),
-        phq9=s.scores["phq9"], madrs=s.scores["madrs"], cadss=s.scores["cadss"], summary=s)
+        phq9=s.scores["phq9"], madrs=s.scores["madrs"], cadss=s.scores["cadss"], summary=s,
+        technical_alarms=s.technical_alarms)
 
 
 def _local_date(t: float, utc_offset_s: int | None) -> dt.date:

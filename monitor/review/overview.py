@@ -2,7 +2,8 @@
 
 :func:`list_overviews` never reads a session's readings: the peak systolic,
 the lowest SpO2 and the alarm counts are columns of the ``sessions`` table
-that the recorder keeps up to date with every batch (schema v5), the
+that the recorder keeps up to date with every batch (schema v5; technical
+alarms apart since v6), the
 set-up comes from ``session_setup`` and the phase times from ``phases``,
 pivoted in the same query. The database is opened read-only and never
 changed; one written by a newer app is refused.
@@ -19,8 +20,9 @@ from monitor.core.session import Phase, SessionStatus
 from monitor.review.record import RecordError, read_only
 from monitor.review.summary import phase_durations
 
-BROWSER_SCHEMA = 5
-"""The first schema version with the browser's columns on ``sessions``."""
+BROWSER_SCHEMA = 6
+"""The first schema version with the browser's columns on ``sessions`` (technical alarms
+counted apart)."""
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,15 @@ class SessionOverview:
     phase_durations : dict of Phase to float
         Seconds in baseline, infusion and recovery (as ``SessionSummary.phase_durations``).
     alarm_counts : dict of Priority to int
-        Alarms raised, each once at the highest priority it reached.
+        Physiological alarms raised, each once at the highest priority it
+        reached (as ``SessionSummary.alarm_counts``).
     peak_nibp_sys : float or None
         The highest valid systolic of the session (typed ones too).
     min_spo2 : float or None
         The lowest valid SpO2 of the session.
+    technical_alarms : int
+        Technical alarms raised, whatever their priority (as
+        ``SessionSummary.technical_alarms``).
     """
 
     id: int
@@ -65,13 +71,14 @@ class SessionOverview:
     alarm_counts: dict[Priority, int]
     peak_nibp_sys: float | None
     min_spo2: float | None
+    technical_alarms: int = 0
 
 
 _QUERY = """
 SELECT s.id, s.started_at, COALESCE(s.ended_at, s.last_data_at, s.started_at), s.status,
        s.source, s.simulated, COALESCE(s.patient_ref, u.patient_ref), u.course_number,
        u.course_total, u.clinician, s.alarms_high, s.alarms_medium, s.alarms_low,
-       s.peak_nibp_sys, s.min_spo2,
+       s.peak_nibp_sys, s.min_spo2, s.alarms_technical,
        MAX(CASE WHEN p.phase = 'baseline' THEN p.t END),
        MAX(CASE WHEN p.phase = 'infusion' THEN p.t END),
        MAX(CASE WHEN p.phase = 'recovery' THEN p.t END),
@@ -154,7 +161,7 @@ def _query(db_path: Path, sql: str, params: list[object]) -> list[tuple]:
 
 def _overview(r: tuple) -> SessionOverview:
     (sid, start, end, status, source, simulated, patient, course_number, course_total,
-     clinician, high, medium, low, peak, min_spo2, *phase_t) = r
+     clinician, high, medium, low, peak, min_spo2, technical, *phase_t) = r
     starts = {p: t for p, t in zip(_PHASE_COLUMNS, phase_t, strict=True) if t is not None}
     return SessionOverview(
         id=sid, start=start, end=end, duration_s=max(0.0, end - start),
@@ -162,7 +169,7 @@ def _overview(r: tuple) -> SessionOverview:
         patient_ref=patient, course_number=course_number, course_total=course_total,
         clinician=clinician, phase_durations=phase_durations(starts, end),
         alarm_counts={Priority.LOW: low, Priority.MEDIUM: medium, Priority.HIGH: high},
-        peak_nibp_sys=peak, min_spo2=min_spo2)
+        peak_nibp_sys=peak, min_spo2=min_spo2, technical_alarms=technical)
 
 
 def _like_prefix(text: str) -> str:

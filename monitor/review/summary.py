@@ -28,7 +28,7 @@ from monitor.core.vitals import Vital
 from monitor.core.workflow.baseline_gate import BaselineGate
 from monitor.core.workflow.messages import EventKind
 from monitor.core.workflow.values import BaselineValues
-from monitor.review.record import Series, SessionRecord
+from monitor.review.record import Series, SessionRecord, alarm_counts
 from monitor.review.summary_limits import LimitEpoch, limit_epochs, time_beyond
 from monitor.review.summary_timings import (
     STALE_S,
@@ -112,7 +112,10 @@ class SessionSummary:
     time_to_ready_s : float or None
         ``ready_at`` minus the end of the infusion.
     alarm_counts : dict of Priority to int
-        Alarms raised, counted once each at the highest priority they reached.
+        Physiological alarms raised, each alarm condition counted once at the
+        highest priority it reached (an alarm raised medium and escalated to
+        high is one high alarm; its two episodes are two rows of the lists).
+        Technical alarms are not in it.
     event_counts : dict of EventKind to int
     peak_rise : dict of Vital to float or None
         NIBP sys, NIBP dia and HR: the highest value after the baseline phase
@@ -126,6 +129,9 @@ class SessionSummary:
         The highest valid systolic of the whole session, baseline included
         (the session browser's column; ``vitals[NIBP_SYS].peak`` is after
         the baseline phase).
+    technical_alarms : int
+        Technical alarms raised (no data, sensor off, no alarm sound...),
+        each condition once whatever its priority; apart from ``alarm_counts``.
     """
 
     session_id: int
@@ -145,6 +151,7 @@ class SessionSummary:
     lowest_spo2: float | None
     scores: dict[str, int | None]
     peak_nibp_sys: float | None = None
+    technical_alarms: int = 0
 
 
 def summarize(record: SessionRecord, profile: AlarmProfile | None = None) -> SessionSummary:
@@ -183,7 +190,7 @@ def summarize(record: SessionRecord, profile: AlarmProfile | None = None) -> Ses
     timer = infusion_timer(record)
     stopped = timer.stopped_at if timer.stopped_at is not None else starts.get(Phase.RECOVERY)
     ready_at = _ready_at(record, profile, baseline, stopped, starts)
-    spans = record.alarm_spans()
+    counts, technical = alarm_counts(record.alarm_spans())
     events = [e.kind for e in record.events]
     setup = record.setup or {}
     return SessionSummary(
@@ -195,13 +202,14 @@ def summarize(record: SessionRecord, profile: AlarmProfile | None = None) -> Ses
         pauses=_pauses(timer.records),
         ready_at=ready_at,
         time_to_ready_s=None if ready_at is None or stopped is None else ready_at - stopped,
-        alarm_counts={p: sum(1 for s in spans if s.priority is p) for p in Priority},
+        alarm_counts=counts,
         event_counts={k: events.count(k) for k in EventKind},
         peak_rise=_peak_rise(vitals),
         lowest_spo2=_extreme(record.numerics.get(Vital.SPO2), highest=False),
         scores={"phq9": _int(setup.get("pre_phq9")), "madrs": _int(setup.get("pre_madrs")),
                 "cadss": _int(setup.get("post_cadss"))},
-        peak_nibp_sys=_extreme(record.numerics.get(Vital.NIBP_SYS), highest=True))
+        peak_nibp_sys=_extreme(record.numerics.get(Vital.NIBP_SYS), highest=True),
+        technical_alarms=technical)
 
 
 # -- baseline ------------------------------------------------------------------

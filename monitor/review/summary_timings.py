@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor.core.alarms.model import AlarmKind
 from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.session import Phase
 from monitor.core.vitals import Vital
@@ -131,8 +130,9 @@ def _ready_at(record: SessionRecord, profile: AlarmProfile, baseline: BaselineVa
                if v in record.numerics}
     dets = determinations(record)
     det_t = np.array([x.t for x in dets])
-    physio = {a.alarm_id for a in record.alarms if a.kind is AlarmKind.PHYSIOLOGICAL}
-    spans = [s for s in record.alarm_spans() if s.alarm_id in physio]
+    # Physiological alarms only, as at the chair. An alarm's episodes are contiguous
+    # ([start, end) each), so a moment counts an escalated alarm once.
+    spans = [s for s in record.alarm_spans() if not s.technical]
     ticks = sorted(record.checklist, key=lambda c: c.t)
     moments = {earliest, *(c.t for c in ticks), *(s.end for s in spans if s.end is not None),
                *det_t.tolist()}

@@ -10,7 +10,8 @@ reports ``RecordingStatus(ok=False)``, keeps the unwritten items (up to a
 bound; beyond it the oldest are dropped and counted) and retries; when a
 write succeeds again it reports ``ok=True`` and notes what, if anything, was
 lost. Each batch also brings the session row's browser columns up to date in
-the same transaction (highest systolic, lowest SpO2, alarms by priority).
+the same transaction (highest systolic, lowest SpO2, physiological alarms by
+priority, technical alarms apart).
 """
 
 from __future__ import annotations

@@ -175,7 +175,7 @@ CREATE TABLE checklist_ticks (
 CREATE INDEX checklist_ticks_by_session ON checklist_ticks (session_id, t)
 """
 
-ALARM_COUNTS_UPDATE = """
+_ALARM_COUNTS_V5 = """
 UPDATE sessions SET alarms_high = c.high, alarms_medium = c.medium, alarms_low = c.low
 FROM (
     SELECT session_id, SUM(top = 3) AS high, SUM(top = 2) AS medium, SUM(top = 1) AS low
@@ -200,13 +200,48 @@ FROM (
 ) AS c
 WHERE sessions.id = c.session_id
 """
+"""The alarm recount of the v5 migration, as it was (before ``alarms_technical``): every
+alarm counted, technical ones too. :data:`SCHEMA_V6` recounts with :data:`ALARM_COUNTS_UPDATE`.
+"""
+
+ALARM_COUNTS_UPDATE = """
+UPDATE sessions SET alarms_high = c.high, alarms_medium = c.medium, alarms_low = c.low,
+                    alarms_technical = c.technical
+FROM (
+    SELECT session_id, SUM(NOT technical AND top = 3) AS high,
+           SUM(NOT technical AND top = 2) AS medium, SUM(NOT technical AND top = 1) AS low,
+           SUM(technical) AS technical
+    FROM (
+        SELECT session_id,
+               MAX(CASE WHEN starts OR state IN ('raised', 'escalated') THEN p ELSE 0 END) AS top,
+               MAX(kind = 'technical') AS technical
+        FROM (
+            SELECT session_id, alarm_id, kind, state, p, starts,
+                   SUM(starts) OVER (PARTITION BY session_id, alarm_id ORDER BY t, id) AS span
+            FROM (
+                SELECT session_id, alarm_id, kind, state, t, id,
+                       CASE priority WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END AS p,
+                       (state = 'raised' OR COALESCE(LAG(state) OVER (
+                           PARTITION BY session_id, alarm_id ORDER BY t, id), 'cleared')
+                        = 'cleared') AS starts
+                FROM alarms {where}
+            )
+        )
+        GROUP BY session_id, alarm_id, span
+    )
+    GROUP BY session_id
+) AS c
+WHERE sessions.id = c.session_id
+"""
 """Recount the alarm columns of ``sessions`` from the alarm log (``{where}``: e.g.
 ``WHERE session_id = ?`` for one session, empty for all).
 
-An alarm is counted once, at the highest priority it reached: a span of one
-``alarm_id`` starts at ``raised`` (or at its first transition, or the first
-after ``cleared``) and takes the highest priority of its raise and
-escalations; this is ``SessionRecord.alarm_spans()`` in SQL.
+An alarm condition is counted once, at the highest priority it reached: a
+condition of one ``alarm_id`` starts at ``raised`` (or at its first transition,
+or the first after ``cleared``) and takes the highest priority of its raise and
+escalations; this is ``monitor.review.record.alarm_counts`` in SQL. The priority
+columns count physiological alarms only; ``alarms_technical`` counts the
+technical ones (no data, sensor off, no alarm sound...), whatever their priority.
 """
 
 SCHEMA_V5 = f"""
@@ -220,14 +255,24 @@ UPDATE sessions SET
                      WHERE r.session_id = sessions.id AND r.vital = 'nibp_sys'),
     min_spo2 = (SELECT MIN(r.value) FROM readings r
                 WHERE r.session_id = sessions.id AND r.vital = 'spo2');
-{ALARM_COUNTS_UPDATE.format(where="")}
+{_ALARM_COUNTS_V5.format(where="")}
 """
 """The session browser's columns, kept by the recorder with each batch (no scan at list
 time): the highest systolic and lowest SpO2 of the session (every valid reading, typed
 ones too; invalid readings are stored without a value) and the alarms by priority.
 Existing sessions are filled in from their readings and alarm log."""
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5)
+SCHEMA_V6 = f"""
+ALTER TABLE sessions ADD COLUMN alarms_technical INTEGER NOT NULL DEFAULT 0;
+{ALARM_COUNTS_UPDATE.format(where="")}
+"""
+"""Technical alarms counted apart: ``alarms_technical`` added, and every session's alarm
+columns recounted from its alarm log so ``alarms_high``/``medium``/``low`` hold
+physiological alarms only (v5 counted a technical alarm such as NO ALARM SOUND in its
+priority's column)."""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5,
+                               SCHEMA_V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

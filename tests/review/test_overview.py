@@ -18,6 +18,7 @@ from monitor.review.overview import list_overviews
 from monitor.review.record import RecordError, load_record
 from monitor.review.summary import summarize
 from monitor.storage import database
+from monitor.storage.opening import DB_NAME
 from monitor.storage.recorder import CloseSession, Recorder
 from monitor.storage.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 
@@ -30,6 +31,7 @@ def test_columns_equal_what_summarize_says(recorded):
         assert (o.start, o.end, o.duration_s) == (s.start, s.end, s.duration_s)
         assert o.phase_durations == s.phase_durations
         assert o.alarm_counts == s.alarm_counts
+        assert o.technical_alarms == s.technical_alarms
         assert o.peak_nibp_sys == s.peak_nibp_sys
         assert o.min_spo2 == s.lowest_spo2
         assert o.status is SessionStatus.COMPLETED and o.simulated
@@ -185,7 +187,7 @@ def test_migration_fills_the_columns_of_existing_sessions(recorded, tmp_path):
     conn = _v4_database(path)
     _copy_into_v4(conn, recorded.path)
     # One more session with what the SQL must get right: a re-raised alarm counts twice,
-    # a technical alarm counts, a typed reading counts and an invalid one does not.
+    # a technical alarm counts apart, a typed reading counts and an invalid one does not.
     sid = conn.execute("INSERT INTO sessions (started_at, ended_at, status, source)"
                        " VALUES (0, 100, 'completed', 'old')").lastrowid
     conn.executemany("INSERT INTO readings (session_id, t, vital, value, quality)"
@@ -193,7 +195,7 @@ def test_migration_fills_the_columns_of_existing_sessions(recorded, tmp_path):
                      [(sid, 1, "nibp_sys", 150, "ok"), (sid, 2, "nibp_sys", 210, "manual"),
                       (sid, 3, "nibp_sys", None, "artifact"), (sid, 1, "spo2", 96, "ok"),
                       (sid, 2, "spo2", None, "sensor_off")])
-    transitions = [("spo2.low", "technical", "medium", "raised", 1),
+    transitions = [("spo2.stale", "technical", "medium", "raised", 1),
                    ("hr.high", "physiological", "medium", "raised", 2),
                    ("hr.high", "physiological", "high", "escalated", 3),
                    ("hr.high", "physiological", "high", "acknowledged", 4),
@@ -211,5 +213,72 @@ def test_migration_fills_the_columns_of_existing_sessions(recorded, tmp_path):
     old = migrated[-1]   # started at 0: the oldest
     assert old.id == sid
     assert (old.peak_nibp_sys, old.min_spo2) == (210.0, 96.0)
-    assert old.alarm_counts == {Priority.HIGH: 1, Priority.MEDIUM: 2, Priority.LOW: 1}
-    assert old.alarm_counts == summarize(load_record(path, sid)).alarm_counts
+    assert old.alarm_counts == {Priority.HIGH: 1, Priority.MEDIUM: 1, Priority.LOW: 1}
+    assert old.technical_alarms == 1
+    summary = summarize(load_record(path, sid))
+    assert (old.alarm_counts, old.technical_alarms) == (summary.alarm_counts,
+                                                        summary.technical_alarms)
+
+
+def test_a_v5_database_opened_by_this_app_counts_technical_alarms_apart(tmp_path):
+    """The v5 app counted NO ALARM SOUND and NO DATA as medium and high alarms; v6 does not."""
+    data = tmp_path / "data"
+    data.mkdir()
+    conn = _v4_database(data / DB_NAME)
+    sid = conn.execute("INSERT INTO sessions (started_at, ended_at, status, source)"
+                       " VALUES (0, 100, 'completed', 'old')").lastrowid
+    transitions = [("audio.unavailable", "technical", "medium", "raised", 10),   # latched
+                   ("source.no_data", "technical", "medium", "raised", 20),
+                   ("spo2.low", "physiological", "medium", "raised", 30),
+                   ("spo2.low", "physiological", "high", "escalated", 40),
+                   ("spo2.low", "physiological", "high", "cleared", 50),
+                   ("source.no_data", "technical", "high", "escalated", 80),
+                   ("source.no_data", "technical", "high", "cleared", 90)]
+    conn.executemany("INSERT INTO alarms (session_id, alarm_id, kind, priority, state, t,"
+                     " message) VALUES (?, ?, ?, ?, ?, ?, '')",
+                     [(sid, *tr) for tr in transitions])
+    for statement in [s for s in MIGRATIONS[4].split(";") if s.strip()]:   # the v5 upgrade
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 5")
+    v5 = conn.execute("SELECT alarms_high, alarms_medium, alarms_low FROM sessions"
+                      " WHERE id = ?", (sid,)).fetchone()
+    assert v5 == (2, 1, 0)   # what a v5 browser showed: both technical alarms as clinical
+    conn.close()
+    path = database.open_database(data)   # how the app opens its data folder: migrates
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    check.close()
+    [row] = list_overviews(path)
+    assert row.alarm_counts == {Priority.HIGH: 1, Priority.MEDIUM: 0, Priority.LOW: 0}
+    assert row.technical_alarms == 2
+    summary = summarize(load_record(path, sid))
+    assert (summary.alarm_counts, summary.technical_alarms) == (row.alarm_counts,
+                                                                row.technical_alarms)
+
+
+def test_the_recorder_counts_technical_alarms_apart(tmp_path):
+    db = database.open_database(tmp_path / "data")
+    sid = database.create_session(db, started_at=0.0, source="test", simulated=True)
+    q = BoundedQueue(1000, "recorder")
+    rec = Recorder(db, sid, q, on_status=lambda s: None, clock_now=time.time)
+    rec.start()
+    try:
+        for it in (make_reading(Vital.SPO2, 95, 1.0),
+                   _alarm("audio.unavailable", Priority.MEDIUM, TransitionState.RAISED, 1.0,
+                          AlarmKind.TECHNICAL),
+                   _alarm("spo2.low", Priority.MEDIUM, TransitionState.RAISED, 1.0)):
+            q.put(it)
+        _wait_for_readings(db, sid, 1)
+        assert _columns(db, sid)[2:5] == (0, 1, 0)
+        for it in (make_reading(Vital.SPO2, 90, 2.0),
+                   _alarm("source.no_data", Priority.HIGH, TransitionState.RAISED, 2.0,
+                          AlarmKind.TECHNICAL)):
+            q.put(it)
+        _wait_for_readings(db, sid, 2)
+        assert _columns(db, sid)[2:5] == (0, 1, 0)
+    finally:
+        q.put(CloseSession(SessionStatus.COMPLETED, 5.0))
+        rec.join(10)
+    [row] = list_overviews(db)
+    assert row.technical_alarms == 2
+    assert row.alarm_counts == summarize(load_record(db, sid)).alarm_counts

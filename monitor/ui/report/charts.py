@@ -3,9 +3,10 @@
 One session-minute axis for NIBP, HR/PR and SpO2, with the phases as grey
 bands named in a row above the plots, the alarm limits as dashed lines with
 their value written at the right end, the events as numbered ticks (the
-numbers of the report's event list) and the alarm spans as hatched bars
-under the plots. Nothing relies on colour: series differ by line style and
-marker shape, priorities by hatching.
+numbers of the report's event list) and the alarms as hatched bars under
+the plots, one per priority episode, technical alarms in lanes of their
+own. Nothing relies on colour: series differ by line style and marker
+shape, priorities by hatching.
 
 Coordinates are PDF points (1/72 in); the painter is scaled so one unit is
 one point (see :data:`SCALE`).
@@ -30,6 +31,7 @@ from monitor.ui.report.plot import (
     PANELS,
     RANGE_FILL,
     STYLES,
+    AlarmLane,
     draw_alarm_lanes,
     draw_marker,
     draw_panel,
@@ -63,6 +65,7 @@ class ChartData:
     event_times : list of float
         Times of the numbered event-list rows (row 1 first).
     alarm_spans : list of AlarmSpan
+        One per priority episode (``SessionRecord.alarm_spans``).
     clock : Clock
         For the wall-clock row under the axis (none when relative).
     """
@@ -75,27 +78,36 @@ class ChartData:
     event_times: list[float]
     alarm_spans: list[AlarmSpan]
     clock: Clock
-    lanes: list[tuple[Priority, list[AlarmSpan]]] = field(init=False)
+    lanes: list[AlarmLane] = field(init=False)
 
     def __post_init__(self) -> None:
         self.lanes = alarm_lanes(self.alarm_spans)
 
 
 MAX_LANES = 2
-"""Lanes per priority; more overlapping alarms share the lane that frees up first."""
+"""Lanes per group; more overlapping alarms share the lane that frees up first."""
 
 
-def alarm_lanes(spans: list[AlarmSpan]) -> list[tuple[Priority, list[AlarmSpan]]]:
-    """Spans grouped by priority (high first), overlapping ones in separate lanes.
+def alarm_lanes(spans: list[AlarmSpan]) -> list[AlarmLane]:
+    """Physiological episodes by priority (high first), then technical alarms apart.
 
-    At most :data:`MAX_LANES` lanes per priority keep the figure on one page;
-    past that, overlapping bars share a lane (the alarm log lists them all).
+    Each bar is one priority episode, so an alarm raised medium and escalated
+    to high is a medium bar up to the escalation and a high bar from there.
+    Technical alarms (no data, sensor off, no alarm sound...) get lanes of
+    their own, labelled as such, each bar hatched by its priority.
+    Overlapping bars of a group go in separate lanes; at most
+    :data:`MAX_LANES` lanes per group keep the figure on one page, past
+    that overlapping bars share a lane (the alarm lists have them all).
     """
-    lanes: list[tuple[Priority, list[AlarmSpan]]] = []
-    for prio in sorted(Priority, reverse=True):
+    groups: list[tuple[Priority | None, list[AlarmSpan]]] = [
+        (prio, [s for s in spans if not s.technical and s.priority is prio])
+        for prio in sorted(Priority, reverse=True)]
+    groups.append((None, [s for s in spans if s.technical]))
+    lanes: list[AlarmLane] = []
+    for prio, group in groups:
         ends: list[float] = []
         mine: list[list[AlarmSpan]] = []
-        for s in sorted((s for s in spans if s.priority is prio), key=lambda s: s.start):
+        for s in sorted(group, key=lambda s: s.start):
             end = s.end if s.end is not None else math.inf
             free = [i for i, e in enumerate(ends) if s.start >= e]
             if free or len(ends) >= MAX_LANES:
@@ -105,7 +117,7 @@ def alarm_lanes(spans: list[AlarmSpan]) -> list[tuple[Priority, list[AlarmSpan]]
             else:
                 ends.append(end)
                 mine.append([s])
-        lanes.extend((prio, lane) for lane in mine)
+        lanes.extend(AlarmLane(prio, lane) for lane in mine)
     return lanes
 
 

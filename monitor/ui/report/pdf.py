@@ -3,7 +3,8 @@
 :func:`write_pdf` lays out, in order: the header (patient, date, clinician,
 dose, infusion, course, alarm profile, source), the trend plots (see
 :mod:`monitor.ui.report.charts`), the summary from
-:func:`monitor.review.summary.summarize`, the alarm log and the event list.
+:func:`monitor.review.summary.summarize`, the alarms (one row per priority
+episode, with its peak value), the alarm log and the event list.
 Tables continue onto further pages under a repeated header, and every page
 has a "page N of M" footer. The report is meant to be printed in black and
 white: nothing in it depends on colour.
@@ -62,6 +63,7 @@ from monitor.ui.report.limits import limit_steps
 from monitor.ui.report.plot import RESOLUTION, SCALE, font, pen
 from monitor.ui.report.text import (
     Clock,
+    alarm_episode_rows,
     alarm_log_rows,
     event_rows,
     header_fields,
@@ -280,6 +282,11 @@ def _lay_out(flow: Flow, record: SessionRecord, summary: SessionSummary,
     flow.space(8)
     times = ([Column("Session", 0.075, True)] if deidentify
              else [Column("Session", 0.075, True), Column("Local", 0.065, True)])
+    episodes = alarm_episode_rows(record, deidentify=deidentify)
+    if episodes:   # one row per bar of the trend figure, with its peak value
+        flow.table("Alarms", [*times, Column("Alarm", 0.44), Column("Priority", 0.14),
+                              Column("Lasted", 0.16), Column("Peak", 0.10, True)], episodes)
+        flow.space(8)
     alarms = alarm_log_rows(record, deidentify=deidentify)
     if alarms:
         flow.table("Alarm log", [*times, Column("Alarm", 0.40), Column("Priority", 0.08),

@@ -32,8 +32,10 @@ WHITE = QColor(255, 255, 255)
 RANGE_FILL = QColor(150, 150, 150)
 """The band behind a dense series: its lowest to highest value in each column."""
 SHORT = {Vital.NIBP_SYS: "sys", Vital.NIBP_DIA: "dia", Vital.HR: "HR", Vital.PULSE_RATE: "PR",
-         Vital.SPO2: "SpO2"}
+         Vital.SPO2: "SpO2", Vital.RESP_RATE: "RR", Vital.ETCO2: "CO2"}
 PRIO_LABEL = {Priority.HIGH: "High", Priority.MEDIUM: "Med", Priority.LOW: "Low"}
+TECHNICAL_LABEL = "Technical"
+"""The name of the technical alarms' lane (its bars hatched by their own priority)."""
 HATCH = {Priority.HIGH: ((45, 2.2), (-45, 2.2)), Priority.MEDIUM: ((45, 2.2),),
          Priority.LOW: ((-45, 4.5),)}
 """Hatch lines per priority: (angle in degrees, spacing in pt)."""
@@ -94,6 +96,8 @@ STYLES = {
     Vital.HR: Style("HR", pen(0.8)),
     Vital.PULSE_RATE: Style("PR", pen(1.0, dashes=(1, 1.6)), "circle", False, envelope=False),
     Vital.SPO2: Style("SpO2", pen(0.8)),
+    Vital.RESP_RATE: Style("RR", pen(0.9, dashes=(3, 1.5)), "down", False, envelope=False),
+    Vital.ETCO2: Style("EtCO2", pen(0.8)),
 }
 LIMIT_PENS = {"medium": pen(0.6, grey=30, dashes=(5, 3)),
               "high": pen(0.9, dashes=(8, 2.5, 1.5, 2.5))}
@@ -112,6 +116,17 @@ class Panel:
 PANELS = (Panel("NIBP", "mmHg", (Vital.NIBP_SYS, Vital.NIBP_DIA), 0.44),
           Panel("HR / PR", "/min", (Vital.HR, Vital.PULSE_RATE), 0.33),
           Panel("SpO2", "%", (Vital.SPO2,), 0.23))
+"""The panels every report has (a vital not recorded reads "not recorded" in its panel)."""
+RESP_PANEL = Panel("RR / EtCO2", "/min, mmHg", (Vital.RESP_RATE, Vital.ETCO2), 0.25)
+"""Respiration and capnography, drawn only when the session recorded either (RR dashed ▽,
+EtCO2 solid over its range band)."""
+
+
+def panels_for(numerics: dict[Vital, Series]) -> tuple[Panel, ...]:
+    """The panels of a report: :data:`PANELS`, and :data:`RESP_PANEL` if RR or EtCO2 has a value."""
+    recorded = any(v in numerics and np.isfinite(numerics[v].v).any()
+                   for v in RESP_PANEL.vitals)
+    return (*PANELS, RESP_PANEL) if recorded else PANELS
 
 
 def thin(t: np.ndarray, v: np.ndarray, t0: float,
@@ -298,6 +313,33 @@ def hatch(p: QPainter, r: QRectF, prio: Priority) -> None:
     p.drawRect(r)
 
 
+@dataclass(frozen=True)
+class AlarmLane:
+    """One row of alarm bars under the plots.
+
+    Attributes
+    ----------
+    priority : Priority or None
+        The priority of every bar of a physiological lane; None for a lane of
+        technical alarms (each bar hatched by its own priority).
+    spans : list of AlarmSpan
+        The bars: one priority episode each.
+    """
+
+    priority: Priority | None
+    spans: list[AlarmSpan]
+
+    @property
+    def technical(self) -> bool:
+        """A lane of technical alarms."""
+        return self.priority is None
+
+    @property
+    def label(self) -> str:
+        """The lane's name at the right of the figure."""
+        return TECHNICAL_LABEL if self.priority is None else PRIO_LABEL[self.priority]
+
+
 def alarm_name(span: AlarmSpan) -> str:
     """``NIBP sys high`` for ``nibp_sys.high``; the id's words for technical alarms."""
     head, _, tail = span.alarm_id.partition(".")
@@ -306,10 +348,21 @@ def alarm_name(span: AlarmSpan) -> str:
     return f"{head} {tail}".replace("_", " ").strip()
 
 
+def bar_label(span: AlarmSpan) -> str:
+    """A bar's name with the episode's peak value: ``NIBP sys high 193``."""
+    name = alarm_name(span)
+    if span.peak is None or span.vital is None:
+        return name
+    return f"{name} {span.peak:.{SPECS[span.vital].decimals}f}"
+
+
 def draw_alarm_lanes(p: QPainter, x_of: Callable[[float], float], rect: QRectF,
-                     lanes: list[tuple[Priority, list[AlarmSpan]]], t1: float,
-                     lane_h: float) -> None:
-    """The alarm spans as hatched bars, one lane per overlap, high priority on top."""
+                     lanes: list[AlarmLane], t1: float, lane_h: float) -> None:
+    """The alarm episodes as hatched bars, one lane per overlap, high priority on top.
+
+    Each bar is labelled with its alarm and peak value where it fits (the
+    name alone where only that fits); technical lanes come last.
+    """
     p.setPen(pen(0.5))
     p.setFont(font(6.0))
     p.drawText(QRectF(rect.left() - 30, rect.top(), 27, lane_h),
@@ -320,24 +373,26 @@ def draw_alarm_lanes(p: QPainter, x_of: Callable[[float], float], rect: QRectF,
         p.setFont(font(6.0, italic=True))
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "no alarms")
         return
-    shown: set[Priority] = set()
-    for i, (prio, spans) in enumerate(lanes):
+    shown: set[Priority | None] = set()
+    for i, lane in enumerate(lanes):
         y = rect.top() + i * lane_h
-        if prio not in shown:
-            shown.add(prio)
+        if lane.priority not in shown:
+            shown.add(lane.priority)
             p.setPen(pen(0.5))
-            p.setFont(font(6.0, bold=prio is Priority.HIGH))
+            p.setFont(font(6.0, bold=lane.priority is Priority.HIGH))
             p.drawText(QRectF(rect.right() + 3, y, 44, lane_h),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                       PRIO_LABEL[prio])
-        for s in spans:
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, lane.label)
+        for s in lane.spans:
             x0 = x_of(s.start)
             x1 = max(x_of(s.end if s.end is not None else t1), x0 + 1.0)
             r = QRectF(x0, y + 0.8, x1 - x0, lane_h - 1.6)
-            hatch(p, r, prio)
+            hatch(p, r, s.priority)
             p.setFont(font(5.5))
-            name = alarm_name(s)
+            name = bar_label(s)
             w = p.fontMetrics().horizontalAdvance(name) + 3
+            if w >= r.width() - 4:
+                name = alarm_name(s)
+                w = p.fontMetrics().horizontalAdvance(name) + 3
             if w < r.width() - 4:
                 box = QRectF(r.left() + 2, r.top() + 0.6, w, r.height() - 1.2)
                 p.fillRect(box, WHITE)

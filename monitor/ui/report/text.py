@@ -18,7 +18,7 @@ from monitor.core.alarms.model import Priority
 from monitor.core.session import Phase
 from monitor.core.vitals import SPECS, Vital
 from monitor.core.workflow.messages import InfusionAction
-from monitor.review.record import SessionRecord
+from monitor.review.record import AlarmSpan, SessionRecord
 from monitor.review.summary import SessionSummary
 
 DASH = "—"
@@ -242,6 +242,36 @@ def alarm_log_rows(record: SessionRecord, *, deidentify: bool) -> list[list[str]
     return [_with_times(clock, t, cells, deidentify) for t, _, cells in timed]
 
 
+def episode_lasted(span: AlarmSpan) -> str:
+    """``35 min``, ``35 min, then high`` (it escalated), or ``not cleared``."""
+    if span.end is None:
+        return "not cleared"
+    lasted = duration(span.end - span.start)
+    return lasted if span.escalated_to is None else f"{lasted}, then {span.escalated_to.label}"
+
+
+def alarm_episode_rows(record: SessionRecord, *, deidentify: bool) -> list[list[str]]:
+    """The alarms, one row per priority episode (the bars of the trend figure).
+
+    Columns: session time, local time (omitted when de-identified), alarm,
+    priority (``technical`` added for a technical alarm), lasted, peak (the
+    most extreme value of the episode, a dash for a technical alarm).
+    """
+    clock = Clock(record.start, record.utc_offset_s, relative=deidentify)
+    rows = []
+    for span in record.alarm_spans():
+        prio = span.priority.label.upper() if span.priority is Priority.HIGH \
+            else span.priority.label
+        if span.technical:
+            prio += ", technical"
+        peak = DASH if span.peak is None else vital_value(span.vital, span.peak)
+        if span.peak is not None and span.vital is not None:
+            peak += f" {SPECS[span.vital].unit}"
+        rows.append(_with_times(clock, span.start, [span.message or span.alarm_id, prio,
+                                                    episode_lasted(span), peak], deidentify))
+    return rows
+
+
 def event_rows(record: SessionRecord, *, deidentify: bool) -> tuple[list[float], list[list[str]]]:
     """The numbered event list and the time of each row (for the markers on the trends).
 
@@ -310,6 +340,18 @@ def summary_vital_rows(summary: SessionSummary, clock: Clock) -> list[list[str]]
     return rows
 
 
+def alarm_counts_text(summary: SessionSummary) -> str:
+    """``high 1, medium 0, low 0 (1 physiological) · technical 2``.
+
+    Physiological alarms by the highest priority each reached; technical
+    alarms (no data, sensor off, no alarm sound...) apart, whatever their priority.
+    """
+    counts = summary.alarm_counts
+    total = sum(counts.values())
+    return (", ".join(f"{p.label} {counts.get(p, 0)}" for p in sorted(Priority, reverse=True))
+            + f" ({total} physiological) \u00b7 technical {summary.technical_alarms}")
+
+
 def summary_lines(summary: SessionSummary, record: SessionRecord, clock: Clock, *,
                   deidentify: bool) -> list[tuple[str, str]]:
     """The rest of the summary as (label, text) pairs."""
@@ -329,11 +371,7 @@ def summary_lines(summary: SessionSummary, record: SessionRecord, clock: Clock, 
     else:
         ready = "not reached in this recording"
     out.append(("Discharge readiness", ready))
-    counts = summary.alarm_counts
-    total = sum(counts.values())
-    out.append(("Alarms", ", ".join(f"{p.label} {counts.get(p, 0)}"
-                                    for p in sorted(Priority, reverse=True))
-                + f" ({total} in total)"))
+    out.append(("Alarms", alarm_counts_text(summary)))
     events = ", ".join(f"{k.label} {n}" for k, n in summary.event_counts.items() if n)
     out.append(("Events", events or "none"))
     rise = []

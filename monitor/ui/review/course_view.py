@@ -3,7 +3,8 @@
 One row per session (oldest first) and one small plot per measure with the
 session's place in the course on x, so the sixth infusion can be set
 against the first: peak rise over baseline (systolic, diastolic, HR),
-lowest SpO2, alarms by priority, and the scores before and after.
+lowest SpO2, physiological alarms by priority, technical alarms apart, and the
+scores before and after.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def dose_text(row: CourseRow) -> str:
 
 
 def alarms_text(row: CourseRow) -> str:
-    """``"2 / 0 / 1"``: high, medium and low."""
+    """``"2 / 0 / 1"``: physiological alarms, high, medium and low (technical apart)."""
     return " / ".join(str(row.alarm_counts.get(p, 0))
                       for p in (Priority.HIGH, Priority.MEDIUM, Priority.LOW))
 
@@ -78,6 +79,7 @@ COLUMNS: tuple[tuple[str, Callable[[CourseRow], str]], ...] = (
     ("HR rise", lambda r: _num(r.rise_hr, "bpm", signed=True)),
     ("Lowest SpO2", lambda r: _num(r.lowest_spo2, "%")),
     ("Alarms H/M/L", alarms_text),
+    ("Technical\nalarms", lambda r: str(r.technical_alarms)),
     ("Events", events_text),
     ("PHQ-9 before", lambda r: _num(r.phq9)),
     ("MADRS before", lambda r: _num(r.madrs)),
@@ -122,6 +124,9 @@ PLOTS: tuple[SmallPlot, ...] = (
     SmallPlot("Alarms by priority", tuple(_alarm_measure(p) for p in
                                           (Priority.HIGH, Priority.MEDIUM, Priority.LOW)),
               0.0, 3.0, bars=True),
+    SmallPlot("Technical alarms", (Measure("alarms_technical", "technical", theme.TEXT_DIM,
+                                           lambda r: float(r.technical_alarms)),),
+              0.0, 3.0, bars=True),
     SmallPlot("Scores", (Measure("phq9", "PHQ-9 before", "#b39ddb", lambda r: r.phq9),
                          Measure("madrs", "MADRS before", "#ffab91", lambda r: r.madrs),
                          Measure("cadss", "CADSS after", theme.RESP_YELLOW, lambda r: r.cadss)),
@@ -161,7 +166,8 @@ class CourseView(QMainWindow):
         The lines, by measure key (``rise_sys``, ``rise_dia``, ``rise_hr``,
         ``lowest_spo2``, ``phq9``, ``madrs``, ``cadss``).
     bars : dict of str to pyqtgraph.BarGraphItem
-        The alarm counts: ``alarms_high``, ``alarms_medium``, ``alarms_low``.
+        The alarm counts: physiological ``alarms_high``, ``alarms_medium``,
+        ``alarms_low``, and ``alarms_technical`` in a plot of their own.
 
     Signals
     -------

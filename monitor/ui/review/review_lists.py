@@ -16,14 +16,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor.core.vitals import SPECS
 from monitor.core.workflow.messages import InfusionAction
-from monitor.review.record import SessionRecord
+from monitor.review.record import AlarmSpan, SessionRecord
 from monitor.ui.alarms.style import COLOURS, PREFIX
-from monitor.ui.shared.formatting import format_elapsed
+from monitor.ui.shared.formatting import format_elapsed, format_value
 
 _INFUSION_TEXT = {InfusionAction.START: "Infusion started", InfusionAction.PAUSE: "Infusion paused",
                   InfusionAction.RESUME: "Infusion resumed",
                   InfusionAction.STOP: "Infusion stopped"}
+NO_PEAK_TEXT = "\u2014"
 
 
 @dataclass(frozen=True)
@@ -42,17 +44,35 @@ def time_text(t: float, origin: float) -> str:
     return f"{time.strftime('%H:%M:%S', time.localtime(t))}  +{format_elapsed(t - origin)}"
 
 
+def peak_text(span: AlarmSpan) -> str:
+    """The episode's most extreme value with its unit (``"193 mmHg"``), a dash if none."""
+    if span.peak is None or span.vital is None:
+        return NO_PEAK_TEXT
+    return f"{format_value(span.vital, span.peak)} {SPECS[span.vital].unit}".strip()
+
+
+def lasted_text(span: AlarmSpan) -> str:
+    """``"0:35:00"``, ``"0:35:00, then high"`` (it escalated), or ``"not cleared"``."""
+    if span.end is None:
+        return "not cleared"
+    lasted = format_elapsed(span.end - span.start)
+    return lasted if span.escalated_to is None else f"{lasted}, then {span.escalated_to.label}"
+
+
 def alarm_rows(record: SessionRecord) -> list[ListRow]:
-    """One row per alarm (raised to cleared, at its highest priority), in time order."""
+    """One row per priority episode of each alarm, in time order.
+
+    An alarm raised medium and escalated to high is two rows: medium from
+    its raise ("lasted 0:35:00, then high") and high from the escalation,
+    each with the peak value of its own episode. A technical alarm says so
+    in its priority cell (``"medium, technical"``).
+    """
     rows = []
     for span in record.alarm_spans():
         colours = COLOURS[span.priority]
-        if span.end is None:
-            lasted = "not cleared"
-        else:
-            lasted = format_elapsed(span.end - span.start)
-        rows.append(ListRow(span.start, (span.priority.label,
-                                         f"{PREFIX[span.priority]} {span.message}", lasted),
+        prio = f"{span.priority.label}, technical" if span.technical else span.priority.label
+        rows.append(ListRow(span.start, (prio, f"{PREFIX[span.priority]} {span.message}",
+                                         peak_text(span), lasted_text(span)),
                             colours.lit, colours.lit_text))
     return rows
 
@@ -148,7 +168,7 @@ class MomentTableWidget(QTableWidget):
 
 def alarm_table(record: SessionRecord, parent: QWidget | None = None) -> MomentTableWidget:
     """The alarm list of ``record``."""
-    table = MomentTableWidget(("Priority", "Alarm", "Lasted"), alarm_rows(record),
+    table = MomentTableWidget(("Priority", "Alarm", "Peak", "Lasted"), alarm_rows(record),
                               record.start, parent)
     table.setObjectName("alarm_list")
     table.setTextElideMode(Qt.TextElideMode.ElideRight)

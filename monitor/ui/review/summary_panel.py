@@ -117,9 +117,10 @@ def ready_text(s: SessionSummary) -> str:
 
 
 def alarms_text(s: SessionSummary) -> str:
-    """``"high 2, medium 0, low 1"``."""
+    """``"high 2, medium 0, low 1 · technical 1"``: physiological alarms, technical apart."""
     return ", ".join(f"{p.label} {s.alarm_counts.get(p, 0)}"
-                     for p in (Priority.HIGH, Priority.MEDIUM, Priority.LOW))
+                     for p in (Priority.HIGH, Priority.MEDIUM, Priority.LOW)) \
+        + f" \u00b7 technical {s.technical_alarms}"
 
 
 def events_text(s: SessionSummary) -> str:

@@ -109,7 +109,13 @@ def test_technical_alarm_spans_every_plot(make_review):
     assert technical, [s.alarm_id for s, _ in view.plots.alarm_regions]
     for span, regions in technical:
         assert len(regions) == len(view.plots.plots)
-        assert span.priority is Priority.HIGH   # escalated after 60 s without data
+    # Medium, then high after 60 s without data: two bands, each at its own priority.
+    first, second = (s for s, _ in technical)
+    assert (first.priority, first.escalated_to, second.priority) == (
+        Priority.MEDIUM, Priority.HIGH, Priority.HIGH)
+    assert first.end == second.start
+    for span, regions in technical:
+        assert regions[0].brush().color().name() == COLOURS[span.priority].lit
 
 
 def test_technical_alarm_of_a_vital_spans_every_plot_too(make_review):
@@ -227,7 +233,8 @@ def test_summary_panel_shows_summarize_numbers(make_review, loaded):
     counts = summary.alarm_counts
     assert labels["alarms"].text() == (f"high {counts.get(Priority.HIGH, 0)}, medium "
                                        f"{counts.get(Priority.MEDIUM, 0)}, low "
-                                       f"{counts.get(Priority.LOW, 0)}")
+                                       f"{counts.get(Priority.LOW, 0)} \u00b7 technical "
+                                       f"{summary.technical_alarms}")
     assert f"{summary.infusion_s / 60:.1f} min running" in labels["infusion"].text()
     assert "PHQ-9 before 15" in labels["scores"].text()
     assert "MADRS before 24" in labels["scores"].text()
@@ -259,10 +266,12 @@ def test_lists_show_every_alarm_and_event(make_review):
         assert e.kind.label in kinds
     assert "Infusion started" in kinds and "Infusion stopped" in kinds
     surge = make_review("surge")
-    assert surge.alarm_list.rowCount() == len(surge.record.alarm_spans())
-    assert surge.alarm_list.item(0, 1).text() == "high"
-    assert surge.alarm_list.item(0, 1).background().color().name() == \
-        COLOURS[Priority.HIGH].lit
+    spans = surge.record.alarm_spans()
+    assert surge.alarm_list.rowCount() == len(spans)
+    for row, span in enumerate(spans):   # each row at the priority of its own episode
+        assert surge.alarm_list.item(row, 1).text() == span.priority.label
+        assert surge.alarm_list.item(row, 1).background().color().name() == \
+            COLOURS[span.priority].lit
 
 
 @pytest.mark.parametrize("name", ["typical", "desat", "link"])
