@@ -10,7 +10,7 @@ from monitor.core.clock import Clock
 from monitor.core.events import RawBytes
 from monitor.core.reading import Reading
 from monitor.core.session import Phase
-from monitor.core.vitals import Vital
+from monitor.core.vitals import NIBP_VITALS, Vital
 from monitor.core.workflow.messages import SCRIPTED_AUTHOR, AddEvent, ScriptedStart
 from monitor.devices.base import Driver, DriverItem
 from simulators.engine import ScenarioEngine
@@ -19,6 +19,9 @@ from simulators.scenario import Scenario
 log = logging.getLogger(__name__)
 
 _NIBP = frozenset({Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN})
+_DIRECT = frozenset({Vital.HR, Vital.PULSE_RATE, Vital.SPO2, Vital.PLETH, Vital.RESP_RATE,
+                     Vital.ETCO2})
+"""What the scenario engine hands over directly (NIBP with the cuff)."""
 
 REAL_STEP_S = 0.1      # at a given speed, deliver data every 0.1 s of real time...
 MAX_STEP_S = 2.0       # ...but never more than 2 session seconds at once, so a
@@ -76,6 +79,25 @@ class SimulatedDriver(Driver):
         self._t = 0.0
         self._end: float | None = None
         self._done = False
+
+    @property
+    def measures(self) -> frozenset[Vital]:
+        """What the simulated chair measures.
+
+        Through a protocol: what the protocol carries, with a separate cuff's
+        NIBP beside an oximeter; directly: HR, pulse rate, SpO2, pleth and RR.
+        EtCO2 only with capnography, NIBP only with a cuff (the scenario's
+        ``[baseline] capnography`` and ``[nibp] cuff``).
+        """
+        wire = None if self._codec is None else self._codec.measures
+        out = set(_DIRECT if wire is None else wire)
+        if not self.scenario.nibp.cuff:
+            out -= set(NIBP_VITALS)
+        elif self._codec is None or not self._codec.carries_nibp:
+            out |= set(NIBP_VITALS)   # the scenario's own (separate) cuff
+        if not self.scenario.baseline.capnography:
+            out.discard(Vital.ETCO2)
+        return frozenset(out)
 
     @property
     def phase_plan(self) -> Sequence[tuple[float, Phase]]:

@@ -123,9 +123,11 @@ class ScenarioEngine:
             if after * 60.0 >= self.duration_s:
                 minutes.append(after)
             after += late
-        self._nibp_s = [m * 60.0 for m in minutes if m * 60.0 < self.run_s]
+        self._nibp_s = [m * 60.0 for m in minutes
+                        if m * 60.0 < self.run_s and scenario.nibp.cuff]
         self._sensor_off = self._windows(EpisodeKind.SENSOR_OFF)
         self._link_loss = self._windows(EpisodeKind.LINK_LOSS)
+        self._low_perfusion = self._windows(EpisodeKind.LOW_PERFUSION)
 
         self._next_second = 0     # first second of the next batch
         self._n_seconds = math.ceil(self.run_s - _EPS)
@@ -272,22 +274,33 @@ class ScenarioEngine:
             (Vital.HR, np.rint(true.hr + 0.8 * rng["hr"].standard_normal(n))),
             (Vital.PULSE_RATE, np.rint(true.hr + 1.2 * rng["pulse_rate"].standard_normal(n))),
             (Vital.SPO2, self._spo2.report(true)),
-            (Vital.RESP_RATE, np.rint(np.maximum(
-                true.resp_rate + 0.6 * rng["resp_rate"].standard_normal(n), 4.0))),
+            (Vital.RESP_RATE, _reported_rr(true.resp_rate,
+                                           rng["resp_rate"].standard_normal(n))),
         ]
         if self.scenario.baseline.capnography:
             columns.append(
-                (Vital.ETCO2, np.rint(true.etco2 + 0.7 * rng["etco2"].standard_normal(n))))
+                (Vital.ETCO2, np.maximum(
+                    np.rint(true.etco2 + 0.7 * rng["etco2"].standard_normal(n)), 0.0)))
         vitals = [vital for vital, _ in columns]
         rows = np.column_stack([values for _, values in columns])[:count].tolist()
         for second, row in zip(true.seconds[:count].tolist(), rows, strict=True):
             t = self.start + second
             probe_off = self._inside(self._sensor_off, second)
+            low = self._inside(self._low_perfusion, second)
             for vital, value in zip(vitals, row, strict=True):
                 if probe_off and vital in _PROBE_VITALS:
                     self._emit(second, Reading.invalid(vital, t, Quality.SENSOR_OFF))
+                elif low and vital in _PROBE_VITALS:
+                    self._emit(second, make_reading(vital, value, t, Quality.LOW_PERFUSION))
                 else:
                     self._emit(second, make_reading(vital, value, t))
+
+
+def _reported_rr(true_rr: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """The respiration rate a monitor shows: noisy and at least 4 /min while breathing
+    normally; below that (a scripted hypoventilation or apnoea) the true rate, rounded."""
+    breathing = np.rint(np.maximum(true_rr + 0.6 * noise, 4.0))
+    return np.where(true_rr < 4.0, np.rint(np.maximum(true_rr, 0.0)), breathing)
 
 
 def _time_of(item: Reading | WaveChunk) -> float:

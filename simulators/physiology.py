@@ -139,6 +139,8 @@ class Physiology:
         hr = model_hr
         spo2 = base.spo2 + np.clip(drift[:, _SPO2], -_SPO2_DRIFT_LIMIT, _SPO2_DRIFT_LIMIT)
         drop = np.zeros_like(spo2)
+        rr = np.maximum(base.resp_rate + drift[:, _RR], 4.0)
+        etco2 = base.etco2 + drift[:, _ETCO2]
         for ep in sc.episodes:
             if ep.kind is EpisodeKind.BP_SURGE:
                 w = episode_weight(ep, seconds)
@@ -150,7 +152,11 @@ class Physiology:
             elif ep.kind is EpisodeKind.DESATURATION:
                 w = episode_weight(ep, seconds)
                 drop = np.maximum(drop, w * np.maximum(spo2 - _target(ep.target_spo2), 0.0))
+            elif ep.kind is EpisodeKind.HYPOVENTILATION:
+                w = episode_weight(ep, seconds)
+                rr = rr + w * (_target(ep.target_rr) - rr)
+                if ep.target_etco2 is not None:
+                    etco2 = etco2 + w * (ep.target_etco2 - etco2)
         return TrueVitals(
             seconds=seconds, sbp=sbp, dbp=np.minimum(dbp, sbp - 15.0), hr=np.maximum(hr, 20.0),
-            spo2=spo2, spo2_drop=drop, resp_rate=np.maximum(base.resp_rate + drift[:, _RR], 4.0),
-            etco2=base.etco2 + drift[:, _ETCO2])
+            spo2=spo2, spo2_drop=drop, resp_rate=rr, etco2=np.maximum(etco2, 0.0))

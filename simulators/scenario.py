@@ -84,6 +84,8 @@ _EPISODE_PARAMS: dict[EpisodeKind, dict[str, object]] = {
     EpisodeKind.BP_SURGE: {"sbp_add": _REQUIRED, "dbp_add": None, "ramp_s": 60.0},
     EpisodeKind.SENSOR_OFF: {},
     EpisodeKind.LINK_LOSS: {},
+    EpisodeKind.HYPOVENTILATION: {"target_rr": _REQUIRED, "target_etco2": None, "ramp_s": 60.0},
+    EpisodeKind.LOW_PERFUSION: {},
 }
 
 

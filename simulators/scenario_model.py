@@ -106,8 +106,12 @@ class NibpCycle:
     start, then every ``*_early_every_min`` for the first ``*_early_min``,
     then every ``*_late_every_min``. A phase's determinations stop before the
     next phase begins, where that phase's own cycle takes over.
+
+    ``cuff = false``: the chair has no automatic cuff at all (an oximeter
+    alone); no determination is made and the nurse types blood pressures in.
     """
 
+    cuff: bool = True
     baseline_start_min: float = _num(1.0, 0, 240)
     baseline_every_min: float = _num(5.0, 1, 240)
     infusion_early_every_min: float = _num(5.0, 1, 240)
@@ -154,6 +158,8 @@ class EpisodeKind(enum.StrEnum):
     SENSOR_OFF = "sensor_off"
     LINK_LOSS = "link_loss"
     BP_SURGE = "bp_surge"
+    HYPOVENTILATION = "hypoventilation"
+    LOW_PERFUSION = "low_perfusion"
 
 
 @dataclass(frozen=True)
@@ -168,11 +174,15 @@ class Episode:
         ``sbp_add`` / ``dbp_add`` to the blood pressure. Each ramps in over
         ``ramp_s`` and back out over ``ramp_s`` after the window.
         ``sensor_off``: the SpO2 probe is off (no SpO2, pulse rate or pleth).
-        ``link_loss``: nothing at all arrives.
+        ``link_loss``: nothing at all arrives. ``hypoventilation``: the
+        respiration rate ramps to ``target_rr`` (0: apnoea) and EtCO2 to
+        ``target_etco2`` (if given) and hold. ``low_perfusion``: the oximeter
+        reports low perfusion; SpO2 and pulse rate keep their values with
+        that caveat (quality ``low_perfusion``).
     at_min : float
     duration_s : float
     ramp_s : float
-    target_hr, target_spo2 : float or None
+    target_hr, target_spo2, target_rr, target_etco2 : float or None
     sbp_add, dbp_add : float
     """
 
@@ -182,6 +192,8 @@ class Episode:
     ramp_s: float = _num(0.0, 0, 600)
     target_hr: float | None = _num(None, 20, 250)
     target_spo2: float | None = _num(None, 50, 100)
+    target_rr: float | None = _num(None, 0, 60)
+    target_etco2: float | None = _num(None, 0, 120)
     sbp_add: float = _num(0.0, -60, 120)
     dbp_add: float = _num(0.0, -40, 80)
 

@@ -62,7 +62,9 @@ def to_json(msg: HubMessage, *, readings: bool) -> dict[str, object] | None:
     if isinstance(msg, SessionStarted):
         return {"type": "session", "id": msg.session_id, "start": msg.started_at,
                 "source": msg.source, "simulated": msg.simulated, "resumed": msg.resumed,
-                "gap_s": msg.gap_s, "phase": msg.spans[-1].phase.value}
+                "gap_s": msg.gap_s, "phase": msg.spans[-1].phase.value,
+                "measures": None if msg.measures is None
+                else sorted(v.value for v in msg.measures)}
     if isinstance(msg, PhaseChanged):
         return {"type": "phase", "phase": msg.phase.value, "t": msg.t}
     if isinstance(msg, Technical):

@@ -96,6 +96,8 @@ class Hub(threading.Thread):
     stop_source : callable or None
         ``stop_source(reason)`` asks the reader to stop; called when the nurse
         ends the session, which then closes like any other end of the stream.
+    measures : frozenset of Vital or None
+        What the source can measure (``Driver.measures``), for the alarm engine.
 
     Attributes
     ----------
@@ -120,7 +122,8 @@ class Hub(threading.Thread):
                  stop_source: Callable[[str], None] | None = None,
                  planned_infusion_s: float = DEFAULT_PLANNED_MIN * 60.0,
                  checklist: Sequence[ChecklistTicked] = (),
-                 scripted_start: ScriptedStart | None = None) -> None:
+                 scripted_start: ScriptedStart | None = None,
+                 measures: frozenset[Vital] | None = None) -> None:
         super().__init__(name="hub", daemon=False)
         self.model = model
         self.clock = clock
@@ -148,7 +151,7 @@ class Hub(threading.Thread):
         self.alarms = AlarmEngine(profile or load_default_profile(), started_at=model.started_at,
                                   stale_after=stale_after, phase=model.phase,
                                   phase_started_at=model.phase_started_at(),
-                                  baseline_readings=baseline)
+                                  baseline_readings=baseline, measures=measures)
         self.alarm_state: LatestValue[AlarmSnapshot] = LatestValue(self.alarms.snapshot())
         self.workflow = WorkflowHandler(model, publish=self._publish, ingest=self._ingest,
                                         set_phase=self._set_phase, events=events,

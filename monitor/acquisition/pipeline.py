@@ -128,7 +128,7 @@ class Pipeline:
         self.driver.open(self.clock, started_at)
         started = SessionStarted(sid, started_at, self.driver.label, self.driver.simulated,
                                  tuple(self.model.spans), resumed=self.resume is not None,
-                                 gap_s=gap)
+                                 gap_s=gap, measures=self.driver.measures)
         self.reader = ReaderThread(self.driver, self.inbox, self.clock)
         past = history if history is not None else History()
         self.hub = Hub(self.model, self.clock, self.inbox, recorder_q=self.recorder_q,
@@ -139,7 +139,8 @@ class Pipeline:
                        checklist=past.checklist,
                        stop_source=self.reader.stop,
                        planned_infusion_s=self._planned_infusion_s(sid),
-                       scripted_start=self.driver.scripted_start)
+                       scripted_start=self.driver.scripted_start,
+                       measures=self.driver.measures)
         self.recorder = Recorder(self.db_path, sid, self.recorder_q,
                                  on_status=self.hub.notify, clock_now=self.clock.now)
         # open_database proved the folder writable: say recording is on.

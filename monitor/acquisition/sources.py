@@ -90,6 +90,8 @@ def from_session(db_path: Path, session_id: int) -> ReplayDriver:
         actions = store.infusion_actions(session_id)
         minutes = (store.setup(session_id) or {}).get("planned_infusion_min")
     planned = float(minutes) * 60.0 if isinstance(minutes, (int, float)) and minutes > 0 else None
+    cuff = frozenset(r.vital for r in readings
+                     if r.vital in NIBP_VITALS and r.quality is not Quality.MANUAL)
     scripted = None
     by = {a.action: a for a in reversed(actions)}   # the first of each
     if InfusionAction.START in by:
@@ -102,4 +104,4 @@ def from_session(db_path: Path, session_id: int) -> ReplayDriver:
     # A reading the session took at the instant of a chunk came first (as a cuff's does).
     items.sort(key=lambda x: (x[0], isinstance(x[1], bytes)))
     return ReplayDriver(items, protocol, f"replay:session {session_id}",
-                        RecordedPlan(phases, events, scripted, planned))
+                        RecordedPlan(phases, events, scripted, planned, cuff))

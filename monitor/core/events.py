@@ -40,6 +40,8 @@ class SessionStarted:
     """A session is live (new, or resumed after a gap).
 
     ``gap_s`` is the length of the interruption when resumed, else ``None``.
+    ``measures`` is what the source can measure (``Driver.measures``; ``None``:
+    not declared): the live view shows any other vital as "not measured".
     """
 
     session_id: int
@@ -49,6 +51,7 @@ class SessionStarted:
     spans: tuple[PhaseSpan, ...]
     resumed: bool = False
     gap_s: float | None = None
+    measures: frozenset[Vital] | None = None
 
 
 @dataclass(frozen=True)

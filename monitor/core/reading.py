@@ -14,8 +14,11 @@ from monitor.core.vitals import SPECS, Vital
 class Quality(enum.StrEnum):
     """Why a reading is, or is not, a usable value.
 
-    ``OK``, ``MANUAL`` and ``DEMO`` carry a value; every other quality means
-    the value is NaN and must never be plotted or alarmed as a number.
+    ``OK``, ``MANUAL``, ``DEMO`` and ``LOW_PERFUSION`` carry a value; every
+    other quality means the value is NaN and must never be plotted or alarmed
+    as a number. ``LOW_PERFUSION`` is a value with a caveat: the oximeter
+    still displays it (Masimo "Low perfusion"), so it is shown with that
+    caveat, recorded with it and alarmed like any other value.
     """
 
     OK = "ok"
@@ -27,6 +30,7 @@ class Quality(enum.StrEnum):
     ARTIFACT = "artifact"
     OUT_OF_RANGE = "out_of_range"
     QUESTIONABLE = "questionable"
+    LOW_PERFUSION = "low_perfusion"
 
     @property
     def has_value(self) -> bool:
@@ -34,7 +38,7 @@ class Quality(enum.StrEnum):
         return self in _VALUED
 
 
-_VALUED = frozenset({Quality.OK, Quality.MANUAL, Quality.DEMO})
+_VALUED = frozenset({Quality.OK, Quality.MANUAL, Quality.DEMO, Quality.LOW_PERFUSION})
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from monitor.core.clock import Clock
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import Phase
+from monitor.core.vitals import Vital
 from monitor.core.workflow.messages import AddEvent, ScriptedStart
 
 DriverItem = Reading | WaveChunk
@@ -64,6 +65,16 @@ class Driver(abc.ABC):
     @property
     def planned_infusion_s(self) -> float | None:
         """A replayed session's planned infusion time; ``None`` for any other source."""
+        return None
+
+    @property
+    def measures(self) -> frozenset[Vital] | None:
+        """The monitor's own vitals this source can deliver; ``None``: not declared.
+
+        A vital outside it is "not measured": the live view says so (the pulse
+        rate takes the heart rate's place when there is no ECG) and no alarm
+        waits for it (no NIBP overdue without a blood-pressure source).
+        """
         return None
 
     @abc.abstractmethod

@@ -34,6 +34,7 @@ from monitor.core.clock import Clock
 from monitor.core.events import RawBytes
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.session import Phase
+from monitor.core.vitals import Vital
 from monitor.core.workflow.messages import (
     AddEvent,
     ScriptedStart,
@@ -100,6 +101,8 @@ class RecordedPlan:
     events: Sequence[AddEvent] = ()
     start: ScriptedStart | None = None
     planned_infusion_s: float | None = None
+    off_wire: frozenset[Vital] = frozenset()
+    """Vitals another device measured beside the one on the wire (a separate cuff's NIBP)."""
 
 
 class ReplayDriver(Driver):
@@ -146,6 +149,12 @@ class ReplayDriver(Driver):
     def planned_infusion_s(self) -> float | None:
         """The recorded session's planned infusion time (its set-up is not copied)."""
         return self._plan.planned_infusion_s
+
+    @property
+    def measures(self) -> frozenset[Vital] | None:
+        """What the protocol carries, and what a separate device measured beside it."""
+        wire = self.codec.measures
+        return None if wire is None else wire | self._plan.off_wire
 
     def open(self, clock: Clock, session_start: float) -> None:
         self._clock = clock

@@ -10,6 +10,7 @@ import serial
 
 from monitor.core.clock import Clock
 from monitor.core.events import Condition, RawBytes, SourceStatus, Technical
+from monitor.core.vitals import Vital
 from monitor.devices.base import Driver
 from monitor.devices.codecs.base import Codec, CodecItem, SerialSettings
 from monitor.devices.protocols import codec_class
@@ -77,6 +78,11 @@ class SerialDriver(Driver):
         self._pending: list = []
 
     # -- Driver --------------------------------------------------------------
+
+    @property
+    def measures(self) -> frozenset[Vital] | None:
+        """What the protocol carries (the codec's declaration)."""
+        return self.codec.measures
 
     @property
     def settings_text(self) -> str | None:

@@ -6,11 +6,13 @@ import time
 
 import numpy as np
 
-from monitor.core.reading import Reading
+from monitor.core.reading import Quality, Reading
 from simulators.encoders.text import PerSecondLineEncoder, shown
 
 EXC_SET = 0x000800          # "Masimo SET": present in normal operation
 EXC_SENSOR_OFF = 0x000020
+EXC_LOW_PERFUSION = 0x000004
+LOW_PI = 0.25               # % : what a Rad-8 shows as PI while it reports low perfusion
 ALARM_ACTIVE = 0x0010
 ALARM_SPO2_LOW = 0x0002
 ALARM_PR_HIGH = 0x0004
@@ -62,11 +64,14 @@ class MasimoAsciiEncoder(PerSecondLineEncoder):
             alarm |= ALARM_PR_HIGH
         if alarm:
             alarm |= ALARM_ACTIVE
-        exc = EXC_SET | (EXC_SENSOR_OFF if off else 0)
+        low = not off and any(r is not None and r.quality is Quality.LOW_PERFUSION
+                              for r in (spo2, pulse))
+        exc = EXC_SET | (EXC_SENSOR_OFF if off else 0) | (EXC_LOW_PERFUSION if low else 0)
+        pi = min(self._pi, LOW_PI) if low else self._pi
         text = (f"{clock} SN={self.serial_number}"
                 f" SPO2={'---' if s is None else f'{s:03d}'}%"
                 f" BPM={'---' if p is None else f'{p:03d}'}"
-                f" PI={'--.--' if off else f'{self._pi:05.2f}'}%"
+                f" PI={'--.--' if off else f'{pi:05.2f}'}%"
                 f" SPCO=--.-% SPMET=--.-% DESAT=-- PIDELTA=+--"
                 f" ALARM={alarm:04X} EXC={exc:06X}\r\n")
         return text.encode("ascii")

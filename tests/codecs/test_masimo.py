@@ -210,7 +210,8 @@ def test_masimo_set_bit_alone_is_normal():
 
 
 @pytest.mark.parametrize(("exc", "spo2", "pi"), [
-    (0x000004, Quality.QUESTIONABLE, Quality.OK),            # low perfusion: PI is the measure
+    (0x000004, Quality.LOW_PERFUSION, Quality.OK),   # low perfusion: a caveat; PI is the measure
+    (0x00000C, Quality.QUESTIONABLE, Quality.QUESTIONABLE),  # and pulse search: no value
     (0x000008, Quality.QUESTIONABLE, Quality.QUESTIONABLE),  # pulse search
     (0x000400, Quality.QUESTIONABLE, Quality.QUESTIONABLE),  # low signal IQ
     (0x000010, Quality.ARTIFACT, Quality.ARTIFACT),          # interference
@@ -220,7 +221,7 @@ def test_masimo_set_bit_alone_is_normal():
 def test_exception_quality(exc, spo2, pi):
     got = by_vital(MasimoAsciiCodec().feed(line(exc=f"{exc | 0x800:06X}"), T))
     assert got[Vital.SPO2].quality is spo2 and got[Vital.PERF_INDEX].quality is pi
-    assert got[Vital.SPO2].valid == (spo2 is Quality.OK)
+    assert got[Vital.SPO2].valid == spo2.has_value
     if not got[Vital.SPO2].valid:
         assert math.isnan(got[Vital.SPO2].value)
 

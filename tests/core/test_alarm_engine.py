@@ -434,7 +434,7 @@ def test_alarms_cannot_all_be_turned_off_and_off_needs_initials():
     b = Bench()
     b.cmd(0, SetVitalAlarms(Vital.SPO2, False, by=""))
     assert b.engine.snapshot().vitals_off == ()
-    for vital in (Vital.SPO2, Vital.HR, Vital.NIBP_SYS):
+    for vital in (Vital.SPO2, Vital.HR, Vital.NIBP_SYS, Vital.RESP_RATE, Vital.ETCO2):
         b.cmd(1, SetVitalAlarms(vital, False, by="RN"))
     b.cmd(2, SetVitalAlarms(Vital.NIBP_DIA, False, by="RN"))
     assert Vital.NIBP_DIA not in b.engine.snapshot().vitals_off

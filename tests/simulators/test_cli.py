@@ -17,7 +17,7 @@ def test_list_prints_one_aligned_line_per_scenario(capsys):
     out, err = capsys.readouterr()
     lines = out.splitlines()
     expected = list_scenarios()
-    assert len(lines) == len(expected) == 7
+    assert len(lines) == len(expected) == 8
     column = max(len(name) for name, _ in expected) + 2
     for line, (name, description) in zip(lines, expected, strict=True):
         assert line[:column].rstrip() == name

@@ -21,8 +21,8 @@ from simulators.scenario import (
     scenario_names,
 )
 
-BUNDLED = ["desaturation", "extended-90", "hypertensive-surge", "link-loss", "sensor-off",
-           "tachycardia", "typical"]
+BUNDLED = ["desaturation", "extended-90", "hypertensive-surge", "hypoventilation", "link-loss",
+           "sensor-off", "tachycardia", "typical"]
 
 
 def write(tmp_path: Path, text: str, name: str = "bad.toml") -> str:

@@ -62,6 +62,7 @@ class OperatorCommands:
     _vitals_off: dict[Vital, float]
     _audio_ok: bool
     _technical: TechnicalAlarms
+    measures: frozenset[Vital] | None
 
     if TYPE_CHECKING:
         def _build_states(self) -> None: ...
@@ -102,6 +103,12 @@ class OperatorCommands:
         self.changed = True
         return out
 
+    def _can_alarm(self, vital: Vital) -> bool:
+        """Whether readings of ``vital`` can reach its rules (NIBP can always be typed in)."""
+        m = self.measures
+        return (m is None or vital in m or SPECS[vital].kind is Kind.DISCRETE
+                or (vital is Vital.HR and Vital.PULSE_RATE in m))
+
     def _set_vital(self, cmd: SetVitalAlarms, t: float, out: list[AlarmMessage]) -> None:
         vitals = {r.vital for r in self.profile.rules}
         if cmd.vital not in vitals:
@@ -113,7 +120,8 @@ class OperatorCommands:
             return
         if cmd.vital in self._vitals_off:
             return
-        if len(vitals - set(self._vitals_off) - {cmd.vital}) == 0:
+        # Alarms that can never fire (a vital the source cannot measure) do not count.
+        if not {v for v in vitals if self._can_alarm(v)} - set(self._vitals_off) - {cmd.vital}:
             out.append(AlarmAction(t, "refused", "the alarms of every vital cannot all be off; "
                                    "technical alarms are never off", cmd.by))
             return

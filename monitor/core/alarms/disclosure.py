@@ -29,13 +29,18 @@ TECHNICAL: tuple[tuple[str, str, str, str], ...] = (
      "10 s without a valid frame"),
     ("source.error", "The source failed (cannot be opened)", "medium", "none"),
     ("sensor.problem", "Probe off / sensor problem reported by the device", "medium", "none"),
-    ("<vital>.stale", "A continuous vital with alarm limits (HR, PR, SpO2) has no valid value "
-     "while others arrive, and no other condition explains it", "medium",
+    ("<vital>.stale", "A continuous vital with alarm limits (HR, PR, SpO2, RR, EtCO2) that "
+     "was measured has no valid value while others arrive, and no other condition explains "
+     "it (a vital the source never measured is \"not measured\", never this alarm)", "medium",
      "{stale:g} s (another {stale:g} s after a probe-off or no-data ends)"),
     ("nibp.overdue", "No NIBP determination for the phase's cycle plus {grace:g} s "
      "(cycle: baseline {base:g} min, infusion {inf_early:g} min for the first "
-     "{inf_early_for:g} min then {inf:g} min, recovery {rec:g} min)",
+     "{inf_early_for:g} min then {inf:g} min, recovery {rec:g} min); not raised while no "
+     "device of the session measures NIBP and none has been entered by hand",
      "low; medium {escalate:g} s later", "as stated"),
+    ("nibp.no_source", "No device of the session measures NIBP (an oximeter alone): one "
+     "reminder to enter NIBP by hand, then the NIBP cycle's prompt in the workflow strip",
+     "low, latching (a reminder)", "at the session start"),
     ("recording.failed", "Readings cannot be written to the database", "medium, latching",
      "none (the recorder retries every 2 s)"),
     ("audio.unavailable", "No audio output for alarm sounds (also a permanent "
@@ -74,7 +79,10 @@ def render(profile: AlarmProfile) -> str:
         "",
         "Heart-rate rules use the ECG heart rate; while no valid ECG heart rate has arrived"
         " for the no-data delay, the oximeter's pulse rate stands in (the message then says"
-        " PR). An alarm is raised at the priority of its most urgent rule that is met and"
+        " PR). A rule is evaluated only on the readings of its vital: respiration-rate and"
+        " EtCO2 rules apply when the monitor measures them (capnograph, impedance), and a"
+        " source that cannot measure a vital shows it as \"not measured\", with no alarm."
+        " A value reported with a caveat (low perfusion) is alarmed like any other. An alarm is raised at the priority of its most urgent rule that is met and"
         " escalates when a more urgent one is met; it does not step down while it lasts.",
         "",
         "## Baseline-relative advisories",
@@ -134,6 +142,9 @@ def render(profile: AlarmProfile) -> str:
         f"- One vital's alarms can be turned off (initials required) with a permanent banner"
         f" and a reminder tone every {p.off_reminder_s / 60:g} min; the alarms of every vital"
         " cannot all be off, and technical alarms cannot be turned off.",
+        "- A crossed bell on a numeric tile says that vital raises no physiological alarm:"
+        " its alarms were turned off, or the profile has no rule for it (e.g. the pulse rate"
+        " while an ECG heart rate is alarmed).",
         "- Alarm log: every transition (raised, escalated, acknowledged, cleared with the worst"
         " value and the limit), every action and every limit change is written to the"
         " session's database within 0.5 s and survives power loss (SQLite WAL, synchronous"

@@ -69,11 +69,16 @@ class AlarmEngine(OperatorCommands):
     baseline_readings : iterable of Reading
         A resumed session's readings from its baseline phase, so the baseline
         (and its advisories) survive a restart.
+    measures : frozenset of Vital or None
+        What the session's source can measure (``None``: not declared). Without
+        NIBP there is no "NIBP overdue" until the nurse enters one, but one
+        low reminder that the session has no blood-pressure source.
     """
 
     def __init__(self, profile: AlarmProfile, *, started_at: float, stale_after: float = 10.0,
                  phase: Phase = Phase.BASELINE, phase_started_at: float | None = None,
-                 baseline_readings: Iterable[Reading] = ()) -> None:
+                 baseline_readings: Iterable[Reading] = (),
+                 measures: frozenset[Vital] | None = None) -> None:
         self.profile = profile
         self.stale_after = stale_after
         self.phase = phase
@@ -93,7 +98,10 @@ class AlarmEngine(OperatorCommands):
         self._vitals_off: dict[Vital, float] = {}   # vital -> next reminder time
         self._audio_ok = True
         self._now = started_at
-        self._technical = TechnicalAlarms(profile, started_at, stale_after)
+        self.measures = measures
+        nibp_source = measures is None or bool(measures & {Vital.NIBP_SYS, Vital.NIBP_DIA})
+        self._technical = TechnicalAlarms(profile, started_at, stale_after,
+                                          nibp_source=nibp_source)
         self._build_states()
         self.changed = True
 

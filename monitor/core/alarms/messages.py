@@ -52,6 +52,8 @@ def alarm_message(state: RuleState, vital: Vital, baseline: BaselineTracker) -> 
     label = SPECS[vital].label
     value = value_text(vital, state.value)
     sym = _SYMBOL[rule.op.value]
+    if rule.apnoea:
+        return f"APNOEA: {label} {value} for {rule.delay_s:g} s"
     if rule.basis is Basis.ABSOLUTE:
         text = f"{label} {value} {sym} {rule.limit:g}"
         if rule.confirm > 1:

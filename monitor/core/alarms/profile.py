@@ -129,8 +129,17 @@ class Rule:
         """Judged per determination (NIBP) rather than over time."""
         return SPECS[self.vital].kind is Kind.DISCRETE
 
+    @property
+    def apnoea(self) -> bool:
+        """A respiration-rate rule that only a rate of 0 meets: no breath (apnoea)."""
+        return (self.vital is Vital.RESP_RATE and self.basis is Basis.ABSOLUTE
+                and not self.op.upper and (self.limit <= 1 if self.op is Op.LT
+                                           else self.limit < 1))
+
     def describe(self) -> str:
         """The rule in words, for the README table and the dialog."""
+        if self.apnoea:
+            return "no breath: RR 0 (apnoea)"
         unit = SPECS[self.vital].unit
         what = {Basis.ABSOLUTE: SPECS[self.vital].label,
                 Basis.RISE: f"{SPECS[self.vital].label} rise",
@@ -250,12 +259,12 @@ class AlarmProfile:
         """Absolute limits per vital for drawing on the trends (the tightest per priority).
 
         Rules with a long condition delay ("sustained for 5 min") are not lines:
-        a reading above them alone does not alarm.
+        a reading above them alone does not alarm; nor is an apnoea rule (RR 0).
         """
         out: dict[Vital, LimitLines] = {}
         for vital in {r.vital for r in self.rules}:
             absolute = [r for r in self.rules if r.vital is vital and r.basis is Basis.ABSOLUTE
-                        and r.delay_s <= LINE_MAX_DELAY_S]
+                        and r.delay_s <= LINE_MAX_DELAY_S and not r.apnoea]
 
             def pick(upper: bool, prio: Priority, rs: list[Rule] = absolute) -> float | None:
                 lims = [r.limit for r in rs if r.op.upper == upper and r.priority is prio]

@@ -44,6 +44,10 @@ RECORDING = TechnicalSpec("recording.failed", Priority.MEDIUM,
                           "RECORDING FAILED: readings are not being saved", latching=True)
 AUDIO = TechnicalSpec("audio.unavailable", Priority.MEDIUM,
                       "NO ALARM SOUND: no audio output", latching=True)
+NO_NIBP_SOURCE = TechnicalSpec("nibp.no_source", Priority.LOW,
+                               "No blood pressure source: enter NIBP by hand",
+                               Vital.NIBP_SYS, latching=True, event=True)
+"""The one reminder of a session whose devices measure no NIBP (an oximeter alone)."""
 
 
 class TechnicalAlarms:
@@ -56,9 +60,14 @@ class TechnicalAlarms:
     stale_after : float
         The hub raises "no data" this long after the last item, so the
         silence began ``stale_after`` before the condition's time.
+    nibp_source : bool
+        Whether a device of the session measures NIBP. Without one, "NIBP
+        overdue" waits for the first determination the nurse enters, and
+        :data:`NO_NIBP_SOURCE` is announced once instead.
     """
 
-    def __init__(self, profile: AlarmProfile, started_at: float, stale_after: float) -> None:
+    def __init__(self, profile: AlarmProfile, started_at: float, stale_after: float, *,
+                 nibp_source: bool = True) -> None:
         self.profile = profile
         self.stale_after = stale_after
         self._silent_since: float | None = None
@@ -68,6 +77,8 @@ class TechnicalAlarms:
         self._phase_started = started_at
         self._started = started_at
         self._overdue: Priority | None = None
+        self.nibp_source = nibp_source
+        self._no_source_told = nibp_source
 
     # -- events ----------------------------------------------------------
 
@@ -134,6 +145,9 @@ class TechnicalAlarms:
                 "source.no_data", Priority.HIGH,
                 f"NO DATA from the monitor for {p.no_data_high_after_s:g} s during the infusion"),
                 True))
+        if not self._no_source_told and phase is not Phase.ENDED:
+            self._no_source_told = True
+            out += [(NO_NIBP_SOURCE, True), (NO_NIBP_SOURCE, False)]   # a reminder, once
         level = self._overdue_level(t, phase)
         if level != self._overdue:
             if level is None:
@@ -163,8 +177,8 @@ class TechnicalAlarms:
 
     def _overdue_level(self, t: float, phase: Phase) -> Priority | None:
         cycle = self.cycle_s(t, phase)
-        if cycle is None:
-            return None
+        if cycle is None or (not self.nibp_source and self._last_nibp is None):
+            return None   # no BP source and none typed yet: nothing can be overdue
         late = self._since_last(t) - cycle - self.profile.nibp_overdue_grace_s
         if late < 0:
             return None

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from monitor.core.events import DeviceFlag
 from monitor.core.reading import Reading, WaveChunk
+from monitor.core.vitals import Vital
 
 MAX_BUFFER_BYTES = 64 * 1024
 """A codec never holds more unparsed bytes than this; the excess is discarded and counted."""
@@ -65,6 +66,10 @@ class Codec(abc.ABC):
     text protocols. Used to pace the replay of a plain byte capture."""
     carries_nibp: ClassVar[bool] = False
     """The protocol carries blood pressure (a monitor, not an oximeter)."""
+    measures: ClassVar[frozenset[Vital] | None] = None
+    """The monitor's own vitals (``SPECS_PRIMARY``) the protocol can carry; ``None``:
+    not declared (anything may come). A vital outside it is "not measured" by this
+    source: the live view says so and no alarm waits for it."""
 
     def __init__(self) -> None:
         self.stats = CodecStats()

@@ -201,6 +201,9 @@ class DatexS5Codec(Codec):
     serial_defaults: ClassVar[SerialSettings] = SerialSettings(
         baudrate=19200, bytesize=8, parity="E", stopbits=1, rtscts=True)
     carries_nibp: ClassVar[bool] = True
+    measures: ClassVar[frozenset[Vital] | None] = frozenset(
+        {Vital.HR, Vital.PULSE_RATE, Vital.SPO2, Vital.NIBP_SYS, Vital.NIBP_DIA,
+         Vital.NIBP_MEAN, Vital.RESP_RATE, Vital.ETCO2, Vital.TEMP, Vital.PLETH})
 
     def __init__(self, interval: int = 5, dri_level: int = 0) -> None:
         super().__init__()

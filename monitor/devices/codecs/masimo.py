@@ -21,11 +21,15 @@ first):
 * ``ARTIFACT``: interference (0x000010) or ambient light (0x000040).
 * ``QUESTIONABLE``: pulse search (0x000008), low signal IQ (0x000400),
   sensor or cable faults (defective, unrecognised, incompatible, expired),
-  sensor calibrating, emitter temperature, sensor current limit; low
-  perfusion (0x000004) for everything except PI and PI delta (a low PI *is*
-  the measurement); SpCO / SpMet low confidence for SpCO / SpMet only.
-  These readings carry no value (the app's quality model has no "value with a
-  caveat"), and the exception itself is reported as a device flag.
+  sensor calibrating, emitter temperature, sensor current limit; SpCO /
+  SpMet low confidence for SpCO / SpMet only. These readings carry no value,
+  and the exception itself is reported as a device flag.
+* ``LOW_PERFUSION``: low perfusion (0x000004) alone, for everything except
+  PI and PI delta (a low PI *is* the measurement, so those stay ``OK``). The
+  device goes on displaying SpO2 and pulse rate with a "Low perfusion"
+  message, so these readings keep their value, with the caveat as their
+  quality (shown, recorded and alarmed as values). With any bit above as
+  well, the stronger quality wins.
 * 0x000800 "Masimo SET" is set in normal operation and means nothing.
 
 Every ALARM and EXC bit (except 0x000800) is reported as a
@@ -177,6 +181,7 @@ class MasimoAsciiCodec(LineCodec):
     description = "Masimo Rad-8/Radical-7/Root serial ASCII 1 text, one line per second"
     serial_defaults = SerialSettings(9600, 8, "N", 1)
     frame_period_s = 1.0
+    measures = frozenset(FIELDS.values())   # an oximeter: no ECG, NIBP, RR or EtCO2
 
     def __init__(self, *, plausibility: bool = True) -> None:
         super().__init__(plausibility=plausibility)
@@ -274,13 +279,15 @@ def exc_quality(vital: Vital, exc: int) -> Quality:
     if exc & ARTIFACT_BITS:
         return Quality.ARTIFACT
     doubtful = exc & QUESTIONABLE_BITS
-    if vital not in _PERFUSION_VITALS:
-        doubtful |= exc & EXC_LOW_PERFUSION
     if vital is Vital.SPCO:
         doubtful |= exc & EXC_SPCO_LOW_CONFIDENCE
     if vital is Vital.SPMET:
         doubtful |= exc & EXC_SPMET_LOW_CONFIDENCE
-    return Quality.QUESTIONABLE if doubtful else Quality.OK
+    if doubtful:
+        return Quality.QUESTIONABLE
+    if exc & EXC_LOW_PERFUSION and vital not in _PERFUSION_VITALS:
+        return Quality.LOW_PERFUSION   # the device still shows the value, with a caveat
+    return Quality.OK
 
 
 def _reading(vital: Vital, raw: bytes, exc: int, t: float,
@@ -290,6 +297,6 @@ def _reading(vital: Vital, raw: bytes, exc: int, t: float,
         if quality is not Quality.SENSOR_OFF:
             quality = Quality.NO_VALUE
         return Reading.invalid(vital, t, quality, device_time)
-    if quality is not Quality.OK:
+    if not quality.has_value:
         return Reading.invalid(vital, t, quality, device_time)
-    return make_reading(vital, float(raw.rstrip(b"%")), t, device_time=device_time)
+    return make_reading(vital, float(raw.rstrip(b"%")), t, quality, device_time)

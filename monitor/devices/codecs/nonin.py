@@ -130,6 +130,8 @@ class Nonin2Codec(Codec):
     name: ClassVar[str] = "nonin-2"
     description: ClassVar[str] = "Nonin pulse oximeter, serial Data Format #2"
     serial_defaults: ClassVar[SerialSettings] = SerialSettings(baudrate=9600)
+    measures: ClassVar[frozenset[Vital] | None] = frozenset(
+        {Vital.SPO2, Vital.PULSE_RATE, Vital.PLETH})
 
     def __init__(self) -> None:
         super().__init__()

@@ -193,6 +193,7 @@ class TextLineCodec(LineCodec):
     description = "Plain text oximeter lines 'SPO2=098 HR=072' (Nonin ASCII style), one per second"
     serial_defaults = SerialSettings(9600, 8, "N", 2)
     frame_period_s = 1.0
+    measures = frozenset({Vital.SPO2, Vital.PULSE_RATE})
 
     def _parse_line(self, line: bytes, t: float) -> list[CodecItem] | None:
         at = line.rfind(b"SPO2=")

@@ -1,10 +1,16 @@
-"""Permanent inactivation indicators next to the alarm bar: NO ALARM SOUND, <vital> ALARMS OFF."""
+"""Permanent inactivation indicators: NO ALARM SOUND, <vital> ALARMS OFF, the crossed bell.
+
+The boxes sit next to the alarm bar; the crossed bell (IEC 60601-1-8 "alarm
+off", symbol IEC 60417-5319 in spirit) is drawn on the tile of each vital
+that raises no alarm (:func:`paint_crossed_bell`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from monitor.core.vitals import SPECS, Vital
@@ -18,6 +24,39 @@ _STYLE = f"""
 QLabel#no_sound {{ background: {theme.WARNING_BG}; color: {theme.WARNING_TEXT}; padding: 0 6px; }}
 QLabel#alarms_off {{ background: #ffb300; color: #000000; padding: 0 6px; }}
 """
+
+
+BELL_COLOUR = "#ffb300"
+"""Amber, as the ALARMS OFF boxes: a state to be aware of, not an alarm."""
+
+
+def paint_crossed_bell(painter: QPainter, rect: QRectF, colour: str = BELL_COLOUR) -> None:
+    """Draw a bell struck through by a diagonal line, filling ``rect`` (square is best).
+
+    The caller owns ``painter`` (begun on its widget); its pen and brush are
+    restored afterwards.
+    """
+    side = min(rect.width(), rect.height())
+    if side < 4:
+        return
+    box = QRectF(rect.center().x() - side / 2, rect.center().y() - side / 2, side, side)
+    x, y, w = box.x(), box.y(), side
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pen = QPen(theme.color(colour), max(1.5, w / 10))
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    bell = QPainterPath(QPointF(x + 0.15 * w, y + 0.75 * w))
+    bell.quadTo(QPointF(x + 0.27 * w, y + 0.62 * w), QPointF(x + 0.27 * w, y + 0.45 * w))
+    bell.cubicTo(QPointF(x + 0.27 * w, y + 0.12 * w), QPointF(x + 0.73 * w, y + 0.12 * w),
+                 QPointF(x + 0.73 * w, y + 0.45 * w))
+    bell.quadTo(QPointF(x + 0.73 * w, y + 0.62 * w), QPointF(x + 0.85 * w, y + 0.75 * w))
+    bell.closeSubpath()
+    painter.drawPath(bell)
+    painter.drawArc(QRectF(x + 0.42 * w, y + 0.72 * w, 0.16 * w, 0.16 * w), 180 * 16, 180 * 16)
+    painter.drawLine(QPointF(x + 0.1 * w, y + 0.9 * w), QPointF(x + 0.9 * w, y + 0.1 * w))
+    painter.restore()
 
 
 class AlarmIndicatorsWidget(QWidget):

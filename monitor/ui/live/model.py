@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -31,7 +31,7 @@ from monitor.core.events import (
 from monitor.core.freshness import Freshness
 from monitor.core.reading import Quality, Reading, WaveChunk
 from monitor.core.session import Phase, PhaseSpan, SessionModel
-from monitor.core.vitals import NIBP_VITALS, Vital
+from monitor.core.vitals import NIBP_VITALS, SPECS, Vital
 from monitor.ui.live.header_texts import HeaderTextsMixin
 from monitor.ui.live.sweep import SweepBuffer
 from monitor.ui.live.trend_store import TrendStore
@@ -61,6 +61,13 @@ MANUAL_TAG = "MANUAL"
 MANUAL_MARKS_KEPT = 5000
 """Manual readings kept for the trend markers (the oldest go first; entries are rare)."""
 
+NOT_MEASURED_REASON = "NOT MEASURED"
+"""What the tile of a vital the source cannot measure says (instead of ``---`` all session)."""
+
+NO_BP_SOURCE_REASON = "NO BP SOURCE"
+"""What the NIBP tile says while no device measures NIBP and none was typed in (the
+alarm bar's one reminder and the workflow strip's NIBP prompt say to enter it by hand)."""
+
 
 class ManualMark(NamedTuple):
     """A value the nurse typed in, as the trends mark it."""
@@ -81,7 +88,10 @@ def _manual_mark(reading: Reading) -> ManualMark | None:
 class TileState:
     """What a numeric tile shows: the value text and a reason under it.
 
-    ``manual`` marks a value the nurse typed in (the tile tags it).
+    ``manual`` marks a value the nurse typed in (the tile tags it). ``shown``
+    is the vital whose value the tile shows when it is not the tile's own (the
+    pulse rate in the heart rate's place when there is no ECG), and ``label``
+    its caption then. ``not_measured``: the source cannot measure it.
     """
 
     text: str
@@ -89,6 +99,9 @@ class TileState:
     manual: bool = False
     ended: bool = False
     """The session has ended: nothing is current, the tile is greyed."""
+    shown: Vital | None = None
+    label: str = ""
+    not_measured: bool = False
 
 
 @dataclass(frozen=True)
@@ -176,6 +189,8 @@ class LiveModel(HeaderTextsMixin):
         }
         self.source_status: SourceStatus | None = None
         self._device_flags: dict[str, str] = {}
+        self.measures: frozenset[Vital] | None = None
+        """What the source can measure (from ``SessionStarted``); ``None``: not declared."""
 
     # -- applying messages ---------------------------------------------------
 
@@ -224,6 +239,7 @@ class LiveModel(HeaderTextsMixin):
         self.session = SessionModel(msg.session_id, msg.started_at, msg.source,
                                     msg.simulated, list(msg.spans))
         self.simulated_source = msg.simulated
+        self.measures = msg.measures
         self.resume_text = format_gap(msg.gap_s) if msg.resumed else ""
         self.stream_ended = None
         self.session_version += 1
@@ -320,12 +336,34 @@ class LiveModel(HeaderTextsMixin):
         tv = np.array(found, dtype=np.float64)
         return tv[:, 0], tv[:, 1]
 
+    def measured(self, vital: Vital) -> bool:
+        """Whether the source can measure ``vital`` (or a value of it ever arrived)."""
+        return (self.measures is None or vital in self.measures
+                or self.freshness.last(vital) is not None)
+
+    def tile_vital(self, vital: Vital) -> Vital:
+        """The vital the tile of ``vital`` shows: without ECG, PR and HR change places."""
+        if vital in (Vital.HR, Vital.PULSE_RATE) and not self.measured(Vital.HR) \
+                and self.measured(Vital.PULSE_RATE):
+            return Vital.PULSE_RATE if vital is Vital.HR else Vital.HR
+        return vital
+
     def tile_state(self, vital: Vital, now: float) -> TileState:
         """What the tile of a continuous ``vital`` shows at ``now``.
 
         A value the nurse typed in is tagged manual and stays
         :data:`MANUAL_SHOWN_S` with its age, unless the device sends newer data.
+        A vital the source cannot measure says :data:`NOT_MEASURED_REASON`; with
+        no ECG the heart rate's tile shows the pulse rate (labelled PR) and the
+        pulse rate's tile says the heart rate is not measured. A value with a
+        caveat (low perfusion) is shown with the caveat under it.
         """
+        shown = self.tile_vital(vital)
+        state = self._vital_state(shown, now)
+        return state if shown is vital else replace(state, shown=shown,
+                                                    label=SPECS[shown].label)
+
+    def _vital_state(self, vital: Vital, now: float) -> TileState:
         if self.ended_at is not None:
             return TileState(NO_VALUE_TEXT, ENDED_REASON, ended=True)
         newest = self.freshness.last(vital)
@@ -333,9 +371,11 @@ class LiveModel(HeaderTextsMixin):
                 and 0 <= now - newest.t <= MANUAL_SHOWN_S:
             return TileState(format_value(vital, newest.value),
                              f"{MANUAL_TAG} \u00b7 {format_age(now - newest.t)}", manual=True)
+        if not self.measured(vital):
+            return TileState("", NOT_MEASURED_REASON, not_measured=True)
         current = self.freshness.current(vital, now)
         if current is not None:
-            return TileState(format_value(vital, current.value))
+            return TileState(format_value(vital, current.value), quality_reason(current.quality))
         if newest is None:
             return TileState(NO_VALUE_TEXT)
         if now - newest.t > self.stale_after_s:
@@ -346,7 +386,8 @@ class LiveModel(HeaderTextsMixin):
         """What the NIBP tile shows at ``now``."""
         ended = self.ended_at
         if self._nibp_t is None:
-            return NibpState(NO_VALUE_TEXT, reason=ENDED_REASON if ended is not None else "",
+            source = "" if self.measured(Vital.NIBP_SYS) else NO_BP_SOURCE_REASON
+            return NibpState(NO_VALUE_TEXT, reason=ENDED_REASON if ended is not None else source,
                              aged=ended is not None)
         if ended is not None:   # the last determination, greyed, its age frozen at the end
             age = max(0.0, ended - self._nibp_t)

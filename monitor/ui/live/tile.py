@@ -85,19 +85,41 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
         """The text under the value (why there is none), or empty."""
         return self.reason_label.text()
 
+    def shown_vital(self) -> Vital:
+        """The vital whose value the tile shows (the pulse rate in the HR place without ECG)."""
+        return self._state.shown or self.vital
+
+    def caption_text(self) -> str:
+        """The tile's caption: its vital's label, or that of the vital shown in its place."""
+        return self._caption.text()
+
+    def is_not_measured(self) -> bool:
+        """Whether the tile says the source cannot measure its vital."""
+        return self._state.not_measured
+
     def set_state(self, state: TileState) -> None:
         """Show ``state``; labels are only touched when their text changes."""
         if state == self._state:
             return
-        look_changed = (state.manual, state.ended) != (self._state.manual, self._state.ended)
+        look = (state.manual, state.ended, state.not_measured, state.shown)
+        look_changed = look != (self._state.manual, self._state.ended,
+                                self._state.not_measured, self._state.shown)
         self._state = state
         self.value_label.setText(state.text)
         self.reason_label.setText(state.reason)
         if look_changed:
-            reason = theme.MANUAL if state.manual else theme.TEXT_DIM if state.ended else None
+            dim = state.ended or state.not_measured
+            reason = theme.MANUAL if state.manual else theme.TEXT_DIM if dim else None
             self.reason_label.setStyleSheet(f"color: {reason};" if reason else "")
-            value = theme.TEXT_DIM if state.ended else theme.VITAL_COLOURS[self.vital]
-            self.value_label.setStyleSheet(f"color: {value};")
+            colour = theme.VITAL_COLOURS[self.shown_vital()]
+            self.value_label.setStyleSheet(f"color: {theme.TEXT_DIM if dim else colour};")
+            self._caption.setText(state.label or SPECS[self.vital].label)
+            self._caption.setStyleSheet(f"color: {colour};")
+            self._unit.setText(SPECS[self.shown_vital()].unit)
+            self.update()   # the crossed bell follows the caption
+
+    def _bell_applies(self) -> bool:
+        return not (self._state.ended or self._state.not_measured)
 
     def is_ended(self) -> bool:
         """Whether the tile is greyed because the session has ended."""

@@ -1,14 +1,22 @@
-"""The alarm highlight of a numeric tile: a border and a wash in the priority colour."""
+"""The alarm highlight of a numeric tile: a border and a wash in the priority colour.
+
+Also the tile's crossed bell: drawn beside its caption while the vital it
+shows raises no alarm (turned off, or no rule for it).
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from monitor.core.alarms.model import AlarmEntry
+from monitor.ui.alarms.indicators import paint_crossed_bell
 from monitor.ui.alarms.style import COLOURS, entry_lit
 from monitor.ui.shared import theme
+
+BELL_GAP_PX = 6
+"""Space between a tile's caption text and its crossed bell."""
 
 LIT_BORDER_PX = 5
 UNLIT_BORDER_PX = 2
@@ -78,12 +86,36 @@ class TileAlarm:
 
 
 class TileAlarmMixin:
-    """``set_alarm``, ``show_flash``, ``alarm_colour`` and the overlay paint for a tile.
+    """``set_alarm``, ``show_flash``, ``alarm_colour``, the crossed bell and the overlay paint.
 
-    Mixed in before ``QFrame``; the tile creates ``self.alarm = TileAlarm(self)``.
+    Mixed in before ``QFrame``; the tile creates ``self.alarm = TileAlarm(self)``
+    and has a ``_caption`` label (the bell is drawn just after its text).
     """
 
     alarm: TileAlarm
+    _caption: QLabel
+    _alarms_off = False
+
+    def set_alarms_off(self, off: bool) -> None:
+        """Show the crossed bell (``True``) or not; repaints only on a change."""
+        if off != self._alarms_off:
+            self._alarms_off = off
+            self.update()  # type: ignore[attr-defined]
+
+    def bell_shown(self) -> bool:
+        """Whether the crossed bell is drawn (a tile with nothing to alarm hides it)."""
+        return self._alarms_off and self._bell_applies()
+
+    def _bell_applies(self) -> bool:
+        return True
+
+    def bell_rect(self) -> QRectF:
+        """Where the crossed bell goes: right after the caption's text, as tall as it."""
+        cap = self._caption
+        text_w = cap.fontMetrics().horizontalAdvance(cap.text())
+        side = max(8.0, cap.height() * 0.9)
+        x = cap.x() + cap.contentsRect().x() + text_w + BELL_GAP_PX
+        return QRectF(x, cap.y() + (cap.height() - side) / 2, side, side)
 
     def set_alarm(self, entry: AlarmEntry | None, t: float = 0.0) -> None:
         """Show ``entry`` on the tile (``None``: no alarm) at flash time ``t``."""
@@ -99,4 +131,8 @@ class TileAlarmMixin:
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         super().paintEvent(event)  # type: ignore[misc]
+        if self.bell_shown():
+            painter = QPainter(self)  # type: ignore[arg-type]
+            paint_crossed_bell(painter, self.bell_rect())
+            painter.end()
         self.alarm.paint()

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QStackedWidget
 
+from monitor.core.alarms.coverage import alarms_off
 from monitor.core.alarms.model import (
     Acknowledge,
     AlarmAction,
@@ -135,16 +136,34 @@ class LiveAlarmsMixin:
             self.alarm_bar.limits_button.setEnabled(
                 self._alarm_state is not None and self.profile is not None and not ended)
             t = self.alarm_bar.flash_time()
-            for vital, tile in self.tiles.items():
-                tile.set_alarm(None if snapshot is None else _entry_for(snapshot, (vital,)), t)
+            for tile in self.tiles.values():   # the alarms of the vital the tile shows
+                tile.set_alarm(None if snapshot is None
+                               else _entry_for(snapshot, (tile.shown_vital(),)), t)
             self.nibp_tile.set_alarm(
                 None if snapshot is None else _entry_for(snapshot, NIBP_VITALS), t)
             if not ended:   # an ended session's trends keep the limits it had
                 self.trends.set_limits({} if snapshot is None else snapshot.limits,
                                        _alarming(snapshot))
+        self._show_bells(snapshot)
         self.alarm_bar.show_time(now)
         if self.sound is not None:
             self.sound.set_sounding(None if snapshot is None else snapshot.sounding)
+
+    def _show_bells(self, snapshot: AlarmSnapshot | None) -> None:
+        """The crossed bell on each tile whose vital raises no alarm (worked out on a change)."""
+        rest = (self.model.measures, tuple(tile.shown_vital() for tile in self.tiles.values()))
+        shown = getattr(self, "_bells_shown", None)
+        if shown is not None and shown[0] is snapshot and shown[1] == rest:
+            return
+        self._bells_shown = (snapshot, rest)
+        profile = snapshot.profile if snapshot is not None else None
+        off = snapshot.vitals_off if snapshot is not None else ()
+        measures = self.model.measures
+        for tile in self.tiles.values():
+            tile.set_alarms_off(profile is not None and alarms_off(
+                tile.shown_vital(), profile, off, measures))
+        self.nibp_tile.set_alarms_off(profile is not None and any(
+            alarms_off(v, profile, off, measures) for v in (Vital.NIBP_SYS, Vital.NIBP_DIA)))
 
     def _on_alarm_message(self, msg: object) -> None:
         if isinstance(msg, AlarmReminder):

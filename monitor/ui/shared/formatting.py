@@ -23,6 +23,7 @@ _QUALITY_REASONS: dict[Quality, str] = {
     Quality.ARTIFACT: "ARTIFACT",
     Quality.OUT_OF_RANGE: "OUT OF RANGE",
     Quality.QUESTIONABLE: "QUESTIONABLE",
+    Quality.LOW_PERFUSION: "LOW PERFUSION",   # a caveat shown with the value, not instead
 }
 
 
