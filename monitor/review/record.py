@@ -12,22 +12,14 @@ refused (:class:`RecordError`), as is a session that does not exist.
 from __future__ import annotations
 
 import contextlib
-import math
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from monitor.core.alarms.model import (
-    AlarmAction,
-    AlarmKind,
-    AlarmTransition,
-    LimitChanged,
-    Priority,
-    TransitionState,
-)
+from monitor.core.alarms.model import AlarmAction, AlarmTransition, LimitChanged
 from monitor.core.reading import Quality
 from monitor.core.session import Phase, PhaseSpan
 from monitor.core.vitals import Vital
@@ -37,6 +29,7 @@ from monitor.core.workflow.messages import (
     InfusionChanged,
     SessionEvent,
 )
+from monitor.review.alarm_episodes import AlarmSpan, alarm_episodes
 from monitor.storage.database import SessionRow, connect
 from monitor.storage.schema import SCHEMA_VERSION
 from monitor.storage.store import EventRow, SessionStore
@@ -84,104 +77,6 @@ class WaveSeries:
 
     def __len__(self) -> int:
         return len(self.t)
-
-
-@dataclass(frozen=True)
-class AlarmSpan:
-    """One priority episode of an alarm: from raised (or escalated) to cleared (or escalated).
-
-    An alarm raised as medium and escalated to high is two episodes: medium
-    from its raise to the escalation (``escalated_to`` high), then high from
-    the escalation to its clearing. Episodes of one alarm condition are
-    contiguous and share ``raised_at``; counting alarms counts conditions
-    (:func:`alarm_counts`), not episodes.
-
-    Attributes
-    ----------
-    alarm_id : str
-    vital : Vital or None
-        What measured the alarm when the episode began.
-    priority : Priority
-        The priority throughout the episode.
-    start, end : float, float or None
-        When the episode began and ended (``end`` None: not cleared when the
-        recording ends).
-    message : str
-        What the nurse read when the episode began.
-    kind : AlarmKind
-    peak : float or None
-        The most extreme value of the alarm's vital within the episode, in
-        the alarm's direction (highest for a high or rise alarm, lowest for a
-        low or fall one), from the recorded numerics; the value that began the
-        episode when the numerics hold none in it; None for a technical alarm.
-    raised_at : float or None
-        When the alarm condition was raised (the start of its first episode);
-        None is read as ``start``.
-    escalated_to : Priority or None
-        The episode ended because the alarm escalated to this priority.
-    """
-
-    alarm_id: str
-    vital: Vital | None
-    priority: Priority
-    start: float
-    end: float | None
-    message: str
-    kind: AlarmKind = AlarmKind.PHYSIOLOGICAL
-    peak: float | None = None
-    raised_at: float | None = None
-    escalated_to: Priority | None = None
-
-    def __post_init__(self) -> None:
-        if self.raised_at is None:
-            object.__setattr__(self, "raised_at", self.start)
-
-    @property
-    def technical(self) -> bool:
-        """A technical alarm (equipment or data path), not a physiological one."""
-        return self.kind is AlarmKind.TECHNICAL
-
-    @property
-    def lower(self) -> bool:
-        """The alarm is about a value too low (its peak is the lowest value)."""
-        return is_lower_alarm(self.alarm_id)
-
-
-LOWER_WORDS = frozenset({"low", "fall", "drop", "apnoea", "apnea"})
-"""Words of an alarm id (``spo2.low``, ``spo2.fall``) that mark a too-low alarm."""
-
-
-def is_lower_alarm(alarm_id: str) -> bool:
-    """Whether ``alarm_id`` names a too-low condition (``spo2.low``), not a too-high one."""
-    return any(word in LOWER_WORDS for word in alarm_id.lower().split(".")[1:])
-
-
-def alarm_counts(spans: Iterable[AlarmSpan]) -> tuple[dict[Priority, int], int]:
-    """Physiological alarms by priority, and technical alarms, each alarm condition once.
-
-    A condition (one ``alarm_id`` from its raise to its clearing) counts once,
-    at the highest priority it reached, however many episodes it had.
-
-    Returns
-    -------
-    counts : dict of Priority to int
-        Physiological alarm conditions by their highest priority.
-    technical : int
-        Technical alarm conditions (any priority).
-    """
-    top: dict[tuple[str, float | None], AlarmSpan] = {}
-    for s in spans:
-        key = (s.alarm_id, s.raised_at)
-        if key not in top or s.priority > top[key].priority:
-            top[key] = s
-    counts = {p: 0 for p in Priority}
-    technical = 0
-    for s in top.values():
-        if s.technical:
-            technical += 1
-        else:
-            counts[s.priority] += 1
-    return counts, technical
 
 
 @dataclass(frozen=True)
@@ -252,62 +147,9 @@ class SessionRecord:
     def alarm_spans(self) -> list[AlarmSpan]:
         """Each priority episode of each alarm (see :class:`AlarmSpan`), in time order.
 
-        An episode begins at a raise or an escalation (or at the first
-        transition of an alarm whose raise is not in the log) and ends at
-        the alarm's clearing or next escalation; ``end`` is None for one
-        still open when the recording ends.
+        See :func:`monitor.review.alarm_episodes.alarm_episodes`.
         """
-        open_: dict[str, _Episode] = {}
-        out: list[_Episode] = []
-        for a in self.alarms:
-            ep = open_.get(a.alarm_id)
-            if a.state is TransitionState.RAISED or ep is None:
-                if ep is not None:
-                    out.append(ep)
-                open_[a.alarm_id] = _Episode(a, a.t)
-            elif a.state is TransitionState.ESCALATED:
-                ep.end, ep.escalated_to = a.t, a.priority
-                out.append(ep)
-                open_[a.alarm_id] = _Episode(a, ep.raised_at)
-            elif a.state is TransitionState.CLEARED:
-                ep.end = a.t
-                out.append(ep)
-                del open_[a.alarm_id]
-        out.extend(open_.values())
-        spans = [ep.span(self.numerics, self.end) for ep in out]
-        return sorted(spans, key=lambda s: s.start)
-
-
-class _Episode:
-    """An alarm episode being read from the log (see :meth:`SessionRecord.alarm_spans`)."""
-
-    def __init__(self, begun_by: AlarmTransition, raised_at: float) -> None:
-        self.first = begun_by
-        self.raised_at = raised_at
-        self.end: float | None = None
-        self.escalated_to: Priority | None = None
-
-    def span(self, numerics: dict[Vital, Series], record_end: float) -> AlarmSpan:
-        a = self.first
-        return AlarmSpan(a.alarm_id, a.vital, a.priority, a.t, self.end, a.message, a.kind,
-                         self._peak(numerics, record_end), self.raised_at, self.escalated_to)
-
-    def _peak(self, numerics: dict[Vital, Series], record_end: float) -> float | None:
-        a = self.first
-        if a.kind is AlarmKind.TECHNICAL:
-            return None
-        fallback = a.value if a.value is not None and math.isfinite(a.value) else None
-        series = numerics.get(a.vital) if a.vital is not None else None
-        if series is None:
-            return fallback
-        t, v = series.valid()
-        i = int(np.searchsorted(t, a.t, side="left"))
-        j = (int(np.searchsorted(t, self.end, side="left")) if self.end is not None
-             else int(np.searchsorted(t, max(record_end, a.t), side="right")))
-        if j <= i:
-            return fallback
-        inside = v[i:j]
-        return float(inside.min() if is_lower_alarm(a.alarm_id) else inside.max())
+        return alarm_episodes(self.alarms, self.numerics, self.end)
 
 
 def load_record(db_path: Path, session_id: int) -> SessionRecord:

@@ -28,7 +28,8 @@ from monitor.core.vitals import Vital
 from monitor.core.workflow.baseline_gate import BaselineGate
 from monitor.core.workflow.messages import EventKind
 from monitor.core.workflow.values import BaselineValues
-from monitor.review.record import Series, SessionRecord, alarm_counts
+from monitor.review.alarm_episodes import alarm_counts
+from monitor.review.record import Series, SessionRecord
 from monitor.review.summary_limits import LimitEpoch, limit_epochs, time_beyond
 from monitor.review.summary_timings import (
     STALE_S,
