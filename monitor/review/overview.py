@@ -3,7 +3,8 @@
 :func:`list_overviews` never reads a session's readings: the peak systolic,
 the lowest SpO2 and the alarm counts are columns of the ``sessions`` table
 that the recorder keeps up to date with every batch (schema v5; technical
-alarms apart since v6), the
+alarms apart since v6: a v5 database, not migrated by this read-only
+listing, has its alarms counted from its alarm log by the same rule), the
 set-up comes from ``session_setup`` and the phase times from ``phases``,
 pivoted in the same query. The database is opened read-only and never
 changed; one written by a newer app is refused.
@@ -19,10 +20,13 @@ from monitor.core.alarms.model import Priority
 from monitor.core.session import Phase, SessionStatus
 from monitor.review.record import RecordError, read_only
 from monitor.review.summary import phase_durations
+from monitor.storage.schema import ALARM_COUNTS_SELECT
 
-BROWSER_SCHEMA = 6
-"""The first schema version with the browser's columns on ``sessions`` (technical alarms
-counted apart)."""
+BROWSER_SCHEMA = 5
+"""The first schema version with the browser's columns on ``sessions``."""
+COUNTED_APART_SCHEMA = 6
+"""The first schema version whose ``sessions`` columns count technical alarms apart; an
+older database (read-only here, so not migrated) has its alarms counted from its log."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,8 @@ class SessionOverview:
 _QUERY = """
 SELECT s.id, s.started_at, COALESCE(s.ended_at, s.last_data_at, s.started_at), s.status,
        s.source, s.simulated, COALESCE(s.patient_ref, u.patient_ref), u.course_number,
-       u.course_total, u.clinician, s.alarms_high, s.alarms_medium, s.alarms_low,
-       s.peak_nibp_sys, s.min_spo2, s.alarms_technical,
+       u.course_total, u.clinician, {alarms},
+       s.peak_nibp_sys, s.min_spo2,
        MAX(CASE WHEN p.phase = 'baseline' THEN p.t END),
        MAX(CASE WHEN p.phase = 'infusion' THEN p.t END),
        MAX(CASE WHEN p.phase = 'recovery' THEN p.t END),
@@ -86,12 +90,17 @@ SELECT s.id, s.started_at, COALESCE(s.ended_at, s.last_data_at, s.started_at), s
 FROM sessions s
 LEFT JOIN session_setup u ON u.session_id = s.id
 LEFT JOIN phases p ON p.session_id = s.id
+{counts}
 {where}
 GROUP BY s.id
 ORDER BY s.started_at DESC, s.id DESC
 {limit}
 """
 _PHASE_COLUMNS = (Phase.BASELINE, Phase.INFUSION, Phase.RECOVERY, Phase.ENDED)
+_KEPT_COUNTS = "s.alarms_high, s.alarms_medium, s.alarms_low, s.alarms_technical"
+_LOG_COUNTS = ("COALESCE(c.high, 0), COALESCE(c.medium, 0), COALESCE(c.low, 0),"
+               " COALESCE(c.technical, 0)")
+_LOG_JOIN = f"LEFT JOIN ({ALARM_COUNTS_SELECT.format(where='')}) c ON c.session_id = s.id"
 
 
 def list_overviews(db_path: Path, *, patient: str | None = None,
@@ -141,27 +150,29 @@ def list_overviews(db_path: Path, *, patient: str | None = None,
     if date_to is not None:
         clauses.append("s.started_at < ?")
         params.append(_local_midnight(date_to + dt.timedelta(days=1)))
-    sql = _QUERY.format(where="WHERE " + " AND ".join(clauses) if clauses else "",
-                        limit="LIMIT ?" if limit is not None else "")
+    where = "WHERE " + " AND ".join(clauses) if clauses else ""
     if limit is not None:
         params.append(limit)
-    rows = _query(Path(db_path), sql, params)
+    rows = _query(Path(db_path), where, "LIMIT ?" if limit is not None else "", params)
     return [_overview(r) for r in rows]
 
 
-def _query(db_path: Path, sql: str, params: list[object]) -> list[tuple]:
+def _query(db_path: Path, where: str, limit: str, params: list[object]) -> list[tuple]:
     with read_only(db_path) as (conn, found):
         if found < BROWSER_SCHEMA:
             raise RecordError(f"{db_path} has schema version {found}, older than the "
                               f"session browser needs ({BROWSER_SCHEMA}); open it once "
                               "with Infusion Monitor (or 'infusion-monitor sessions "
                               "--data-dir FOLDER') to upgrade it")
+        kept = found >= COUNTED_APART_SCHEMA
+        sql = _QUERY.format(alarms=_KEPT_COUNTS if kept else _LOG_COUNTS,
+                            counts="" if kept else _LOG_JOIN, where=where, limit=limit)
         return conn.execute(sql, params).fetchall()
 
 
 def _overview(r: tuple) -> SessionOverview:
     (sid, start, end, status, source, simulated, patient, course_number, course_total,
-     clinician, high, medium, low, peak, min_spo2, technical, *phase_t) = r
+     clinician, high, medium, low, technical, peak, min_spo2, *phase_t) = r
     starts = {p: t for p, t in zip(_PHASE_COLUMNS, phase_t, strict=True) if t is not None}
     return SessionOverview(
         id=sid, start=start, end=end, duration_s=max(0.0, end - start),

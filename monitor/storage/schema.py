@@ -204,10 +204,7 @@ WHERE sessions.id = c.session_id
 alarm counted, technical ones too. :data:`SCHEMA_V6` recounts with :data:`ALARM_COUNTS_UPDATE`.
 """
 
-ALARM_COUNTS_UPDATE = """
-UPDATE sessions SET alarms_high = c.high, alarms_medium = c.medium, alarms_low = c.low,
-                    alarms_technical = c.technical
-FROM (
+ALARM_COUNTS_SELECT = """
     SELECT session_id, SUM(NOT technical AND top = 3) AS high,
            SUM(NOT technical AND top = 2) AS medium, SUM(NOT technical AND top = 1) AS low,
            SUM(technical) AS technical
@@ -230,7 +227,15 @@ FROM (
         GROUP BY session_id, alarm_id, span
     )
     GROUP BY session_id
-) AS c
+"""
+"""Each session's alarms from its alarm log (``{where}``: e.g. ``WHERE session_id = ?``, or
+empty for all): ``session_id``, ``high``, ``medium``, ``low`` (physiological alarms by the
+highest priority each reached) and ``technical``. See :data:`ALARM_COUNTS_UPDATE`."""
+
+ALARM_COUNTS_UPDATE = f"""
+UPDATE sessions SET alarms_high = c.high, alarms_medium = c.medium, alarms_low = c.low,
+                    alarms_technical = c.technical
+FROM ({ALARM_COUNTS_SELECT}) AS c
 WHERE sessions.id = c.session_id
 """
 """Recount the alarm columns of ``sessions`` from the alarm log (``{where}``: e.g.

@@ -220,11 +220,9 @@ def test_migration_fills_the_columns_of_existing_sessions(recorded, tmp_path):
                                                         summary.technical_alarms)
 
 
-def test_a_v5_database_opened_by_this_app_counts_technical_alarms_apart(tmp_path):
-    """The v5 app counted NO ALARM SOUND and NO DATA as medium and high alarms; v6 does not."""
-    data = tmp_path / "data"
-    data.mkdir()
-    conn = _v4_database(data / DB_NAME)
+def _v5_with_technical_alarms(path):
+    """A v5 database as the v5 app left it: NO ALARM SOUND and NO DATA counted as clinical."""
+    conn = _v4_database(path)
     sid = conn.execute("INSERT INTO sessions (started_at, ended_at, status, source)"
                        " VALUES (0, 100, 'completed', 'old')").lastrowid
     transitions = [("audio.unavailable", "technical", "medium", "raised", 10),   # latched
@@ -244,6 +242,25 @@ def test_a_v5_database_opened_by_this_app_counts_technical_alarms_apart(tmp_path
                       " WHERE id = ?", (sid,)).fetchone()
     assert v5 == (2, 1, 0)   # what a v5 browser showed: both technical alarms as clinical
     conn.close()
+    return sid
+
+
+def test_a_v5_database_listed_read_only_counts_technical_alarms_apart(tmp_path):
+    path = tmp_path / "v5.sqlite3"
+    sid = _v5_with_technical_alarms(path)
+    before = _digest(path)
+    [row] = list_overviews(path)      # read-only: not migrated, counted from the alarm log
+    assert _digest(path) == before
+    assert row.id == sid
+    assert row.alarm_counts == {Priority.HIGH: 1, Priority.MEDIUM: 0, Priority.LOW: 0}
+    assert row.technical_alarms == 2
+
+
+def test_a_v5_database_opened_by_this_app_counts_technical_alarms_apart(tmp_path):
+    """The v5 app counted NO ALARM SOUND and NO DATA as medium and high alarms; v6 does not."""
+    data = tmp_path / "data"
+    data.mkdir()
+    sid = _v5_with_technical_alarms(data / DB_NAME)
     path = database.open_database(data)   # how the app opens its data folder: migrates
     with sqlite3.connect(path) as check:
         assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
