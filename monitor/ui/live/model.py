@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -31,19 +30,21 @@ from monitor.core.events import (
 from monitor.core.freshness import Freshness
 from monitor.core.reading import Quality, Reading, WaveChunk
 from monitor.core.session import Phase, PhaseSpan, SessionModel
-from monitor.core.vitals import NIBP_VITALS, SPECS, Vital
+from monitor.core.vitals import NIBP_VITALS, Vital
 from monitor.ui.live.header_texts import HeaderTextsMixin
 from monitor.ui.live.sweep import SweepBuffer
+from monitor.ui.live.tile_texts import (
+    MANUAL_SHOWN_S,
+    MANUAL_TAG,
+    NO_BP_SOURCE_REASON,
+    NOT_MEASURED_REASON,
+    NibpState,
+    TileState,
+    TileTextsMixin,
+)
 from monitor.ui.live.trend_store import TrendStore
 from monitor.ui.shared.formatting import (
-    ENDED_REASON,
-    NO_VALUE_TEXT,
-    STALE_REASON,
-    format_age,
-    format_before_end,
     format_gap,
-    format_value,
-    quality_reason,
 )
 
 log = logging.getLogger(__name__)
@@ -52,22 +53,8 @@ SAME_DETERMINATION_S = 1e-3
 """NIBP readings whose times differ by less than this belong to one determination."""
 
 
-MANUAL_SHOWN_S = 900.0
-"""A value the nurse typed stays on its tile this long (no device refreshes it)."""
-
-MANUAL_TAG = "MANUAL"
-"""The tag shown with a value the nurse typed in."""
-
 MANUAL_MARKS_KEPT = 5000
 """Manual readings kept for the trend markers (the oldest go first; entries are rare)."""
-
-NOT_MEASURED_REASON = "NOT MEASURED"
-"""What the tile of a vital the source cannot measure says (instead of ``---`` all session)."""
-
-NO_BP_SOURCE_REASON = "NO BP SOURCE"
-"""What the NIBP tile says while no device measures NIBP and none was typed in (the
-alarm bar's one reminder and the workflow strip's NIBP prompt say to enter it by hand)."""
-
 
 class ManualMark(NamedTuple):
     """A value the nurse typed in, as the trends mark it."""
@@ -84,59 +71,12 @@ def _manual_mark(reading: Reading) -> ManualMark | None:
     return ManualMark(reading.t, reading.vital, reading.value)
 
 
-@dataclass(frozen=True)
-class TileState:
-    """What a numeric tile shows: the value text and a reason under it.
-
-    ``manual`` marks a value the nurse typed in (the tile tags it). ``shown``
-    is the vital whose value the tile shows when it is not the tile's own (the
-    pulse rate in the heart rate's place when there is no ECG), and ``label``
-    its caption then. ``not_measured``: the source cannot measure it.
-    """
-
-    text: str
-    reason: str = ""
-    manual: bool = False
-    ended: bool = False
-    """The session has ended: nothing is current, the tile is greyed."""
-    shown: Vital | None = None
-    label: str = ""
-    not_measured: bool = False
-
-
-@dataclass(frozen=True)
-class NibpState:
-    """What the NIBP tile shows.
-
-    Attributes
-    ----------
-    text : str
-        ``"sys/dia"`` or ``---``.
-    mean_text : str
-        ``"(mean)"`` or empty.
-    age_text : str
-        How old the determination is, or empty when there is none.
-    reason : str
-        Why there is no value, or empty.
-    aged : bool
-        The determination is older than the grey-out limit.
-    manual : bool
-        The determination was typed in by the nurse (the tile tags it).
-    """
-
-    text: str
-    mean_text: str = ""
-    age_text: str = ""
-    reason: str = ""
-    aged: bool = False
-    manual: bool = False
-
-
-class LiveModel(HeaderTextsMixin):
+class LiveModel(TileTextsMixin, HeaderTextsMixin):
     """State of the live display, fed with hub messages.
 
     What the header says (device link, status messages, the end banner, the
-    session clock) comes from :class:`~monitor.ui.live.header_texts.HeaderTextsMixin`.
+    session clock) comes from :class:`~monitor.ui.live.header_texts.HeaderTextsMixin`,
+    what the tiles show from :class:`~monitor.ui.live.tile_texts.TileTextsMixin`.
 
     Parameters
     ----------
@@ -336,84 +276,6 @@ class LiveModel(HeaderTextsMixin):
         tv = np.array(found, dtype=np.float64)
         return tv[:, 0], tv[:, 1]
 
-    def measured(self, vital: Vital) -> bool:
-        """Whether the source can measure ``vital`` (or a value of it ever arrived)."""
-        return (self.measures is None or vital in self.measures
-                or self.freshness.last(vital) is not None)
-
-    def tile_vital(self, vital: Vital) -> Vital:
-        """The vital the tile of ``vital`` shows: without ECG, PR and HR change places."""
-        if vital in (Vital.HR, Vital.PULSE_RATE) and not self.measured(Vital.HR) \
-                and self.measured(Vital.PULSE_RATE):
-            return Vital.PULSE_RATE if vital is Vital.HR else Vital.HR
-        return vital
-
-    def tile_state(self, vital: Vital, now: float) -> TileState:
-        """What the tile of a continuous ``vital`` shows at ``now``.
-
-        A value the nurse typed in is tagged manual and stays
-        :data:`MANUAL_SHOWN_S` with its age, unless the device sends newer data.
-        A vital the source cannot measure says :data:`NOT_MEASURED_REASON`; with
-        no ECG the heart rate's tile shows the pulse rate (labelled PR) and the
-        pulse rate's tile says the heart rate is not measured. A value with a
-        caveat (low perfusion) is shown with the caveat under it.
-        """
-        shown = self.tile_vital(vital)
-        state = self._vital_state(shown, now)
-        return state if shown is vital else replace(state, shown=shown,
-                                                    label=SPECS[shown].label)
-
-    def _vital_state(self, vital: Vital, now: float) -> TileState:
-        if self.ended_at is not None:
-            return TileState(NO_VALUE_TEXT, ENDED_REASON, ended=True)
-        newest = self.freshness.last(vital)
-        if newest is not None and newest.quality is Quality.MANUAL \
-                and 0 <= now - newest.t <= MANUAL_SHOWN_S:
-            return TileState(format_value(vital, newest.value),
-                             f"{MANUAL_TAG} \u00b7 {format_age(now - newest.t)}", manual=True)
-        if not self.measured(vital):
-            return TileState("", NOT_MEASURED_REASON, not_measured=True)
-        current = self.freshness.current(vital, now)
-        if current is not None:
-            return TileState(format_value(vital, current.value), quality_reason(current.quality))
-        if newest is None:
-            return TileState(NO_VALUE_TEXT)
-        if now - newest.t > self.stale_after_s:
-            return TileState(NO_VALUE_TEXT, STALE_REASON)
-        return TileState(NO_VALUE_TEXT, quality_reason(newest.quality) or STALE_REASON)
-
-    def nibp_state(self, now: float) -> NibpState:
-        """What the NIBP tile shows at ``now``."""
-        ended = self.ended_at
-        if self._nibp_t is None:
-            source = "" if self.measured(Vital.NIBP_SYS) else NO_BP_SOURCE_REASON
-            return NibpState(NO_VALUE_TEXT, reason=ENDED_REASON if ended is not None else source,
-                             aged=ended is not None)
-        if ended is not None:   # the last determination, greyed, its age frozen at the end
-            age = max(0.0, ended - self._nibp_t)
-            age_text, aged = format_before_end(age), True
-        else:
-            age = now - self._nibp_t
-            age_text, aged = format_age(age), age > self.nibp_grey_after_s
-        sys_r = self._nibp.get(Vital.NIBP_SYS)
-        dia_r = self._nibp.get(Vital.NIBP_DIA)
-        mean_r = self._nibp.get(Vital.NIBP_MEAN)
-        mean_text = ""
-        if mean_r is not None and mean_r.valid:
-            mean_text = f"({format_value(Vital.NIBP_MEAN, mean_r.value)})"
-        if sys_r is not None and dia_r is not None and sys_r.valid and dia_r.valid:
-            text = (f"{format_value(Vital.NIBP_SYS, sys_r.value)}/"
-                    f"{format_value(Vital.NIBP_DIA, dia_r.value)}")
-            manual = Quality.MANUAL in (sys_r.quality, dia_r.quality)
-            return NibpState(text, mean_text, age_text, MANUAL_TAG if manual else "", aged,
-                             manual)
-        reason = ""
-        for r in (sys_r, dia_r):
-            if r is not None and not r.valid:
-                reason = quality_reason(r.quality)
-                break
-        return NibpState(NO_VALUE_TEXT, mean_text, age_text, reason or "INCOMPLETE", aged)
-
     def _on_source_status(self, msg: SourceStatus) -> None:
         self.source_status = msg
 
@@ -426,3 +288,7 @@ class LiveModel(HeaderTextsMixin):
     def spans(self) -> list[PhaseSpan]:
         """The session's phase spans (empty before a session started)."""
         return [] if self.session is None else list(self.session.spans)
+
+
+__all__ = ["MANUAL_SHOWN_S", "MANUAL_TAG", "NOT_MEASURED_REASON", "NO_BP_SOURCE_REASON",
+           "LiveModel", "ManualMark", "NibpState", "TileState"]
