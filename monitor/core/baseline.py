@@ -32,6 +32,9 @@ class BaselineTracker:
             v: deque(maxlen=NIBP_DETERMINATIONS if SPECS[v].kind is Kind.DISCRETE
                      else _MAX_SAMPLES) for v in TRACKED}
         self._frozen: dict[Vital, float] | None = None
+        self._computed: dict[Vital, float | None] = {}
+        """Running estimates, each dropped when its vital gets a sample (the window
+        shows them on every refresh: the median is not sorted again for nothing)."""
 
     @property
     def frozen(self) -> bool:
@@ -43,6 +46,7 @@ class BaselineTracker:
         if self._frozen is not None or not reading.valid or reading.vital not in self._samples:
             return
         self._samples[reading.vital].append((reading.t, reading.value))
+        self._computed.pop(reading.vital, None)
 
     def freeze(self) -> None:
         """Fix the baseline (called when the infusion starts)."""
@@ -54,7 +58,9 @@ class BaselineTracker:
         """The baseline of ``vital``, or ``None`` if the baseline phase gave none."""
         if self._frozen is not None:
             return self._frozen.get(vital)
-        return self._compute(vital)
+        if vital not in self._computed:
+            self._computed[vital] = self._compute(vital)
+        return self._computed[vital]
 
     def _compute(self, vital: Vital) -> float | None:
         samples = self._samples.get(vital)

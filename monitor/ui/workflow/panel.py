@@ -80,8 +80,16 @@ def _set_text(label: QLabel, text: str) -> None:
 
 
 def _set_elided(label: QLabel, text: str) -> None:
-    """Show ``text`` on one line, cut with an ellipsis to the label's width (full text as tip)."""
+    """Show ``text`` on one line, cut with an ellipsis to the label's width (full text as tip).
+
+    The text is measured again only when it, the label's width or its font
+    size changed (measuring costs more than the rest of a refresh tick).
+    """
     width = label.contentsRect().width()
+    key = (text, width, label.font().pixelSize())
+    if getattr(label, "_elided_for", None) == key:
+        return
+    label._elided_for = key  # type: ignore[attr-defined]
     shown = label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width) \
         if width > 20 else text
     _set_text(label, shown)
