@@ -25,6 +25,7 @@ from monitor.core.alarms.profile import AlarmProfile, Basis, ProfileError, Rule
 from monitor.core.vitals import SPECS, Vital
 from monitor.ui.alarms.style import COLOURS
 from monitor.ui.shared import theme
+from monitor.ui.shared.dialog_style import use_font
 from monitor.ui.shared.placement import keep_clear
 
 Change = tuple[str, str, float]
@@ -200,6 +201,7 @@ class AlarmLimitsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
+        use_font(self, 14)   # under a style sheet a dialog's font is not passed on by Qt
         # An explicit minimum keeps the layout from resizing the window's limits later.
         self.setMinimumSize(720, 480)
         self.resize(860, 680)
@@ -224,6 +226,7 @@ class AlarmLimitsDialog(QDialog):
 
     def _add_rule(self, grid: QGridLayout, row: int, rule: Rule) -> None:
         text = QLabel(rule.describe())
+        text.setWordWrap(True)   # a long rule takes two lines, never a sideways scroll
         text.setToolTip(rule.rule_id)
         prio = QLabel(rule.priority.label.upper())
         colours = COLOURS[rule.priority]

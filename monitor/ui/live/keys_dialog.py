@@ -36,6 +36,7 @@ class KeysDialog(QDialog):
         keep_clear(self)   # opened from the live window: over the trends, never the vitals
         grid = QGridLayout()
         grid.setHorizontalSpacing(18)
+        grid.setVerticalSpacing(2)   # fits over the trends at 1280x800
         self.rows: list[tuple[str, str]] = []
         for i, spec in enumerate(SHORTCUTS):
             keys = QLabel(spec.keys_text)

@@ -8,6 +8,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMessageBox, QWidg
 from monitor.ui.shared import theme
 from monitor.ui.shared.placement import keep_clear
 
+DIALOG_FONT_PX = 15
+"""Text size of the workflow dialogs and message boxes (read at arm's length at the chair)."""
+
 DIALOG_STYLE = f"""
 QDialog {{ background: {theme.PANEL}; }}
 QLabel, QCheckBox, QRadioButton {{ color: {theme.TEXT}; }}
@@ -69,10 +72,23 @@ def message_box(icon: QMessageBox.Icon, title: str, text: str, parent: QWidget) 
     """
     box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setStyleSheet(DIALOG_STYLE)
+    use_font(box, DIALOG_FONT_PX + 1)
     box.setWindowModality(Qt.WindowModality.NonModal)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     keep_clear(box)
     return box
+
+
+def use_font(dialog: QWidget, pixel_size: int = DIALOG_FONT_PX) -> None:
+    """Give ``dialog`` and every child without a font of its own the app font at ``pixel_size``.
+
+    Call it once the children exist: under a style sheet Qt does not pass a
+    dialog's font on to its children.
+    """
+    dialog.setFont(theme.font(pixel_size))
+    for child in dialog.findChildren(QWidget):
+        if not child.testAttribute(Qt.WidgetAttribute.WA_SetFont):
+            child.setFont(theme.font(pixel_size))
 
 
 def field_error_label(width: int = 0) -> QLabel:

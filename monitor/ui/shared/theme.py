@@ -94,7 +94,7 @@ QLabel#status {{ color: {STATUS_TEXT}; }}
 
 
 DIALOG_STYLE_SHEET = f"""
-QDialog {{ background: {PANEL}; color: {TEXT}; }}
+QDialog {{ background: {PANEL}; color: {TEXT}; border: 1px solid {TEXT_DIM}; }}
 QDialog QLabel, QDialog QCheckBox, QDialog QRadioButton {{ color: {TEXT}; }}
 QDialog QLabel {{ background: transparent; }}
 QDialog QLineEdit, QDialog QTimeEdit, QDialog QDateEdit, QDialog QSpinBox,

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.ui.shared.dialog_style import DIALOG_STYLE, line_edit, mark_refused
+from monitor.ui.shared.dialog_style import DIALOG_STYLE, line_edit, mark_refused, use_font
 from monitor.ui.shared.placement import keep_clear
 
 
@@ -102,6 +102,7 @@ class ActionDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
+        use_font(self)   # the dialogs' text size, on every child
         first = next((self.edits[f.key] for f in self._fields
                       if f.required and not f.text.strip()), None)
         if first is not None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.core.workflow.messages import CorrectEventTime
-from monitor.ui.shared.dialog_style import DIALOG_STYLE, line_edit, mark_refused
+from monitor.ui.shared.dialog_style import DIALOG_STYLE, line_edit, mark_refused, use_font
 from monitor.ui.shared.formatting import format_elapsed
 from monitor.ui.shared.placement import keep_clear
 from monitor.ui.workflow.model import EventRow
@@ -107,6 +107,7 @@ class CorrectTimeDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
+        use_font(self)   # the dialogs' text size, on every child
         self.time_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def set_session_time(self, seconds: float) -> None:

@@ -20,7 +20,13 @@ from monitor.core.vitals import SPECS, Vital, mean_arterial
 from monitor.core.workflow.form_checks import FieldError, number
 from monitor.core.workflow.manual import ManualEntryError, manual_readings
 from monitor.core.workflow.messages import MANUAL_VITALS, ManualEntry
-from monitor.ui.shared.dialog_style import DIALOG_STYLE, field_row, line_edit, mark_refused
+from monitor.ui.shared.dialog_style import (
+    DIALOG_STYLE,
+    field_row,
+    line_edit,
+    mark_refused,
+    use_font,
+)
 from monitor.ui.shared.placement import keep_clear
 
 CHOICE_LABELS: dict[Vital, str] = {Vital.NIBP_SYS: "NIBP", Vital.HR: "HR", Vital.SPO2: "SpO2",
@@ -131,6 +137,7 @@ class ManualEntryDialog(QDialog):
         layout.addWidget(note)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
+        use_font(self)   # the dialogs' text size, on every child
         self.sys_edit.textChanged.connect(self._on_nibp_edited)
         self.dia_edit.textChanged.connect(self._on_nibp_edited)
         self.choices[vital if vital in self.choices else Vital.NIBP_SYS].setChecked(True)

@@ -34,6 +34,7 @@ from monitor.ui.shared.dialog_style import (
     field_row,
     line_edit,
     mark_refused,
+    use_font,
 )
 
 FIELD_LABELS: dict[str, str] = {
@@ -196,7 +197,6 @@ class SessionSetupDialog(QDialog):
             grid.addWidget(QLabel(label), row, 0)
             grid.addWidget(shown[fields[0]], row, 1)
             error = field_error_label(ERROR_WIDTH)
-            error.setFixedHeight(2 * error.fontMetrics().lineSpacing() + 2)
             grid.addWidget(error, row, 2)
             self.field_errors[fields[0]] = error
             self._row_of.update({f: fields[0] for f in fields})
@@ -216,6 +216,9 @@ class SessionSetupDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(grid)
         layout.addWidget(self.buttons)
+        use_font(self)   # the dialogs' text size, on every child
+        for error in self.field_errors.values():   # two lines kept, in the dialog's font
+            error.setFixedHeight(2 * error.fontMetrics().lineSpacing() + 2)
         e["weight_kg"].textChanged.connect(self._on_dose_edited)
         e["dose_mg_per_kg"].textChanged.connect(self._on_dose_edited)
         for edit in e.values():
