@@ -8,8 +8,10 @@ only from a protocol that carries them; a low-perfusion value is recorded so.
 
 from __future__ import annotations
 
+import csv
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -22,6 +24,8 @@ from monitor.core.reading import Quality, Reading, WaveChunk
 from monitor.core.session import Phase
 from monitor.core.vitals import Vital
 from monitor.devices.registry import parse_source
+from monitor.export import write_export
+from monitor.review.record import load_record
 from monitor.storage import database
 from monitor.storage.store import SessionStore
 from monitor.ui.live.model import NOT_MEASURED_REASON, LiveModel
@@ -34,6 +38,24 @@ recovery_min = 1
 [nibp]
 cuff = false
 """
+
+
+class Run(NamedTuple):
+    seen: list
+    model: LiveModel
+    started: SessionStarted
+    recorded: list
+    readings: list
+    db: Path
+    session_id: int
+
+
+def _exported_qualities(db: Path, session_id: int, out: Path) -> list[tuple[str, str]]:
+    """(value, quality) of every SpO2 row of the session's CSV export, read back."""
+    write_export(load_record(db, session_id), "csv", out)
+    with open(out, newline="", encoding="utf-8") as f:
+        return [(row["value"], row["quality"]) for row in csv.DictReader(f)
+                if row["vital"] == "spo2"]
 
 
 def _run(tmp_path: Path, source: str, protocol: str, duration_s: float | None = None):
@@ -56,7 +78,7 @@ def _run(tmp_path: Path, source: str, protocol: str, duration_s: float | None = 
         recorded = store.alarms(pipe.session_id)
         readings = store.readings(pipe.session_id)
     started = next(m for m in seen if isinstance(m, SessionStarted))
-    return seen, model, started, recorded, readings
+    return Run(seen, model, started, recorded, readings, db, pipe.session_id)
 
 
 def _raised(messages, alarm_id: str) -> list[AlarmTransition]:
@@ -68,8 +90,8 @@ def _raised(messages, alarm_id: str) -> list[AlarmTransition]:
 def test_an_oximeter_alone_no_overdue_one_reminder_hr_not_measured(tmp_path, protocol):
     scenario = tmp_path / "no-cuff.toml"
     scenario.write_text(NO_CUFF, encoding="utf-8")
-    seen, model, started, recorded, _ = _run(tmp_path, f"sim:{scenario}", protocol,
-                                             duration_s=20 * 60)
+    seen, model, started, recorded, *_ = _run(tmp_path, f"sim:{scenario}", protocol,
+                                              duration_s=20 * 60)
     assert started.measures is not None
     assert Vital.HR not in started.measures and Vital.NIBP_SYS not in started.measures
     assert _raised(seen, "nibp.overdue") == []          # 20 min of baseline, nothing typed
@@ -86,13 +108,14 @@ def test_an_oximeter_alone_no_overdue_one_reminder_hr_not_measured(tmp_path, pro
 
 
 def test_an_oximeter_with_a_separate_cuff_keeps_the_overdue_alarm_and_no_reminder(tmp_path):
-    seen, _, started, _, _ = _run(tmp_path, "sim:typical", "masimo-ascii", duration_s=120)
+    seen, _, started, *_ = _run(tmp_path, "sim:typical", "masimo-ascii", duration_s=120)
     assert started.measures is not None and Vital.NIBP_SYS in started.measures
     assert _raised(seen, "nibp.no_source") == []
 
 
 def test_rr_and_etco2_alarms_with_their_delays_through_datex_not_through_an_oximeter(tmp_path):
-    datex, _, _, recorded, readings = _run(tmp_path / "d", "sim:hypoventilation", "datex-s5")
+    datex, _, _, recorded, readings, *_ = _run(tmp_path / "d", "sim:hypoventilation",
+                                               "datex-s5")
     rr = sorted((r.t, r.value) for r in readings if r.vital is Vital.RESP_RATE and r.valid)
     etco2 = sorted((r.t, r.value) for r in readings if r.vital is Vital.ETCO2 and r.valid)
     low = _raised(datex, "resp_rate.low")
@@ -108,9 +131,13 @@ def test_rr_and_etco2_alarms_with_their_delays_through_datex_not_through_an_oxim
     assert _raised(datex, "etco2.low")
     assert {a.alarm_id for a in recorded} >= {"resp_rate.low", "etco2.high", "etco2.low"}
 
-    masimo, _, _, _, m_readings = _run(tmp_path / "m", "sim:hypoventilation", "masimo-ascii")
+    run = _run(tmp_path / "m", "sim:hypoventilation", "masimo-ascii")
+    masimo, m_readings = run.seen, run.readings
     assert not [m for m in masimo if isinstance(m, AlarmTransition)
                 and m.alarm_id.startswith(("resp_rate", "etco2"))]
     low_perf = [r for r in m_readings if r.vital is Vital.SPO2
                 and r.quality is Quality.LOW_PERFUSION]
     assert len(low_perf) >= 55 and all(r.valid and 90 <= r.value <= 100 for r in low_perf)
+    rows = _exported_qualities(run.db, run.session_id, tmp_path / "m.csv")
+    exported = [float(v) for v, q in rows if q == "low_perfusion"]
+    assert exported == [r.value for r in sorted(low_perf, key=lambda r: r.t)]

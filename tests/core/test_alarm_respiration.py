@@ -102,7 +102,7 @@ def test_etco2_high_medium_then_high_and_low_each_after_its_delay():
 
 def test_a_source_without_rr_or_etco2_never_raises_their_alarms():
     b = Bench(OXIMETER)
-    for s in range(0, 600):
+    for s in range(600):
         b.read(s, Vital.SPO2, 97)
         b.read(s, Vital.PULSE_RATE, 75)
     assert not {i for i in b.ids() if i.startswith(("resp_rate", "etco2"))}
@@ -110,7 +110,7 @@ def test_a_source_without_rr_or_etco2_never_raises_their_alarms():
 
 def test_a_low_perfusion_value_is_alarmed_like_any_value():
     b = Bench(OXIMETER)
-    for s in range(0, 3):
+    for s in range(3):
         b.read(s, Vital.SPO2, 86, Quality.LOW_PERFUSION)
     assert b.raised("spo2.low")[0][:3] == (Priority.HIGH, TransitionState.RAISED, 0.0)
 

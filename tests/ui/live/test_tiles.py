@@ -141,7 +141,7 @@ def test_an_oximeter_alone_shows_pr_in_the_hr_place_and_says_what_is_not_measure
         assert view.tiles[vital].value_text() == ""
     assert view.nibp_tile.reason_text() == "NO BP SOURCE"
     # The pulse rate raises the heart-rate alarms; they flash the tile that shows it.
-    for s in range(0, 8):
+    for s in range(8):
         clock.advance_to(T0 + s)
         engine.feed(Vital.PULSE_RATE, 136, T0 + s)
     view.drain()
