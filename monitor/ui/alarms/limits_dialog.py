@@ -294,6 +294,7 @@ class AlarmLimitsDialog(QDialog):
             return
         dialog = QFileDialog(self, "Load alarm profile", "", "Alarm profiles (*.toml)")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        keep_clear(dialog, self.parentWidget())   # over the live window's trends too
         dialog.fileSelected.connect(self.load_file)
         self.file_dialog = dialog
         dialog.open()   # window-modal, no nested event loop

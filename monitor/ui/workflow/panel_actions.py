@@ -26,6 +26,11 @@ from monitor.ui.workflow.action_dialog import ActionDialog
 from monitor.ui.workflow.model import WorkflowModel, WorkflowState
 
 
+def _about(state: WorkflowState) -> tuple[object, ...]:
+    """What a message of the panel is about: the phase, the infusion and the gate's verdict."""
+    return (state.phase, state.infusion, state.gate.status if state.gate is not None else None)
+
+
 class PanelActions:
     """The nurse's actions of :class:`~monitor.ui.workflow.panel.WorkflowPanelWidget`.
 
@@ -48,6 +53,7 @@ class PanelActions:
     _now: Callable[[], float]
     _initials: Callable[[], str]
     _follow: dialogs.Follow | None
+    _info_about: tuple[object, ...] = ()
 
     def _open(self, dialog: ActionDialog, on_confirmed: Callable[[dict], None],
               follow: dialogs.Follow) -> None:
@@ -72,6 +78,9 @@ class PanelActions:
         meanwhile, the session ended), it closes itself, nothing is sent, and
         a note says why.
         """
+        box = self.info_box
+        if box is not None and _about(state) != self._info_about:
+            box.close()
         dialog, follow = self.dialog, self._follow
         if dialog is None or follow is None:
             return
@@ -85,12 +94,17 @@ class PanelActions:
                             "nothing was sent.")
 
     def _inform(self, title: str, text: str) -> None:
-        """A non-modal message (why an action cannot be taken now)."""
+        """A non-modal message (why an action cannot be taken now).
+
+        It closes itself once the phase, the infusion or the start gate has
+        changed: what it said is then no longer true.
+        """
         if self.info_box is not None:
             self.info_box.close()
         box = message_box(QMessageBox.Icon.Information, title, text, self)
         box.finished.connect(self._on_info_closed)
         self.info_box = box
+        self._info_about = _about(self._current())
         box.show()
 
     def _on_info_closed(self) -> None:

@@ -82,6 +82,13 @@ def _limits(view, queue, clock):
     return view.limits_dialog
 
 
+def _limits_file(view, queue, clock):
+    view.alarm_bar.limits_clicked.emit()
+    view.limits_dialog.initials_edit.setText("RN")
+    view.limits_dialog._on_load_clicked()
+    return view.limits_dialog.file_dialog
+
+
 def _manual_refused(view, queue, clock):
     view.open_manual_entry()
     dialog = view.manual_dialog
@@ -134,7 +141,8 @@ def _correct_time(view, queue, clock):
 
 
 OPENERS: dict[str, Callable] = {
-    "alarm limits": _limits, "manual entry (refused)": _manual_refused,
+    "alarm limits": _limits, "load alarm profile file": _limits_file,
+    "manual entry (refused)": _manual_refused,
     "stop infusion": _stop, "end session": _end, "start infusion": _start,
     "baseline incomplete": _baseline_incomplete, "not done": _not_done,
     "keyboard shortcuts": _keys, "correct event time": _correct_time,
@@ -238,3 +246,16 @@ def test_end_confirmation_rewords_itself_and_closes_when_the_session_ended(live,
     feed(view, ui_queue, clock, INFUSION_AT + 400, PhaseChanged(Phase.ENDED, INFUSION_AT + 390))
     assert panel.dialog is None and sent == []
     assert "the session has ended" in panel.info_box.text()
+
+
+def test_a_message_closes_once_what_it_says_is_no_longer_true(live, ui_queue, clock):
+    view = live()
+    feed(view, ui_queue, clock, T0 + 400, baseline_readings(end=T0 + 395)[:3])  # one NIBP
+    panel = view.workflow_panel
+    panel.request_start()
+    box = panel.info_box
+    assert box is not None and box.windowTitle() == "Baseline incomplete"
+    feed(view, ui_queue, clock, T0 + 420)                   # nothing changed: it stays
+    assert panel.info_box is box and box.isVisible()
+    feed(view, ui_queue, clock, INFUSION_AT, baseline_readings())   # the baseline is complete
+    assert panel.info_box is None and not box.isVisible()
