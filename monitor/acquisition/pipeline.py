@@ -128,7 +128,8 @@ class Pipeline:
         self.driver.open(self.clock, started_at)
         started = SessionStarted(sid, started_at, self.driver.label, self.driver.simulated,
                                  tuple(self.model.spans), resumed=self.resume is not None,
-                                 gap_s=gap, measures=self.driver.measures)
+                                 gap_s=gap, measures=self.driver.measures,
+                                 banner=self.driver.banner)
         self.reader = ReaderThread(self.driver, self.inbox, self.clock)
         past = history if history is not None else History()
         self.hub = Hub(self.model, self.clock, self.inbox, recorder_q=self.recorder_q,

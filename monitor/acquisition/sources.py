@@ -23,7 +23,7 @@ from monitor.core.workflow.messages import (
 from monitor.devices.base import Driver, SourceError
 from monitor.devices.protocols import check_protocol, codec_class
 from monitor.devices.registry import SerialOverrides, SourceSpec, device_driver
-from monitor.devices.replay import RecordedPlan, ReplayDriver
+from monitor.devices.replay import RecordedPlan, ReplayDriver, replay_banner
 from monitor.storage.database import DB_NAME, default_data_dir
 from monitor.storage.store import SessionStore
 
@@ -88,7 +88,9 @@ def from_session(db_path: Path, session_id: int) -> ReplayDriver:
                   for e in store.session_events(session_id)
                   if not e.text.startswith(OVERRIDE_NOTE_PREFIX)]  # the gate records it again
         actions = store.infusion_actions(session_id)
-        minutes = (store.setup(session_id) or {}).get("planned_infusion_min")
+        setup = store.setup(session_id) or {}
+        minutes = setup.get("planned_infusion_min")
+        patient = setup.get("patient_ref")
     planned = float(minutes) * 60.0 if isinstance(minutes, (int, float)) and minutes > 0 else None
     cuff = frozenset(r.vital for r in readings
                      if r.vital in NIBP_VITALS and r.quality is not Quality.MANUAL)
@@ -103,5 +105,7 @@ def from_session(db_path: Path, session_id: int) -> ReplayDriver:
     items += [(r.t - start, r) for r in readings]
     # A reading the session took at the instant of a chunk came first (as a cuff's does).
     items.sort(key=lambda x: (x[0], isinstance(x[1], bytes)))
+    what = f"session {session_id}" + (f" ({patient})" if patient else "")
     return ReplayDriver(items, protocol, f"replay:session {session_id}",
-                        RecordedPlan(phases, events, scripted, planned, cuff))
+                        RecordedPlan(phases, events, scripted, planned, cuff),
+                        banner=replay_banner(what, start))

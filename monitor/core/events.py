@@ -52,6 +52,8 @@ class SessionStarted:
     resumed: bool = False
     gap_s: float | None = None
     measures: frozenset[Vital] | None = None
+    banner: str = ""
+    """What the banner says of a source that is not a live patient (``Driver.banner``)."""
 
 
 @dataclass(frozen=True)

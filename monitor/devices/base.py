@@ -41,6 +41,9 @@ class Driver(abc.ABC):
 
     label: str = ""
     simulated: bool = False
+    banner: str = ""
+    """What the window's banner says of a source that is not a live patient (a replay:
+    what and from when); empty: the simulated-data banner, when ``simulated``."""
     protocol: str | None = None
     """The wire protocol the bytes are decoded with (recorded with the session)."""
 

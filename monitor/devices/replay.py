@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,15 +118,18 @@ class ReplayDriver(Driver):
     label : str
     plan : RecordedPlan
         Phases and events of the recorded session, if any.
+    banner : str
+        What is replayed and from when (:func:`replay_banner`).
     """
 
     simulated = True
 
     def __init__(self, items: Iterable[tuple[float, bytes | Reading]], protocol: str,
-                 label: str, plan: RecordedPlan | None = None) -> None:
+                 label: str, plan: RecordedPlan | None = None, banner: str = "") -> None:
         self.protocol = protocol
         self.codec: Codec = codec_class(protocol)()
         self.label = label
+        self.banner = banner or replay_banner(label.removeprefix("replay:"), None)
         self._items: Iterator[tuple[float, bytes | Reading]] = iter(items)
         self._next = next(self._items, None)
         self._plan = plan or RecordedPlan()
@@ -186,7 +190,23 @@ def from_file(path: Path, protocol: str) -> ReplayDriver:
         raise SourceError(f"cannot read the capture {path}: {exc.strerror or exc}") from exc
     if not data:
         raise SourceError(f"the capture {path} is empty")
-    return ReplayDriver(_paced(data, protocol), protocol, f"replay:{path.name}")
+    try:
+        made: float | None = path.stat().st_mtime
+    except OSError:
+        made = None
+    return ReplayDriver(_paced(data, protocol), protocol, f"replay:{path.name}",
+                        banner=replay_banner(f"{path.name} ({protocol} capture)", made))
+
+
+def replay_banner(what: str, recorded_at: float | None) -> str:
+    """``"REPLAY of session 12 (PT-0042) recorded 30 Nov 2026 14:02 — NOT A LIVE PATIENT"``.
+
+    ``recorded_at``: when the recording was made (a capture file: when it was
+    written), ``None`` if unknown.
+    """
+    when = ("" if recorded_at is None
+            else time.strftime(" recorded %d %b %Y %H:%M", time.localtime(recorded_at)))
+    return f"REPLAY of {what}{when} \u2014 NOT A LIVE PATIENT"
 
 
 def _paced(data: bytes, protocol: str) -> Iterator[tuple[float, bytes]]:

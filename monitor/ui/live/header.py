@@ -195,9 +195,10 @@ class HeaderWidget(QFrame):
         names = [p.value.upper() for p in Phase] + ["NO SESSION"]
         self.phase_label.setMinimumWidth(max(fm.horizontalAdvance(n) for n in names) + 4)
 
-    def set_simulated(self, simulated: bool) -> None:
-        """Show or hide the simulated-data banner."""
-        self.sim_banner.setVisible(simulated)
+    def set_simulated(self, simulated: bool, banner: str = "") -> None:
+        """Show or hide the banner: ``banner`` (a replay's), else the simulated-data one."""
+        _set_text(self.sim_banner, banner or SIMULATED_TEXT)
+        self.sim_banner.setVisible(simulated or bool(banner))
 
     def set_setup(self, setup: SessionSetup | None) -> None:
         """Show who the session is for and what was planned (``None``: no set-up)."""

@@ -101,6 +101,8 @@ class LiveModel(TileTextsMixin, HeaderTextsMixin):
         self.session: SessionModel | None = None
         self.session_version = 0
         self.simulated_source = False
+        self.banner = ""
+        """What the banner says of a replay (empty: the simulated-data banner)."""
         self.recording_ok: bool | None = None
         self.recording_message = ""
         self._recording_note_at: float | None = None
@@ -179,6 +181,7 @@ class LiveModel(TileTextsMixin, HeaderTextsMixin):
         self.session = SessionModel(msg.session_id, msg.started_at, msg.source,
                                     msg.simulated, list(msg.spans))
         self.simulated_source = msg.simulated
+        self.banner = msg.banner
         self.measures = msg.measures
         self.resume_text = format_gap(msg.gap_s) if msg.resumed else ""
         self.stream_ended = None
