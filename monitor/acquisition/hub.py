@@ -148,10 +148,13 @@ class Hub(threading.Thread):
         self.recording_ok = True
         self.recording_ever_failed = False
         baseline = _baseline_part(model, history)
+        last_nibp = max((r.t for r in history if r.valid and r.vital is Vital.NIBP_SYS),
+                        default=None)
         self.alarms = AlarmEngine(profile or load_default_profile(), started_at=model.started_at,
                                   stale_after=stale_after, phase=model.phase,
                                   phase_started_at=model.phase_started_at(),
-                                  baseline_readings=baseline, measures=measures)
+                                  baseline_readings=baseline, measures=measures,
+                                  last_nibp_t=last_nibp)
         self.alarm_state: LatestValue[AlarmSnapshot] = LatestValue(self.alarms.snapshot())
         self.workflow = WorkflowHandler(model, publish=self._publish, ingest=self._ingest,
                                         set_phase=self._set_phase, events=events,

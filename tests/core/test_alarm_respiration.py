@@ -160,3 +160,12 @@ def test_which_vitals_raise_no_alarm():
     assert alarms_off(Vital.PULSE_RATE, p, (), None)
     assert not alarms_off(Vital.PULSE_RATE, p, (), OXIMETER)    # stands in for HR
     assert alarms_off(Vital.PULSE_RATE, p, (Vital.HR,), OXIMETER)
+
+
+def test_a_resumed_session_counts_nibp_overdue_from_its_last_determination():
+    engine = AlarmEngine(load_default_profile(), started_at=T0, phase=Phase.BASELINE,
+                         phase_started_at=T0, measures=OXIMETER, last_nibp_t=T0 + 3000)
+    out = engine.tick(T0 + 3000 + 300 + 119)      # typed 7 min ago: not yet overdue, and
+    assert not [m for m in out if isinstance(m, AlarmTransition)]   # no "no source" reminder
+    out = engine.tick(T0 + 3000 + 300 + 121)
+    assert [m.alarm_id for m in out if isinstance(m, AlarmTransition)] == ["nibp.overdue"]

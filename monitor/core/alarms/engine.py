@@ -73,12 +73,16 @@ class AlarmEngine(OperatorCommands):
         What the session's source can measure (``None``: not declared). Without
         NIBP there is no "NIBP overdue" until the nurse enters one, but one
         low reminder that the session has no blood-pressure source.
+    last_nibp_t : float or None
+        A resumed session's last valid NIBP determination (device or typed), so
+        "NIBP overdue" counts from it, not from the session start.
     """
 
     def __init__(self, profile: AlarmProfile, *, started_at: float, stale_after: float = 10.0,
                  phase: Phase = Phase.BASELINE, phase_started_at: float | None = None,
                  baseline_readings: Iterable[Reading] = (),
-                 measures: frozenset[Vital] | None = None) -> None:
+                 measures: frozenset[Vital] | None = None,
+                 last_nibp_t: float | None = None) -> None:
         self.profile = profile
         self.stale_after = stale_after
         self.phase = phase
@@ -102,6 +106,8 @@ class AlarmEngine(OperatorCommands):
         nibp_source = measures is None or bool(measures & {Vital.NIBP_SYS, Vital.NIBP_DIA})
         self._technical = TechnicalAlarms(profile, started_at, stale_after,
                                           nibp_source=nibp_source)
+        if last_nibp_t is not None:
+            self._technical.nibp_determined(last_nibp_t)
         self._build_states()
         self.changed = True
 

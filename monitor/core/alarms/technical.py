@@ -145,7 +145,7 @@ class TechnicalAlarms:
                 "source.no_data", Priority.HIGH,
                 f"NO DATA from the monitor for {p.no_data_high_after_s:g} s during the infusion"),
                 True))
-        if not self._no_source_told and phase is not Phase.ENDED:
+        if not self._no_source_told and phase is not Phase.ENDED and self._last_nibp is None:
             self._no_source_told = True
             out += [(NO_NIBP_SOURCE, True), (NO_NIBP_SOURCE, False)]   # a reminder, once
         level = self._overdue_level(t, phase)
