@@ -35,9 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     parser.add_argument("--source", default="sim:hypertensive-surge")
     parser.add_argument("--protocol", default="datex-s5")
-    parser.add_argument("--speed", type=float, default=60.0,
+    parser.add_argument("--speed", type=float, default=30.0,
                         help="session seconds per real second")
-    parser.add_argument("--at", default="3,25,50",
+    parser.add_argument("--at", default="5,50,90",
                         help="real seconds after start at which to grab, comma-separated")
     parser.add_argument("--name", default="live", help="file name prefix")
     args = parser.parse_args(argv)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -12,6 +12,7 @@ from monitor.ui.alarms.style import clock_text
 from monitor.ui.live.header_texts import context_texts
 from monitor.ui.live.model import LiveModel
 from monitor.ui.shared import theme
+from monitor.ui.shared.choice_label import ChoiceLabel
 from monitor.ui.shared.formatting import format_elapsed
 
 SIMULATED_TEXT = "SIMULATED DATA \u2014 NOT A PATIENT"
@@ -42,41 +43,6 @@ def _brighter(channel: int) -> int:
 def _set_text(label: QLabel, text: str) -> None:
     if label.text() != text:
         label.setText(text)
-
-
-class ChoiceLabel(QLabel):
-    """A label that shows the longest of its texts that fits its width (never a cut one).
-
-    The texts are given longest first (:meth:`set_texts`); the last one is
-    shown even if it does not fit, and the full text is the tool tip.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._texts: list[str] = []
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-    def set_texts(self, texts: list[str]) -> None:
-        """The texts to choose from, longest first."""
-        self._texts = list(texts)
-        self.setToolTip(texts[0] if texts else "")
-        self._choose()
-
-    def _choose(self) -> None:
-        fm = self.fontMetrics()
-        room = self.contentsRect().width()
-        text = next((t for t in self._texts if fm.horizontalAdvance(t) <= room),
-                    self._texts[-1] if self._texts else "")
-        _set_text(self, text)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
-        super().resizeEvent(event)
-        self._choose()
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.FontChange:
-            self._choose()
 
 
 class HeaderWidget(QFrame):

@@ -7,7 +7,13 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QWidget
 
 from monitor.ui.live.model import NibpState
-from monitor.ui.live.tile import caption_pixel_size, make_caption
+from monitor.ui.live.tile import (
+    caption_pixel_size,
+    caption_row,
+    limits_pixel_size,
+    make_caption,
+    make_limits_label,
+)
 from monitor.ui.live.tile_alarm import TileAlarm, TileAlarmMixin
 from monitor.ui.shared import theme
 from monitor.ui.shared.fitted_label import FittedLabelWidget
@@ -30,6 +36,8 @@ class NibpTileWidget(TileAlarmMixin, QFrame):
     mean_label : FittedLabelWidget
         ``(mean)``.
     age_label, reason_label : QLabel
+    limits_label : ChoiceLabel
+        The alarm limits in small figures beside the caption.
     alarm : TileAlarm
         The alarm shown on the tile (:meth:`set_alarm`): the most urgent
         of the systolic, diastolic and mean alarms.
@@ -53,11 +61,11 @@ class NibpTileWidget(TileAlarmMixin, QFrame):
         self.mean_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.age_label = make_caption("", "tile_caption", Qt.AlignmentFlag.AlignLeft)
         self.reason_label = make_caption("", "tile_reason", Qt.AlignmentFlag.AlignRight)
+        self.limits_label = make_limits_label()
         grid = QGridLayout(self)
         grid.setContentsMargins(8, 4, 8, 4)
         grid.setSpacing(0)
-        grid.addWidget(self._caption, 0, 0)
-        grid.addWidget(self._unit, 0, 1)
+        grid.addLayout(caption_row(self._caption, self.limits_label, self._unit), 0, 0, 1, 2)
         grid.addWidget(self.value_label, 1, 0)
         grid.addWidget(self.mean_label, 1, 1)
         grid.addWidget(self.age_label, 2, 0)
@@ -66,6 +74,7 @@ class NibpTileWidget(TileAlarmMixin, QFrame):
         grid.setColumnStretch(0, 7)
         grid.setColumnStretch(1, 3)
         self._state: NibpState | None = None
+        self._limit_texts: list[str] = []
         self._colour = ""
         self.alarm = TileAlarm(self)
         self.set_state(NibpState("---"))
@@ -108,6 +117,16 @@ class NibpTileWidget(TileAlarmMixin, QFrame):
             self.reason_label.setStyleSheet(f"color: {theme.MANUAL};" if state.manual else "")
         self._update_colour(theme.AGED if state.aged else theme.NIBP_WHITE)
 
+    def set_limit_texts(self, texts: list[str]) -> None:
+        """The alarm limits in small figures, longest wording first (``"sys ▼90 ▲160 · …"``)."""
+        if texts != self._limit_texts:
+            self._limit_texts = list(texts)
+            self.limits_label.set_texts(texts)
+
+    def limit_text(self) -> str:
+        """The limit figures shown."""
+        return self.limits_label.text()
+
     def _update_colour(self, colour: str) -> None:
         if colour == self._colour:
             return
@@ -123,3 +142,5 @@ class NibpTileWidget(TileAlarmMixin, QFrame):
         for label in (self._caption, self._unit, self.age_label, self.reason_label):
             label.setFont(theme.font(px, bold=label is not self._unit))
             label.setFixedHeight(int(px * 1.4))
+        self.limits_label.setFont(theme.font(limits_pixel_size(px)))
+        self.limits_label.setFixedHeight(int(px * 1.4))

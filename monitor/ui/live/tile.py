@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from monitor.core.vitals import SPECS, Vital
 from monitor.ui.live.model import TileState
 from monitor.ui.live.tile_alarm import TileAlarm, TileAlarmMixin
 from monitor.ui.shared import theme
+from monitor.ui.shared.choice_label import ChoiceLabel
 from monitor.ui.shared.fitted_label import FittedLabelWidget
 
 
 def caption_pixel_size(tile_height: int) -> int:
     """Font size of a tile's label, unit and reason lines for a tile this tall."""
     return max(13, min(28, int(tile_height * 0.09)))
+
+
+def limits_pixel_size(caption_px: int) -> int:
+    """The limit figures are a little smaller than the caption beside them."""
+    return max(11, caption_px - 2)
 
 
 def make_caption(text: str, object_name: str, align: Qt.AlignmentFlag) -> QLabel:
@@ -25,6 +31,31 @@ def make_caption(text: str, object_name: str, align: Qt.AlignmentFlag) -> QLabel
     label.setAlignment(align | Qt.AlignmentFlag.AlignVCenter)
     label.setFont(theme.font(14, bold=object_name == "tile_reason"))
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    return label
+
+
+def caption_row(caption: QLabel, limits: ChoiceLabel, unit: QLabel) -> QHBoxLayout:
+    """A tile's top line: its caption and unit whole, the alarm limits in the room between.
+
+    The limits take the longest wording that fits there (:mod:`.tile_limits`).
+    """
+    row = QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(6)
+    row.addWidget(caption)
+    row.addWidget(limits, 1)
+    row.addWidget(unit)
+    for label in (caption, unit):
+        label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+    return row
+
+
+def make_limits_label() -> ChoiceLabel:
+    """The small figures of a tile's alarm limits, right-aligned before the unit."""
+    label = ChoiceLabel(optional=True)   # the full limits are in the limits dialog
+    label.setObjectName("tile_limits")
+    label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    label.setFont(theme.font(14))
     return label
 
 
@@ -44,6 +75,8 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
     vital : Vital
     value_label : FittedLabelWidget
     reason_label : QLabel
+    limits_label : ChoiceLabel
+        The alarm limits in small figures beside the caption (:meth:`set_limit_texts`).
     alarm : TileAlarm
         The alarm shown on the tile (:meth:`set_alarm`).
 
@@ -65,14 +98,16 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
         self.value_label.setObjectName("tile_value")
         self.value_label.setStyleSheet(f"color: {colour};")
         self.reason_label = make_caption("", "tile_reason", Qt.AlignmentFlag.AlignCenter)
+        self.limits_label = make_limits_label()
         grid = QGridLayout(self)
         grid.setContentsMargins(8, 4, 8, 4)
         grid.setSpacing(0)
-        grid.addWidget(self._caption, 0, 0)
-        grid.addWidget(self._unit, 0, 1)
+        grid.addLayout(caption_row(self._caption, self.limits_label, self._unit), 0, 0, 1, 2)
         grid.addWidget(self.value_label, 1, 0, 1, 2)
         grid.addWidget(self.reason_label, 2, 0, 1, 2)
         grid.setRowStretch(1, 1)
+        self._limit_texts: list[str] = []
+        self._shown_limits: list[str] = []
         self._state = TileState(self.value_label.text())
         self.alarm = TileAlarm(self)
         self.set_state(TileState("---"))
@@ -116,10 +151,26 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
             self._caption.setText(state.label or SPECS[self.vital].label)
             self._caption.setStyleSheet(f"color: {colour};")
             self._unit.setText(SPECS[self.shown_vital()].unit)
+            self._show_limits()
             self.update()   # the crossed bell follows the caption
 
     def _bell_applies(self) -> bool:
         return not (self._state.ended or self._state.not_measured)
+
+    def set_limit_texts(self, texts: list[str]) -> None:
+        """The alarm limits in small figures, longest wording first (:mod:`.tile_limits`)."""
+        self._limit_texts = list(texts)
+        self._show_limits()
+
+    def limit_text(self) -> str:
+        """The limit figures shown (none on an ended or not-measured tile)."""
+        return self.limits_label.text()
+
+    def _show_limits(self) -> None:
+        texts = [] if self._state.ended or self._state.not_measured else self._limit_texts
+        if texts != self._shown_limits:
+            self._shown_limits = texts
+            self.limits_label.set_texts(texts)
 
     def is_ended(self) -> bool:
         """Whether the tile is greyed because the session has ended."""
@@ -140,3 +191,5 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
         for label in (self._caption, self._unit, self.reason_label):
             label.setFont(theme.font(px, bold=label is not self._unit))
             label.setFixedHeight(int(px * 1.4))
+        self.limits_label.setFont(theme.font(limits_pixel_size(px)))
+        self.limits_label.setFixedHeight(int(px * 1.4))

@@ -64,8 +64,9 @@ def shown_limits(spec: PlotSpec, limits: Mapping[Vital, LimitLines],
                  alarming: Mapping[Vital, Priority]) -> tuple[ShownLimit, ...]:
     """The at most two limit lines a trend plot shows (the limits themselves are on the tiles).
 
-    One vital's limits per plot: the plot's vital in alarm (the most urgent),
-    else its first vital with limits. A vital with limits on both sides shows
+    One vital's limits per plot: the plot's vital in alarm (the most urgent;
+    of equals, the one first in ``alarming``, the alarm bar's order), else its
+    first vital with limits. A vital with limits on both sides shows
     its low and high limit at the level in force (the high-priority pair while
     it alarms at high priority, else the medium pair; a side without a limit at
     that level shows the other level's); a one-sided vital (SpO2) shows its two
@@ -74,7 +75,7 @@ def shown_limits(spec: PlotSpec, limits: Mapping[Vital, LimitLines],
     candidates = [v for v in spec.vitals if limits.get(v) is not None]
     if not candidates:
         return ()
-    in_alarm = [v for v in candidates if v in alarming]
+    in_alarm = [v for v in alarming if v in candidates]   # the alarm bar's order
     vital = max(in_alarm, key=lambda v: alarming[v]) if in_alarm else candidates[0]
     lines = limits[vital]
     high = alarming.get(vital) is Priority.HIGH

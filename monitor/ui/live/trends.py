@@ -50,6 +50,15 @@ MIN_SPAN_MIN = 10.0
 """The time axis always shows at least this many minutes."""
 
 
+def title_html(spec: PlotSpec) -> str:
+    """The plot's title with each vital's name in its curve's colour (the legend)."""
+    names = spec.title.split(" / ")
+    if len(names) != len(spec.vitals[:len(names)]) or len(names) == 1:
+        return spec.title
+    return " / ".join(f"<span style='color: {theme.VITAL_COLOURS[v]}'>{n}</span>"
+                      for n, v in zip(names, spec.vitals, strict=False))
+
+
 def _finite_bounds(values: np.ndarray) -> tuple[float, float] | None:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
@@ -151,7 +160,7 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
             plot.getAxis(name).setTextPen(theme.TEXT_DIM)
             plot.getAxis(name).setPen(theme.PANEL_BORDER)
         plot.getAxis("left").setWidth(64)
-        plot.setLabel("left", spec.title, color=theme.VITAL_COLOURS[spec.vitals[0]])
+        plot.setLabel("left", title_html(spec), color=theme.VITAL_COLOURS[spec.vitals[0]])
         plot.setYRange(*spec.y_range, padding=0)
         self._y_ranges[spec.key] = spec.y_range
         if self.plots:

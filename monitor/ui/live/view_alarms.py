@@ -41,6 +41,7 @@ from monitor.ui.alarms.sound import AlarmSoundPlayer
 from monitor.ui.live.model import LiveModel
 from monitor.ui.live.nibp_tile import NibpTileWidget
 from monitor.ui.live.tile import VitalTileWidget
+from monitor.ui.live.tile_limits import tile_limit_texts
 from monitor.ui.live.trends import TrendsWidget
 from monitor.ui.workflow.events_bar import EventsBarWidget
 from monitor.ui.workflow.model import WorkflowModel
@@ -141,9 +142,13 @@ class LiveAlarmsMixin:
                                else _entry_for(snapshot, (tile.shown_vital(),)), t)
             self.nibp_tile.set_alarm(
                 None if snapshot is None else _entry_for(snapshot, NIBP_VITALS), t)
+            limits = {} if snapshot is None else snapshot.limits
+            off = () if snapshot is None else snapshot.vitals_off
+            for tile in self.tiles.values():
+                tile.set_limit_texts(tile_limit_texts((tile.shown_vital(),), limits, off))
+            self.nibp_tile.set_limit_texts(tile_limit_texts(NIBP_VITALS, limits, off))
             if not ended:   # an ended session's trends keep the limits it had
-                self.trends.set_limits({} if snapshot is None else snapshot.limits,
-                                       _alarming(snapshot))
+                self.trends.set_limits(limits, _alarming(snapshot))
         self._show_bells(snapshot)
         self.alarm_bar.show_time(now)
         if self.sound is not None:

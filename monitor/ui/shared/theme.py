@@ -77,6 +77,7 @@ QFrame#tile {{
     border-radius: 6px;
 }}
 QLabel#tile_caption {{ color: {TEXT_DIM}; }}
+QLabel#tile_limits {{ color: {TEXT}; }}
 QLabel#tile_reason {{ color: {REASON}; }}
 QLabel#sim_banner {{
     background: {SIMULATED_BG};

@@ -107,7 +107,7 @@ class EventsBarWidget(QFrame):
             button.clicked.connect(self._on_event_button)
             self.event_buttons[kind] = button
         self.note_edit = QLineEdit()
-        self.note_edit.setPlaceholderText("Note (Ctrl+N), Enter adds it")
+        self.note_edit.setPlaceholderText("Note (Ctrl+N)")
         self.note_edit.setMaxLength(500)
         self.note_edit.returnPressed.connect(self._on_note)
         self.note_button = QPushButton("Add")

@@ -25,6 +25,7 @@ from monitor.core.reading import make_reading
 from monitor.core.vitals import Vital
 from monitor.ui.alarms.bar import NO_ALARMS_TEXT, NOT_CONNECTED_TEXT
 from monitor.ui.alarms.style import COLOURS
+from monitor.ui.live.tile_limits import tile_limit_text
 from tests.ui.alarm_fakes import FakeSound, entry, snapshot
 from tests.ui.helpers import T0, reading, rendered, session_started
 
@@ -250,6 +251,14 @@ def test_a_vital_in_alarm_shows_its_own_pair(alarm_view, alarms, ui_queue):
     hr = trends.limit_lines[Vital.HR]
     assert sorted(line.value() for line in hr) == [40, 130]
     assert {line.pen.color().name() for line in hr} == {COLOURS[Priority.HIGH].dark_text}
+    # Of two equal alarms on one plot, the one the bar shows first (the newest) has its pair.
+    alarms.snapshot = snapshot(
+        entry(Priority.MEDIUM, "NIBP sys 171 > 160", Vital.NIBP_SYS, raised_at=T0 + 10),
+        entry(Priority.MEDIUM, "NIBP dia 103 > 100", Vital.NIBP_DIA, raised_at=T0 + 20),
+        limits=limits)
+    alarm_view.drain()
+    assert alarm_view.alarm_bar.message_text() == "** NIBP dia 103 > 100"
+    assert trends.limit_texts("nibp") == ["dia 100", "dia 110"]
     # Cleared: back to the medium pair of the first vital.
     alarms.snapshot = snapshot(limits=limits)
     alarm_view.drain()
@@ -293,6 +302,7 @@ def test_no_alarm_sound_from_the_snapshot(alarm_view, alarms):
     assert alarm_view.alarm_bar.indicator_texts() == ["NO ALARM SOUND", "SpO2 ALARMS OFF"]
 
 
+@pytest.mark.qt_log_ignore(r"does not support propagateSizeHints")  # offscreen, a dialog
 def test_limits_dialog_sends_the_change(qtbot, alarm_view, alarms):
     alarm_view.drain()
     alarm_view.alarm_bar.limits_button.click()
@@ -395,3 +405,41 @@ def test_reading_helper_still_works_with_alarms(alarm_view, ui_queue):
     ui_queue.put(reading(Vital.HR, 72, T0))
     alarm_view.drain()
     assert alarm_view.tiles[Vital.HR].value_text() == "72"
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_tiles_show_their_limits_in_small_figures(qtbot, alarm_view, alarms, ui_queue, size):
+    """Limits are figures on the tiles, as monitors show them, not labels crowding a trend."""
+    alarm_view.resize(*size)
+    alarm_view.show()
+    qtbot.waitExposed(alarm_view)
+    ui_queue.put(session_started())
+    alarms.snapshot = snapshot(limits=load_default_profile().limit_lines())
+    alarm_view.drain()
+    tiles = alarm_view.tiles
+    assert tiles[Vital.HR].limit_text() == "\u25bc50 \u25b2110"
+    assert tiles[Vital.SPO2].limit_text() == "\u25bc92"
+    assert alarm_view.nibp_tile.limit_text() == "sys \u25bc90 \u25b2160 \u00b7 dia \u25b2100"
+    for tile in (*tiles.values(), alarm_view.nibp_tile):
+        label = tile.limits_label
+        if label.text():   # whole, inside its tile, clear of the caption and the unit
+            qtbot.waitUntil(lambda label=label: label.fontMetrics().horizontalAdvance(
+                label.text()) <= label.width())   # once laid out
+            assert label.geometry().right() < tile._unit.geometry().left()
+            assert label.geometry().left() > tile._caption.geometry().left()
+    # A vital whose alarms are off shows the crossed bell and no limits.
+    alarms.snapshot = snapshot(limits=load_default_profile().limit_lines(),
+                               vitals_off=(Vital.SPO2,))
+    alarm_view.drain()
+    assert tiles[Vital.SPO2].limit_text() == ""
+    assert tiles[Vital.HR].limit_text() == "\u25bc50 \u25b2110"
+
+
+def test_limit_figures_rules():
+    limits = load_default_profile().limit_lines()
+    assert tile_limit_text((Vital.HR,), limits) == "\u25bc50 \u25b2110"
+    assert tile_limit_text((Vital.HR,), limits, off=(Vital.HR,)) == ""
+    assert tile_limit_text((Vital.PULSE_RATE,), {}) == ""
+    # The high-priority limit stands in on a side without a medium one.
+    only_high = {Vital.HR: LimitLines(low_high=40.0, high_medium=110.0)}
+    assert tile_limit_text((Vital.HR,), only_high) == "\u25bc40 \u25b2110"
