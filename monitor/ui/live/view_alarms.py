@@ -66,6 +66,13 @@ def _entry_for(snapshot: AlarmSnapshot, vitals: tuple[Vital, ...]) -> AlarmEntry
     return None
 
 
+def _limits_vital(tile: VitalTileWidget) -> Vital:
+    """Whose limits a tile shows: its own vital's, or the heart rate's for the pulse rate
+    in the HR place (with no ECG the pulse rate raises the heart-rate alarms)."""
+    shown = tile.shown_vital()
+    return Vital.HR if tile.vital is Vital.HR and shown is Vital.PULSE_RATE else shown
+
+
 def _alarming(snapshot: AlarmSnapshot | None) -> dict[Vital, Priority]:
     """The vitals in an active physiological alarm, at its highest priority."""
     out: dict[Vital, Priority] = {}
@@ -145,7 +152,7 @@ class LiveAlarmsMixin:
             limits = {} if snapshot is None else snapshot.limits
             off = () if snapshot is None else snapshot.vitals_off
             for tile in self.tiles.values():
-                tile.set_limit_texts(tile_limit_texts((tile.shown_vital(),), limits, off))
+                tile.set_limit_texts(tile_limit_texts((_limits_vital(tile),), limits, off))
             self.nibp_tile.set_limit_texts(tile_limit_texts(NIBP_VITALS, limits, off))
             if not ended:   # an ended session's trends keep the limits it had
                 self.trends.set_limits(limits, _alarming(snapshot))

@@ -147,6 +147,9 @@ def test_an_oximeter_alone_shows_pr_in_the_hr_place_and_says_what_is_not_measure
     view.drain()
     assert big.alarm_colour() != "" and small.alarm_colour() == ""
     assert not big.bell_shown() and not small.bell_shown()   # PR is alarmed; HR not measured
+    # and the tile that shows it shows their limits; the not-measured tile shows none.
+    assert big.limit_text() == "\u25bc50 \u25b2110"
+    assert small.limit_text() == ""
 
 
 def test_a_monitor_with_ecg_keeps_hr_in_its_place(make_view, ui_queue):
