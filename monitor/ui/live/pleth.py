@@ -6,10 +6,32 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from monitor.ui.live.sweep import SweepBuffer
 from monitor.ui.shared import theme
+
+
+class SweepCurveItem(pg.PlotCurveItem):
+    """The sweep's curve, bounded by the panel instead of by its data.
+
+    The trace always lies within the panel's x range and the y range the
+    widget keeps around it, so its bounds need not be measured (NaN-aware
+    min and max and pixel padding) again for every chunk, which cost about
+    a third of a redraw.
+    """
+
+    def set_panel(self, rect: QRectF) -> None:
+        """The area the trace stays within (in data coordinates)."""
+        self.prepareGeometryChange()
+        self._panel = QRectF(rect)
+
+    def boundingRect(self) -> QRectF:  # Qt override
+        panel = getattr(self, "_panel", None)
+        if panel is None:
+            return super().boundingRect()
+        return QRectF(panel) if self.xData is not None and len(self.xData) else QRectF()
 
 
 class PlethSweepWidget(QFrame):
@@ -30,7 +52,7 @@ class PlethSweepWidget(QFrame):
     Attributes
     ----------
     plot_widget : pyqtgraph.PlotWidget
-    curve : pyqtgraph.PlotCurveItem
+    curve : SweepCurveItem
 
     Signals
     -------
@@ -62,7 +84,7 @@ class PlethSweepWidget(QFrame):
         # A bare curve item: the sweep needs no downsampling or dataset
         # bookkeeping, and a y range kept with hysteresis (below) instead of
         # auto-range saves a range computation and a rescale on every update.
-        self.curve = pg.PlotCurveItem(pen=pg.mkPen(theme.SPO2_CYAN, width=1), antialias=False,
+        self.curve = SweepCurveItem(pen=pg.mkPen(theme.SPO2_CYAN, width=1), antialias=False,
                                       connect="finite", skipFiniteCheck=False)
         item.addItem(self.curve)
         layout = QVBoxLayout(self)
@@ -103,3 +125,7 @@ class PlethSweepWidget(QFrame):
         pad = 0.1 * span
         self._y_range = (lo - pad, hi + pad)
         self.plot_widget.getPlotItem().setYRange(*self._y_range, padding=0)
+        width, height = self._sweep.window_s, self._y_range[1] - self._y_range[0]
+        # With a margin: the pen's pixel and the panel's edges are clipped anyway.
+        self.curve.set_panel(QRectF(-0.05 * width, self._y_range[0] - 0.5 * height,
+                                    1.1 * width, 2.0 * height))

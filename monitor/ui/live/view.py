@@ -54,10 +54,10 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 5000
 """Most queue items applied per refresh tick, so a flood cannot freeze the GUI."""
 
-TEXTS_EVERY_S = 0.1
-TEXTS_EVERY_TICKS = 3
+TEXTS_EVERY_S = 0.2
+TEXTS_EVERY_TICKS = 5
 """With nothing new but pleth samples, the numerics, clocks, workflow strip and trends
-are brought up to date on every third tick (every 0.12 s at 25 Hz), or sooner when the
+are brought up to date on every fifth tick (every 0.2 s at 25 Hz), or sooner when the
 session clock moved :data:`TEXTS_EVERY_S` seconds (a replay at speed).
 
 The pleth and the alarm picture are updated on every tick, and everything else on

@@ -61,3 +61,20 @@ def test_pleth_y_range_fits_the_trace_with_hysteresis(view, ui_queue, clock):
     finite = y[np.isfinite(y)]
     assert lo <= finite.min() and finite.max() <= hi  # the whole trace is visible
     assert hi - lo <= 1.5 * (finite.max() - finite.min())  # and fills the panel
+
+
+def test_the_curve_bounds_hold_the_whole_trace(view, ui_queue, clock):
+    """The curve's bounds are the panel's, not measured: they must still hold every point."""
+    for i in range(8):
+        ui_queue.put(pleth_chunk(T0 + i * 0.25))
+    clock.advance_to(T0 + 2)
+    view.drain()
+    big = pleth_chunk(T0 + 2.0)
+    ui_queue.put(type(big)(big.vital, big.t0, big.rate, big.samples * 40.0 - 500.0))
+    view.drain()
+    x, y = view.pleth.curve.getData()
+    rect = view.pleth.curve.boundingRect()
+    finite = np.isfinite(y)
+    assert finite.sum() > 200
+    assert rect.left() <= x.min() and x.max() <= rect.right()
+    assert rect.top() <= y[finite].min() and y[finite].max() <= rect.bottom()
