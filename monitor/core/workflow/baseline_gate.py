@@ -131,7 +131,8 @@ class BaselineGate:
             sys=sum(d.sys for d in dets) / len(dets) if dets else None,
             dia=sum(d.dia for d in dets) / len(dets) if dets else None,
             hr=hr if hr is not None else self.tracker.value(Vital.PULSE_RATE),
-            spo2=self.tracker.value(Vital.SPO2))
+            spo2=self.tracker.value(Vital.SPO2),
+            hr_is_pulse=hr is None and self.tracker.value(Vital.PULSE_RATE) is not None)
 
     def missing(self, now: float) -> tuple[str, ...]:
         """What the gate still needs at ``now`` (empty when the data suffice)."""

@@ -23,3 +23,5 @@ class BaselineValues:
     dia: float | None = None
     hr: float | None = None
     spo2: float | None = None
+    hr_is_pulse: bool = False
+    """``hr`` is the oximeter's pulse rate (no ECG heart rate in the baseline)."""

@@ -87,12 +87,15 @@ def gate_text(gate: GateResult) -> str:
 
 
 def baseline_text(state: WorkflowState) -> str:
-    """The baseline values: ``"NIBP 121/77   HR 74   SpO2 98"`` (dashes where none yet)."""
+    """The baseline values: ``"NIBP 121/77   HR 74   SpO2 98"`` (dashes where none yet).
+
+    ``PR 74`` when the heart rate is the oximeter's pulse rate (no ECG).
+    """
     b = state.baseline
     nibp = f"{b.sys:.0f}/{b.dia:.0f}" if b.sys is not None and b.dia is not None else "---/---"
     hr = f"{b.hr:.0f}" if b.hr is not None else "---"
     spo2 = f"{b.spo2:.0f}" if b.spo2 is not None else "---"
-    return f"NIBP {nibp}   HR {hr}   SpO2 {spo2}"
+    return f"NIBP {nibp}   {'PR' if b.hr_is_pulse else 'HR'} {hr}   SpO2 {spo2}"
 
 
 def end_question(state: WorkflowState) -> str:

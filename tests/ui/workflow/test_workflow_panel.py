@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from monitor.core.reading import make_reading
+from monitor.core.vitals import Vital
 from monitor.core.workflow.discharge import ChecklistItem
 from monitor.core.workflow.messages import (
     ChangeInfusion,
@@ -47,6 +49,14 @@ def feed(view, queue, clock, t, *messages):
         for item in (m if isinstance(m, list) else [m]):
             queue.put(item)
     view.drain()
+
+
+def test_baseline_of_an_oximeter_alone_says_pr_not_hr(wf_view, ui_queue, clock):
+    """With no ECG the baseline's rate is the pulse rate, and says so."""
+    readings = [make_reading(Vital.PULSE_RATE, r.value, r.t) if r.vital is Vital.HR else r
+                for r in baseline_readings(124, 78, hr=66, spo2=97)]
+    feed(wf_view, ui_queue, clock, INFUSION_AT - 5, readings)
+    assert wf_view.workflow_panel.baseline_label.text() == "NIBP 124/78   PR 66   SpO2 97"
 
 
 def test_baseline_shows_values_and_gate(wf_view, ui_queue, clock):
