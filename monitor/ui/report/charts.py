@@ -1,6 +1,6 @@
 """The report's trend plots, drawn as vector lines with QPainter, legible in black and white.
 
-One session-minute axis for NIBP, HR/PR and SpO2, with the phases as grey
+One session-minute axis for NIBP, HR/PR, SpO2 and (when recorded) RR/EtCO2, with the phases as grey
 bands named in a row above the plots, the alarm limits as dashed lines with
 their value written at the right end, the events as numbered ticks (the
 numbers of the report's event list) and the alarms as hatched bars under
@@ -28,15 +28,16 @@ from monitor.review.record import AlarmSpan, Series
 from monitor.ui.report.limits import LimitStep, nice_step
 from monitor.ui.report.plot import (
     LIMIT_PENS,
-    PANELS,
     RANGE_FILL,
     STYLES,
     AlarmLane,
+    Panel,
     draw_alarm_lanes,
     draw_marker,
     draw_panel,
     font,
     hatch,
+    panels_for,
     pen,
 )
 from monitor.ui.report.text import Clock
@@ -50,6 +51,9 @@ LEFT, RIGHT = 42.0, 46.0
 """Gutters (pt): y tick labels on the left, limit labels on the right."""
 LEGEND_ROW, PHASE_ROW, EVENT_ROW, GAP, LANE = 12.0, 10.0, 15.0, 5.0, 7.5
 PLOTS_HEIGHT = 300.0
+LEGEND_SAMPLE = 12.0
+"""Length (pt) of a line sample in the legend (short, so every item fits one row)."""
+"""Height (pt) of the three panels every report has; the RR/EtCO2 panel adds its share."""
 
 
 @dataclass
@@ -79,9 +83,11 @@ class ChartData:
     alarm_spans: list[AlarmSpan]
     clock: Clock
     lanes: list[AlarmLane] = field(init=False)
+    panels: tuple[Panel, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         self.lanes = alarm_lanes(self.alarm_spans)
+        self.panels = panels_for(self.numerics)
 
 
 MAX_LANES = 2
@@ -125,7 +131,8 @@ def chart_height(data: ChartData) -> float:
     """Height (pt) of the whole trend figure for ``data``."""
     lanes = max(1, len(data.lanes))
     axis = 22.0 if data.clock.relative else 30.0
-    return (LEGEND_ROW + PHASE_ROW + EVENT_ROW + PLOTS_HEIGHT + GAP * (len(PANELS) - 1)
+    plots = PLOTS_HEIGHT * sum(panel.share for panel in data.panels)
+    return (LEGEND_ROW + PHASE_ROW + EVENT_ROW + plots + GAP * (len(data.panels) - 1)
             + GAP + lanes * LANE + axis)
 
 
@@ -161,7 +168,7 @@ class TrendFigure:
         events_y = y
         y += EVENT_ROW
         panel_rects = []
-        for panel in PANELS:
+        for panel in d.panels:
             h = PLOTS_HEIGHT * panel.share
             panel_rects.append(QRectF(self.x0, y, self.x1 - self.x0, h))
             y += h + GAP
@@ -169,7 +176,7 @@ class TrendFigure:
         for r in panel_rects:
             self._draw_bands(p, r)
         self._draw_events(p, events_y, panel_rects)
-        for panel, r in zip(PANELS, panel_rects, strict=True):
+        for panel, r in zip(d.panels, panel_rects, strict=True):
             draw_panel(p, self.x, panel, r, ticks, d.numerics, d.limits, d.start, d.end)
         lanes_h = max(1, len(d.lanes)) * LANE
         draw_alarm_lanes(p, self.x, QRectF(self.x0, y, self.x1 - self.x0, lanes_h), d.lanes,
@@ -198,20 +205,20 @@ class TrendFigure:
             if vital not in shown:
                 continue
             p.setPen(style.pen)
-            p.drawLine(QPointF(x, mid), QPointF(x + 16, mid))
+            p.drawLine(QPointF(x, mid), QPointF(x + LEGEND_SAMPLE, mid))
             if style.marker is not None:
-                draw_marker(p, style, x + 8, mid)
+                draw_marker(p, style, x + LEGEND_SAMPLE / 2, mid)
             p.setPen(pen(0.5))
-            x = self._legend_text(p, x + 19, y, style.label, fm)
+            x = self._legend_text(p, x + LEGEND_SAMPLE + 3, y, style.label, fm)
         if any(self.data.numerics[v].manual.any() for v in shown
                if STYLES.get(v) is not None and STYLES[v].points):
             p.drawEllipse(QPointF(x + 4, mid), 3.6, 3.6)
             x = self._legend_text(p, x + 10, y, "by hand", fm)
         for prio, name in (("medium", "limit M"), ("high", "limit H")):
             p.setPen(LIMIT_PENS[prio])
-            p.drawLine(QPointF(x, mid), QPointF(x + 16, mid))
+            p.drawLine(QPointF(x, mid), QPointF(x + LEGEND_SAMPLE, mid))
             p.setPen(pen(0.5))
-            x = self._legend_text(p, x + 19, y, name, fm)
+            x = self._legend_text(p, x + LEGEND_SAMPLE + 3, y, name, fm)
         p.fillRect(QRectF(x, mid - 3, 10, 6), RANGE_FILL)
         x = self._legend_text(p, x + 12, y, "range", fm)
         for prio in sorted(Priority, reverse=True):

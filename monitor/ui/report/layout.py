@@ -138,10 +138,12 @@ class Flow:
                                     shade=k % 2 == 1, bold_first=bold_first))
 
     def draw(self, p: QPainter, footer: Callable[[QPainter, int, int], None],
-             page_done: Callable[[int, int], None] | None = None) -> int:
-        """Paint every page (then its footer); returns the page count.
+             page_done: Callable[[int, int], None] | None = None,
+             overlay: Callable[[QPainter], None] | None = None) -> int:
+        """Paint every page: its blocks, then its ``overlay`` (a watermark), then its footer.
 
         ``page_done(i, n)`` is called after page ``i`` of ``n`` (from 1).
+        Returns the page count.
         """
         n = len(self.pages)
         for i, blocks in enumerate(self.pages):
@@ -149,6 +151,8 @@ class Flow:
                 self.device.newPage()
             for y, draw in blocks:
                 draw(p, y)
+            if overlay is not None:
+                overlay(p)
             footer(p, i + 1, n)
             if page_done is not None:
                 page_done(i + 1, n)

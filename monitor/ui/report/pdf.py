@@ -6,8 +6,10 @@ dose, infusion, course, alarm profile, source), the trend plots (see
 :func:`monitor.review.summary.summarize`, the alarms (one row per priority
 episode, with its peak value), the alarm log and the event list.
 Tables continue onto further pages under a repeated header, and every page
-has a "page N of M" footer. The report is meant to be printed in black and
-white: nothing in it depends on colour.
+has a "page N of M" footer; every page of a simulated or replayed session
+carries a diagonal SIMULATED or REPLAY watermark (:func:`watermark_text`).
+The report is meant to be printed in black and white: nothing in it depends
+on colour.
 
 It follows the conventions of the other exports (:mod:`monitor.export.common`):
 the same de-identification (pseudonym, times relative to the session start,
@@ -27,6 +29,7 @@ if no Qt application exists one is created, on the ``offscreen`` platform unless
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from pathlib import Path
@@ -41,7 +44,14 @@ from PySide6.QtCore import (
     QRectF,
     Qt,
 )
-from PySide6.QtGui import QGuiApplication, QPageSize, QPainter, QPdfWriter
+from PySide6.QtGui import (
+    QFont,
+    QGuiApplication,
+    QPageSize,
+    QPainter,
+    QPainterPath,
+    QPdfWriter,
+)
 from PySide6.QtPdf import QPdfDocument
 
 from monitor.core.alarms.profile import AlarmProfile
@@ -80,6 +90,12 @@ MARGIN = 36.0
 FOOTER = 16.0
 TITLE = "Infusion session report"
 STEPS = 100
+WATERMARK_PT = 96.0
+WATERMARK_GREY = 150
+WATERMARK_LINE = 0.8
+WATERMARK_MEANING = {"SIMULATED": "simulated data, not a patient's",
+                     "REPLAY": "a recording played again, not measured live"}
+"""Size (pt), grey level (0 black) and outline width (pt) of the SIMULATED / REPLAY mark."""
 """``progress`` is told ``done`` of this many steps."""
 
 _app: QGuiApplication | None = None
@@ -243,8 +259,11 @@ def _render(out: QByteArray, record: SessionRecord, summary: SessionSummary,
                        footer_text)
             p.drawText(r, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                        f"page {n} of {total}")
+        mark = watermark_text(record)
         pages = flow.draw(painter, footer,
-                          lambda i, n: report(progress, 20 + (STEPS - 20) * i // n, STEPS))
+                          lambda i, n: report(progress, 20 + (STEPS - 20) * i // n, STEPS),
+                          None if mark is None else
+                          lambda p: draw_watermark(p, mark, page.width(), page.height()))
     except BaseException:
         painter.end()
         raise
@@ -254,13 +273,52 @@ def _render(out: QByteArray, record: SessionRecord, summary: SessionSummary,
     return pages
 
 
+def watermark_text(record: SessionRecord) -> str | None:
+    """``"REPLAY"`` for a replayed session, ``"SIMULATED"`` for a simulated one, else None.
+
+    A replay is recorded with a ``replay:...`` source (and as simulated: its
+    numbers are not a patient's at that time).
+    """
+    if record.session.source.startswith("replay:"):
+        return "REPLAY"
+    return "SIMULATED" if record.session.simulated else None
+
+
+def draw_watermark(p: QPainter, text: str, width: float, height: float) -> None:
+    """``text`` across the page (``width`` by ``height`` pt), diagonal, as grey outlines.
+
+    Drawn over the page's content (the plots' grey bands would hide a filled
+    mark): hollow letters in a thin grey line, so every number under them
+    stays readable, in black and white as in colour.
+    """
+    p.save()
+    p.translate(width / 2, height / 2)
+    p.rotate(-math.degrees(math.atan2(height, width)))
+    f = QFont(font(WATERMARK_PT, bold=True))
+    f.setPixelSize(round(WATERMARK_PT))   # a path's units are the painter's: points
+    path = QPainterPath()
+    path.addText(QPointF(0, 0), f, text)
+    box = path.boundingRect()
+    path.translate(-box.center())
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.setPen(pen(WATERMARK_LINE, grey=WATERMARK_GREY))
+    p.drawPath(path)
+    p.restore()
+    # the word once more as text, for a reader or a search of the PDF
+    p.setPen(pen(0.5))
+    p.setFont(font(6.5, bold=True))
+    p.drawText(QRectF(MARGIN, MARGIN - 14, width - 2 * MARGIN, 10),
+               Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+               f"{text} \u2014 {WATERMARK_MEANING[text]}")
+
+
 def _footer_text(record: SessionRecord, clock: Clock, relative: bool) -> str:
     who = record.patient_ref or (record.setup or {}).get("patient_ref")
     if relative:
         return (f"{TITLE} · {'patient ' + str(who) if who else 'de-identified'}"
                 " · times relative to the session start")
-    who = who or "no patient reference"
-    return f"{TITLE} · patient {who} · {clock.local(record.start, '%Y-%m-%d %H:%M')}"
+    who = f"patient {who}" if who else "no patient reference"
+    return f"{TITLE} · {who} · {clock.local(record.start, '%Y-%m-%d %H:%M')}"
 
 
 def _lay_out(flow: Flow, record: SessionRecord, summary: SessionSummary,

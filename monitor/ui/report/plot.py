@@ -117,13 +117,13 @@ PANELS = (Panel("NIBP", "mmHg", (Vital.NIBP_SYS, Vital.NIBP_DIA), 0.44),
           Panel("HR / PR", "/min", (Vital.HR, Vital.PULSE_RATE), 0.33),
           Panel("SpO2", "%", (Vital.SPO2,), 0.23))
 """The panels every report has (a vital not recorded reads "not recorded" in its panel)."""
-RESP_PANEL = Panel("RR / EtCO2", "/min, mmHg", (Vital.RESP_RATE, Vital.ETCO2), 0.25)
+RESP_PANEL = Panel("RR / EtCO2", "/min, mmHg", (Vital.RESP_RATE, Vital.ETCO2), 0.32)
 """Respiration and capnography, drawn only when the session recorded either (RR dashed ▽,
 EtCO2 solid over its range band)."""
 
 
 def panels_for(numerics: dict[Vital, Series]) -> tuple[Panel, ...]:
-    """The panels of a report: :data:`PANELS`, and :data:`RESP_PANEL` if RR or EtCO2 has a value."""
+    """:data:`PANELS`, and :data:`RESP_PANEL` if RR or EtCO2 has a value."""
     recorded = any(v in numerics and np.isfinite(numerics[v].v).any()
                    for v in RESP_PANEL.vitals)
     return (*PANELS, RESP_PANEL) if recorded else PANELS
