@@ -12,8 +12,8 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QDate, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
@@ -36,6 +36,7 @@ from monitor.ui.review.export_dialog import ExportDialog
 from monitor.ui.review.loading import ReviewData, load_review
 from monitor.ui.review.review_view import ReviewView
 from monitor.ui.review.style import REVIEW_STYLE
+from monitor.ui.review.window_size import keep_on_screen
 from monitor.ui.review.worker import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,11 @@ FILTER_DELAY_MS = 250
 """The list is re-read this long after the last change to a filter."""
 NO_DATE = QDate(2000, 1, 1)
 """The date edits' "any date" value."""
+HEADER_PAD = 8
+SORT_ARROW = 12
+"""A column title's padding and the room for the sort arrow beside it (px)."""
+PREFERRED_SIZE = QSize(1280, 720)
+"""The window's size where the screen has room (else the screen's available area)."""
 
 
 def _date_edit() -> QDateEdit:
@@ -128,7 +134,7 @@ class BrowserView(QMainWindow):
         self._lister = TaskRunner("browser-list", self)
         self._build_layout()
         self._connect()
-        self.resize(1280, 720)
+        keep_on_screen(self, PREFERRED_SIZE)
         self.refresh()
 
     def _build_layout(self) -> None:
@@ -198,10 +204,25 @@ class BrowserView(QMainWindow):
             self.table.selectRow(row)
         elif rows:
             self.table.selectRow(0)
-        self.table.resizeColumnsToContents()
+        self.fit_columns()
         self.status.setObjectName("review_hint")
         self.status.setText(f"{len(rows)} session{'s' if len(rows) != 1 else ''}")
         self.listed.emit(len(rows))
+
+    def fit_columns(self) -> None:
+        """Each column as wide as its widest cell or its title's widest line, and the sort arrow.
+
+        Qt's own fit (``resizeColumnsToContents``) adds the header's height to
+        every title's width for the sort arrow: with titles on two lines (the
+        unit under the name) the columns would no longer fit a 1280 px screen.
+        """
+        header = self.table.horizontalHeader()
+        fm = QFontMetrics(header.font())
+        for col in range(self.model.columnCount()):
+            title = str(self.model.headerData(col, Qt.Orientation.Horizontal) or "")
+            text = max((fm.horizontalAdvance(line) for line in title.split("\n")), default=0)
+            width = max(self.table.sizeHintForColumn(col), text + HEADER_PAD + SORT_ARROW)
+            header.resizeSection(col, width)
 
     def _on_list_failed(self, message: str) -> None:
         self._pending = False

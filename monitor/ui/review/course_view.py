@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -32,9 +32,12 @@ from monitor.core.alarms.model import Priority
 from monitor.review.course import CourseRow
 from monitor.ui.alarms.style import COLOURS
 from monitor.ui.review.style import REVIEW_STYLE
+from monitor.ui.review.window_size import keep_on_screen
 from monitor.ui.shared import theme
 
 NONE_TEXT = "\u2014"
+PREFERRED_SIZE = QSize(1280, 780)
+"""The window's size where the screen has room (else the screen's available area)."""
 
 
 def _num(x: float | None, unit: str = "", signed: bool = False) -> str:
@@ -74,17 +77,22 @@ COLUMNS: tuple[tuple[str, Callable[[CourseRow], str]], ...] = (
     ("Course", lambda r: NONE_TEXT if r.course_number is None else
         f"{r.course_number} of {r.course_total}" if r.course_total else str(r.course_number)),
     ("Dose", dose_text),
-    ("Sys rise", lambda r: _num(r.rise_sys, "mmHg", signed=True)),
-    ("Dia rise", lambda r: _num(r.rise_dia, "mmHg", signed=True)),
-    ("HR rise", lambda r: _num(r.rise_hr, "bpm", signed=True)),
-    ("Lowest SpO2", lambda r: _num(r.lowest_spo2, "%")),
+    ("Sys rise\n(mmHg)", lambda r: _num(r.rise_sys, signed=True)),
+    ("Dia rise\n(mmHg)", lambda r: _num(r.rise_dia, signed=True)),
+    ("HR rise\n(bpm)", lambda r: _num(r.rise_hr, signed=True)),
+    ("Lowest\nSpO2 (%)", lambda r: _num(r.lowest_spo2)),
     ("Alarms H/M/L", alarms_text),
     ("Technical\nalarms", lambda r: str(r.technical_alarms)),
     ("Events", events_text),
-    ("PHQ-9 before", lambda r: _num(r.phq9)),
-    ("MADRS before", lambda r: _num(r.madrs)),
-    ("CADSS after", lambda r: _num(r.cadss)),
+    ("PHQ-9\nbefore", lambda r: _num(r.phq9)),
+    ("MADRS\nbefore", lambda r: _num(r.madrs)),
+    ("CADSS\nafter", lambda r: _num(r.cadss)),
 )
+"""Column titles (with their units; a line break keeps the columns narrow) and cell texts."""
+EVENTS_COLUMN = "Events"
+"""The one column of free length: it takes the room left and wraps its text."""
+X_LABEL = "session in the course"
+TITLE_SIZE = "10pt"
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,9 @@ class CourseView(QMainWindow):
         One row per session (:data:`COLUMNS`); double-click opens its review.
     plots : dict of str to pyqtgraph.PlotItem
         By title (:data:`PLOTS`).
+    legends : dict of str to list of (str, str)
+        By plot title: each series' name and colour, written in the plot's
+        title row (never over the points).
     curves : dict of str to pyqtgraph.PlotDataItem
         The lines, by measure key (``rise_sys``, ``rise_dia``, ``rise_hr``,
         ``lowest_spo2``, ``phq9``, ``madrs``, ``cadss``).
@@ -188,6 +199,7 @@ class CourseView(QMainWindow):
         title.setObjectName("review_header")
         self.table = self._make_table()
         self.plots: dict[str, pg.PlotItem] = {}
+        self.legends: dict[str, list[tuple[str, str]]] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.bars: dict[str, pg.BarGraphItem] = {}
         graphics = pg.GraphicsLayoutWidget()
@@ -204,7 +216,7 @@ class CourseView(QMainWindow):
         layout.addWidget(title)
         layout.addWidget(split, 1)
         self.setCentralWidget(root)
-        self.resize(1280, 780)
+        keep_on_screen(self, PREFERRED_SIZE)
 
     def _make_table(self) -> QTableWidget:
         table = QTableWidget(len(self.rows), len(COLUMNS))
@@ -215,18 +227,30 @@ class CourseView(QMainWindow):
         for i, row in enumerate(self.rows):
             for j, (_, text) in enumerate(COLUMNS):
                 table.setItem(i, j, QTableWidgetItem(text(row)))
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        table.horizontalHeader().setStretchLastSection(True)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        titles = [c[0] for c in COLUMNS]
+        if EVENTS_COLUMN in titles:   # the free text wraps in the room the others leave
+            header.setSectionResizeMode(titles.index(EVENTS_COLUMN), QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(40)
+        table.setWordWrap(True)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        header.sectionResized.connect(lambda *_: table.resizeRowsToContents())
+        table.resizeRowsToContents()
         table.cellDoubleClicked.connect(
             lambda r, _c: self.session_chosen.emit(self.rows[r].session_id))
         return table
 
     def _add_plot(self, graphics: pg.GraphicsLayoutWidget, n: int,
                   spec: SmallPlot) -> pg.PlotItem:
-        plot = graphics.addPlot(row=n // 3, col=n % 3, title=spec.title)
+        plot = graphics.addPlot(row=n // 3, col=n % 3)
         self._style(plot)
-        if len(spec.measures) > 1:
-            plot.addLegend(offset=(4, 4), labelTextColor=theme.TEXT_DIM)
+        # The legend is the title row: the names never cover a point.
+        self.legends[spec.title] = [(m.name, m.colour) for m in spec.measures]
+        names = "" if len(spec.measures) == 1 else "&nbsp;&nbsp;" + "&nbsp;&nbsp;".join(
+            f'<span style="color:{m.colour}">\u25a0 {m.name}</span>' for m in spec.measures)
+        plot.setTitle(f"{spec.title}{names}", size=TITLE_SIZE, color=theme.TEXT_DIM)
         lo, hi = spec.y_min, spec.y_max
         for i, m in enumerate(spec.measures):
             x, y = measure_points(self.rows, m)
@@ -246,6 +270,9 @@ class CourseView(QMainWindow):
         if lo is not None and hi is not None:
             pad = 0.08 * max(1.0, hi - lo)
             plot.setYRange(lo - (0 if lo == 0 else pad), hi + pad, padding=0)
+            if spec.bars:   # counts: whole numbers on the axis
+                step = float(max(1, math.ceil((hi - lo) / 5)))
+                plot.getAxis("left").setTickSpacing(major=step, minor=step)
         return plot
 
     def _style(self, plot: pg.PlotItem) -> None:
@@ -258,5 +285,5 @@ class CourseView(QMainWindow):
             plot.getAxis(name).setPen(theme.PANEL_BORDER)
         plot.getAxis("bottom").setTicks(
             [[(float(i), course_label(r, i - 1)) for i, r in enumerate(self.rows, 1)]])
-        plot.setLabel("bottom", "infusion", color=theme.TEXT_DIM)
+        plot.setLabel("bottom", X_LABEL, color=theme.TEXT_DIM)
         plot.setXRange(0.5, max(1, len(self.rows)) + 0.5, padding=0)

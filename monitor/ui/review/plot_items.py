@@ -10,6 +10,8 @@ scaling, so their text keeps its size and stays upright.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPen, QTransform
@@ -103,16 +105,25 @@ def _bounds(values: np.ndarray) -> tuple[float, float] | None:
     return float(finite.min()), float(finite.max())
 
 
-def y_range_for(spec: PlotSpec, record: SessionRecord) -> tuple[float, float]:
-    """The plot's default range, widened where the recorded values leave it."""
+def y_range_for(spec: PlotSpec, record: SessionRecord,
+                limits: Iterable[float] = ()) -> tuple[float, float]:
+    """The plot's default range, widened where the recorded values or the ``limits`` leave it.
+
+    A limit outside the range would be drawn outside the plot: its line and
+    its label would not be seen.
+    """
     lo, hi = spec.y_range
+    spans = []
     for vital in spec.vitals:
         series = record.numerics.get(vital)
         bounds = None if series is None else _bounds(series.v)
         if bounds is not None:
-            pad = max(5.0, 0.1 * (bounds[1] - bounds[0]))
-            lo = min(lo, bounds[0] - pad) if bounds[0] < lo else lo
-            hi = max(hi, bounds[1] + pad) if bounds[1] > hi else hi
+            spans.append(bounds)
+    spans += [(v, v) for v in limits if np.isfinite(v)]
+    for bounds in spans:
+        pad = max(5.0, 0.1 * (bounds[1] - bounds[0]))
+        lo = min(lo, bounds[0] - pad) if bounds[0] < lo else lo
+        hi = max(hi, bounds[1] + pad) if bounds[1] > hi else hi
     return lo, hi
 
 

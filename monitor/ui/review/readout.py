@@ -7,6 +7,7 @@ no value); an NIBP determination is shown however old, with its age.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import numpy as np
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
 from monitor.core.vitals import SPECS, Kind, Vital
 from monitor.review.record import Series
-from monitor.ui.shared.formatting import NO_VALUE_TEXT, format_age, format_elapsed, format_value
+from monitor.ui.shared.formatting import NO_VALUE_TEXT, format_elapsed, format_value
 
 READOUT_VITALS: tuple[Vital, ...] = (
     Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN, Vital.HR, Vital.PULSE_RATE, Vital.SPO2,
@@ -96,22 +97,40 @@ def _text(value: CursorValue | None) -> str:
     return format_value(value.vital, value.value)
 
 
+def earlier_text(seconds: float) -> str:
+    """How long before the cursor a reading was taken:
+    ``"40 s"``, ``"4 min 10 s"``, ``"1 h 05 min"``.
+
+    Exact to the second under an hour (a review reads a moment, not "just now").
+    """
+    total = int(seconds) if math.isfinite(seconds) and seconds > 0 else 0
+    if total < 60:
+        return f"{total} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
 def readout_text(values: Mapping[Vital, CursorValue], t: float, origin: float) -> str:
     """One line for the cursor label.
 
-    ``"14:03:27 (+0:23:27)   NIBP 132/84 (96) 4 min ago   HR 78   PR 77   SpO2 97"``;
-    a vital not recorded is left out, one recorded but without a value reads ``---``.
+    ``"14:03:27 (+0:23:27)   NIBP 132/84 (96) taken 13:59:17, 4 min 10 s earlier
+    HR 78   PR 77   SpO2 97"``: the NIBP determination's own clock time and
+    how long before the cursor it was taken; a vital not recorded is left out,
+    one recorded but without a value reads ``---``.
     """
-    parts = [f"{time.strftime('%H:%M:%S', time.localtime(t))} "
-             f"(+{format_elapsed(t - origin)})"]
+    parts = [f"{time.strftime('%H:%M:%S', time.localtime(t))} (+{format_elapsed(t - origin)})"]
     sys_v, dia_v = values.get(Vital.NIBP_SYS), values.get(Vital.NIBP_DIA)
     if sys_v is not None:
         nibp = f"NIBP {_text(sys_v)}/{_text(dia_v)}"
         mean = values.get(Vital.NIBP_MEAN)
         if mean is not None and mean.value is not None:
             nibp += f" ({_text(mean)})"
-        if sys_v.value is not None and sys_v.age_s is not None:
-            nibp += f" {format_age(sys_v.age_s)}"
+        if sys_v.value is not None and sys_v.t is not None and sys_v.age_s is not None:
+            nibp += (f" taken {time.strftime('%H:%M:%S', time.localtime(sys_v.t))}, "
+                     f"{earlier_text(sys_v.age_s)} earlier")
         parts.append(nibp)
     for vital in (Vital.HR, Vital.PULSE_RATE, Vital.SPO2, Vital.RESP_RATE, Vital.ETCO2):
         if vital in values:

@@ -20,7 +20,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QBrush
-from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsRectItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsLineItem,
+    QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
+    QWidget,
+)
 
 from monitor.core.alarms.model import AlarmKind, LimitLines, Priority
 from monitor.core.session import Phase
@@ -37,6 +42,7 @@ from monitor.ui.review.plot_items import (
     pleth_range,
     y_range_for,
 )
+from monitor.ui.review.style import RESP_RATE_TRACE
 from monitor.ui.review.wave_lod import MinMaxPyramid
 from monitor.ui.shared import theme
 
@@ -45,7 +51,30 @@ FOCUS_HALF_WIDTH_MIN = 5.0
 """Jumping to a moment from the whole-session view zooms to this many minutes either side."""
 MIN_X_RANGE_MIN = 0.05
 """The closest zoom: 3 seconds across."""
+PLETH_MAX_RANGE_MIN = 1.0
+"""The pleth is shown only when at most this many minutes are in view.
+
+Wider, its beats are a solid block: the plot is hidden (the trends take its
+room) and :attr:`ReviewPlotsWidget.pleth_shown` says so.
+"""
 CURSOR_COLOUR = "#f0f6fc"
+UNITS: dict[str, str] = {"nibp": "mmHg", "hr": "bpm", "spo2": "%", "resp": "/min \u00b7 mmHg",
+                         PLETH_KEY: "pleth"}
+"""The left axis label of each plot: its unit(s)."""
+LEGENDS: dict[str, tuple[tuple[str, tuple[Vital, ...]], ...]] = {
+    "nibp": (("sys/dia (mmHg)", (Vital.NIBP_SYS, Vital.NIBP_DIA)),
+             ("mean (mmHg)", (Vital.NIBP_MEAN,))),
+    "hr": (("HR (bpm)", (Vital.HR,)), ("PR (bpm)", (Vital.PULSE_RATE,))),
+    "spo2": (("SpO2 (%)", (Vital.SPO2,)),),
+    "resp": (("RR (/min)", (Vital.RESP_RATE,)), ("EtCO2 (mmHg)", (Vital.ETCO2,))),
+}
+"""The names over each plot, each in its series' colour (the plots' legend)."""
+TITLE_SIZE = "9pt"
+
+
+def trace_colour(vital: Vital) -> str:
+    """The colour of ``vital``'s curve: its tile's, but RR apart from EtCO2's amber."""
+    return RESP_RATE_TRACE if vital is Vital.RESP_RATE else theme.VITAL_COLOURS[vital]
 ALARM_ALPHA: dict[Priority, int] = {Priority.HIGH: 46, Priority.MEDIUM: 40, Priority.LOW: 36}
 """Opacity of the alarm bands: translucent, so the trend under them stays readable."""
 GRID_COLOUR = (139, 148, 158, 38)
@@ -91,6 +120,16 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
     bands : list of (Phase, list of QGraphicsRectItem)
         One band per plot (see :func:`x_extent`).
     limit_lines : dict of Vital to list of QGraphicsLineItem
+    limit_labels : list of (QGraphicsSimpleTextItem, int)
+        Each limit's value label and its slot (0 first vital of the plot):
+        pinned to the right edge of the view at every zoom and pan.
+    phase_labels : list of (QGraphicsSimpleTextItem, float, float)
+        Each phase's name and its band (minutes): pinned to the band's left
+        edge in view.
+    legends : dict of str to list of (str, str)
+        By plot key: each series name shown over the plot and its colour.
+    pleth_visible : bool
+        Whether the pleth plot is shown (see :data:`PLETH_MAX_RANGE_MIN`).
     alarm_regions : list of (AlarmSpan, list of QGraphicsRectItem)
     event_lines : list of (float, list of QGraphicsLineItem)
         Each marker's time (Unix s) and its line on every plot.
@@ -102,9 +141,12 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
     -------
     cursor_moved(float)
         The cursor moved to this time (Unix s).
+    pleth_shown(bool)
+        The pleth plot was shown (zoomed in) or hidden (zoomed out).
     """
 
     cursor_moved = Signal(float)
+    pleth_shown = Signal(bool)
 
     def __init__(self, record: SessionRecord, limits: Mapping[Vital, LimitLines],
                  parent: QWidget | None = None) -> None:
@@ -116,6 +158,10 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
         self.curves: dict[Vital, pg.PlotDataItem] = {}
         self.bands: list[tuple[Phase, list[QGraphicsRectItem]]] = []
         self.limit_lines: dict[Vital, list[QGraphicsLineItem]] = {}
+        self.limit_labels: list[tuple[QGraphicsSimpleTextItem, int]] = []
+        self.phase_labels: list[tuple[QGraphicsSimpleTextItem, float, float]] = []
+        self.legends: dict[str, list[tuple[str, str]]] = {}
+        self.pleth_visible = True
         self.alarm_regions: list[tuple[AlarmSpan, list[QGraphicsRectItem]]] = []
         self.event_lines: list[tuple[float, list[QGraphicsLineItem]]] = []
         self.cursor_lines: list[QGraphicsLineItem] = []
@@ -130,14 +176,16 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
                            for v in spec.vitals)
             if spec.optional and not recorded:
                 continue
-            plot = self._add_plot(spec.title, theme.VITAL_COLOURS[spec.vitals[0]],
-                                  y_range_for(spec, record), spec.key)
+            values = [getattr(limits[v], f) for v in spec.vitals if v in limits
+                      for f, _ in LIMIT_FIELDS if getattr(limits[v], f) is not None]
+            plot = self._add_plot(spec.title, y_range_for(spec, record, values), spec.key)
             for z, vital in enumerate(spec.vitals):
                 self._vital_plot[vital] = spec.key
                 self._add_curve(plot, record, vital, spec.points, len(spec.vitals) - z)
+            self._set_legend(plot, spec.key, record)
         if record.pleth is not None and len(record.pleth):
-            plot = self._add_plot("Pleth", theme.SPO2_CYAN, pleth_range(record.pleth.v),
-                                  PLETH_KEY)
+            plot = self._add_plot("Pleth", pleth_range(record.pleth.v), PLETH_KEY)
+            self._set_legend(plot, PLETH_KEY, record)
             # Drawn from precomputed levels of detail (no pass over every sample per pan).
             self.pleth_lod = MinMaxPyramid(self._x(record.pleth.t), record.pleth.v)
             curve = pg.PlotCurveItem(pen=pg.mkPen(theme.SPO2_CYAN, width=1), antialias=False)
@@ -145,9 +193,8 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
             self.curves[Vital.PLETH] = curve
             plot.vb.sigXRangeChanged.connect(self._update_pleth)
             plot.vb.sigResized.connect(self._update_pleth)
-        last = list(self.plots.values())[-1]
-        last.showAxis("bottom")
-        last.setLabel("bottom", "minutes since the session start", color=theme.TEXT_DIM)
+        list(self.plots.values())[-1].showAxis("bottom")
+        self.pleth_visible = PLETH_KEY in self.plots
         self._draw_bands(record)
         for vital, lines in limits.items():
             self._draw_limits(vital, lines)
@@ -156,7 +203,10 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
             self._draw_alarm(span, record.end, span.alarm_id in technical)
         self._draw_markers(record)
         self._add_cursor()
+        first = next(iter(self.plots.values()))
+        first.vb.sigXRangeChanged.connect(self._on_x_range)
         self.zoom_out()
+        self._on_x_range()
         # Qt already merges mouse moves to one per event-loop turn, and a cursor move
         # only sets five line positions and a label: no throttle is needed.
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -167,8 +217,7 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
     def _x(self, t: np.ndarray) -> np.ndarray:
         return (np.asarray(t, dtype=np.float64) - self.origin) / 60.0
 
-    def _add_plot(self, title: str, colour: str, y_range: tuple[float, float],
-                  key: str) -> pg.PlotItem:
+    def _add_plot(self, title: str, y_range: tuple[float, float], key: str) -> pg.PlotItem:
         plot = self.addPlot(row=len(self.plots), col=0)
         plot.setMouseEnabled(x=True, y=False)
         plot.setMenuEnabled(False)
@@ -180,8 +229,9 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
             plot.getAxis(name).setPen(theme.PANEL_BORDER)
             plot.getAxis(name).enableAutoSIPrefix(False)   # no label rewrite at every pan
         plot.getAxis("left").setWidth(64)
-        plot.hideAxis("bottom")   # only the bottom plot shows the time axis
-        plot.setLabel("left", title, color=colour)
+        plot.setLabel("bottom", "minutes since the session start", color=theme.TEXT_DIM)
+        plot.hideAxis("bottom")   # only the lowest plot shown shows the time axis
+        plot.setLabel("left", UNITS.get(key, title), color=theme.TEXT_DIM)
         plot.setYRange(*y_range, padding=0)
         self._y[key] = y_range
         grid = pg.mkPen(GRID_COLOUR, width=1)
@@ -195,9 +245,23 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
         self.plots[key] = plot
         return plot
 
+    def _set_legend(self, plot: pg.PlotItem, key: str, record: SessionRecord) -> None:
+        """The plot's title row: each recorded series' name and unit in its colour."""
+        if key == PLETH_KEY:
+            entries = [("Pleth", theme.VITAL_COLOURS[Vital.PLETH])]
+        else:
+            entries = [(name, trace_colour(vitals[0])) for name, vitals in LEGENDS[key]
+                       if any(v in record.numerics and np.isfinite(record.numerics[v].v).any()
+                              for v in vitals)]
+        self.legends[key] = entries
+        html = "&nbsp;&nbsp;&nbsp;".join(
+            f'<span style="color:{colour}">\u25a0 {name}</span>' for name, colour in entries)
+        plot.setTitle(html or "not recorded", size=TITLE_SIZE, color=theme.TEXT_DIM,
+                      justify="left")
+
     def _add_curve(self, plot: pg.PlotItem, record: SessionRecord, vital: Vital,
                    points: bool, z: int) -> None:
-        colour = theme.VITAL_COLOURS[vital]
+        colour = trace_colour(vital)
         pen = pg.mkPen(colour, width=1)
         if points:  # NIBP: each determination a dot, joined to the next valid one
             curve = plot.plot(pen=pen, antialias=False, symbol="o", symbolSize=6,
@@ -233,8 +297,10 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
                 plot.addItem(band, ignoreBounds=True)
                 bands.append(band)
                 if row == 0:   # name the phase once, at the top of its band
-                    plot.addItem(label_item(span.phase.value, start, self._y[key][1],
-                                            theme.TEXT_DIM), ignoreBounds=True)
+                    label = label_item(span.phase.value, start, self._y[key][1],
+                                       theme.TEXT_DIM)
+                    plot.addItem(label, ignoreBounds=True)
+                    self.phase_labels.append((label, start, end))
             self.bands.append((span.phase, bands))
 
     def _draw_limits(self, vital: Vital, lines: LimitLines) -> None:
@@ -255,11 +321,12 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
             line = line_item(-self._margin, value, self.span_min + self._margin, value, pen, -10)
             plot.addItem(line, ignoreBounds=True)
             drawn.append(line)
-            # The value at the session's right end, on the normal side of its line (below
-            # a high limit, above a low one); sys and dia limits a little apart in x.
-            x = self.span_min * (1.0 - 0.1 * slot)
-            plot.addItem(label_item(f"{prefix}{value:g}", x, value, colour, right=True,
-                                    above=not field.startswith("high")), ignoreBounds=True)
+            # The value at the right edge of the view (see _on_x_range), on the normal side
+            # of its line (below a high limit, above a low one); sys and dia a little apart.
+            label = label_item(f"{prefix}{value:g}", self.span_min, value, colour, right=True,
+                               above=not field.startswith("high"))
+            plot.addItem(label, ignoreBounds=True)
+            self.limit_labels.append((label, slot))
         self.limit_lines[vital] = drawn
 
     def plots_of(self, vital: Vital | None, technical: bool = False) -> list[str]:
@@ -350,8 +417,40 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
             line.setVisible(True)
         self.cursor_moved.emit(t)
 
+    def _on_x_range(self, *_: object) -> None:
+        """Keep the labels in view and show the pleth only where its waves can be read."""
+        lo, hi = self.x_range()
+        right = min(hi, self.span_min)
+        width = right - max(lo, 0.0)
+        for label, slot in self.limit_labels:
+            label.setPos(right - 0.1 * slot * width, label.pos().y())
+        for label, start, end in self.phase_labels:
+            label.setVisible(start < hi and end > lo)
+            label.setPos(max(start, lo), label.pos().y())
+        if PLETH_KEY in self.plots:
+            self._show_pleth(hi - lo <= PLETH_MAX_RANGE_MIN + 1e-9)
+
+    def _show_pleth(self, shown: bool) -> None:
+        if shown == self.pleth_visible:
+            return
+        self.pleth_visible = shown
+        keys = list(self.plots)
+        self.plots[PLETH_KEY].setVisible(shown)
+        # the time axis under the lowest plot shown
+        self.plots[keys[-1]].showAxis("bottom", shown)
+        self.plots[keys[-2]].showAxis("bottom", not shown)
+        # Out of the layout while hidden, so its room goes to the trends.
+        plot = self.plots[PLETH_KEY]
+        if shown:
+            self.ci.layout.addItem(plot, keys.index(PLETH_KEY), 0)
+        else:
+            self.ci.layout.removeItem(plot)
+        if shown:
+            self._update_pleth()
+        self.pleth_shown.emit(shown)
+
     def _update_pleth(self, *_: object) -> None:
-        if self.pleth_lod is None:
+        if self.pleth_lod is None or not self.pleth_visible:
             return
         plot = self.plots[PLETH_KEY]
         lo, hi = plot.vb.viewRange()[0]

@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, Qt
+from PySide6.QtCore import QProcess, QSize, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -25,14 +25,20 @@ from monitor.ui.review.export_dialog import ExportDialog, ExportFormat
 from monitor.ui.review.loading import ReviewData
 from monitor.ui.review.readout import CursorReader, readout_text
 from monitor.ui.review.review_lists import MomentTableWidget, alarm_table, event_table
-from monitor.ui.review.review_plots import ReviewPlotsWidget
-from monitor.ui.review.style import REVIEW_STYLE, clock, date_text
+from monitor.ui.review.review_plots import PLETH_KEY, PLETH_MAX_RANGE_MIN, ReviewPlotsWidget
+from monitor.ui.review.style import READOUT_PX, REVIEW_STYLE, clock, date_text
 from monitor.ui.review.summary_panel import NONE_TEXT, SummaryPanelWidget
+from monitor.ui.review.window_size import keep_on_screen
+from monitor.ui.shared import theme
 
 log = logging.getLogger(__name__)
 
 REPLAY_SPEEDS = (1, 60)
 DEFAULT_REPLAY_SPEED = 10
+PREFERRED_SIZE = QSize(1480, 900)
+"""The review's size on a screen with room for it; a smaller screen gets its available area."""
+PLETH_HINT = (f"Pleth wave: zoom in to {PLETH_MAX_RANGE_MIN * 60:.0f} s or less across "
+              "(mouse wheel, or click an alarm or event) to show it.")
 
 
 def replay_arguments(session_id: int, speed: int, data_dir: Path) -> list[str]:
@@ -48,9 +54,10 @@ def _number(value: object) -> str:
 def header_text(record: SessionRecord) -> str:
     """Patient, date, clinician, dose and course of ``record``, on one line."""
     setup = record.setup or {}
-    patient = record.patient_ref or setup.get("patient_ref") or "no patient reference"
+    patient = record.patient_ref or setup.get("patient_ref")
     when = f"{date_text(record.start)}\u2013{clock(record.end)}"
-    parts = [f"Patient {patient}", when, f"session {record.session_id}"]
+    parts = [f"Patient {patient}" if patient else "No patient reference", when,
+             f"session {record.session_id}"]
     parts.append(f"clinician {setup.get('clinician') or NONE_TEXT}")
     dose = setup.get("dose_mg_per_kg")
     if dose is not None:
@@ -99,6 +106,8 @@ class ReviewView(QMainWindow):
     plots : ReviewPlotsWidget
     readout : QLabel
         The cursor's time and every vital's value then.
+    pleth_hint : QLabel
+        Shown while the pleth is hidden (zoomed out): how to see it.
     header : QLabel
     alarm_list, event_list : MomentTableWidget
     summary_panel : SummaryPanelWidget
@@ -130,6 +139,12 @@ class ReviewView(QMainWindow):
         self._reader = CursorReader(record.numerics)
         self.readout = QLabel("Move the mouse over the plots to read the values at a time.")
         self.readout.setObjectName("cursor_readout")
+        self.readout.setFont(theme.font(READOUT_PX))
+        self.readout.setWordWrap(True)
+        self.pleth_hint = QLabel(PLETH_HINT)
+        self.pleth_hint.setObjectName("review_hint")
+        self.pleth_hint.setVisible(PLETH_KEY in self.plots.plots
+                                   and not self.plots.pleth_visible)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.header = QLabel(header_text(record))
         self.header.setObjectName("review_header")
@@ -154,6 +169,7 @@ class ReviewView(QMainWindow):
         self.pdf_button = QPushButton("PDF\u2026")
         self._build_layout()
         self.plots.cursor_moved.connect(self._on_cursor_moved)
+        self.plots.pleth_shown.connect(lambda shown: self.pleth_hint.setVisible(not shown))
         self.alarm_list.moment_chosen.connect(self.plots.centre_on)
         self.event_list.moment_chosen.connect(self.plots.centre_on)
         self.zoom_out_button.clicked.connect(self.plots.zoom_out)
@@ -181,6 +197,7 @@ class ReviewView(QMainWindow):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.plots, 1)
+        left_layout.addWidget(self.pleth_hint)
         left_layout.addWidget(self.readout)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(_titled("Summary", self.summary_panel))
@@ -192,12 +209,12 @@ class ReviewView(QMainWindow):
         split.addWidget(right)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([900, 560])
         layout = QVBoxLayout(root)
         layout.addLayout(top)
         layout.addWidget(split, 1)
         self.setCentralWidget(root)
-        self.resize(1480, 900)
+        size = keep_on_screen(self, PREFERRED_SIZE)
+        split.setSizes([round(size.width() * 0.56), round(size.width() * 0.44)])
 
     # -- cursor ---------------------------------------------------------------
 

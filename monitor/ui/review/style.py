@@ -6,11 +6,17 @@ import time
 
 from monitor.ui.shared import theme
 
+RESP_RATE_TRACE = "#b388ff"
+"""RR's curve where it shares a plot with EtCO2's amber (review): violet, told apart at a glance."""
+READOUT_PX = 15
+"""Pixel size of the review cursor readout (the values at the cursor), read at a desk."""
+
 REVIEW_STYLE = f"""
 QMainWindow, QDialog, QWidget#review_root {{ background: {theme.PANEL}; }}
 QLabel, QCheckBox {{ color: {theme.TEXT}; }}
 QLabel#review_header {{ color: {theme.TEXT}; font-weight: bold; }}
-QLabel#review_hint, QLabel#cursor_readout {{ color: {theme.TEXT_DIM}; }}
+QLabel#review_hint {{ color: {theme.TEXT_DIM}; }}
+QLabel#cursor_readout {{ color: {theme.TEXT}; }}
 QLabel#section_title {{ color: {theme.TEXT_DIM}; font-weight: bold; }}
 QLabel#summary_error, QLabel#export_error {{ color: {theme.REASON}; }}
 QLabel#export_done {{ color: {theme.HR_GREEN}; }}
@@ -19,7 +25,10 @@ QTableView, QTableWidget {{
     gridline-color: {theme.PANEL_BORDER}; border: 1px solid {theme.PANEL_BORDER};
     selection-background-color: #1f6feb; selection-color: #ffffff;
 }}
-QHeaderView::section {{ background: #161b22; color: {theme.TEXT_DIM}; border: 0; padding: 3px; }}
+QHeaderView, QHeaderView::section, QTableCornerButton::section {{
+    background: #161b22; color: {theme.TEXT_DIM}; border: 0;
+}}
+QHeaderView::section {{ padding: 3px 2px; }}
 QLineEdit, QDateEdit, QSpinBox, QComboBox {{
     background: #161b22; color: {theme.TEXT}; border: 1px solid {theme.PANEL_BORDER};
     padding: 3px 5px;

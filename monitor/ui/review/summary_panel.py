@@ -24,7 +24,8 @@ from monitor.ui.shared.formatting import format_elapsed, format_value
 NONE_TEXT = "\u2014"
 """A number that does not exist (no baseline, never reached)."""
 
-COLUMNS = ("Vital", "Baseline", "Peak", "Lowest", "End", "Time beyond limits")
+COLUMNS = ("Vital", "Baseline", "Peak", "Lowest", "End", "Time beyond\nlimits")
+"""The vitals table's titles (the last one breaks, so it fits a narrow column)."""
 _BEYOND = {"high_medium": ">", "high_high": ">", "low_medium": "<", "low_high": "<"}
 _SCORES = (("phq9", "PHQ-9 before"), ("madrs", "MADRS before"), ("cadss", "CADSS after"))
 
@@ -167,10 +168,12 @@ class SummaryPanelWidget(QWidget):
         self.vitals_table.setHorizontalHeaderLabels(COLUMNS)
         self.vitals_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.vitals_table.verticalHeader().setVisible(False)
-        self.vitals_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
-        self.vitals_table.horizontalHeader().setStretchLastSection(True)
+        header = self.vitals_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # The time beyond limits takes the room the numbers leave and wraps in it.
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.vitals_table.setWordWrap(True)
+        header.sectionResized.connect(lambda *_: self.vitals_table.resizeRowsToContents())
         if summary is None:
             message = QLabel(f"No summary for this session: {error or 'not available'}")
             message.setObjectName("summary_error")

@@ -24,7 +24,8 @@ from monitor.ui.shared.formatting import format_elapsed
 
 pytestmark = pytest.mark.qt_log_ignore(r"does not support propagateSizeHints")  # offscreen
 
-TITLES = [c.title for c in COLUMNS]
+TITLES = [c.title.replace("\n", " ") for c in COLUMNS]
+"""The column titles on one line (a title breaks before its unit)."""
 
 
 @pytest.fixture
@@ -60,16 +61,16 @@ def test_lists_every_session_newest_first_with_its_columns(browser, review_db, l
     record, summary = surge.record, surge.summary
     assert cells["Patient"] == "AB-0012"
     assert cells["Course"] == "2 of 6"
-    assert cells["Duration"] == format_elapsed(record.end - record.start)
-    assert cells["Baseline"] == f"{summary.phase_durations[Phase.BASELINE] / 60:.0f}"
-    assert cells["Infusion"] == f"{summary.phase_durations[Phase.INFUSION] / 60:.0f}"
-    assert cells["Recovery"] == f"{summary.phase_durations[Phase.RECOVERY] / 60:.0f}"
+    assert cells["Duration (h:mm:ss)"] == format_elapsed(record.end - record.start)
+    assert cells["Baseline (min)"] == f"{summary.phase_durations[Phase.BASELINE] / 60:.0f}"
+    assert cells["Infusion (min)"] == f"{summary.phase_durations[Phase.INFUSION] / 60:.0f}"
+    assert cells["Recovery (min)"] == f"{summary.phase_durations[Phase.RECOVERY] / 60:.0f}"
     assert cells["High"] == str(summary.alarm_counts.get(Priority.HIGH, 0)) != "0"
     assert cells["Low"] == str(summary.alarm_counts.get(Priority.LOW, 0))
     sys_v = record.numerics[Vital.NIBP_SYS].valid()[1]
     spo2 = record.numerics[Vital.SPO2].valid()[1]
-    assert cells["Peak sys"] == f"{np.max(sys_v):.0f}"
-    assert cells["Lowest SpO2"] == f"{np.min(spo2):.0f}"
+    assert cells["Peak sys (mmHg)"] == f"{np.max(sys_v):.0f}"
+    assert cells["Lowest SpO2 (%)"] == f"{np.min(spo2):.0f}"
     assert cells["Status"] == "completed, simulated"
     assert cells["Date"].endswith(dt.datetime.fromtimestamp(record.start).strftime("%H:%M"))
     link = _row_of(browser, review_db.ids["link"])
@@ -175,7 +176,7 @@ def test_a_missing_session_is_reported_not_opened(qtbot, browser):
 
 
 def test_sorting_by_a_column(qtbot, browser, review_db):
-    column = TITLES.index("Peak sys")
+    column = TITLES.index("Peak sys (mmHg)")
     browser.table.sortByColumn(column, Qt.SortOrder.DescendingOrder)
     peaks = [browser.model.overview(r).peak_nibp_sys for r in range(browser.model.rowCount())]
     assert peaks == sorted(peaks, key=lambda p: -1 if p is None else p, reverse=True)
@@ -199,8 +200,8 @@ def test_model_of_thousands_of_sessions_serves_any_row(qtbot):
     assert model.rowCount() == 5000 and model.columnCount() == len(COLUMNS)
     last = model.index(4999, TITLES.index("Course"))
     assert last.data() == f"{1 + 4999 % 6} of 6"
-    assert model.index(4999, TITLES.index("Lowest SpO2")).data() == "\u2014"
-    model.sort(TITLES.index("Peak sys"), Qt.SortOrder.AscendingOrder)
+    assert model.index(4999, TITLES.index("Lowest SpO2 (%)")).data() == "\u2014"
+    model.sort(TITLES.index("Peak sys (mmHg)"), Qt.SortOrder.AscendingOrder)
     assert model.overview(0).peak_nibp_sys == 140.0
 
 

@@ -41,15 +41,15 @@ def test_one_row_per_session_oldest_first(course, rows, review_db):
     assert _cell(course, 0, "Dose") == "0.5 mg/kg (35 mg)"
     assert _cell(course, 1, "Dose") == "0.75 mg/kg (52.5 mg)"
     for i, row in enumerate(rows):
-        assert _cell(course, i, "Sys rise") == f"{row.rise_sys:+.0f} mmHg"
-        assert _cell(course, i, "Dia rise") == f"{row.rise_dia:+.0f} mmHg"
-        assert _cell(course, i, "HR rise") == f"{row.rise_hr:+.0f} bpm"
-        assert _cell(course, i, "Lowest SpO2") == f"{row.lowest_spo2:.0f} %"
+        assert _cell(course, i, "Sys rise\n(mmHg)") == f"{row.rise_sys:+.0f}"
+        assert _cell(course, i, "Dia rise\n(mmHg)") == f"{row.rise_dia:+.0f}"
+        assert _cell(course, i, "HR rise\n(bpm)") == f"{row.rise_hr:+.0f}"
+        assert _cell(course, i, "Lowest\nSpO2 (%)") == f"{row.lowest_spo2:.0f}"
         assert _cell(course, i, "Alarms H/M/L") == " / ".join(
             str(row.alarm_counts.get(p, 0)) for p in (Priority.HIGH, Priority.MEDIUM,
                                                       Priority.LOW))
-    assert _cell(course, 0, "PHQ-9 before") == "18" and _cell(course, 1, "PHQ-9 before") == "15"
-    assert _cell(course, 0, "CADSS after") == "12" and _cell(course, 1, "CADSS after") == "\u2014"
+    assert _cell(course, 0, "PHQ-9\nbefore") == "18" and _cell(course, 1, "PHQ-9\nbefore") == "15"
+    assert _cell(course, 0, "CADSS\nafter") == "12" and _cell(course, 1, "CADSS\nafter") == "\u2014"
     assert "Nausea 1" in _cell(course, 0, "Events")     # the typical scenario's events
     # The surge's 148/90 baseline was started on the scenario's recorded override (a note).
     assert _cell(course, 1, "Events") == "Note 1"
@@ -83,3 +83,22 @@ def test_empty_course(qtbot):
     qtbot.addWidget(view)
     assert view.table.rowCount() == 0
     assert all(c.xData is None or len(c.xData) == 0 for c in view.curves.values())
+
+
+def test_legends_in_the_title_row_counts_on_whole_numbers_session_on_x(course):
+    scores = course.plots["Scores"]
+    assert [name for name, _ in course.legends["Scores"]] == [
+        "PHQ-9 before", "MADRS before", "CADSS after"]
+    assert scores.legend is None                      # nothing drawn over the points
+    title = scores.titleLabel.text
+    for name, colour in course.legends["Scores"]:
+        assert name in title and colour in title
+    alarms = course.plots["Alarms by priority"]
+    axis = alarms.getAxis("left")
+    lo, hi = alarms.viewRange()[1]
+    for spacing, offset in axis.tickSpacing(lo, hi, alarms.vb.height()):
+        assert spacing >= 1 and float(spacing).is_integer() and offset == 0
+    values = [v for _, vs in axis.tickValues(lo, hi, alarms.vb.height()) for v in vs]
+    assert values and all(float(v).is_integer() for v in values)
+    for plot in course.plots.values():
+        assert plot.getAxis("bottom").labelText == "session in the course"

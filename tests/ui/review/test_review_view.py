@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -16,6 +17,7 @@ from monitor.core.session import Phase
 from monitor.core.vitals import Vital
 from monitor.ui.alarms.style import COLOURS
 from monitor.ui.review.plot_items import x_extent
+from monitor.ui.review.readout import earlier_text
 from monitor.ui.review.review_plots import FOCUS_HALF_WIDTH_MIN, PLETH_KEY
 from monitor.ui.review.review_view import header_text
 
@@ -62,14 +64,20 @@ def test_pleth_drawn_whole_when_zoomed_in_and_as_its_envelope_when_out(make_revi
     assert np.allclose(pleth.xData[shown], x[inside])
 
 
-def test_whole_session_shown_and_x_linked(make_review):
+def test_whole_session_shown_and_x_linked(qtbot, make_review):
     view = make_review("typical")
     lo, hi = view.plots.x_range()
     span = (view.record.end - view.record.start) / 60.0
     assert lo <= 0.0 and hi >= span and hi - lo < 1.05 * span
     view.plots.set_x_range(20.0, 30.0)
-    for plot in view.plots.plots.values():   # every plot follows
-        assert np.allclose(plot.viewRange()[0], (20.0, 30.0), atol=1e-6)
+    for plot in view.plots.plots.values():   # every plot shown follows (not the pleth: hidden)
+        if plot.isVisible():
+            assert np.allclose(plot.viewRange()[0], (20.0, 30.0), atol=1e-6)
+    assert not view.plots.plots[PLETH_KEY].isVisible()
+    view.plots.set_x_range(25.0, 25.5)       # zoomed to seconds, the pleth is back, linked
+    pleth = view.plots.plots[PLETH_KEY]
+    qtbot.waitUntil(lambda: pleth.isVisible() and np.allclose(pleth.viewRange()[0],
+                                                               (25.0, 25.5), atol=1e-4))
 
 
 def test_phase_bands_and_limit_lines(make_review, loaded):
@@ -208,11 +216,15 @@ def test_cursor_follows_the_mouse_and_reads_the_recorded_values(qtbot, make_revi
     nibp_t, sys_v = _last_valid(record.numerics[Vital.NIBP_SYS], t)
     _, dia_v = _last_valid(record.numerics[Vital.NIBP_DIA], t)
     assert f"HR {hr:.0f}" in text and f"SpO2 {spo2:.0f}" in text
-    age_min = int((t - nibp_t) // 60)
     assert f"NIBP {sys_v:.0f}/{dia_v:.0f}" in text
-    assert (f"{age_min} min ago" if age_min else "just now") in text
+    taken = time.strftime("%H:%M:%S", time.localtime(nibp_t))
+    assert f"taken {taken}, {earlier_text(t - nibp_t)} earlier" in text
+    assert "just now" not in text and "ago" not in text
+    shown = [line for line, p in zip(view.plots.cursor_lines, view.plots.plots.values(),
+                                     strict=True) if p.isVisible()]
+    assert len(shown) == len(view.plots.plots) - 1       # 10 minutes: the pleth is hidden
     assert all(line.isVisible() and np.allclose(x_extent(line), _minutes(view, t))
-               for line in view.plots.cursor_lines)
+               for line in shown)
 
 
 def test_summary_panel_shows_summarize_numbers(make_review, loaded):
@@ -252,7 +264,8 @@ def test_header_of_a_session_without_set_up(loaded):
     record = loaded["link"].record
     assert record.setup is None
     text = header_text(record)
-    assert "no patient reference" in text and "dose \u2014" in text
+    assert text.startswith("No patient reference  \u00b7") and "dose \u2014" in text
+    assert "Patient" not in text
     assert "course" not in text
     assert "INTERRUPTED" in header_text(replace(record, session=replace(
         record.session, status=type(record.session.status)("interrupted"))))
@@ -278,4 +291,6 @@ def test_lists_show_every_alarm_and_event(make_review):
 def test_whole_window_draws(make_review, name):
     view = make_review(name)
     image = view.grab()
-    assert image.width() > 800 and image.height() > 500
+    area = view.screen().availableGeometry()
+    assert area.contains(view.frameGeometry())          # fits the screen, frame and all
+    assert image.width() > 0.9 * area.width() and image.height() > 0.8 * area.height()
