@@ -57,6 +57,8 @@ PLETH_MAX_RANGE_MIN = 1.0
 Wider, its beats are a solid block: the plot is hidden (the trends take its
 room) and :attr:`ReviewPlotsWidget.pleth_shown` says so.
 """
+LABEL_STEP_PX = 58
+"""Limit labels step leftwards this many pixels per slot (a label such as "sys 180" and a gap)."""
 CURSOR_COLOUR = "#f0f6fc"
 UNITS: dict[str, str] = {"nibp": "mmHg", "hr": "bpm", "spo2": "%", "resp": "/min \u00b7 mmHg",
                          PLETH_KEY: "pleth"}
@@ -121,7 +123,8 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
         One band per plot (see :func:`x_extent`).
     limit_lines : dict of Vital to list of QGraphicsLineItem
     limit_labels : list of (QGraphicsSimpleTextItem, int)
-        Each limit's value label and its slot (0 first vital of the plot):
+        Each limit's value label and its slot (2 × the vital's place in the plot,
+        + 1 for a high-priority limit), counted leftwards in :data:`LABEL_STEP_PX`:
         pinned to the right edge of the view at every zoom and pan.
     phase_labels : list of (QGraphicsSimpleTextItem, float, float)
         Each phase's name and its band (minutes): pinned to the band's left
@@ -205,6 +208,7 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
         self._add_cursor()
         first = next(iter(self.plots.values()))
         first.vb.sigXRangeChanged.connect(self._on_x_range)
+        first.vb.sigResized.connect(self._on_x_range)   # label steps are in pixels
         self.zoom_out()
         self._on_x_range()
         # Qt already merges mouse moves to one per event-loop turn, and a cursor move
@@ -310,7 +314,7 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
         plot = self.plots[key]
         spec = next(s for s in PLOT_SPECS if s.key == key)
         prefix = f"{SPECS[vital].label.split()[-1]} " if len(spec.vitals) > 1 else ""
-        slot = spec.vitals.index(vital)
+        first = 2 * spec.vitals.index(vital)
         drawn = []
         for field, priority in LIMIT_FIELDS:
             value = getattr(lines, field)
@@ -322,7 +326,9 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
             plot.addItem(line, ignoreBounds=True)
             drawn.append(line)
             # The value at the right edge of the view (see _on_x_range), on the normal side
-            # of its line (below a high limit, above a low one); sys and dia a little apart.
+            # of its line (below a high limit, above a low one). Each vital and priority has
+            # its own place along x, so close limits (sys 80 and 90) never overprint.
+            slot = first + (priority is Priority.HIGH)
             label = label_item(f"{prefix}{value:g}", self.span_min, value, colour, right=True,
                                above=not field.startswith("high"))
             plot.addItem(label, ignoreBounds=True)
@@ -421,9 +427,10 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
         """Keep the labels in view and show the pleth only where its waves can be read."""
         lo, hi = self.x_range()
         right = min(hi, self.span_min)
-        width = right - max(lo, 0.0)
+        pixels = max(1.0, float(next(iter(self.plots.values())).vb.width()))
+        step = LABEL_STEP_PX * (hi - lo) / pixels   # minutes per step
         for label, slot in self.limit_labels:
-            label.setPos(right - 0.1 * slot * width, label.pos().y())
+            label.setPos(right - slot * step, label.pos().y())
         for label, start, end in self.phase_labels:
             label.setVisible(start < hi and end > lo)
             label.setPos(max(start, lo), label.pos().y())

@@ -78,6 +78,23 @@ def test_limit_labels_stay_in_view_when_zoomed(qtbot, make_review):
             qtbot.waitUntil(lambda: not outside(), timeout=2000)
         except WaitTimeout:
             raise AssertionError(f"{lo}-{hi}: {outside()}") from None
+    def overlapping() -> list[tuple[str, str]]:
+        """Pairs of limit labels of one plot whose texts overprint."""
+        boxes = []
+        for label, _ in plots.limit_labels:
+            vb = label.parentItem()
+            anchor = next(p.vb for p in plots.plots.values()
+                          if p.vb.childGroup is vb).mapViewToScene(label.pos())
+            boxes.append((vb, label.text(),
+                          label.transform().mapRect(label.boundingRect()).translated(anchor)))
+        return [(a[1], b[1]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                if a[0] is b[0] and a[2].intersects(b[2])]
+
+    plots.zoom_out()
+    try:
+        qtbot.waitUntil(lambda: not overlapping(), timeout=2000)
+    except WaitTimeout:
+        raise AssertionError(overlapping()) from None
     plots.set_x_range(44.0, 44.5)                            # the phase in view is named
     shown = [label for label, _, _ in plots.phase_labels if label.isVisible()]
     assert [label.text() for label in shown] == ["infusion"]
