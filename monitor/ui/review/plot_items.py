@@ -136,3 +136,18 @@ def pleth_range(v: np.ndarray) -> tuple[float, float]:
     lo, hi = (float(x) for x in np.percentile(sample, [0.1, 99.9]))
     pad = max(1e-6, 0.08 * (hi - lo))
     return lo - pad, hi + pad
+
+
+def minute_ticks(values: Iterable[float], spacing: float) -> list[str]:
+    """Tick labels of a session-minute axis: ``"36"`` when ticks are whole minutes apart,
+    ``"35:54"`` (minutes:seconds) when they are closer, so a zoom to seconds reads as a clock.
+    """
+    if spacing >= 1.0 - 1e-9:
+        return [f"{v:g}" for v in values]
+    out = []
+    for v in values:
+        total = round(v * 60.0)
+        sign = "-" if total < 0 else ""
+        m, sec = divmod(abs(total), 60)
+        out.append(f"{sign}{m}:{sec:02d}")
+    return out

@@ -38,6 +38,7 @@ from monitor.ui.review.plot_items import (
     grid_values,
     label_item,
     line_item,
+    minute_ticks,
     opaque_tint,
     pleth_range,
     y_range_for,
@@ -85,6 +86,14 @@ GRID_COLOUR = (139, 148, 158, 38)
 pyqtgraph's own grid is drawn by the axes at every repaint and costs about
 two thirds of a frame on this layout; the cursor readout gives exact times.
 """
+
+
+class MinuteAxis(pg.AxisItem):
+    """The session-minute axis; zoomed to seconds its ticks read minutes:seconds."""
+
+    def tickStrings(self, values: list[float], scale: float,  # pyqtgraph's hook
+                    spacing: float) -> list[str]:
+        return minute_ticks(values, spacing * scale)
 
 
 class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
@@ -222,7 +231,8 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
         return (np.asarray(t, dtype=np.float64) - self.origin) / 60.0
 
     def _add_plot(self, title: str, y_range: tuple[float, float], key: str) -> pg.PlotItem:
-        plot = self.addPlot(row=len(self.plots), col=0)
+        plot = self.addPlot(row=len(self.plots), col=0,
+                            axisItems={"bottom": MinuteAxis(orientation="bottom")})
         plot.setMouseEnabled(x=True, y=False)
         plot.setMenuEnabled(False)
         plot.hideButtons()

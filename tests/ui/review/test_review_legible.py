@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor
 from pytestqt.exceptions import TimeoutError as WaitTimeout
 
 from monitor.core.vitals import Vital
+from monitor.ui.review.plot_items import minute_ticks
 from monitor.ui.review.review_plots import PLETH_KEY, PLETH_MAX_RANGE_MIN, trace_colour
 from monitor.ui.review.style import READOUT_PX
 from monitor.ui.shared import theme
@@ -45,6 +46,12 @@ def test_pleth_hidden_zoomed_out_and_shown_at_twenty_seconds(qtbot, make_review)
     curve = plots.curves[Vital.PLETH]
     # 2000 samples on ~500 px: drawn at (nearly) every sample, the beats apart
     qtbot.waitUntil(lambda: plots.pleth_level <= 1 and len(curve.yData) > 500)
+    axis = pleth.getAxis("bottom")                            # seconds read as a clock
+    values = [v for _, vs in axis.tickValues(mid, mid + 20 / 60.0, axis.width())
+              for v in vs]
+    labels = axis.tickStrings(values, 1.0, 5 / 60.0)
+    assert labels and all(":" in t for t in labels)
+    assert minute_ticks([35.9], 5 / 60.0) == ["35:54"] and minute_ticks([40.0], 10) == ["40"]
     plots.set_x_range(mid, mid + 2 * PLETH_MAX_RANGE_MIN)
     assert not pleth.isVisible()
 
