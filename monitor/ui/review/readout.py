@@ -119,7 +119,8 @@ def readout_text(values: Mapping[Vital, CursorValue], t: float, origin: float) -
     ``"14:03:27 (+0:23:27)   NIBP 132/84 (96) taken 13:59:17, 4 min 10 s earlier
     HR 78   PR 77   SpO2 97"``: the NIBP determination's own clock time and
     how long before the cursor it was taken; a vital not recorded is left out,
-    one recorded but without a value reads ``---``.
+    one recorded but without a value reads ``---``. A name and its value are
+    joined by a no-break space: a wrapped readout never parts them.
     """
     parts = [f"{time.strftime('%H:%M:%S', time.localtime(t))} (+{format_elapsed(t - origin)})"]
     sys_v, dia_v = values.get(Vital.NIBP_SYS), values.get(Vital.NIBP_DIA)
@@ -134,5 +135,5 @@ def readout_text(values: Mapping[Vital, CursorValue], t: float, origin: float) -
         parts.append(nibp)
     for vital in (Vital.HR, Vital.PULSE_RATE, Vital.SPO2, Vital.RESP_RATE, Vital.ETCO2):
         if vital in values:
-            parts.append(f"{SPECS[vital].label} {_text(values[vital])}")
+            parts.append(f"{SPECS[vital].label}\u00a0{_text(values[vital])}")
     return "   ".join(parts)

@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 REPLAY_SPEEDS = (1, 60)
 DEFAULT_REPLAY_SPEED = 10
-PREFERRED_SIZE = QSize(1480, 900)
-"""The review's size on a screen with room for it; a smaller screen gets its available area."""
+PREFERRED_SIZE = QSize(1800, 1000)
+"""The review's size on a screen with room for it (most of a 1920×1080 one); a smaller
+screen gets its available area."""
 PLETH_HINT = (f"Pleth wave: zoom in to {PLETH_MAX_RANGE_MIN * 60:.0f} s or less across "
               "(mouse wheel, or click an alarm or event) to show it.")
 

@@ -215,7 +215,7 @@ def test_cursor_follows_the_mouse_and_reads_the_recorded_values(qtbot, make_revi
     _, spo2 = _last_valid(record.numerics[Vital.SPO2], t)
     nibp_t, sys_v = _last_valid(record.numerics[Vital.NIBP_SYS], t)
     _, dia_v = _last_valid(record.numerics[Vital.NIBP_DIA], t)
-    assert f"HR {hr:.0f}" in text and f"SpO2 {spo2:.0f}" in text
+    assert f"HR\u00a0{hr:.0f}" in text and f"SpO2\u00a0{spo2:.0f}" in text
     assert f"NIBP {sys_v:.0f}/{dia_v:.0f}" in text
     taken = time.strftime("%H:%M:%S", time.localtime(nibp_t))
     assert f"taken {taken}, {earlier_text(t - nibp_t)} earlier" in text
