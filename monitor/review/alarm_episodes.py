@@ -96,6 +96,12 @@ def is_lower_alarm(alarm_id: str) -> bool:
     return any(word in LOWER_WORDS for word in alarm_id.lower().split(".")[1:])
 
 
+def escalated_count(spans: Iterable[AlarmSpan]) -> int:
+    """Physiological alarm conditions that escalated (counted at a priority above their raise)."""
+    return len({(s.alarm_id, s.raised_at) for s in spans
+                if s.escalated_to is not None and not s.technical})
+
+
 def alarm_counts(spans: Iterable[AlarmSpan]) -> tuple[dict[Priority, int], int]:
     """Physiological alarms by priority, and technical alarms, each alarm condition once.
 

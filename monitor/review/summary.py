@@ -28,7 +28,7 @@ from monitor.core.vitals import Vital
 from monitor.core.workflow.baseline_gate import BaselineGate
 from monitor.core.workflow.messages import EventKind
 from monitor.core.workflow.values import BaselineValues
-from monitor.review.alarm_episodes import alarm_counts
+from monitor.review.alarm_episodes import alarm_counts, escalated_count
 from monitor.review.record import Series, SessionRecord
 from monitor.review.summary_limits import LimitEpoch, limit_epochs, time_beyond
 from monitor.review.summary_timings import (
@@ -130,6 +130,9 @@ class SessionSummary:
         The highest valid systolic of the whole session, baseline included
         (the session browser's column; ``vitals[NIBP_SYS].peak`` is after
         the baseline phase).
+    escalated_alarms : int
+        Of the physiological alarms, how many escalated (each is listed as one
+        episode per priority, but counted once, at its highest).
     technical_alarms : int
         Technical alarms raised (no data, sensor off, no alarm sound...),
         each condition once whatever its priority; apart from ``alarm_counts``.
@@ -153,6 +156,7 @@ class SessionSummary:
     scores: dict[str, int | None]
     peak_nibp_sys: float | None = None
     technical_alarms: int = 0
+    escalated_alarms: int = 0
 
 
 def summarize(record: SessionRecord, profile: AlarmProfile | None = None) -> SessionSummary:
@@ -191,7 +195,8 @@ def summarize(record: SessionRecord, profile: AlarmProfile | None = None) -> Ses
     timer = infusion_timer(record)
     stopped = timer.stopped_at if timer.stopped_at is not None else starts.get(Phase.RECOVERY)
     ready_at = _ready_at(record, profile, baseline, stopped, starts)
-    counts, technical = alarm_counts(record.alarm_spans())
+    spans = record.alarm_spans()
+    counts, technical = alarm_counts(spans)
     events = [e.kind for e in record.events]
     setup = record.setup or {}
     return SessionSummary(
@@ -210,7 +215,7 @@ def summarize(record: SessionRecord, profile: AlarmProfile | None = None) -> Ses
         scores={"phq9": _int(setup.get("pre_phq9")), "madrs": _int(setup.get("pre_madrs")),
                 "cadss": _int(setup.get("post_cadss"))},
         peak_nibp_sys=_extreme(record.numerics.get(Vital.NIBP_SYS), highest=True),
-        technical_alarms=technical)
+        technical_alarms=technical, escalated_alarms=escalated_count(spans))
 
 
 # -- baseline ------------------------------------------------------------------

@@ -348,8 +348,11 @@ def alarm_counts_text(summary: SessionSummary) -> str:
     """
     counts = summary.alarm_counts
     total = sum(counts.values())
+    escalated = (f", {summary.escalated_alarms} escalated (one row per priority below)"
+                 if summary.escalated_alarms else "")
     return (", ".join(f"{p.label} {counts.get(p, 0)}" for p in sorted(Priority, reverse=True))
-            + f" ({total} physiological) \u00b7 technical {summary.technical_alarms}")
+            + f" ({total} physiological{escalated}) \u00b7 technical "
+            f"{summary.technical_alarms}")
 
 
 def summary_lines(summary: SessionSummary, record: SessionRecord, clock: Clock, *,

@@ -101,6 +101,10 @@ class MomentTableWidget(QTableWidget):
     origin : float
         The session start (Unix s).
     parent : QWidget or None
+    wrap : int or None
+        The column whose texts wrap and that takes the room the others leave:
+        the table never scrolls sideways (``None``: one line a row, the last
+        column stretched).
 
     Attributes
     ----------
@@ -116,14 +120,14 @@ class MomentTableWidget(QTableWidget):
     moment_chosen = Signal(float)
 
     def __init__(self, headers: Sequence[str], rows: Sequence[ListRow], origin: float,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, wrap: int | None = None) -> None:
         super().__init__(len(rows), 1 + len(headers), parent)
         self.setHorizontalHeaderLabels(["Time", *headers])
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.verticalHeader().setVisible(False)
-        self.setWordWrap(False)
+        self.setWordWrap(wrap is not None)
         self.times = [r.t for r in rows]
         for i, row in enumerate(rows):
             self.setItem(i, 0, QTableWidgetItem(time_text(row.t, origin)))
@@ -136,7 +140,15 @@ class MomentTableWidget(QTableWidget):
                 self.setItem(i, j, item)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        if wrap is None:
+            header.setStretchLastSection(True)
+        else:
+            # Never sideways: the other columns keep their contents' width and the
+            # text column takes the rest, its long texts wrapped onto more lines.
+            header.setStretchLastSection(False)
+            header.setSectionResizeMode(wrap, QHeaderView.ResizeMode.Stretch)
+            self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self._changed_row: int | None = None
         self.currentCellChanged.connect(self._on_current_changed)
         self.cellClicked.connect(self._on_clicked)
@@ -169,15 +181,14 @@ class MomentTableWidget(QTableWidget):
 def alarm_table(record: SessionRecord, parent: QWidget | None = None) -> MomentTableWidget:
     """The alarm list of ``record``."""
     table = MomentTableWidget(("Priority", "Alarm", "Peak", "Lasted"), alarm_rows(record),
-                              record.start, parent)
+                              record.start, parent, wrap=2)
     table.setObjectName("alarm_list")
-    table.setTextElideMode(Qt.TextElideMode.ElideRight)
     return table
 
 
 def event_table(record: SessionRecord, parent: QWidget | None = None) -> MomentTableWidget:
     """The event list of ``record``."""
     table = MomentTableWidget(("Event", "Details", "By"), event_rows(record), record.start,
-                              parent)
+                              parent, wrap=2)
     table.setObjectName("event_list")
     return table

@@ -6,8 +6,8 @@ import time
 
 from monitor.ui.shared import theme
 
-RESP_RATE_TRACE = "#b388ff"
-"""RR's curve where it shares a plot with EtCO2's amber (review): violet, told apart at a glance."""
+RESP_RATE_TRACE = theme.RESP_VIOLET
+"""RR's curve where it shares a plot with EtCO2's amber: violet, as on the live tile."""
 READOUT_PX = 15
 """Pixel size of the review cursor readout (the values at the cursor), read at a desk."""
 

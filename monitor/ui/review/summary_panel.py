@@ -118,10 +118,22 @@ def ready_text(s: SessionSummary) -> str:
 
 
 def alarms_text(s: SessionSummary) -> str:
-    """``"high 2, medium 0, low 1 · technical 1"``: physiological alarms, technical apart."""
+    """``"high 2, medium 0, low 1 · technical 1"``: physiological alarms, technical apart.
+
+    Each alarm counts once, at the highest priority it reached; escalations
+    are said (``"high 2 (1 escalated)"``), since the alarm list shows an
+    escalated alarm as one row per priority.
+    """
     return ", ".join(f"{p.label} {s.alarm_counts.get(p, 0)}"
                      for p in (Priority.HIGH, Priority.MEDIUM, Priority.LOW)) \
-        + f" \u00b7 technical {s.technical_alarms}"
+        + escalated_text(s) + f" \u00b7 technical {s.technical_alarms}"
+
+
+def escalated_text(s: SessionSummary) -> str:
+    """``" (1 escalated, one row per priority in the list)"``, or "" without escalations."""
+    if not s.escalated_alarms:
+        return ""
+    return f" ({s.escalated_alarms} escalated, one row per priority in the list)"
 
 
 def events_text(s: SessionSummary) -> str:

@@ -38,6 +38,8 @@ SPO2_CYAN = "#00e5ff"
 NIBP_WHITE = "#ffffff"
 NIBP_RED = "#ff6e6e"
 RESP_YELLOW = "#ffeb3b"
+RESP_VIOLET = "#b388ff"
+"""Respiration rate: violet, told apart at a glance from EtCO2's amber beside it."""
 PR_CYAN = "#4dd0e1"
 
 VITAL_COLOURS: dict[Vital, str] = {
@@ -48,7 +50,7 @@ VITAL_COLOURS: dict[Vital, str] = {
     Vital.NIBP_SYS: NIBP_RED,
     Vital.NIBP_DIA: NIBP_RED,
     Vital.NIBP_MEAN: NIBP_WHITE,
-    Vital.RESP_RATE: RESP_YELLOW,
+    Vital.RESP_RATE: RESP_VIOLET,
     Vital.ETCO2: "#ffc107",
 }
 """Trace and tile colour of each vital."""

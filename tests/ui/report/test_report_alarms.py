@@ -104,8 +104,10 @@ def test_pdf_lists_each_episode_with_its_peak_and_counts_apart(qapp, records, tm
             f"{high_peak:.0f} mmHg") in text
     s = summarize(record)
     counts = ", ".join(f"{p.label} {s.alarm_counts[p]}" for p in sorted(Priority, reverse=True))
-    assert f"Alarms {counts} ({sum(s.alarm_counts.values())} physiological) · technical 0" \
-        in text
+    assert s.escalated_alarms >= 1
+    assert (f"Alarms {counts} ({sum(s.alarm_counts.values())} physiological, "
+            f"{s.escalated_alarms} escalated (one row per priority below)) · technical 0") \
+        in " ".join(text.split())
 
 
 def test_pdf_of_a_technical_alarm_counts_it_apart(qapp, records, tmp_path):

@@ -88,7 +88,9 @@ def main(argv: list[str]) -> int:
         if browser.busy() or browser.model.rowCount() == 0:
             QTimer.singleShot(50, measure)
             return
-        out["review"] = window_facts(review, {"summary": review.summary_panel.vitals_table})
+        out["review"] = window_facts(review, {"summary": review.summary_panel.vitals_table,
+                                              "alarms": review.alarm_list,
+                                              "events": review.event_list})
         out["course"] = window_facts(course, {"table": course.table})
         out["browser"] = window_facts(browser, {"table": browser.table})
         app.quit()

@@ -243,10 +243,14 @@ def test_summary_panel_shows_summarize_numbers(make_review, loaded):
         in table.item(sys_row, 5).text()
     labels = view.summary_panel.labels
     counts = summary.alarm_counts
+    escalated = {a.alarm_id for a in loaded["surge"].record.alarms
+                 if a.state.value == "escalated"}
+    assert summary.escalated_alarms == len(escalated) > 0   # the surge escalates
     assert labels["alarms"].text() == (f"high {counts.get(Priority.HIGH, 0)}, medium "
                                        f"{counts.get(Priority.MEDIUM, 0)}, low "
-                                       f"{counts.get(Priority.LOW, 0)} \u00b7 technical "
-                                       f"{summary.technical_alarms}")
+                                       f"{counts.get(Priority.LOW, 0)} ({len(escalated)} "
+                                       "escalated, one row per priority in the list)"
+                                       f" \u00b7 technical {summary.technical_alarms}")
     assert f"{summary.infusion_s / 60:.1f} min running" in labels["infusion"].text()
     assert "PHQ-9 before 15" in labels["scores"].text()
     assert "MADRS before 24" in labels["scores"].text()

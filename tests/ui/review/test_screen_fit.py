@@ -51,7 +51,8 @@ def test_window_fits_the_screen(facts, window):
         assert f["frame"][2] >= 0.9 * min(f["area"][2], 1800)
 
 
-@pytest.mark.parametrize(("window", "table"), [("review", "summary"), ("course", "table"),
+@pytest.mark.parametrize(("window", "table"), [("review", "summary"), ("review", "alarms"),
+                                               ("review", "events"), ("course", "table"),
                                                ("browser", "table")])
 def test_no_column_title_or_cell_is_cut(facts, window, table):
     cuts = facts[window]["tables"][table]
