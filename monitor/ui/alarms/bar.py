@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -21,12 +22,12 @@ from monitor.core.alarms.model import AlarmSnapshot
 from monitor.ui.alarms.indicators import INDICATOR_PX, AlarmIndicatorsWidget
 from monitor.ui.alarms.style import (
     COLOURS,
-    FLASH_TICK_MS,
     UNLIT_BACKGROUND,
     alarm_texts,
     countdown_text,
     entry_lit,
     flashes,
+    next_switch,
 )
 from monitor.ui.live.header import header_scale
 from monitor.ui.shared import theme
@@ -76,8 +77,9 @@ class AlarmBarWidget(QFrame):
     second line. Permanent indicators say "NO ALARM SOUND" and "<vital>
     ALARMS OFF"; the audio-pause button counts the pause down.
 
-    One timer (every :data:`~monitor.ui.alarms.style.FLASH_TICK_MS` ms)
-    drives the flashing while any alarm on screen signals; the phase comes
+    One single-shot timer drives the flashing while any alarm on screen
+    signals, set each time for the next switch between lit and unlit
+    (:func:`~monitor.ui.alarms.style.next_switch`); the phase comes
     from ``flash_clock`` (seconds since the flashing started), so what is
     lit is a pure function of time (:func:`~monitor.ui.alarms.style.flash_on`).
     Tiles follow the same phase through :attr:`flash_ticked`.
@@ -125,8 +127,11 @@ class AlarmBarWidget(QFrame):
         self.setStyleSheet(_BUTTON_STYLE)
         self._flash_clock = flash_clock
         self._flash_origin = 0.0
+        self._flashing = False
+        # One single-shot timer, set for the next lit/unlit switch (nothing changes between).
         self._timer = QTimer(self)
-        self._timer.setInterval(FLASH_TICK_MS)
+        self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._on_flash_timer)
 
         self._message_frame = QFrame()
@@ -225,10 +230,12 @@ class AlarmBarWidget(QFrame):
             button.setEnabled(live)
         self._update_indicators()
         if any(flashes(a) for a in alarms):
-            if not self._timer.isActive():
+            if not self._flashing:
                 self._flash_origin = self._flash_clock()
-                self._timer.start()
+                self._flashing = True
+            self._schedule_flash()
         else:
+            self._flashing = False
             self._timer.stop()
         self.show_flash(self.flash_time())
 
@@ -277,17 +284,26 @@ class AlarmBarWidget(QFrame):
 
     def flash_time(self) -> float:
         """Seconds on the flash clock since the flashing started (0 when not flashing)."""
-        if not self._timer.isActive():
+        if not self._flashing:
             return 0.0
         return self._flash_clock() - self._flash_origin
 
     def is_flashing(self) -> bool:
-        """Whether the flash timer runs."""
-        return self._timer.isActive()
+        """Whether an alarm on the bar flashes (the flash timer is set)."""
+        return self._flashing
 
     def stop(self) -> None:
         """Stop the flash timer (the bar keeps its last colours)."""
+        self._flashing = False
         self._timer.stop()
+
+    def _schedule_flash(self) -> None:
+        alarms = self._snapshot.alarms if self._snapshot is not None else ()
+        t = self.flash_time()
+        switch = next_switch((a.priority for a in alarms if flashes(a)), t)
+        if switch is None:
+            return
+        self._timer.start(max(1, math.ceil((switch - t) * 1000.0)))
 
     # -- for tests and the log ------------------------------------------------
 
@@ -393,9 +409,12 @@ class AlarmBarWidget(QFrame):
             self.audio_pause_clicked.emit()
 
     def _on_flash_timer(self) -> None:
+        if not self._flashing:
+            return
         t = self.flash_time()
         self.show_flash(t)
         self.flash_ticked.emit(t)
+        self._schedule_flash()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)

@@ -12,8 +12,10 @@ any moment can be tested without a widget or a timer.
 
 from __future__ import annotations
 
+import math
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from monitor.core.alarms.model import AlarmEntry, Priority
@@ -24,8 +26,6 @@ FLASH_PERIOD_S: dict[Priority, float] = {Priority.HIGH: 0.5, Priority.MEDIUM: 2.
 FLASH_DUTY = 0.5
 """Fraction of each period the signal is lit."""
 
-FLASH_TICK_MS = 50
-"""Interval of the one timer that drives the flashing (phase error at most this)."""
 
 PREFIX: dict[Priority, str] = {Priority.HIGH: "***", Priority.MEDIUM: "**", Priority.LOW: "*"}
 """IEC-style priority marks in front of alarm messages."""
@@ -83,6 +83,25 @@ def flash_on(priority: Priority, t: float, *, steady: bool = False) -> bool:
     if steady or period is None:
         return True
     return (t % period) < period * FLASH_DUTY
+
+
+def next_switch(priorities: Iterable[Priority], t: float) -> float | None:
+    """The first flash time after ``t`` at which a signal of these priorities turns on or off.
+
+    The one flash timer sleeps until then (:class:`~monitor.ui.alarms.bar.AlarmBarWidget`):
+    between two switches nothing on screen changes. ``None`` if none of them flashes.
+    """
+    out: float | None = None
+    for priority in set(priorities):
+        period = FLASH_PERIOD_S.get(priority)
+        if period is None:
+            continue
+        base = math.floor(t / period) * period
+        for edge in (base + period * FLASH_DUTY, base + period, base + period * (1 + FLASH_DUTY)):
+            if edge > t + 1e-9:
+                out = edge if out is None else min(out, edge)
+                break
+    return out
 
 
 def flashes(entry: AlarmEntry) -> bool:

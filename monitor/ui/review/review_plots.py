@@ -330,7 +330,7 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
             value = getattr(lines, field)
             if value is None:
                 continue
-            colour = COLOURS[priority].lit
+            colour = COLOURS[priority].dark_text   # as it reads on the dark plot (lighter red)
             pen = pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine)
             line = line_item(-self._margin, value, self.span_min + self._margin, value, pen, -10)
             plot.addItem(line, ignoreBounds=True)

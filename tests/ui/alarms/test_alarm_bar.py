@@ -256,3 +256,24 @@ def test_alarms_off_banner_per_vital(bar):
     assert bar.indicator_texts() == ["NO ALARM SOUND", "SpO2 ALARMS OFF"]
     bar.set_snapshot(snapshot())
     assert bar.indicator_texts() == []
+
+
+def test_the_flash_timer_is_set_for_the_next_switch_only(bar, flash_clock):
+    """At 2 Hz the bar and the tiles change four times a second: the timer wakes that often."""
+    ticks: list[float] = []
+    bar.flash_ticked.connect(ticks.append)
+    bar.set_snapshot(snapshot(entry(Priority.HIGH, "SpO2 86 \u2264 88")))
+    assert bar.is_flashing() and bar._timer.isSingleShot()
+    assert 240 <= bar._timer.interval() <= 251             # to the first switch, 0.25 s on
+    assert bar.colours()[0] == RED
+    flash_clock.t += 0.25                                  # the timer fires at the switch
+    bar._on_flash_timer()
+    assert ticks == [pytest.approx(0.25)] and bar.colours()[0] == UNLIT_BACKGROUND
+    assert 240 <= bar._timer.interval() <= 251 and bar._timer.isActive()
+    flash_clock.t += 0.1                                   # a late wake-up: the rest only
+    bar._on_flash_timer()
+    assert 140 <= bar._timer.interval() <= 151
+    bar.set_snapshot(snapshot(entry(Priority.MEDIUM, "HR 118 > 110", Vital.HR)))
+    assert bar._timer.interval() <= 651                    # medium switches at 1.0 s
+    bar.set_snapshot(snapshot())
+    assert not bar.is_flashing() and not bar._timer.isActive()

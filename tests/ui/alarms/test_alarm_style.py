@@ -15,6 +15,7 @@ from monitor.ui.alarms.style import (
     entry_lit,
     flash_on,
     flashes,
+    next_switch,
 )
 from tests.ui.alarm_fakes import entry
 from tests.ui.helpers import T0
@@ -98,3 +99,23 @@ def test_latched_cleared_alarm_says_when_it_cleared():
     (0.0, "0:00"), (-3.0, "0:00")])
 def test_countdown_text(seconds, text):
     assert countdown_text(seconds) == text
+
+
+def test_the_flash_timer_sleeps_until_the_next_switch():
+    """Nothing changes between two switches, so the one timer wakes only at them."""
+    assert next_switch([Priority.HIGH], 0.0) == pytest.approx(0.25)
+    assert next_switch([Priority.HIGH], 0.3) == pytest.approx(0.5)
+    assert next_switch([Priority.MEDIUM], 0.2) == pytest.approx(1.0)
+    assert next_switch([Priority.MEDIUM], 1.0) == pytest.approx(2.0)
+    assert next_switch([Priority.MEDIUM, Priority.HIGH], 0.9) == pytest.approx(1.0)
+    assert next_switch([Priority.LOW], 3.0) is None
+    # At each switch the lit state really changes, and never between two of them.
+    for priorities in ([Priority.HIGH], [Priority.MEDIUM], [Priority.HIGH, Priority.MEDIUM]):
+        t = 0.0
+        while t < 6.0:
+            nxt = next_switch(priorities, t)
+            before = [flash_on(p, t) for p in priorities]
+            mid = [flash_on(p, (t + nxt) / 2) for p in priorities]
+            after = [flash_on(p, nxt) for p in priorities]
+            assert before == mid != after
+            t = nxt
