@@ -16,13 +16,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
-from monitor import app as gui_app
-from monitor.acquisition.sources import make_driver
-from monitor.devices.registry import parse_source
-from tools.screenshots.live import SETUP
+from tools.screenshots.live import run_app
 
 STEPS = ("message", "limits", "new-session", "stop-infusion")
 
@@ -98,12 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         QtCore.QTimer.singleShot(int((t + 1.0) * 1000), lambda s=step: grab_step(s))
     QtCore.QTimer.singleShot(int((at[-1] + 2.0) * 1000), qapp.quit)
 
-    gui_app._asker = lambda opts: (lambda: SETUP)   # the form, already filled in
-    driver = make_driver(parse_source(args.source), protocol=args.protocol)
-    with tempfile.TemporaryDirectory() as data_dir:
-        opts = gui_app.GuiOptions(driver=driver, data_dir=Path(data_dir), speed=args.speed,
-                                  stale_after=10.0)
-        return gui_app.run_gui(opts)
+    return run_app(args.source, args.protocol, args.speed)
 
 
 if __name__ == "__main__":

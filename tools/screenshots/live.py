@@ -72,10 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     for i, at in enumerate(grabs):
         QtCore.QTimer.singleShot(int(at * 1000), lambda i=i: grab(i, i == len(grabs) - 1))
 
+    return run_app(args.source, args.protocol, args.speed)
+
+
+def run_app(source: str, protocol: str | None, speed: float) -> int:
+    """The real window (``run_gui``) on ``source`` with :data:`SETUP`, into a temporary folder."""
     gui_app._asker = lambda opts: (lambda: SETUP)   # the form, already filled in
-    driver = make_driver(parse_source(args.source), protocol=args.protocol)
+    driver = make_driver(parse_source(source), protocol=protocol)
     with tempfile.TemporaryDirectory() as data_dir:
-        opts = gui_app.GuiOptions(driver=driver, data_dir=Path(data_dir), speed=args.speed,
+        opts = gui_app.GuiOptions(driver=driver, data_dir=Path(data_dir), speed=speed,
                                   stale_after=10.0)
         return gui_app.run_gui(opts)
 

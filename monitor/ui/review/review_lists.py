@@ -148,6 +148,9 @@ class MomentTableWidget(QTableWidget):
             header.setStretchLastSection(False)
             header.setSectionResizeMode(wrap, QHeaderView.ResizeMode.Stretch)
             self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            # a wrapped row may be taller than the list: scroll by pixels, not rows, so
+            # every line of it can be brought into view
+            self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
             self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self._changed_row: int | None = None
         self.currentCellChanged.connect(self._on_current_changed)

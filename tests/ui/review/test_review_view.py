@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractItemView, QApplication
 
 from monitor.core.alarms.model import Priority
 from monitor.core.session import Phase
@@ -289,6 +289,10 @@ def test_lists_show_every_alarm_and_event(make_review):
         assert surge.alarm_list.item(row, 1).text() == span.priority.label
         assert surge.alarm_list.item(row, 1).background().color().name() == \
             COLOURS[span.priority].lit
+    for table in (surge.alarm_list, surge.event_list):   # wrapped, never sideways:
+        assert table.wordWrap()                           # a tall row scrolls by pixels
+        assert table.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        assert table.verticalScrollMode() == QAbstractItemView.ScrollMode.ScrollPerPixel
 
 
 @pytest.mark.parametrize("name", ["typical", "desat", "link"])
