@@ -40,3 +40,17 @@ class LimitLines:
     low_high: float | None = None
     high_medium: float | None = None
     high_high: float | None = None
+
+    def on_side(self, side: str, *, high_first: bool = False) -> tuple[float, Priority] | None:
+        """The limit on ``side`` (``"low"`` or ``"high"``) that is in force, with its priority.
+
+        The medium-priority limit (the high-priority one with ``high_first``),
+        else the other level's; ``None`` if that side has no limit.
+        """
+        levels = (Priority.HIGH, Priority.MEDIUM) if high_first else (Priority.MEDIUM,
+                                                                       Priority.HIGH)
+        for priority in levels:
+            value = getattr(self, f"{side}_{priority.label}")
+            if value is not None:
+                return value, priority
+        return None

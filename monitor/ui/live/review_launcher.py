@@ -42,11 +42,6 @@ class ReviewLauncher(QObject):
         self.command = list(command) if command else None
         self.started = 0
 
-    @property
-    def available(self) -> bool:
-        """Whether this window can open the review."""
-        return self.command is not None
-
     def open(self) -> None:
         """Open the session browser (another window; the monitor goes on)."""
         if self.command is None:

@@ -13,25 +13,18 @@ from collections.abc import Mapping, Sequence
 
 from monitor.core.alarms.model import LimitLines
 from monitor.core.vitals import Vital
+from monitor.ui.live.trend_specs import short_label
 
 LOW, HIGH = "\u25bc", "\u25b2"
-
-_NAMES = {Vital.NIBP_SYS: "sys", Vital.NIBP_DIA: "dia", Vital.NIBP_MEAN: "mean"}
-
-
-def _first(*values: float | None) -> float | None:
-    return next((v for v in values if v is not None), None)
 
 
 def limit_figures(lines: LimitLines | None) -> str:
     """``"▼50 ▲110"`` for one vital's limits ("" without any)."""
     if lines is None:
         return ""
-    low = _first(lines.low_medium, lines.low_high)
-    high = _first(lines.high_medium, lines.high_high)
-    parts = [f"{LOW}{low:g}"] if low is not None else []
-    if high is not None:
-        parts.append(f"{HIGH}{high:g}")
+    parts = [f"{mark}{limit[0]:g}" for mark, limit in ((LOW, lines.on_side("low")),
+                                                        (HIGH, lines.on_side("high")))
+             if limit is not None]
     return " ".join(parts)
 
 
@@ -44,7 +37,7 @@ def tile_limit_texts(vitals: Sequence[Vital], limits: Mapping[Vital, LimitLines]
     (``"▼25▲50"``); the shortest keeps the first vital only. Empty list: no figures.
     """
     named = len(vitals) > 1
-    parts = [(_NAMES.get(v, v.value), limit_figures(limits.get(v)))
+    parts = [(short_label(v), limit_figures(limits.get(v)))
              for v in vitals if v not in off]
     parts = [(name, text) for name, text in parts if text]
     if not parts:

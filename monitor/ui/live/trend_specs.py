@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitor.core.alarms.model import LimitLines, Priority
-from monitor.core.vitals import Vital
+from monitor.core.vitals import SPECS, Vital
 
 MARKER_COLOUR = "#c9d1d9"
 """Event markers: a light dotted line on every plot, labelled on the top one."""
@@ -79,23 +79,18 @@ def shown_limits(spec: PlotSpec, limits: Mapping[Vital, LimitLines],
     vital = max(in_alarm, key=lambda v: alarming[v]) if in_alarm else candidates[0]
     lines = limits[vital]
     high = alarming.get(vital) is Priority.HIGH
-    sides = []
-    for side in ("low", "high"):
-        first, second = (("high", "medium") if high else ("medium", "high"))
-        for level in (first, second):
-            value = getattr(lines, f"{side}_{level}")
-            if value is not None:
-                sides.append((value, Priority.HIGH if level == "high" else Priority.MEDIUM))
-                break
+    sides = [x for x in (lines.on_side("low", high_first=high),
+                         lines.on_side("high", high_first=high)) if x is not None]
     if len(sides) == 1:   # one-sided: both levels of that side
-        side = "low" if lines.low_medium is not None or lines.low_high is not None else "high"
+        side = "low" if lines.on_side("low") is not None else "high"
         sides = [(v, p) for v, p in ((getattr(lines, f"{side}_medium"), Priority.MEDIUM),
                                       (getattr(lines, f"{side}_high"), Priority.HIGH))
                  if v is not None]
-    prefix = f"{_SHORT[vital]} " if len(spec.vitals) > 1 else ""
+    prefix = f"{short_label(vital)} " if len(spec.vitals) > 1 else ""
     return tuple(ShownLimit(vital, float(v), p, f"{prefix}{v:g}") for v, p in sides)
 
 
-_SHORT: dict[Vital, str] = {
-    Vital.NIBP_SYS: "sys", Vital.NIBP_DIA: "dia", Vital.NIBP_MEAN: "mean", Vital.HR: "HR",
-    Vital.PULSE_RATE: "PR", Vital.RESP_RATE: "RR", Vital.ETCO2: "CO2", Vital.SPO2: "SpO2"}
+
+def short_label(vital: Vital) -> str:
+    """A vital's name where its plot or tile already says which (``"sys"`` for NIBP sys)."""
+    return SPECS[vital].label.split()[-1]

@@ -17,7 +17,6 @@ from monitor.ui.alarms.style import COLOURS
 from monitor.ui.live.model import LiveModel
 from monitor.ui.live.trend_markers import ManualMarkers
 from monitor.ui.live.trend_specs import (
-    LIMIT_FIELDS,  # noqa: F401 -- the review plots take it from here
     MARKER_COLOUR,
     MARKER_LEVELS,
     PLOT_SPECS,

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.review.record import SessionRecord
-from monitor.ui.live.trends import PlotSpec
+from monitor.ui.live.trend_specs import PlotSpec
 from monitor.ui.shared import theme
 
 

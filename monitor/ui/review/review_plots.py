@@ -29,10 +29,16 @@ from PySide6.QtWidgets import (
 
 from monitor.core.alarms.model import AlarmKind, LimitLines, Priority
 from monitor.core.session import Phase
-from monitor.core.vitals import SPECS, Vital
+from monitor.core.vitals import Vital
 from monitor.review.record import AlarmSpan, SessionRecord
 from monitor.ui.alarms.style import COLOURS
-from monitor.ui.live.trends import LIMIT_FIELDS, MARKER_COLOUR, PLOT_SPECS, marker_text
+from monitor.ui.live.trend_specs import (
+    LIMIT_FIELDS,
+    MARKER_COLOUR,
+    PLOT_SPECS,
+    marker_text,
+    short_label,
+)
 from monitor.ui.review.plot_items import (
     band_item,
     grid_values,
@@ -323,7 +329,7 @@ class ReviewPlotsWidget(pg.GraphicsLayoutWidget):
             return
         plot = self.plots[key]
         spec = next(s for s in PLOT_SPECS if s.key == key)
-        prefix = f"{SPECS[vital].label.split()[-1]} " if len(spec.vitals) > 1 else ""
+        prefix = f"{short_label(vital)} " if len(spec.vitals) > 1 else ""
         first = 2 * spec.vitals.index(vital)
         drawn = []
         for field, priority in LIMIT_FIELDS:
