@@ -43,9 +43,15 @@ def test_replay_button_starts_the_live_window_in_its_own_process(qtbot, review_d
     assert pid is not None and pid > 0 and view.message_box is None
     try:
         assert _alive(pid)
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            args = f.read().split(b"\0")
-        assert [a.decode() for a in args[1:-1]] == replay_arguments(sid, 30, data_dir)
+
+        def cmdline() -> list[str]:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return [a.decode() for a in f.read().split(b"\0")]
+
+        # Between fork and exec the child's command line is still empty (or Qt's): wait
+        # for the exec before reading its arguments.
+        qtbot.waitUntil(lambda: len(cmdline()) > 2, timeout=15_000)
+        assert cmdline()[1:-1] == replay_arguments(sid, 30, data_dir)
     finally:
         os.kill(pid, signal.SIGTERM)
         try:
