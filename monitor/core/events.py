@@ -130,6 +130,9 @@ class SourceStatus:
         When the last valid frame arrived.
     message : str
         Why not connected, or empty.
+    link_state : str
+        The protocol session's state where the protocol has one (IntelliVue:
+        ``associated``, ``associating``, ``refused: ...``), else empty.
     """
 
     t: float
@@ -141,6 +144,7 @@ class SourceStatus:
     bytes_discarded: int = 0
     last_data_t: float | None = None
     message: str = ""
+    link_state: str = ""
 
 
 @dataclass(frozen=True)

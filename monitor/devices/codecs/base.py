@@ -86,6 +86,22 @@ class Codec(abc.ABC):
         """Bytes to send before closing the port (stop requests); none by default."""
         return b""
 
+    def tick(self, t: float) -> list[bytes]:
+        """Messages to send to the device now, at host time ``t``; none by default.
+
+        For protocols with a session (IntelliVue): the replies, polls, keep-alives
+        and re-associations that are due. Each element is one message (one frame
+        on a serial line, one datagram on UDP). Drivers call it after every read
+        (at least every 0.1 s) and after :meth:`open_requests`; a replay never
+        sends, and the codec must decode what it is fed whatever it sent.
+        """
+        return []
+
+    @property
+    def link_state(self) -> str:
+        """The protocol session's state for the device status; empty without a session."""
+        return ""
+
 
 WAVE_REANCHOR_S = 1.0
 """A wave chunk arriving more than this much later than contiguity re-anchors."""
