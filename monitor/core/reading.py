@@ -131,3 +131,79 @@ class WaveChunk:
     def times(self) -> np.ndarray:
         """Sample times as float64 Unix seconds."""
         return self.t0 + np.arange(len(self), dtype=np.float64) / self.rate
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceNumeric:
+    """A numeric the device sent that is none of our vitals: kept for the record, never shown as a vital or alarmed.
+
+    A monitor sends more numerics than the vitals this application shows and
+    alarms on (invasive pressures labelled ART, ABP, P1…, extra
+    temperatures, anything the device adds in a later release). They are
+    recorded and exported with the device's own id and label, so none is
+    lost, but they never reach the live view's tiles or the alarm engine.
+
+    Construct through :func:`make_device_numeric` or :meth:`invalid` so the
+    invariant of :class:`Reading` holds: a usable quality has a finite value,
+    any other quality has ``value`` NaN. There is no plausibility range: the
+    application knows nothing about what the number means.
+
+    Attributes
+    ----------
+    t : float
+        Host arrival time (Unix seconds), the time axis as for readings.
+    code : int
+        The device's own id for it (IntelliVue: the physiological id, e.g.
+        ``0x4A10``).
+    label : str
+        The device's label text for it (``"ART"``, ``"ABP"``, ``"P1"``,
+        ``"Tblood"``), or the name of its code when the device sent no label.
+    value : float
+        NaN when there is no valid value.
+    unit : str
+        Our unit text (``"mmHg"``, ``"°C"``, ``"%"``, ``""`` unitless) or the
+        device's unit name when it is none of ours.
+    quality : Quality
+    device_time : float or None
+        The device's own timestamp, metadata only.
+    source : str
+        The protocol name that produced it, e.g. ``"intellivue-mib"``.
+    """
+
+    t: float
+    code: int
+    label: str
+    value: float
+    unit: str
+    quality: Quality = Quality.OK
+    device_time: float | None = None
+    source: str = ""
+
+    @property
+    def valid(self) -> bool:
+        """Whether it carries a value (finite, with a usable quality)."""
+        return self.quality.has_value
+
+    @classmethod
+    def invalid(cls, t: float, code: int, label: str, unit: str, quality: Quality,
+                device_time: float | None = None, source: str = "") -> DeviceNumeric:
+        """A device numeric that says "no usable value", and why."""
+        if quality.has_value:
+            raise ValueError(f"quality {quality.value!r} carries a value; use make_device_numeric")
+        return cls(t, code, label, math.nan, unit, quality, device_time, source)
+
+
+def make_device_numeric(t: float, code: int, label: str, value: float | None, unit: str,
+                        quality: Quality = Quality.OK,
+                        device_time: float | None = None,
+                        source: str = "") -> DeviceNumeric:
+    """Build a device numeric, normalising a missing or non-finite value.
+
+    A usable quality with a missing or non-finite value becomes NaN with
+    ``NO_VALUE``; any other quality gets NaN whatever value was given.
+    """
+    if not quality.has_value:
+        return DeviceNumeric(t, code, label, math.nan, unit, quality, device_time, source)
+    if value is None or not math.isfinite(value):
+        return DeviceNumeric(t, code, label, math.nan, unit, Quality.NO_VALUE, device_time, source)
+    return DeviceNumeric(t, code, label, float(value), unit, quality, device_time, source)
