@@ -64,6 +64,10 @@ class Codec(abc.ABC):
     """How often the device sends a frame of numerics when its stream carries
     no clock of its own (no wave, no device time): one line a second for the
     text protocols. Used to pace the replay of a plain byte capture."""
+    transport: ClassVar[str] = "serial"
+    """How the device's bytes travel: ``"serial"`` (a serial port, ``serial:PORT``) or
+    ``"udp"`` (datagrams on the LAN, ``lan:HOST``); the source chooser offers each
+    protocol on its own transport only."""
     carries_nibp: ClassVar[bool] = False
     """The protocol carries blood pressure (a monitor, not an oximeter)."""
     measures: ClassVar[frozenset[Vital] | None] = None
