@@ -26,6 +26,11 @@ NOTE_SHOWN_S = 60.0
 
 
 NO_SETUP_TEXT = "No patient set-up"
+LINK_UP = "associated"
+"""The link state of a protocol session that exports data (IntelliVue)."""
+DEMO_FLAG_SUFFIX = ".demo_data"
+"""A device flag ending so says the monitor sends demo or test data (IntelliVue)."""
+DEMO_BANNER = "MONITOR IN DEMO MODE \u2014 NOT PATIENT DATA"
 """The header's patient line of a session started without the *New session* form."""
 
 
@@ -77,7 +82,13 @@ class HeaderTextsMixin:
             return ""
         if not st.connected:
             return f"DEVICE DISCONNECTED: {st.message or st.label}"
+        if st.link_state and st.link_state != LINK_UP:
+            # Bytes may flow, but the monitor does not (yet) export data: say why first.
+            return (f"MONITOR NOT SENDING DATA: {st.link_state} \u00b7 {st.label}"
+                    f" \u00b7 {st.bytes_per_s:.0f} B/s")
         parts = [f"{st.label}", f"{st.bytes_per_s:.0f} B/s"]
+        if st.link_state:
+            parts.insert(1, st.link_state)
         if st.frames_bad:
             parts.append(f"{st.frames_bad} bad frames")
         if st.last_data_t is not None:
@@ -85,6 +96,12 @@ class HeaderTextsMixin:
         else:
             parts.append("no valid data yet")
         return " · ".join(parts)
+
+    def demo_banner(self) -> str:
+        """The banner of a monitor in demo or test mode ("" when none is): not a patient."""
+        if any(name.endswith(DEMO_FLAG_SUFFIX) for name in self._device_flags):
+            return DEMO_BANNER
+        return ""
 
     def status_messages(self, now: float) -> list[str]:
         """Technical and session messages for the header, most important first."""

@@ -339,8 +339,9 @@ class LiveView(LiveAlarmsMixin, NurseCommandsMixin, QMainWindow):
         self.pleth.refresh(now, ended=self.model.ended_at is not None)
         if not self._texts_due(now):
             return
-        self.header.set_simulated(self._simulated or self.model.simulated_source,
-                                  self.model.banner)
+        demo = self.model.demo_banner()
+        self.header.set_simulated(self._simulated or self.model.simulated_source or bool(demo),
+                                  self.model.banner or demo)
         self.header.show_state(self.model, now)
         for vital, tile in self.tiles.items():
             tile.set_state(self.model.tile_state(vital, now))

@@ -49,6 +49,26 @@ def test_banner_appears_if_the_session_says_simulated(qtbot, make_view, ui_queue
     assert view.header.sim_banner.isVisible()
 
 
+def test_a_monitor_in_demo_mode_shows_the_not_a_patient_banner(qtbot, make_view, ui_queue,
+                                                                clock):
+    from monitor.core.events import DeviceFlag
+    from monitor.ui.live.header_texts import DEMO_BANNER
+
+    view = make_view(simulated=False)
+    view.show()
+    qtbot.waitExposed(view)
+    ui_queue.put(session_started(simulated=False))
+    ui_queue.put(DeviceFlag(T0 + 1, "intellivue.demo_data", True, "Monitor in demo mode"))
+    clock.advance_to(T0 + 2)
+    view.drain()
+    assert view.header.sim_banner.isVisible()
+    assert view.header.sim_banner.text() == DEMO_BANNER
+    ui_queue.put(DeviceFlag(T0 + 3, "intellivue.demo_data", False))
+    clock.advance_to(T0 + 5)
+    view.drain()
+    assert not view.header.sim_banner.isVisible()
+
+
 def test_session_clock_and_phase_follow_the_session(view, ui_queue, clock):
     header = view.header
     view.drain()

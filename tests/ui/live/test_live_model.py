@@ -120,3 +120,33 @@ def test_device_link_status_and_device_flags_for_the_nurse():
     m.apply(SourceStatus(110.0, "serial:/dev/ttyUSB0 (masimo-ascii)", False,
                          message="serial port /dev/ttyUSB0 does not exist (unplugged?)"))
     assert m.status_messages(110.0)[0].startswith("DEVICE DISCONNECTED: serial port")
+
+
+def test_a_protocol_session_that_does_not_export_data_is_said_first():
+    """IntelliVue: bytes flow, but until the association holds no value comes."""
+    from monitor.core.events import SourceStatus
+    from monitor.ui.live.model import LiveModel
+
+    m = LiveModel(stale_after_s=10.0)
+    label = "serial:/dev/ttyUSB0 (intellivue-mib)"
+    m.apply(SourceStatus(100.0, label, True, 40.0, 3, 0, 0, 99.0,
+                         link_state="refused: the monitor's data export is off"))
+    text = m.status_messages(101.0)[0]
+    assert text.startswith("MONITOR NOT SENDING DATA: refused: the monitor's data export")
+    assert label in text
+    m.apply(SourceStatus(102.0, label, True, 1200.0, 30, 1, 0, 101.5, link_state="associated"))
+    text = m.status_messages(102.0)[0]
+    assert text.startswith(label + " \u00b7 associated \u00b7 1200 B/s")
+    assert "1 bad frames" in text and "NOT SENDING" not in text
+
+
+def test_a_monitor_in_demo_mode_raises_the_not_a_patient_banner():
+    from monitor.core.events import DeviceFlag
+    from monitor.ui.live.model import LiveModel
+
+    m = LiveModel(stale_after_s=10.0)
+    assert m.demo_banner() == ""
+    m.apply(DeviceFlag(100.0, "intellivue.demo_data", True, "Monitor in demo mode"))
+    assert m.demo_banner() == "MONITOR IN DEMO MODE \u2014 NOT PATIENT DATA"
+    m.apply(DeviceFlag(130.0, "intellivue.demo_data", False))
+    assert m.demo_banner() == ""
