@@ -1,4 +1,4 @@
-"""The source chooser: a bedside monitor on a serial port, or the simulator.
+"""The source chooser: a bedside monitor on a serial port or on the LAN, or the simulator.
 
 The dialog's form (mode, port, protocol and serial settings, scenario) and
 the choice it makes; listing the serial ports off the GUI thread is
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -43,6 +44,9 @@ from monitor.ui.workflow.port_scan import PortScan, _PortScanRelay
 from monitor.ui.workflow.port_scan import port_label as port_label
 
 SERIAL_TEXT = "Bedside monitor (serial)"
+LAN_TEXT = "Network monitor (LAN)"
+DISCOVER_TARGET = "discover"
+"""``lan:discover``: the first monitor that announces itself on the LAN."""
 SIMULATOR_TEXT = "Simulator (demo / training)"
 BUILT_IN_TEXT = "built-in (no device protocol)"
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
@@ -69,7 +73,8 @@ class SourceChoice:
     Attributes
     ----------
     source : str
-        A ``--source`` value: ``"serial:/dev/ttyUSB0"`` or ``"sim:typical"``.
+        A ``--source`` value: ``"serial:/dev/ttyUSB0"``, ``"lan:192.168.1.20"``,
+        ``"lan:discover"`` or ``"sim:typical"``.
     protocol : str or None
         A name from :data:`monitor.devices.protocols.PROTOCOLS`; ``None`` for
         the simulator's built-in feed.
@@ -81,6 +86,11 @@ class SourceChoice:
     source: str
     protocol: str | None = None
     overrides: SerialOverrides | None = None
+
+
+def protocols_on(transport: str) -> list[str]:
+    """The protocol names whose devices talk over ``transport`` ("serial", "udp")."""
+    return [name for name in PROTOCOLS if codec_class(name).transport == transport]
 
 
 def _flow_of(settings: SerialSettings) -> str:
@@ -135,19 +145,20 @@ class SourceDialog(QDialog, PortScan):
             scenarios = list_scenarios()
 
         self.serial_radio = QRadioButton(SERIAL_TEXT)
+        self.lan_radio = QRadioButton(LAN_TEXT)
         self.sim_radio = QRadioButton(SIMULATOR_TEXT)
         self._mode_group = QButtonGroup(self)
-        self._mode_group.addButton(self.serial_radio)
-        self._mode_group.addButton(self.sim_radio)
-        self.serial_radio.setChecked(True)
         modes = QHBoxLayout()
-        modes.addWidget(self.serial_radio)
-        modes.addWidget(self.sim_radio)
+        for radio in (self.serial_radio, self.lan_radio, self.sim_radio):
+            self._mode_group.addButton(radio)
+            modes.addWidget(radio)
+        self.serial_radio.setChecked(True)
         modes.addStretch(1)
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._build_serial_page())
         self.pages.addWidget(self._build_sim_page(scenarios))
+        self.pages.addWidget(self._build_lan_page())
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
@@ -161,7 +172,8 @@ class SourceDialog(QDialog, PortScan):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.buttons)
 
-        self.serial_radio.toggled.connect(self._on_mode_toggled)
+        for radio in (self.serial_radio, self.lan_radio, self.sim_radio):
+            radio.toggled.connect(self._on_mode_toggled)
         self._on_protocol_changed()
         self._update_ok()
         self.refresh_ports()
@@ -178,7 +190,7 @@ class SourceDialog(QDialog, PortScan):
         self.refresh_button = QPushButton("Refresh")
 
         self.protocol_combo = QComboBox()
-        for name in PROTOCOLS:
+        for name in protocols_on("serial"):
             self.protocol_combo.addItem(f"{codec_class(name).description} ({name})", name)
         self.defaults_label = QLabel()
         self.defaults_label.setObjectName("source_hint")
@@ -259,11 +271,44 @@ class SourceDialog(QDialog, PortScan):
         layout.addStretch(1)
         return page
 
+    def _build_lan_page(self) -> QWidget:
+        self.lan_protocol_combo = QComboBox()
+        for name in protocols_on("udp"):
+            self.lan_protocol_combo.addItem(f"{codec_class(name).description} ({name})", name)
+        self.host_edit = QLineEdit()
+        self.host_edit.setPlaceholderText("the monitor's IP address or name, e.g. 192.168.1.20")
+        self.discover_check = QCheckBox("Find the monitor on the network (it announces "
+                                        "itself when its LAN data export is on)")
+        hint = QLabel("The monitor's LAN data export must be enabled (on IntelliVue: "
+                      "Main Setup \u2192 Network, LAN data export on). The chair PC "
+                      "and the monitor must be on the same network.")
+        hint.setObjectName("source_hint")
+        hint.setWordWrap(True)
+
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        form.addRow("Protocol:", self.lan_protocol_combo)
+        form.addRow("Monitor address:", self.host_edit)
+        form.addRow("", self.discover_check)
+        layout.addLayout(form)
+        layout.addWidget(hint)
+        layout.addStretch(1)
+
+        self.host_edit.textChanged.connect(self._update_ok)
+        self.discover_check.toggled.connect(self._on_discover_toggled)
+        return page
+
     # -- public --------------------------------------------------------------
 
     def is_serial(self) -> bool:
         """True when the bedside monitor (serial) is chosen."""
         return self.serial_radio.isChecked()
+
+    def is_lan(self) -> bool:
+        """True when a network monitor (LAN) is chosen."""
+        return self.lan_radio.isChecked()
 
     def set_simulator(self, simulator: bool) -> None:
         """Switch between the simulator and the serial page."""
@@ -293,6 +338,13 @@ class SourceDialog(QDialog, PortScan):
                 return None
             return SourceChoice(f"serial:{port}", self.protocol_combo.currentData(),
                                 self.serial_overrides())
+        if self.is_lan():
+            protocol = self.lan_protocol_combo.currentData()
+            host = (DISCOVER_TARGET if self.discover_check.isChecked()
+                    else self.host_edit.text().strip())
+            if not host or not protocol:
+                return None
+            return SourceChoice(f"lan:{host}", protocol, None)
         scenario = self.scenario_combo.currentData()
         if not scenario:
             return None
@@ -317,7 +369,11 @@ class SourceDialog(QDialog, PortScan):
         self._update_ok()
 
     def _on_mode_toggled(self) -> None:
-        self.pages.setCurrentIndex(0 if self.is_serial() else 1)
+        self.pages.setCurrentIndex(0 if self.is_serial() else 2 if self.is_lan() else 1)
+        self._update_ok()
+
+    def _on_discover_toggled(self, discover: bool) -> None:
+        self.host_edit.setEnabled(not discover)
         self._update_ok()
 
     def _on_protocol_changed(self) -> None:
