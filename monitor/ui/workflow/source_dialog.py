@@ -279,9 +279,10 @@ class SourceDialog(QDialog, PortScan):
         self.host_edit.setPlaceholderText("the monitor's IP address or name, e.g. 192.168.1.20")
         self.discover_check = QCheckBox("Find the monitor on the network (it announces "
                                         "itself when its LAN data export is on)")
-        hint = QLabel("The monitor's LAN data export must be enabled (on IntelliVue: "
-                      "Main Setup \u2192 Network, LAN data export on). The chair PC "
-                      "and the monitor must be on the same network.")
+        hint = QLabel("The monitor's LAN data export must be on (IntelliVue, in "
+                      "configuration mode: Main Setup \u2192 Global Settings \u2192 "
+                      "LAN Data Export; Central Monitoring set to Optional). The chair "
+                      "PC and the monitor must be on the same network.")
         hint.setObjectName("source_hint")
         hint.setWordWrap(True)
 
