@@ -7,12 +7,12 @@ import threading
 from collections.abc import Sequence
 
 from monitor.core.clock import Clock
-from monitor.core.reading import Reading, WaveChunk
+from monitor.core.reading import DeviceNumeric, Reading, WaveChunk
 from monitor.core.session import Phase
 from monitor.core.vitals import Vital
 from monitor.core.workflow.messages import AddEvent, ScriptedStart
 
-DriverItem = Reading | WaveChunk
+DriverItem = Reading | WaveChunk | DeviceNumeric
 
 
 class Driver(abc.ABC):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from monitor.core.events import DeviceFlag
-from monitor.core.reading import Reading, WaveChunk
+from monitor.core.reading import DeviceNumeric, Reading, WaveChunk
 from monitor.core.vitals import Vital
 
 MAX_BUFFER_BYTES = 64 * 1024
@@ -43,7 +43,9 @@ class CodecStats:
     extra: dict[str, int] = field(default_factory=dict)
 
 
-CodecItem = Reading | WaveChunk | DeviceFlag
+CodecItem = Reading | WaveChunk | DeviceFlag | DeviceNumeric
+"""What a codec emits. A :class:`DeviceNumeric` is a numeric that is none of our vitals
+(an IntelliVue invasive pressure labelled ART, an unknown id): recorded, never shown or alarmed."""
 
 
 class Codec(abc.ABC):
