@@ -123,16 +123,21 @@ def list_sessions(path: Path) -> list[SessionRow]:
 
 
 def last_data_time(path: Path, session_id: int) -> float | None:
-    """Time of the newest reading or wave sample recorded for the session."""
+    """Time of the newest reading, device numeric or wave sample recorded for the session."""
     conn = connect(path, readonly=True)
     try:
         a = conn.execute("SELECT MAX(t) FROM readings WHERE session_id = ?",
                          (session_id,)).fetchone()[0]
         b = conn.execute("SELECT MAX(t0 + n / rate) FROM waves WHERE session_id = ?",
                          (session_id,)).fetchone()[0]
+        c = None
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                        " AND name = 'device_numerics'").fetchone():
+            c = conn.execute("SELECT MAX(t) FROM device_numerics WHERE session_id = ?",
+                             (session_id,)).fetchone()[0]
     finally:
         conn.close()
-    times = [x for x in (a, b) if x is not None]
+    times = [x for x in (a, b, c) if x is not None]
     return max(times) if times else None
 
 

@@ -1,6 +1,7 @@
 """The recorder thread: the only writer of the database while a session runs.
 
-It takes readings, wave chunks, phase changes, notes, technical
+It takes readings, the device's other numerics (:class:`DeviceNumeric`,
+table ``device_numerics``), wave chunks, phase changes, notes, technical
 conditions, the alarm log and the session workflow (events, time
 corrections, infusion actions, refused commands, discharge) from its
 bounded queue and commits them in batches at least every
@@ -31,7 +32,7 @@ import numpy as np
 from monitor.core.alarms.model import AlarmAction, AlarmTransition, LimitChanged
 from monitor.core.events import DeviceFlag, Note, PhaseChanged, RawBytes, RecordingStatus, Technical
 from monitor.core.queues import BoundedQueue
-from monitor.core.reading import Reading, WaveChunk
+from monitor.core.reading import DeviceNumeric, Reading, WaveChunk
 from monitor.core.session import SessionStatus
 from monitor.core.vitals import Vital
 from monitor.core.workflow.messages import (
@@ -61,7 +62,7 @@ class CloseSession:
     t: float
 
 
-RecorderItem = (Reading | WaveChunk | PhaseChanged | Note | Technical | DeviceFlag | RawBytes
+RecorderItem = (Reading | DeviceNumeric | WaveChunk | PhaseChanged | Note | Technical | DeviceFlag | RawBytes
                 | AlarmTransition | AlarmAction | LimitChanged | SessionEvent
                 | EventTimeCorrected | InfusionChanged | CommandRefused | SessionDischarged
                 | CloseSession)
@@ -112,6 +113,7 @@ class Recorder(threading.Thread):
         self.failed = False
         self.ever_failed = False
         self.committed_readings = 0
+        self.committed_device_numerics = 0
         self.max_pending = 0
         """The most items ever held in memory at once (beyond the queue)."""
         self._conn: sqlite3.Connection | None = None
@@ -206,6 +208,7 @@ class Recorder(threading.Thread):
                 closing: CloseSession | None) -> None:
         sid = self.session_id
         readings = []
+        numerics = []
         notes = []
         phases = []
         raw = []
@@ -219,6 +222,11 @@ class Recorder(threading.Thread):
                 readings.append((sid, it.t, it.vital.value,
                                  None if not it.valid else it.value,
                                  it.quality.value, it.device_time))
+            elif isinstance(it, DeviceNumeric):
+                numerics.append((sid, it.t, it.code, it.label,
+                                 it.value if it.valid and math.isfinite(it.value) else None,
+                                 it.unit, it.quality.value, _finite(it.device_time),
+                                 it.source))
             elif isinstance(it, WaveChunk):
                 waves.append(it)
             elif isinstance(it, PhaseChanged):
@@ -253,14 +261,18 @@ class Recorder(threading.Thread):
             notes.append((sid, self._now(), "recording_loss",
                           f"{self._lost} items lost while recording was failing", "system"))
         wave_rows = _wave_rows(sid, waves)
-        last_t = max([r[1] for r in readings] + [w[2] + w[4] / w[3] for w in wave_rows],
-                     default=None)
+        last_t = max([r[1] for r in readings] + [r[1] for r in numerics]
+                     + [w[2] + w[4] / w[3] for w in wave_rows], default=None)
         created = time.time()
         conn.execute("BEGIN IMMEDIATE")
         try:
             if readings:
                 conn.executemany("INSERT INTO readings (session_id, t, vital, value, quality,"
                                  " device_time) VALUES (?, ?, ?, ?, ?, ?)", readings)
+            if numerics:
+                conn.executemany("INSERT INTO device_numerics (session_id, t, code, label,"
+                                 " value, unit, quality, device_time, source)"
+                                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", numerics)
             if wave_rows:
                 conn.executemany("INSERT INTO waves (session_id, vital, t0, rate, n, quality,"
                                  " samples) VALUES (?, ?, ?, ?, ?, ?, ?)", wave_rows)
@@ -304,6 +316,7 @@ class Recorder(threading.Thread):
                 conn.execute("ROLLBACK")
             raise
         self.committed_readings += len(readings)
+        self.committed_device_numerics += len(numerics)
         self._lost = 0
 
 

@@ -276,8 +276,28 @@ columns recounted from its alarm log so ``alarms_high``/``medium``/``low`` hold
 physiological alarms only (v5 counted a technical alarm such as NO ALARM SOUND in its
 priority's column)."""
 
+SCHEMA_V7 = """
+CREATE TABLE device_numerics (
+    session_id  INTEGER NOT NULL REFERENCES sessions(id),
+    t           REAL    NOT NULL,
+    code        INTEGER NOT NULL,
+    label       TEXT    NOT NULL,
+    value       REAL,
+    unit        TEXT    NOT NULL DEFAULT '',
+    quality     TEXT    NOT NULL,
+    device_time REAL,
+    source      TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX device_numerics_by_session ON device_numerics (session_id, code, label, t)
+"""
+"""Numerics the device sent that are none of our vitals (``monitor.core.reading.DeviceNumeric``:
+an IntelliVue's ART or ABP, an extra temperature, an id we do not know), kept with the
+device's own id (``code``, e.g. the IntelliVue physiological id) and label, the unit, the
+quality and the protocol that decoded them (``source``). ``value`` is NULL when there was
+none, as in ``readings``. Only added: nothing older changes."""
+
 MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5,
-                               SCHEMA_V6)
+                               SCHEMA_V6, SCHEMA_V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from monitor.core.alarms.model import (
     Priority,
     TransitionState,
 )
-from monitor.core.reading import Quality, Reading, WaveChunk
+from monitor.core.reading import DeviceNumeric, Quality, Reading, WaveChunk
 from monitor.core.session import PhaseSpan
 from monitor.core.vitals import Vital
 from monitor.core.workflow.messages import (
@@ -96,6 +97,30 @@ class SessionStore:
             out.append(Reading(Vital(v), float("nan") if value is None else value, t,
                                Quality(q), dt))
         return out
+
+    def device_numerics(self, session_id: int, since: float | None = None
+                        ) -> list[DeviceNumeric]:
+        """The numerics the device sent that are none of our vitals, oldest first.
+
+        Empty for a database older than schema v7 (read without migrating), which
+        could not hold them.
+        """
+        if not self._has_table("device_numerics"):
+            return []
+        sql = ("SELECT t, code, label, value, unit, quality, device_time, source"
+               " FROM device_numerics WHERE session_id = ?")
+        args: list[object] = [session_id]
+        if since is not None:
+            sql += " AND t >= ?"
+            args.append(since)
+        sql += " ORDER BY t, rowid"
+        return [DeviceNumeric(t, code, label, math.nan if value is None else value, unit,
+                              Quality(q), dt, src)
+                for t, code, label, value, unit, q, dt, src in self._conn.execute(sql, args)]
+
+    def _has_table(self, name: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                                  " AND name = ?", (name,)).fetchone() is not None
 
     def numeric_arrays(self, session_id: int, vital: Vital) -> tuple[np.ndarray, np.ndarray]:
         """Times and values of one vital (NaN where there was no value)."""
