@@ -28,7 +28,7 @@ from monitor.core.events import (
     StreamEnded,
     Technical,
 )
-from monitor.core.reading import Reading
+from monitor.core.reading import DeviceNumeric, Reading
 from monitor.core.workflow.messages import (
     ChecklistTicked,
     CommandRefused,
@@ -52,13 +52,19 @@ def _num(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else x
 
 
-def to_json(msg: HubMessage, *, readings: bool) -> dict[str, object] | None:
+def to_json(msg: HubMessage | DeviceNumeric, *, readings: bool) -> dict[str, object] | None:
     """The JSON object printed for ``msg``, or ``None`` if it is not printed."""
     if isinstance(msg, Reading):
         if not readings:
             return None
         return {"type": "reading", "t": msg.t, "vital": msg.vital.value,
                 "value": _num(msg.value), "quality": msg.quality.value}
+    if isinstance(msg, DeviceNumeric):   # none of our vitals: printed with the readings
+        if not readings:
+            return None
+        return {"type": "device_numeric", "t": msg.t, "code": msg.code, "label": msg.label,
+                "value": _num(msg.value), "unit": msg.unit, "quality": msg.quality.value,
+                "device_time": _num(msg.device_time), "source": msg.source}
     if isinstance(msg, SessionStarted):
         return {"type": "session", "id": msg.session_id, "start": msg.started_at,
                 "source": msg.source, "simulated": msg.simulated, "resumed": msg.resumed,
@@ -128,7 +134,7 @@ class JsonLinePrinter:
         self._lock = threading.Lock()
         self.broken = False
 
-    def __call__(self, msg: HubMessage) -> None:
+    def __call__(self, msg: HubMessage | DeviceNumeric) -> None:
         obj = to_json(msg, readings=self.readings)
         if obj is not None:
             self.write(obj)
@@ -203,6 +209,9 @@ def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
                "readings": hub.counters.readings if hub else 0,
                "wave_samples": hub.counters.wave_samples if hub else 0,
                "recorded_readings": pipeline.recorder.committed_readings
+               if pipeline.recorder else 0,
+               "device_numerics": hub.device_numerics if hub else 0,
+               "recorded_device_numerics": pipeline.recorder.committed_device_numerics
                if pipeline.recorder else 0,
                "dropped": hub.counters.dropped if hub else {},
                "alarms": dict(hub.counters.alarms) if hub else {},

@@ -7,6 +7,12 @@ at any speed), and hands each item to the recorder queue, the UI queue and
 the headless printer. The nurse's commands (events, manual readings,
 infusion start/pause/resume/stop, end of session) arrive on its control
 queue and are applied by a :class:`WorkflowHandler` on this thread.
+
+A :class:`DeviceNumeric` (a numeric the device sent that is none of our
+vitals, e.g. an IntelliVue invasive pressure labelled ART) goes to the
+recorder and the headless printer only: never to the alarm engine, the
+workflow or the live view, whose model knows only our vitals. It does count
+as data from the source (the link is alive) for the no-data condition.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ from monitor.core.events import (
 )
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
 from monitor.core.queues import BoundedQueue, LatestValue
-from monitor.core.reading import Quality, Reading, WaveChunk
+from monitor.core.reading import DeviceNumeric, Quality, Reading, WaveChunk
 from monitor.core.session import Phase, SessionModel, SessionStatus
 from monitor.core.vitals import SPECS, SUPPLEMENTARY_VITALS, Kind, Vital
 from monitor.core.workflow.messages import (
@@ -101,6 +107,8 @@ class Hub(threading.Thread):
 
     Attributes
     ----------
+    device_numerics : int
+        How many :class:`DeviceNumeric` items arrived (recorded, not shown).
     alarms : AlarmEngine
         Runs on this thread; operator commands reach it through :meth:`notify`.
     alarm_state : LatestValue of AlarmSnapshot
@@ -138,6 +146,7 @@ class Hub(threading.Thread):
         self._stop_source = stop_source
         self.control: BoundedQueue[HubMessage] = BoundedQueue(1000, "hub control")
         self.counters = Counters()
+        self.device_numerics = 0
         self._last_valid: dict[Vital, float] = {}
         self._stale: set[Vital] = set()
         self._last_item_t: float | None = None
@@ -263,8 +272,8 @@ class Hub(threading.Thread):
     def _handle(self, item: HubMessage) -> None:
         # A typed value says nothing about whether the source still sends data.
         manual = isinstance(item, Reading) and item.quality is Quality.MANUAL
-        if isinstance(item, (Reading, WaveChunk)) and not manual:
-            t = item.t if isinstance(item, Reading) else item.t_end
+        if isinstance(item, (Reading, WaveChunk, DeviceNumeric)) and not manual:
+            t = item.t_end if isinstance(item, WaveChunk) else item.t
             self._last_item_t = max(self._last_item_t or t, t)
             if self._no_data:
                 self._no_data = False
@@ -284,6 +293,14 @@ class Hub(threading.Thread):
             self.counters.wave_samples += len(item)
         elif isinstance(item, RawBytes):
             self._to_recorder(item)  # raw bytes go to the capture only
+            return
+        elif isinstance(item, DeviceNumeric):
+            # For the record only: no alarm, no workflow, not the live view (which
+            # knows only our vitals); the headless printer shows it.
+            self.device_numerics += 1
+            self._to_recorder(item)
+            if self.sink is not None:
+                self.sink(item)
             return
         elif isinstance(item, DeviceFlag) and item.name == "sensor_off":
             self._publish(Technical(Condition.SENSOR_PROBLEM, item.active, item.t,
