@@ -50,7 +50,11 @@ class SimulatedDriver(Driver):
         a chair with a pulse oximeter, with a separate automatic cuff: the
         scenario's NIBP determinations arrive directly beside the oximeter's
         decoded bytes, so the baseline gate and the BP alarms still play out.
-        A cut link silences both.
+        A cut link silences both. A protocol with a session (IntelliVue)
+        runs it in process: the codec's open requests and its due messages
+        (:meth:`Codec.tick`: replies, polls, keep-alives) go to the encoder at
+        every step, and are captured as ``"out"`` bytes; in a link loss they
+        are lost too, so the simulated monitor hears the host fall silent.
     """
 
     simulated = True
@@ -79,6 +83,7 @@ class SimulatedDriver(Driver):
         self._t = 0.0
         self._end: float | None = None
         self._done = False
+        self._pending: list = []
 
     @property
     def measures(self) -> frozenset[Vital]:
@@ -134,7 +139,10 @@ class SimulatedDriver(Driver):
             self._engine.generate(now)
         self._t = max(now, session_start)
         if self._encoder is not None and self._codec is not None:
-            self._encoder.receive(self._codec.open_requests())
+            request = self._codec.open_requests()
+            self._encoder.receive(request)
+            self._pending = [RawBytes(self._t, request, "out")] if request else []
+            self._pending += self._to_monitor(self._t, lost=False)
 
     def read(self, should_stop: threading.Event) -> list[DriverItem] | None:
         if self._done or self._engine is None or self._clock is None:
@@ -155,16 +163,29 @@ class SimulatedDriver(Driver):
             return items
         for item in items:
             self._encoder.push(item)
+        lost = self._engine.link_lost(target)
+        sent = [*self._pending, *self._to_monitor(target, lost)]
+        self._pending = []
         data = b"".join(self._encoder.due(target))
-        if self._engine.link_lost(target):
+        if lost:
             # The cable is cut: the monitor keeps sending, nothing arrives.
-            return []
+            return sent
         cuff: list[DriverItem] = []
         if not self._codec.carries_nibp:
             cuff = [i for i in items if isinstance(i, Reading) and i.vital in _NIBP]
         if not data:
-            return cuff
-        return [*cuff, RawBytes(target, data), *self._codec.feed(data, target)]
+            return [*sent, *cuff]
+        return [*sent, *cuff, RawBytes(target, data), *self._codec.feed(data, target)]
+
+    def _to_monitor(self, t: float, lost: bool) -> list[RawBytes]:
+        """The codec's due messages, heard by the simulated monitor unless the link is cut."""
+        assert self._encoder is not None and self._codec is not None
+        out = []
+        for message in self._codec.tick(t):
+            if not lost:
+                self._encoder.receive(message)
+            out.append(RawBytes(t, message, "out"))
+        return out
 
     def close(self) -> None:
         if self._encoder is not None and self._codec is not None:

@@ -72,9 +72,7 @@ class SerialDriver(Driver):
         self._last_error = ""
         self._bytes_window = 0
         self._status_at = 0.0
-        self._bytes_since_frame_t: float | None = None  # first byte after the last good frame
-        self._undecodable = False
-        self._frames_seen = 0
+        self._watch = DecodingWatch(port, protocol, undecodable_after_s)
         self._pending: list = []
 
     # -- Driver --------------------------------------------------------------
@@ -121,6 +119,7 @@ class SerialDriver(Driver):
             self._bytes_window += len(data)
             out.append(RawBytes(t, data))
             out += self.codec.feed(data, t)
+        out += self._send_due(t)
         out += self._check_decoding(t, bool(data))
         return out + self._status(t)
 
@@ -164,7 +163,7 @@ class SerialDriver(Driver):
         self._ser = ser
         self._attempt = 0
         self._last_error = ""
-        self._bytes_since_frame_t = None
+        self._watch.reset()
         out = []
         request = self.codec.open_requests()
         if request:
@@ -173,10 +172,27 @@ class SerialDriver(Driver):
                 out.append(RawBytes(now, request, "out"))
             except (serial.SerialException, OSError) as exc:
                 return self._lost(now, str(exc))
+        out += self._send_due(now)
+        if self._ser is None:   # the port failed under the first messages
+            return out
         if self._port_lost:
             self._port_lost = False
             out.append(Technical(Condition.PORT_LOST, False, now, f"{self.port} connected"))
         log.info("opened %s (%s, %s)", self.port, self.protocol, self.settings.describe())
+        return out
+
+    def _send_due(self, t: float) -> list:
+        """Write the codec's due messages (a session's replies, polls, keep-alives)."""
+        out: list = []
+        for message in self.codec.tick(t):
+            if self._ser is None or not message:
+                continue
+            try:
+                self._ser.write(message)
+            except (serial.SerialException, OSError, TypeError) as exc:
+                out += self._lost(t, str(exc) or type(exc).__name__)
+                break
+            out.append(RawBytes(t, message, "out"))
         return out
 
     def _lost(self, now: float, why: str) -> list:
@@ -198,27 +214,7 @@ class SerialDriver(Driver):
     # -- decoding health -----------------------------------------------------
 
     def _check_decoding(self, t: float, got_bytes: bool) -> list:
-        frames = self.codec.stats.frames_ok
-        out: list = []
-        if frames != self._frames_seen:
-            self._frames_seen = frames
-            self._bytes_since_frame_t = None
-            if self._undecodable:
-                self._undecodable = False
-                out.append(Technical(Condition.UNDECODABLE, False, t,
-                                     f"{self.protocol} data decoded again"))
-            return out
-        if got_bytes and self._bytes_since_frame_t is None:
-            self._bytes_since_frame_t = t
-        since = self._bytes_since_frame_t
-        if since is not None and not self._undecodable \
-                and t - since >= self.undecodable_after_s:
-            self._undecodable = True
-            out.append(Technical(
-                Condition.UNDECODABLE, True, t,
-                f"data from {self.port} cannot be decoded as {self.protocol}: "
-                "check the protocol setting and the cable"))
-        return out
+        return self._watch.check(t, got_bytes, self.codec.stats.frames_ok)
 
     def _status(self, t: float) -> list:
         if t - self._status_at < STATUS_EVERY_S:
@@ -229,7 +225,55 @@ class SerialDriver(Driver):
         st = self.codec.stats
         return [SourceStatus(t, f"{self.label} ({self.protocol})", self._ser is not None, rate,
                              st.frames_ok, st.frames_bad, st.bytes_discarded, st.last_frame_t,
-                             "" if self._ser is not None else self._last_error or "not connected")]
+                             "" if self._ser is not None else self._last_error or "not connected",
+                             self.codec.link_state)]
+
+
+class DecodingWatch:
+    """Bytes that keep arriving without a frame decoding: the wrong protocol or cable.
+
+    Raises :attr:`Condition.UNDECODABLE` when bytes have arrived for
+    ``after_s`` since the last good frame, and clears it at the next one.
+
+    Parameters
+    ----------
+    where : str
+        The port or host, as the message names it.
+    protocol : str
+    after_s : float
+    """
+
+    def __init__(self, where: str, protocol: str, after_s: float = UNDECODABLE_AFTER_S) -> None:
+        self.where = where
+        self.protocol = protocol
+        self.after_s = after_s
+        self._since: float | None = None   # first byte after the last good frame
+        self._active = False
+        self._frames_seen = 0
+
+    def reset(self) -> None:
+        """The port was (re)opened: bytes count from the next one."""
+        self._since = None
+
+    def check(self, t: float, got_bytes: bool, frames_ok: int) -> list[Technical]:
+        """The condition's change at ``t``, if any (``frames_ok``: the codec's count)."""
+        if frames_ok != self._frames_seen:
+            self._frames_seen = frames_ok
+            self._since = None
+            if self._active:
+                self._active = False
+                return [Technical(Condition.UNDECODABLE, False, t,
+                                  f"{self.protocol} data decoded again")]
+            return []
+        if got_bytes and self._since is None:
+            self._since = t
+        if self._since is not None and not self._active and t - self._since >= self.after_s:
+            self._active = True
+            return [Technical(
+                Condition.UNDECODABLE, True, t,
+                f"data from {self.where} cannot be decoded as {self.protocol}: "
+                "check the protocol setting and the cable")]
+        return []
 
 
 def _port_message(port: str, exc: BaseException) -> str:
