@@ -1,8 +1,9 @@
-"""A session as three CSV files: readings, events and alarms.
+"""A session as three CSV files: readings, events and alarms (and the device's other numerics).
 
 ``write_csv(record, "session-12.csv")`` writes ``session-12.csv`` and, in
-the same folder, ``session-12-events.csv`` and ``session-12-alarms.csv``
-(all or none of them). UTF-8, comma-separated, one header row, ``\\r\\n``
+the same folder, ``session-12-events.csv`` and ``session-12-alarms.csv``,
+plus ``session-12-device-numerics.csv`` when the session recorded numerics
+that are none of our vitals (all or none of them). UTF-8, comma-separated, one header row, ``\\r\\n``
 line ends (the ``csv`` module's default dialect), numbers with a ``.``
 decimal point, an empty field where there is nothing.
 
@@ -51,6 +52,26 @@ Events file (``<stem>-events.csv``), in time order
       was typed in), ``technical:<condition>:start|end``,
       ``device:<flag>:start|end``, ``session_end``, ``refused``...
 
+Device numerics file (``<stem>-device-numerics.csv``), in time order
+    ``time_iso, t_s, label, code, value, unit, quality, source``
+
+    The numerics the device sent that are none of our vitals
+    (``monitor.core.reading.DeviceNumeric``: an IntelliVue's invasive
+    pressures labelled ``ART``, ``ABP``, ``P1``..., extra temperatures, ids
+    this version does not know), so nothing the monitor sent is missing
+    from the export. They have their own file because they are named by the
+    device, not by us: ``label`` is the device's label text (or its code's
+    name), ``code`` the device's own id as a decimal integer (IntelliVue:
+    the physiological id, e.g. ``18960`` for 0x4A10); a numeric is
+    ``label`` and ``code`` together (the sys, dia and mean of one pressure
+    share a label). ``value``, ``unit`` and ``quality`` as in the readings
+    file; ``source`` the protocol that decoded it (``intellivue-mib``...).
+    As for the supplementary vitals, a numeric (``label``, ``code``) is
+    written only if it had a value at least once in the session. The file
+    is written when there is such a numeric, or (header only) when a file
+    of that name is already there, so an older export's numerics never sit
+    beside another session's files.
+
 Alarms file (``<stem>-alarms.csv``), one row per alarm state change, in time order
     ``time_iso, t_s, alarm_id, kind, vital, priority, state, value, limit, message, by``
 
@@ -63,12 +84,14 @@ Alarms file (``<stem>-alarms.csv``), one row per alarm state change, in time ord
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 
+from monitor.core.reading import DeviceNumeric
 from monitor.core.vitals import SPECS, SUPPLEMENTARY_VITALS, Vital
 from monitor.export.common import (
     Progress,
@@ -84,6 +107,8 @@ from monitor.review.record import SessionRecord
 
 READING_COLUMNS = ("time_iso", "t_s", "vital", "value", "unit", "quality", "manual")
 EVENT_COLUMNS = ("time_iso", "t_s", "kind", "text", "author", "corrected_from_t_s")
+DEVICE_NUMERIC_COLUMNS = ("time_iso", "t_s", "label", "code", "value", "unit", "quality",
+                          "source")
 ALARM_COLUMNS = ("time_iso", "t_s", "alarm_id", "kind", "vital", "priority", "state", "value",
                  "limit", "message", "by")
 
@@ -95,11 +120,18 @@ def companion_paths(path: Path) -> tuple[Path, Path, Path]:
     return (path, path.with_name(f"{stem}-events.csv"), path.with_name(f"{stem}-alarms.csv"))
 
 
+def device_numerics_path(path: Path) -> Path:
+    """The device numerics file written beside ``path`` (when there is one to write)."""
+    path = Path(path)
+    stem = path.stem if path.suffix else path.name
+    return path.with_name(f"{stem}-device-numerics.csv")
+
+
 def write_csv(record: SessionRecord, path: Path, *, deidentify: bool = False,
               key: bytes | None = None, progress: Progress | None = None) -> list[Path]:
     """Write the readings, events and alarms of ``record`` (see the module docstring).
 
-    Returns the three paths written.
+    Returns the paths written: the three, then the device numerics file if written.
 
     Raises
     ------
@@ -112,13 +144,19 @@ def write_csv(record: SessionRecord, path: Path, *, deidentify: bool = False,
     anon = deidentify or is_deidentified(record)
     rec = prepare(record, deidentify, key)
     clock = _Clock(rec, with_iso=not anon)
-    written = atomic_write_all([
+    numerics = exported_device_numerics(rec)
+    extra = device_numerics_path(path)
+    jobs = [
         (paths[0], lambda tmp: _write_rows(tmp, clock.header(READING_COLUMNS),
                                            _readings(rec, clock, progress))),
         (paths[1], lambda tmp: _write_rows(tmp, clock.header(EVENT_COLUMNS), _events(rec, clock))),
         (paths[2], lambda tmp: _write_rows(tmp, clock.header(ALARM_COLUMNS), _alarms(rec, clock))),
-    ])
-    return written
+    ]
+    if numerics or extra.exists():
+        check_target(extra)
+        jobs.append((extra, lambda tmp: _write_rows(tmp, clock.header(DEVICE_NUMERIC_COLUMNS),
+                                                    _device_numerics(numerics, clock))))
+    return atomic_write_all(jobs)
 
 
 class _Clock:
@@ -179,6 +217,20 @@ def _readings(rec: SessionRecord, clock: _Clock, progress: Progress | None) -> I
             yield [*clock.cols(float(t[i])), names[k], repr(value) if ok else "", units[k],
                    quality, "1" if is_manual else "0"]
         report(progress, b, n)
+
+
+def exported_device_numerics(rec: SessionRecord) -> list[DeviceNumeric]:
+    """The device numerics written: those of each (label, code) that had a value once."""
+    valued = {(n.label, n.code) for n in rec.device_numerics if n.valid}
+    return sorted((n for n in rec.device_numerics if (n.label, n.code) in valued),
+                  key=lambda n: n.t)
+
+
+def _device_numerics(numerics: list[DeviceNumeric], clock: _Clock) -> Iterator[list[str]]:
+    for n in numerics:
+        ok = n.valid and math.isfinite(n.value)
+        yield [*clock.cols(n.t), n.label, str(n.code), repr(float(n.value)) if ok else "",
+               n.unit, n.quality.value, n.source]
 
 
 def _events(rec: SessionRecord, clock: _Clock) -> Iterator[list[str]]:

@@ -145,6 +145,8 @@ def deidentify(record: SessionRecord, key: bytes | None = None) -> SessionRecord
         limit_changes=[replace(c, t=c.t - t0, by="") for c in record.limit_changes],
         infusion=[replace(i, t=i.t - t0, by="") for i in record.infusion],
         checklist=[replace(c, t=c.t - t0, by="") for c in record.checklist],
+        device_numerics=[replace(n, t=n.t - t0, device_time=None)
+                         for n in record.device_numerics],
         alarm_profile=_profile_name(record.alarm_profile), utc_offset_s=None)
 
 

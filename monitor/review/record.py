@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from monitor.core.alarms.model import AlarmAction, AlarmTransition, LimitChanged
-from monitor.core.reading import Quality
+from monitor.core.reading import DeviceNumeric, Quality
 from monitor.core.session import Phase, PhaseSpan
 from monitor.core.vitals import Vital
 from monitor.core.workflow.messages import (
@@ -103,6 +103,9 @@ class SessionRecord:
     limit_changes : list of LimitChanged
     infusion : list of InfusionChanged
     checklist : list of ChecklistTicked
+    device_numerics : list of DeviceNumeric
+        The numerics the device sent that are none of our vitals (an IntelliVue's
+        ART, ABP...), with its id and label, in time order.
     alarm_profile : str or None
         The name of the alarm profile the session ran with.
     utc_offset_s : int or None
@@ -123,6 +126,7 @@ class SessionRecord:
     limit_changes: list[LimitChanged] = field(default_factory=list)
     infusion: list[InfusionChanged] = field(default_factory=list)
     checklist: list[ChecklistTicked] = field(default_factory=list)
+    device_numerics: list[DeviceNumeric] = field(default_factory=list)
     alarm_profile: str | None = None
     utc_offset_s: int | None = None
 
@@ -237,7 +241,7 @@ def _load(store: SessionStore, sid: int) -> SessionRecord:
         notes=store.events(sid), alarms=store.alarms(sid),
         alarm_actions=store.alarm_actions(sid), limit_changes=store.limit_changes(sid),
         infusion=store.infusion_actions(sid), checklist=store.checklist_ticks(sid),
-        alarm_profile=extra[1], utc_offset_s=extra[2])
+        device_numerics=store.device_numerics(sid), alarm_profile=extra[1], utc_offset_s=extra[2])
 
 
 def _numerics(conn: sqlite3.Connection, sid: int) -> dict[Vital, Series]:
