@@ -223,10 +223,9 @@ class Recorder(threading.Thread):
                                  None if not it.valid else it.value,
                                  it.quality.value, it.device_time))
             elif isinstance(it, DeviceNumeric):
-                numerics.append((sid, it.t, it.code, it.label,
-                                 it.value if it.valid and math.isfinite(it.value) else None,
-                                 it.unit, it.quality.value, _finite(it.device_time),
-                                 it.source))
+                row = _numeric_row(sid, it)
+                if row is not None:
+                    numerics.append(row)
             elif isinstance(it, WaveChunk):
                 waves.append(it)
             elif isinstance(it, PhaseChanged):
@@ -384,6 +383,25 @@ class _WorkflowRows:
 
 def _finite(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
+
+
+def _numeric_row(sid: int, n: DeviceNumeric) -> tuple | None:
+    """The ``device_numerics`` row of ``n``; ``None`` (logged) for one SQLite cannot hold.
+
+    A codec's item is checked here, not trusted: a code that is no 64-bit integer would
+    otherwise fail the whole batch on every retry and stop the recording.
+    """
+    try:
+        code = int(n.code)
+        if not -2**63 <= code < 2**63:
+            raise OverflowError(code)
+        value = float(n.value) if n.valid and math.isfinite(n.value) else None
+        return (sid, float(n.t), code, str(n.label), value, str(n.unit), n.quality.value,
+                _finite(None if n.device_time is None else float(n.device_time)),
+                str(n.source))
+    except (TypeError, ValueError, OverflowError, AttributeError):
+        log.error("device numeric not recordable, skipped: %r", n)
+        return None
 
 
 def _wave_rows(sid: int, chunks: list[WaveChunk]) -> list[tuple]:

@@ -132,3 +132,19 @@ def test_device_numerics_keep_the_invariant_of_readings():
     assert make_device_numeric(0.0, 1, "X", 12, "", Quality.DEMO).value == 12.0
     with pytest.raises(ValueError, match="carries a value"):
         DeviceNumeric.invalid(0.0, 1, "X", "", Quality.OK)
+
+
+def test_a_numeric_sqlite_cannot_hold_is_skipped_and_recording_goes_on(tmp_path):
+    import numpy as np
+
+    db = database.open_database(tmp_path / "data")
+    bad = DeviceNumeric(T0 + 1.0, 2**70, "HUGE", 1.0, "")          # no 64-bit integer
+    odd = DeviceNumeric(T0 + 2.0, np.int64(0x4A15), "ART", np.float32(120.5), "mmHg")
+    good = make_device_numeric(T0 + 3.0, 0x4A16, "ART", 80.0, "mmHg")
+    sid, rec = _record(db, [bad, odd, good, make_reading(Vital.HR, 70.0, T0 + 3.0)])
+    assert not rec.ever_failed
+    assert rec.committed_device_numerics == 2 and rec.committed_readings == 1
+    with SessionStore(db) as store:
+        got = store.device_numerics(sid)
+    assert [(n.code, n.label, n.value) for n in got] == [(0x4A15, "ART", 120.5),
+                                                        (0x4A16, "ART", 80.0)]
