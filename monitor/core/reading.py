@@ -190,7 +190,7 @@ class DeviceNumeric:
         """A device numeric that says "no usable value", and why."""
         if quality.has_value:
             raise ValueError(f"quality {quality.value!r} carries a value; use make_device_numeric")
-        return cls(t, code, label, math.nan, unit, quality, device_time, source)
+        return cls(t, int(code), label, math.nan, unit, quality, device_time, source)
 
 
 def make_device_numeric(t: float, code: int, label: str, value: float | None, unit: str,
@@ -200,8 +200,11 @@ def make_device_numeric(t: float, code: int, label: str, value: float | None, un
     """Build a device numeric, normalising a missing or non-finite value.
 
     A usable quality with a missing or non-finite value becomes NaN with
-    ``NO_VALUE``; any other quality gets NaN whatever value was given.
+    ``NO_VALUE``; any other quality gets NaN whatever value was given. The
+    code becomes a plain ``int`` and the value a plain ``float`` (not numpy
+    scalars), fit for SQLite and JSON.
     """
+    code = int(code)
     if not quality.has_value:
         return DeviceNumeric(t, code, label, math.nan, unit, quality, device_time, source)
     if value is None or not math.isfinite(value):
