@@ -77,15 +77,27 @@ def _seed(text: str) -> int:
     return value
 
 
+def _protocol_names() -> str:
+    from monitor.devices.protocols import PROTOCOLS
+
+    names = list(PROTOCOLS)
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default=DEFAULT_SOURCE,
                    help=f"where data comes from: sim:SCENARIO (default {DEFAULT_SOURCE}; "
-                        "see 'infusion-sim list') or serial:PORT with --protocol")
+                        "see 'infusion-sim list'), serial:PORT with --protocol, "
+                        "lan:HOST[:PORT] (a Philips IntelliVue's LAN data export, UDP port "
+                        "24105 by default) or lan:discover[:PORT] (the first monitor that "
+                        "announces itself on UDP port 24005 by default), replay:SESSION "
+                        "or replay:FILE with --protocol")
     p.add_argument("--protocol", default=None,
-                   help="masimo-ascii, datex-s5, nonin-2 or text: required for serial "
-                        "sources; for sim: sources, play the scenario through that protocol's "
-                        f"encoder and codec (the window does so with {GUI_SIM_PROTOCOL!r} "
-                        "by default)")
+                   help=f"{_protocol_names()}: required for serial sources "
+                        "and capture files (intellivue-lan is implied by, and the only one "
+                        "for, lan: sources); for sim: sources, play the scenario through "
+                        "that protocol's encoder and codec (the window does so with "
+                        f"{GUI_SIM_PROTOCOL!r} by default)")
     p.add_argument("--baud", type=_baud, default=None,
                    help="serial: override the protocol's baud rate")
     p.add_argument("--parity", choices=("N", "E", "O"), default=None,
@@ -246,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.source, args.protocol = chosen.source, chosen.protocol
     try:
         spec = parse_source(args.source)
-        if spec.scheme == "serial" and args.speed != 1.0:
+        if spec.scheme in ("serial", "lan") and args.speed != 1.0:
             parser.error("--speed applies to simulated and replayed sources only")
         protocol = args.protocol
         if spec.scheme == "sim" and protocol is None and not headless and chosen is None:

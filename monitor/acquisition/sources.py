@@ -1,7 +1,7 @@
 """Which driver a ``--source`` names: the composition of every kind of source.
 
-The device layer builds what a device sends (``serial:PORT``, ``replay:FILE``,
-:func:`monitor.devices.registry.device_driver`); here, above it, ``sim:`` is
+The device layer builds what a device sends (``serial:PORT``, ``lan:HOST`` or
+``lan:discover``, ``replay:FILE``: :func:`monitor.devices.registry.device_driver`); here, above it, ``sim:`` is
 the built-in simulator (:mod:`simulators`) and ``replay:SESSION`` a recorded
 session read from the database, with its phases, events and the readings its
 bytes cannot carry (:class:`~monitor.devices.replay.ReplayDriver`).
