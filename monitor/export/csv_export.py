@@ -3,9 +3,10 @@
 ``write_csv(record, "session-12.csv")`` writes ``session-12.csv`` and, in
 the same folder, ``session-12-events.csv`` and ``session-12-alarms.csv``,
 plus ``session-12-device-numerics.csv`` when the session recorded numerics
-that are none of our vitals (all or none of them). UTF-8, comma-separated, one header row, ``\\r\\n``
-line ends (the ``csv`` module's default dialect), numbers with a ``.``
-decimal point, an empty field where there is nothing.
+that are none of our vitals (all or none of them). UTF-8, comma-separated,
+one header row, ``\\r\\n`` line ends (the ``csv`` module's default
+dialect), numbers with a ``.`` decimal point, an empty field where there is
+nothing.
 
 Times
     ``time_iso``: ISO 8601 local time of the recording PC with milliseconds
