@@ -211,3 +211,15 @@ def test_nomenclature_tables() -> None:
     assert L.unit_symbol(L.NOM_DIM_MMHG) == "mmHg"
     assert L.TEXT_LABELS[0x00024A10] == "ART"
     assert L.physio_label(0x1234) == "physio 0x1234"
+
+
+def test_set_priority_list_round_trip() -> None:
+    msg = L.parse_data_message(L.build_set_priority_list(
+        6, L.NOM_ATTR_POLL_RTSA_PRIO_LIST, [L.NLS_NOM_PULS_OXIM_PLETH]))
+    assert msg.command_type == L.CMD_CONFIRMED_SET
+    obj, entries = L.parse_set_argument(msg.body)
+    assert obj == L.MDS_OBJECT
+    assert [(op, aid, L.parse_text_id_list(v)) for op, aid, v in entries] == [
+        (L.MODIFY_REPLACE, L.NOM_ATTR_POLL_RTSA_PRIO_LIST, [L.NLS_NOM_PULS_OXIM_PLETH])]
+    res = L.parse_data_message(L.build_set_result(6, []))
+    assert (res.ro_type, res.command_type) == (L.RORS_APDU, L.CMD_CONFIRMED_SET)

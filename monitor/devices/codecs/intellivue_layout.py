@@ -1536,6 +1536,58 @@ def _parse_poll_info_list(data: bytes, offset: int) -> tuple[list[Observation], 
     return out, end
 
 
+MODIFY_REPLACE = 0
+MODIFY_SET_TO_DEFAULT = 3
+SET_ARG = struct.Struct(">HHHI")          # managed object, scope
+
+
+def text_id_list(text_ids: Sequence[int]) -> bytes:
+    """TextIdList (p. 64): count, length, TextId[] (labels of the objects wanted)."""
+    body = b"".join(u32(i) for i in text_ids)
+    return U16.pack(len(text_ids)) + U16.pack(len(body)) + body
+
+
+def parse_text_id_list(data: bytes) -> list[int]:
+    count, start, end = _counted_list(data, 0, "TextIdList")
+    if end - start != 4 * count:
+        raise LayoutError("TextIdList: count and length disagree")
+    return [read_u32(data, start + 4 * i) for i in range(count)]
+
+
+def build_set_priority_list(invoke_id: int, attribute_id: int, text_ids: Sequence[int],
+                            mds: ManagedObject = MDS_OBJECT,
+                            context_id: int = DEFAULT_CONTEXT_ID) -> bytes:
+    """Set Priority List Request (p. 64): REPLACE ``attribute_id``
+    (NOM_ATTR_POLL_RTSA_PRIO_LIST or NOM_ATTR_POLL_NU_PRIO_LIST) with these labels."""
+    entry = U16.pack(MODIFY_REPLACE) + ava(attribute_id, text_id_list(text_ids))
+    arg = SET_ARG.pack(*mds, 0) + U16.pack(1) + U16.pack(len(entry)) + entry
+    return _roiv(invoke_id, CMD_CONFIRMED_SET, arg, context_id)
+
+
+def parse_set_argument(body: bytes) -> tuple[ManagedObject, list[tuple[int, int, bytes]]]:
+    """SetArgument (p. 50): the object and its (modify operator, attribute id, value) entries."""
+    _need(body, 0, SET_ARG.size, "SetArgument")
+    c, ctx, h, _scope = SET_ARG.unpack_from(body)
+    count, start, end = _counted_list(body, SET_ARG.size, "ModificationList")
+    out, pos = [], start
+    for _ in range(count):
+        op = read_u16(body[:end], pos)
+        aid, n = read_u16(body[:end], pos + 2), read_u16(body[:end], pos + 4)
+        _need(body[:end], pos + 6, n, "AttributeModEntry")
+        out.append((op, aid, bytes(body[pos + 6:pos + 6 + n])))
+        pos += 6 + n
+    if pos != end or end != len(body):
+        raise LayoutError("ModificationList: lengths disagree")
+    return (c, ctx, h), out
+
+
+def build_set_result(invoke_id: int, attributes: Iterable[Attribute],
+                     mds: ManagedObject = MDS_OBJECT,
+                     context_id: int = DEFAULT_CONTEXT_ID) -> bytes:
+    """Set Priority List Result (p. 64): the modified attributes."""
+    return _rors(invoke_id, CMD_CONFIRMED_SET, managed_object(mds) + attribute_list(attributes),
+                 context_id)
+
 # -- connect indication (LAN only, p. 53, attributes pp. 107-109) ---------------------------
 
 NOMENCLATURE_VERSION = (1, 0)
