@@ -129,7 +129,7 @@ class Session:
     """The codec and a :class:`~tests.intellivue_guide.GuideMonitor` talking to each other."""
 
     def __init__(self, variant: str = "mib", t0: float = T0, *, answer: bool = True,
-                 **codec_kw: float) -> None:
+                 start: bool = True, **codec_kw: float) -> None:
         self.variant = variant
         self.codec = make_codec(variant, **codec_kw)
         self.mon = g.GuideMonitor(t0, DATE)
@@ -137,7 +137,12 @@ class Session:
         self.sent: list[tuple[float, g.HostMessage]] = []
         self.t = t0
         self.answer = answer
-        self.deliver(self.codec.open_requests(), t0)
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """The port opens: the codec's association request goes to the monitor."""
+        self.deliver(self.codec.open_requests(), self.t)
 
     def feed(self, ud: bytes, t: float) -> list:
         got = self.codec.feed(wire(ud, self.variant), t)
@@ -419,8 +424,9 @@ def test_whole_session_gives_exact_values(variant: str) -> None:
 
 
 def test_mds_create_result_mirrors_the_invoke_id(variant: str) -> None:
-    s = Session(variant)
+    s = Session(variant, start=False)
     s.mon.mds_invoke_id = 0xC07D                  # bytes that must be escaped, for MIB
+    s.start()
     s.run(0.5)
     results = [m for _, m in s.sent if m.kind == "mds_create_result"]
     assert results and all(m.invoke_id == 0xC07D for m in results)
