@@ -3,7 +3,7 @@
 ::
 
     infusion-sim list        one line per scenario: name, then description
-    infusion-sim run SCENARIO --protocol P (--pty | --port DEV | --stdout) [faults]
+    infusion-sim run SCENARIO --protocol P (--pty | --port DEV | --udp PORT | --stdout) [faults]
 """
 
 from __future__ import annotations
@@ -32,13 +32,24 @@ def _build_parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="list the bundled scenarios")
     run = commands.add_parser("run", help="emulate a device on a (virtual) serial port")
     run.add_argument("scenario", help="a scenario name (see 'list') or a .toml path")
-    run.add_argument("--protocol", required=True,
-                     help="masimo-ascii, datex-s5, nonin-2 or text")
+    run.add_argument("--protocol", required=True, help=_protocol_help())
     out = run.add_mutually_exclusive_group(required=True)
     out.add_argument("--pty", action="store_true",
                      help="create a pseudo-terminal; its path is printed as 'PTY /dev/pts/N'")
     out.add_argument("--port", metavar="DEVICE", help="write to a real serial port")
-    out.add_argument("--stdout", action="store_true", help="write the raw bytes to stdout")
+    out.add_argument("--udp", type=_udp_port, metavar="PORT", default=None,
+                     help="a monitor on the LAN (intellivue-lan): listen on UDP PORT of "
+                          "--udp-host (0: any free port), printed as 'UDP HOST:PORT'; "
+                          "answer the host that talks to it")
+    out.add_argument("--stdout", action="store_true",
+                     help="write the raw bytes to stdout (a host in process answers the "
+                          "device, so a protocol with a session records a real one)")
+    run.add_argument("--udp-host", default="127.0.0.1", metavar="ADDRESS",
+                     help="with --udp: the local address to listen on (default 127.0.0.1)")
+    run.add_argument("--announce", type=_announce, default=None, metavar="HOST[:PORT]",
+                     help="with --udp: send the monitor's Connect Indications to HOST (port "
+                          "24005 by default) while no host is associated; 'broadcast' for "
+                          "255.255.255.255 (default: none are sent)")
     run.add_argument("--link", type=Path, default=None,
                      help="with --pty: keep a symlink at this path to the current pty "
                           "(it stays valid across --disconnect-at)")
@@ -70,6 +81,32 @@ def _positive(text: str) -> float:
     if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
     return value
+
+
+def _protocol_help() -> str:
+    from monitor.devices.protocols import PROTOCOLS
+
+    names = list(PROTOCOLS)
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _udp_port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"expected a UDP port from 0 to 65535, not {text!r}")
+    return int(text)
+
+
+def _announce(text: str) -> tuple[str, int]:
+    from simulators.run import ANNOUNCE_PORT, BROADCAST
+
+    if text == "broadcast":
+        return BROADCAST, ANNOUNCE_PORT
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        return text, ANNOUNCE_PORT
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST[:PORT] or 'broadcast', not {text!r}")
+    return host, int(port)
 
 
 def _seed(text: str) -> int:
@@ -115,16 +152,35 @@ def _run(args: argparse.Namespace) -> int:
     except ProtocolError as exc:
         print(f"infusion-sim: error: {exc}", file=sys.stderr)
         return 2
+    udp = codec.transport == "udp"
+    if udp and (args.pty or args.port):
+        print(f"infusion-sim: error: {args.protocol} travels over the LAN: use --udp PORT "
+              "(or --stdout for a capture)", file=sys.stderr)
+        return 2
+    if args.udp is not None and not udp:
+        print(f"infusion-sim: error: {args.protocol} is a serial protocol: use --pty, --port "
+              "or --stdout", file=sys.stderr)
+        return 2
+    if args.udp is None and (args.announce is not None or args.udp_host != "127.0.0.1"):
+        print("infusion-sim: error: --announce and --udp-host apply to --udp only",
+              file=sys.stderr)
+        return 2
     scenario = load_scenario(args.scenario)
     encoder = encoder_cls(np.random.default_rng([args.seed, 0xE7C0]))
     if args.pty:
         port: sim_run.Port = sim_run.PtyPort(sys.stdout, args.link)
     elif args.port:
         port = sim_run.SerialPort(args.port, codec.serial_defaults)
+    elif args.udp is not None:
+        try:
+            port = sim_run.UdpPort(sys.stdout, args.udp, args.udp_host, args.announce)
+        except OSError as exc:
+            print(f"infusion-sim: error: cannot listen on UDP {args.udp_host}:{args.udp}: "
+                  f"{exc.strerror or exc}", file=sys.stderr)
+            return 2
     else:
-        port = sim_run.StdoutPort(sys.stdout.buffer)
-        # Nobody can send requests over stdout: answer as if the host asked.
-        encoder.receive(codec().open_requests())
+        # Nobody can answer over stdout: a host in process talks to the device.
+        port = sim_run.VirtualHostPort(sim_run.StdoutPort(sys.stdout.buffer), codec())
     faults = sim_run.Faults(args.garbage, args.corrupt, args.drop, args.disconnect_at,
                             args.reconnect_after, args.sensor_off_at, args.sensor_off_for)
     stop = threading.Event()

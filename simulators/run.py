@@ -3,8 +3,24 @@
 The scenario engine makes the physiology; a protocol encoder turns it into
 the bytes the real device sends, at the device's rate (scaled by
 ``--speed``); faults are applied to the frames; the bytes go to a
-pseudo-terminal, a real serial port or stdout. Host bytes (requests) are
-passed back to the encoder, so a Datex monitor answers only when asked.
+pseudo-terminal, a real serial port, a UDP socket (a monitor on the LAN) or
+stdout. Host bytes (requests) are passed back to the encoder, so a Datex
+monitor answers only when asked and an IntelliVue only once associated.
+
+Choices made:
+
+* On UDP (:class:`UdpPort`) each frame is one datagram, sent to the address
+  that last talked to the simulated monitor (nothing is sent before a host
+  has), and each datagram received is one :meth:`Encoder.receive`. Injected
+  garbage is a datagram of its own (a stray datagram on the LAN). While no
+  host is associated the monitor's Connect Indications go to ``--announce``.
+* On stdout nobody can answer, so a host runs in process
+  (:class:`VirtualHostPort`): the protocol's real codec opens the session
+  and its due messages (:meth:`Codec.tick`) go to the encoder, the encoder's
+  bytes to the codec and to stdout; a capture of a protocol with a session
+  (IntelliVue) then holds a real session, replayable with ``replay:FILE``.
+* A scenario's link loss loses both directions: the monitor's frames and the
+  host's requests.
 """
 
 from __future__ import annotations
@@ -12,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import select
+import socket
 import sys
 import threading
 import time
@@ -30,6 +47,9 @@ from simulators.scenario import Scenario
 log = logging.getLogger(__name__)
 
 STEP_S = 0.02   # real seconds between writes: bytes arrive in small bursts, like a UART
+BROADCAST = "255.255.255.255"
+ANNOUNCE_PORT = 24005
+"""Where a LAN monitor's Connect Indications go by default (the guide's port)."""
 
 
 @dataclass
@@ -51,8 +71,20 @@ class Port:
     def write(self, data: bytes) -> int:
         raise NotImplementedError
 
+    def send(self, pieces: list[bytes]) -> int:
+        """Write frames (and injected garbage) in order; bytes written."""
+        return self.write(b"".join(pieces)) if pieces else 0
+
     def read(self) -> bytes:
         return b""
+
+    def messages(self, now: float) -> list[bytes]:
+        """What the host sent by session time ``now``, one element per message or read."""
+        data = self.read()
+        return [data] if data else []
+
+    def send_announcements(self, datagrams: list[bytes]) -> None:
+        """Send the device's announcements (a LAN monitor's Connect Indications)."""
 
     def close(self) -> None:
         pass
@@ -138,7 +170,7 @@ class SerialPort(Port):
     def write(self, data: bytes) -> int:
         try:
             return self.ser.write(data) or 0
-        except Exception:  # write timeout: the receiver is not reading
+        except (OSError, ValueError):  # serial's write timeout, a port gone
             return 0
 
     def read(self) -> bytes:
@@ -161,13 +193,132 @@ class StdoutPort(Port):
         return len(data)
 
 
+class VirtualHostPort(Port):
+    """A host in process in front of ``inner``: the codec talks to the device, sees its bytes.
+
+    ``messages(now)`` returns the codec's due messages (its open requests first),
+    so the encoder hears a real host; every byte written goes to the codec
+    (which decodes it, keeping its session going) and on to ``inner``.
+    """
+
+    def __init__(self, inner: Port, codec: object) -> None:
+        from monitor.devices.codecs.base import Codec
+
+        assert isinstance(codec, Codec)
+        self.inner = inner
+        self.codec = codec
+        self._now = 0.0
+        self._opened = False
+
+    def write(self, data: bytes) -> int:
+        self.codec.feed(data, self._now)
+        return self.inner.write(data)
+
+    def send(self, pieces: list[bytes]) -> int:
+        return sum(self.write(piece) for piece in pieces)
+
+    def messages(self, now: float) -> list[bytes]:
+        self._now = now
+        out = []
+        if not self._opened:
+            self._opened = True
+            request = self.codec.open_requests()
+            if request:
+                out.append(request)
+        return out + [m for m in self.codec.tick(now) if m]
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def reopen(self) -> None:
+        self._opened = False     # a replugged cable: the host opens the session again
+        self.inner.reopen()
+
+
+class UdpPort(Port):
+    """A monitor's LAN port: a UDP socket on ``host:port``, one datagram per frame.
+
+    Frames go to the address that last sent a datagram here (none before a
+    host has); announcements go to ``announce_to`` (a host and port, the
+    broadcast address allowed). The bound address is printed as ``UDP HOST:PORT``.
+    """
+
+    def __init__(self, announce: IO[str], port: int, host: str = "127.0.0.1",
+                 announce_to: tuple[str, int] | None = None) -> None:
+        self.announce = announce
+        self.host = host
+        self.port = port
+        self.announce_to = announce_to
+        self.peer: tuple[str, int] | None = None
+        self.sock: socket.socket | None = None
+        self.lost_datagrams = 0
+        self._printed = False
+        self.reopen()
+
+    def reopen(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.announce_to is not None and self.announce_to[0] == BROADCAST:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        sock.bind((self.host, self.port))
+        sock.setblocking(False)
+        self.sock = sock
+        self.port = sock.getsockname()[1]
+        if not self._printed:    # the address stays the same across a reopen
+            self._printed = True
+            self.announce.write(f"UDP {self.host}:{self.port}\n")
+            self.announce.flush()
+
+    def _sendto(self, datagram: bytes, to: tuple[str, int]) -> int:
+        if self.sock is None:
+            return 0
+        try:
+            return self.sock.sendto(datagram, to)
+        except OSError:          # the host's socket is gone (ICMP), a full buffer
+            self.lost_datagrams += 1
+            return 0
+
+    def write(self, data: bytes) -> int:
+        return self.send([data])
+
+    def send(self, pieces: list[bytes]) -> int:
+        if self.peer is None:
+            self.lost_datagrams += len(pieces)
+            return 0
+        return sum(self._sendto(piece, self.peer) for piece in pieces if piece)
+
+    def messages(self, now: float) -> list[bytes]:
+        out = []
+        while self.sock is not None:
+            try:
+                data, sender = self.sock.recvfrom(65535)
+            except (BlockingIOError, ConnectionRefusedError):
+                break
+            except OSError:
+                break
+            self.peer = sender[:2]
+            if data:
+                out.append(data)
+        return out
+
+    def send_announcements(self, datagrams: list[bytes]) -> None:
+        if self.announce_to is not None:
+            for datagram in datagrams:
+                self._sendto(datagram, self.announce_to)
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
 def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed: int,
         faults: Faults, duration_s: float | None = None,
         should_stop: threading.Event | None = None) -> dict[str, int]:
     """Play ``scenario`` through ``encoder`` onto ``port`` until it ends. Returns counts."""
     should_stop = should_stop or threading.Event()
     start = time.time()
-    if isinstance(port, PtyPort):
+    if isinstance(port, (PtyPort, UdpPort)):
         # Testers can line the device's output up with the scenario's seconds.
         port.announce.write(f"START {start:.6f}\n")
         port.announce.flush()
@@ -207,17 +358,19 @@ def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed:
                 encoder.push(item)
             lost = engine.link_lost((done_to + edge) / 2)
             if connected and edge == upto:
-                host = port.read()
-                if host and not lost:    # in a link loss the host's requests are lost too
-                    encoder.receive(host)
+                for host in port.messages(edge):
+                    if not lost:    # in a link loss the host's requests are lost too
+                        encoder.receive(host)
             due = encoder.due(edge)
             if lost:
                 counts["link_lost"] += len(due)   # the scenario's link loss: nothing arrives
             else:
                 frames += due
+                if connected:
+                    port.send_announcements(_announcements(encoder, edge))
             done_to = edge
         if connected:
-            out = bytearray()
+            out: list[bytes] = []
             for frame in frames:
                 counts["frames"] += 1
                 if faults.drop and rng.random() < faults.drop:
@@ -225,19 +378,25 @@ def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed:
                     continue
                 if faults.garbage and rng.random() < faults.garbage:
                     counts["garbage"] += 1
-                    out += rng.integers(0, 256, int(rng.integers(1, 24)),
-                                        dtype=np.uint8).tobytes()
+                    out.append(rng.integers(0, 256, int(rng.integers(1, 24)),
+                                            dtype=np.uint8).tobytes())
                 if faults.corrupt and rng.random() < faults.corrupt:
                     counts["corrupted"] += 1
                     frame = encoder.corrupt(frame)
-                out += frame
+                out.append(frame)
             if out:
-                counts["bytes"] += port.write(bytes(out))
+                counts["bytes"] += port.send(out)
         if now >= end:
             break
         should_stop.wait(STEP_S)
     port.close()
     return counts
+
+
+def _announcements(encoder: Encoder, now: float) -> list[bytes]:
+    """The device's announcements due by ``now`` (a LAN monitor's Connect Indications)."""
+    make = getattr(encoder, "announcements", None)
+    return list(make(now)) if make is not None else []
 
 
 def announce_stream() -> IO[str]:
