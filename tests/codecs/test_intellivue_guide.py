@@ -150,6 +150,8 @@ class Session:
         return got
 
     def deliver(self, data: bytes, t: float) -> None:
+        if self.variant == "mib":
+            assert len(g.deframe(data)) == 1, "one element, one frame"
         for msg in host_messages(data, self.variant):
             self.sent.append((t, msg))
             if self.answer:
@@ -771,6 +773,43 @@ def test_real_frame_through_the_codec() -> None:
     got = c.feed(REAL_FRAME_WIRE, T0 + 1)
     assert not [i for i in got if isinstance(i, Reading | WaveChunk)]
     assert c.stats.frames_ok >= 1 and c.stats.frames_bad == 0
+
+
+def test_linked_results_are_all_decoded() -> None:
+    # "Remote Operation Linked Result": ROLRS first, ROLRS last, then an RORS with an
+    # empty PollInfoList; every part carries a complete ActionResult.
+    c = fresh()
+    parts = [
+        nu_result(hr(81), ro_type=g.ROLRS_APDU, linked=(g.RORLS_FIRST, 1), invoke_id=7),
+        nu_result(g.numeric(2, g.Nu(g.NOM_PULS_OXIM_SAT_O2, 0, g.NOM_DIM_PERCENT, 93)),
+                  ro_type=g.ROLRS_APDU, linked=(g.RORLS_LAST, 2), invoke_id=7),
+        g.poll_result([], invoke_id=7, info=struct.pack(">HH", 0, 0)),
+    ]
+    got = c.feed(b"".join(g.frame(p) for p in parts), T0 + 1)
+    assert values(got, Vital.HR) == [81] and values(got, Vital.SPO2) == [93]
+    assert c.stats.frames_bad == 0
+
+
+def test_single_poll_results_and_several_contexts_are_decoded() -> None:
+    c = fresh()
+    ctx0 = struct.pack(">HHH", 0, 1, len(o := g.observation_poll(*hr(58)))) + o
+    ctx1 = struct.pack(">HHH", 1, 1, len(o2 := g.observation_poll(*g.numeric(
+        3, g.Nu(g.NOM_RESP_RATE, 0, g.NOM_DIM_RESP_PER_MIN, 12))))) + o2
+    pil = struct.pack(">HH", 2, len(ctx0) + len(ctx1)) + ctx0 + ctx1
+    got = c.feed(g.frame(g.poll_result([], extended=False, info=pil)), T0 + 1)
+    assert values(got, Vital.HR) == [58] and values(got, Vital.RESP_RATE) == [12]
+
+
+def test_relative_time_wrap_keeps_device_time_going() -> None:
+    c = make_codec()
+    c.open_requests()
+    c.feed(g.frame(g.association_response()), T0)
+    c.feed(g.frame(g.mds_create_event_report(date_time=DATE, rel_time=0xFFFFF000)), T0)
+    c.tick(T0 + 0.01)
+    before = readings(c.feed(g.frame(nu_result(hr(70), rel_time=0xFFFFF800)), T0 + 1), Vital.HR)
+    after = readings(c.feed(g.frame(nu_result(hr(71), rel_time=0x00000800)), T0 + 2), Vital.HR)
+    assert before[0].device_time is not None and after[0].device_time is not None
+    assert after[0].device_time - before[0].device_time == pytest.approx(0x1000 / 8000)
 
 
 # -- waves --------------------------------------------------------------------------------
