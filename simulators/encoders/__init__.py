@@ -15,6 +15,8 @@ ENCODERS: dict[str, str] = {
     "datex-s5": "simulators.encoders.datex:DatexS5Encoder",
     "nonin-2": "simulators.encoders.nonin:Nonin2Encoder",
     "text": "simulators.encoders.text:TextLineEncoder",
+    "intellivue-mib": "simulators.encoders.intellivue:IntelliVueMibEncoder",
+    "intellivue-lan": "simulators.encoders.intellivue:IntelliVueLanEncoder",
 }
 """Protocol name -> ``module:Class`` of its encoder (every protocol has one)."""
 
