@@ -332,6 +332,19 @@ def test_float_type_examples() -> None:
 # -- what the codec sends -------------------------------------------------------------------
 
 
+def test_codec_names_and_defaults(variant: str) -> None:
+    c = make_codec(variant)
+    assert c.name == f"intellivue-{variant}"
+    d = c.serial_defaults           # "115200 8N1, no flow control" (the MIB/RS232 port)
+    assert (d.baudrate, d.bytesize, d.parity, d.stopbits, d.rtscts, d.xonxoff) == (
+        115200, 8, "N", 1, False, False)
+    assert c.carries_nibp
+    assert c.measures == {Vital.HR, Vital.PULSE_RATE, Vital.SPO2, Vital.NIBP_SYS,
+                          Vital.NIBP_DIA, Vital.NIBP_MEAN, Vital.RESP_RATE, Vital.ETCO2,
+                          Vital.TEMP, Vital.PLETH}
+    make_codec(variant, poll_period_s=2.0)          # the keyword the contract names
+
+
 def test_association_request_follows_the_guide(variant: str) -> None:
     codec = make_codec(variant)
     [req] = host_messages(codec.open_requests(), variant)
