@@ -178,6 +178,11 @@ def _run(args: argparse.Namespace) -> int:
             print(f"infusion-sim: error: cannot listen on UDP {args.udp_host}:{args.udp}: "
                   f"{exc.strerror or exc}", file=sys.stderr)
             return 2
+        # What the monitor's Connect Indication announces: where it serves.
+        if hasattr(encoder, "ip_address"):
+            encoder.ip_address = args.udp_host
+        if hasattr(encoder, "data_port"):
+            encoder.data_port = port.port
     else:
         # Nobody can answer over stdout: a host in process talks to the device.
         port = sim_run.VirtualHostPort(sim_run.StdoutPort(sys.stdout.buffer), codec())

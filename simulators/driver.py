@@ -84,6 +84,7 @@ class SimulatedDriver(Driver):
         self._end: float | None = None
         self._done = False
         self._pending: list = []
+        self._answers: list[bytes] = []   # the monitor's answers to the last step's messages
 
     @property
     def measures(self) -> frozenset[Vital]:
@@ -164,27 +165,34 @@ class SimulatedDriver(Driver):
         for item in items:
             self._encoder.push(item)
         lost = self._engine.link_lost(target)
-        sent = [*self._pending, *self._to_monitor(target, lost)]
-        self._pending = []
-        data = b"".join(self._encoder.due(target))
+        data = b"".join([*self._answers, *self._encoder.due(target)])
+        self._answers = []
+        pending, self._pending = self._pending, []
         if lost:
-            # The cable is cut: the monitor keeps sending, nothing arrives.
-            return sent
+            # The cable is cut: the monitor keeps sending, nothing arrives; nor do the
+            # host's requests.
+            return [*pending, *self._to_monitor(target, lost)]
         cuff: list[DriverItem] = []
         if not self._codec.carries_nibp:
             cuff = [i for i in items if isinstance(i, Reading) and i.vital in _NIBP]
-        if not data:
-            return [*sent, *cuff]
-        return [*sent, *cuff, RawBytes(target, data), *self._codec.feed(data, target)]
+        received: list = [RawBytes(target, data), *self._codec.feed(data, target)] if data else []
+        # The host answers what it has just decoded; the monitor hears it at the next step.
+        return [*pending, *cuff, *received, *self._to_monitor(target, lost)]
 
     def _to_monitor(self, t: float, lost: bool) -> list[RawBytes]:
-        """The codec's due messages, heard by the simulated monitor unless the link is cut."""
+        """The codec's due messages, heard by the simulated monitor unless the link is cut.
+
+        The monitor handles them at once, after what it sent up to ``t`` (a renewed
+        poll never cancels a result already due); its answers arrive at the next step.
+        """
         assert self._encoder is not None and self._codec is not None
         out = []
         for message in self._codec.tick(t):
             if not lost:
                 self._encoder.receive(message)
             out.append(RawBytes(t, message, "out"))
+        if out and not lost:
+            self._answers += self._encoder.due(t)
         return out
 
     def close(self) -> None:

@@ -357,11 +357,16 @@ def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed:
             for item in engine.generate(edge):
                 encoder.push(item)
             lost = engine.link_lost((done_to + edge) / 2)
-            if connected and edge == upto:
-                for host in port.messages(edge):
-                    if not lost:    # in a link loss the host's requests are lost too
-                        encoder.receive(host)
             due = encoder.due(edge)
+            if connected and edge == upto:
+                heard = [host for host in port.messages(edge)
+                         if not lost]    # in a link loss the host's requests are lost too
+                for host in heard:
+                    encoder.receive(host)
+                if heard:
+                    # Answered at once, after what was due before (a renewed poll never
+                    # cancels a result already due).
+                    due += encoder.due(edge)
             if lost:
                 counts["link_lost"] += len(due)   # the scenario's link loss: nothing arrives
             else:

@@ -20,6 +20,14 @@ a cable pulled during the capture replays as no gap at all.
 
 Either goes at ``--speed``. This is how a field problem becomes a
 regression test.
+
+A replay never sends: a raw capture keeps both directions (``"in"`` from the
+device, ``"out"`` the requests, polls and keep-alives the host sent), and
+only the ``"in"`` bytes are fed, to a codec that never opened a session of
+its own (no ``open_requests``, no ``tick``): a protocol with a session
+(IntelliVue) decodes what the monitor sent whatever it was asked. A plain
+capture of a LAN protocol is its datagrams end to end, split again by the
+messages' own length fields.
 """
 
 from __future__ import annotations
@@ -168,6 +176,7 @@ class ReplayDriver(Driver):
             self._next = next(self._items, None)   # resumed: what fell due meanwhile is gone
 
     def read(self, should_stop: threading.Event) -> list[CodecItem | RawBytes] | None:
+        """The next recorded chunk at its time; the codec is fed and never asked to send."""
         assert self._clock is not None
         if self._next is None:
             return None
