@@ -13,6 +13,8 @@ PROTOCOLS: dict[str, str] = {
     "datex-s5": "monitor.devices.codecs.datex:DatexS5Codec",
     "nonin-2": "monitor.devices.codecs.nonin:Nonin2Codec",
     "text": "monitor.devices.codecs.text:TextLineCodec",
+    "intellivue-mib": "monitor.devices.codecs.intellivue:IntelliVueMibCodec",
+    "intellivue-lan": "monitor.devices.codecs.intellivue:IntelliVueLanCodec",
 }
 """Protocol name -> ``module:Class`` of its codec. The simulator's encoders are
 looked up in :mod:`simulators.encoders` (the device layer never names them)."""
