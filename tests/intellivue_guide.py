@@ -914,3 +914,201 @@ class GuideMonitor:
             if p.next_due > p.expires:
                 del self.ext[code]
         return out
+
+
+# -- host side: builders (to drive a simulated monitor) ---------------------------------------
+
+
+def mds_create_result(invoke_id: int, current_time: int = 0) -> bytes:
+    """The host's MDS Create Event Result (RORS, CMD_CONFIRMED_EVENT_REPORT, length 0)."""
+    body = MDS + struct.pack(">IHH", current_time, NOM_NOTI_MDS_CREAT, 0)
+    return data_export(RORS_APDU, invoke_id, CMD_CONFIRMED_EVENT_REPORT, body)
+
+
+def poll_request(invoke_id: int, obj_code: int, *, poll_number: int = 1, attr_grp: int = 0,
+                 extended: bool = True, period_ticks: int | None = None) -> bytes:
+    """A Single or Extended Poll Data Request (with a Time Periodic Data Poll when given)."""
+    req = struct.pack(">HHHH", poll_number, NOM_PART_OBJ, obj_code, attr_grp)
+    if extended:
+        req += attribute_list([] if period_ticks is None else
+                              [(NOM_ATTR_TIME_PD_POLL, struct.pack(">I", period_ticks))])
+    action = NOM_ACT_POLL_MDIB_DATA_EXT if extended else NOM_ACT_POLL_MDIB_DATA
+    body = MDS + struct.pack(">IHH", 0, action, len(req)) + req
+    return data_export(ROIV_APDU, invoke_id, CMD_CONFIRMED_ACTION, body)
+
+
+# -- monitor side: strict parser (to check a simulated monitor) -------------------------------
+
+
+@dataclass
+class MonitorMessage:
+    """A parsed monitor message; ``kind`` as the builders above name them.
+
+    ``objects`` (poll results): ``(context_id, handle, {attribute_id: value})``;
+    ``numerics``: ``(physio_id, state, unit_code, value)`` decoded from every
+    NuObsValue and NuObsValueCmp; ``waves``: ``(physio_id, state, samples)``;
+    ``alarms``: ``(list_attribute_id, source, code, al_type, text)``.
+    """
+
+    kind: str
+    raw: bytes
+    invoke_id: int | None = None
+    ro_type: int | None = None
+    obj_code: int | None = None
+    rel_time: int | None = None
+    sequence_no: int | None = None
+    attrs: dict[int, bytes] = field(default_factory=dict)
+    objects: list[tuple[int, int, dict[int, bytes]]] = field(default_factory=list)
+    numerics: list[tuple[int, int, int, float]] = field(default_factory=list)
+    waves: list[tuple[int, int, list[int]]] = field(default_factory=list)
+    alarms: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    user_info: dict[str, int] = field(default_factory=dict)
+
+
+def _parse_string(raw: bytes, i: int = 0) -> tuple[str, int]:
+    (n,) = struct.unpack(">H", raw[i:i + 2])
+    _check(i + 2 + n <= len(raw) and n % 2 == 0, "String length")
+    return raw[i + 2:i + 2 + n].decode("utf-16-be").rstrip("\0"), i + 2 + n
+
+
+def _check_object(msg: MonitorMessage, attrs: dict[int, bytes]) -> None:
+    for aid, v in attrs.items():
+        if aid == NOM_ATTR_NU_VAL_OBS:
+            _check(len(v) == 10, "NuObsValue is 10 bytes")
+            msg.numerics.append((*struct.unpack(">HHH", v[:6]), decode_float_type(v[6:])))
+        elif aid == NOM_ATTR_NU_CMPD_VAL_OBS:
+            count, length = struct.unpack(">HH", v[:4])
+            _check(length == 10 * count == len(v) - 4, "NuObsValueCmp count/length")
+            for k in range(count):
+                e = v[4 + 10 * k:14 + 10 * k]
+                msg.numerics.append((*struct.unpack(">HHH", e[:6]), decode_float_type(e[6:])))
+        elif aid == NOM_ATTR_SA_VAL_OBS:
+            pid, state, n = struct.unpack(">HHH", v[:6])
+            _check(n == len(v) - 6, "SaObsValue array length")
+            spec = attrs.get(NOM_ATTR_SA_SPECN)
+            size = struct.unpack(">HBBH", spec)[1] if spec else 16
+            _check(size in (8, 16), "sample size")
+            fmt = f">{n}B" if size == 8 else f">{n // 2}H"
+            msg.waves.append((pid, state, list(struct.unpack(fmt, v[6:]))))
+        elif aid == NOM_ATTR_SA_SPECN:
+            _check(len(v) == 6, "SaSpec is 6 bytes")
+            _n, size, bits, _f = struct.unpack(">HBBH", v)
+            _check(bits <= size, "significant bits <= sample size")
+        elif aid == NOM_ATTR_SCALE_SPECN_I16:
+            _check(len(v) == 12, "ScaleRangeSpec16 is 12 bytes")
+        elif aid in (NOM_ATTR_TIME_PD_SAMP, NOM_ATTR_TIME_STAMP_REL, NOM_ATTR_ID_LABEL):
+            _check(len(v) == 4, f"attribute 0x{aid:04x} is 4 bytes")
+        elif aid in (NOM_ATTR_TIME_STAMP_ABS, NOM_ATTR_TIME_ABS):
+            _check(len(v) == 8, "AbsoluteTime is 8 bytes")
+        elif aid == NOM_ATTR_ID_LABEL_STRING:
+            _s, end = _parse_string(v)
+            _check(end == len(v), "Label String length")
+        elif aid in (NOM_ATTR_AL_MON_T_AL_LIST, NOM_ATTR_AL_MON_P_AL_LIST):
+            count, length = struct.unpack(">HH", v[:4])
+            _check(length == len(v) - 4, "DevAlarmList length")
+            i = 4
+            for _ in range(count):
+                src, code, typ, _st = struct.unpack(">HHHH", v[i:i + 8])
+                info_id, n = struct.unpack(">HH", v[i + 14:i + 18])
+                info = v[i + 18:i + 18 + n]
+                _check(len(info) == n, "DevAlarmEntry length")
+                text = ""
+                if info_id == STR_ALMON_INFO:
+                    text, end = _parse_string(info, 10)
+                    _check(end == n, "StrAlMonInfo length")
+                msg.alarms.append((aid, src, code, typ, text))
+                i += 18 + n
+            _check(i == len(v), "DevAlarmList count/length")
+        elif aid == NOM_ATTR_DEV_AL_COND:
+            _check(len(v) == 10, "DeviceAlertCondition is 10 bytes")
+
+
+def parse_monitor(msg: bytes) -> MonitorMessage:
+    """Parse one monitor message strictly (every length checked); raises :class:`GuideError`."""
+    _check(len(msg) >= 2, "empty message")
+    first = msg[0]
+    if first in (AC_SPDU_SI, RF_SPDU_SI, DN_SPDU_SI, AB_SPDU_SI):
+        if first == RF_SPDU_SI:
+            _check(msg == REFUSE, "Refuse differs from the guide")
+            return MonitorMessage("refuse", msg)
+        if first == DN_SPDU_SI:
+            _check(msg == RELEASE_RESPONSE, "Release Response differs from the guide")
+            return MonitorMessage("release_response", msg)
+        if first == AB_SPDU_SI:
+            _check(msg == ABORT, "Abort differs from the guide")
+            return MonitorMessage("abort", msg)
+        n, i = _read_li(msg, 1)
+        _check(i + n == len(msg), "session LI does not match the message")
+        _check(msg[i:i + 14] == _SESSION_DATA, "AssocRespSessionData differs from the guide")
+        i += 14
+        _check(msg[i] == 0xC1, "presentation header must start 0xC1")
+        n, i = _read_li(msg, i + 1)
+        _check(i + n == len(msg), "presentation LI does not match the message")
+        p = len(ASSOC_RESP_PRESENTATION)
+        _check(msg[i:i + p] == ASSOC_RESP_PRESENTATION,
+               "AssocRespPresentationHeader differs from the guide")
+        _check(msg[-16:] == PRESENTATION_TRAILER, "the user data must be followed by 16 zeros")
+        return MonitorMessage("assoc_response", msg, user_info=_parse_user_info(msg[i + p:-16]))
+    if msg[:4] == b"\x00\x00\x01\x00":
+        ro_type, ro_len, invoke, cmd, op_len = struct.unpack(">HHHHH", msg[4:14])
+        _check(8 + ro_len == len(msg) and 14 + op_len == len(msg), "Connect Indication lengths")
+        cls, _c, _h, _t, event, n = struct.unpack(">HHHIHH", msg[14:28])
+        _check(event == NOM_NOTI_CONN_INDIC and 28 + n == len(msg), "ConnectIndInfo")
+        attrs, end = _parse_attribute_list(msg, 28)
+        _check(end == len(msg), "bytes after ConnectIndInfo")
+        return MonitorMessage("connect_indication", msg, invoke_id=invoke, attrs=attrs)
+    _check(first == 0xE1, f"unknown first byte 0x{first:02x}")
+    session_id, ctx, ro_type, ro_len = struct.unpack(">HHHH", msg[:8])
+    _check(session_id == 0xE100 and ctx == 2, "SPpdu")
+    _check(8 + ro_len == len(msg), "ROapdus length does not match the message")
+    i = 8
+    if ro_type == ROLRS_APDU:
+        state, _count = msg[8], msg[9]
+        _check(state in (RORLS_FIRST, RORLS_NOT_FIRST_NOT_LAST, RORLS_LAST), "RorlsId state")
+        i = 10
+    invoke, cmd, op_len = struct.unpack(">HHH", msg[i:i + 6])
+    i += 6
+    _check(i + op_len == len(msg), "ROIV/RORS/ROLRS length does not match the message")
+    if ro_type == ROIV_APDU and cmd == CMD_CONFIRMED_EVENT_REPORT:
+        cls, _c, _h, _t, event, n = struct.unpack(">HHHIHH", msg[i:i + 14])
+        _check(cls == NOM_MOC_VMS_MDS and event == NOM_NOTI_MDS_CREAT, "MDS Create Event")
+        _check(i + 14 + n == len(msg), "EventReportArgument length")
+        _check(msg[i + 14:i + 20] == MDS, "MdsCreateInfo managed_object")
+        attrs, end = _parse_attribute_list(msg, i + 20)
+        _check(end == len(msg), "bytes after the MDS attribute list")
+        return MonitorMessage("mds_create", msg, invoke_id=invoke, attrs=attrs)
+    _check(ro_type in (RORS_APDU, ROLRS_APDU) and cmd == CMD_CONFIRMED_ACTION,
+           f"unexpected ro_type {ro_type} / command {cmd}")
+    cls, _c, _h, action, n = struct.unpack(">HHHHH", msg[i:i + 10])
+    _check(cls == NOM_MOC_VMS_MDS, "ActionResult managed_object")
+    _check(i + 10 + n == len(msg), "ActionResult length")
+    i += 10
+    out = MonitorMessage("poll_result", msg, invoke_id=invoke, ro_type=ro_type)
+    i += 2
+    if action == NOM_ACT_POLL_MDIB_DATA_EXT:
+        (out.sequence_no,) = struct.unpack(">H", msg[i:i + 2])
+        i += 2
+    else:
+        _check(action == NOM_ACT_POLL_MDIB_DATA, f"unknown action 0x{action:04x}")
+    (out.rel_time,) = struct.unpack(">I", msg[i:i + 4])
+    _check(msg[i + 4:i + 12] == b"\xff" * 8, "abs_time_stamp all 0xFF (guide p. 62)")
+    part, out.obj_code, _grp = struct.unpack(">HHH", msg[i + 12:i + 18])
+    _check(part == NOM_PART_OBJ, "polled_obj_type partition")
+    i += 18
+    count, length = struct.unpack(">HH", msg[i:i + 4])
+    i += 4
+    _check(i + length == len(msg), "PollInfoList length")
+    for _ in range(count):
+        ctx_id, n_obs, obs_len = struct.unpack(">HHH", msg[i:i + 6])
+        i += 6
+        end = i + obs_len
+        _check(end <= len(msg), "SingleContextPoll length")
+        for _ in range(n_obs):
+            (handle,) = struct.unpack(">H", msg[i:i + 2])
+            attrs, i = _parse_attribute_list(msg, i + 2)
+            _check(i <= end, "ObservationPoll past its context")
+            out.objects.append((ctx_id, handle, attrs))
+            _check_object(out, attrs)
+        _check(i == end, "SingleContextPoll count/length")
+    _check(i == len(msg), "PollInfoList count/length")
+    return out

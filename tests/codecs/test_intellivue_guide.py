@@ -317,6 +317,24 @@ def test_host_parser_accepts_the_guides_examples() -> None:
         g.parse_host(GUIDE_EXT_POLL[:-1])
 
 
+def test_monitor_parser_reads_the_builders_and_the_real_messages() -> None:
+    assert g.parse_monitor(g.association_response()).user_info["system_type"] == g.SYST_SERVER
+    assert [g.parse_monitor(m).kind for m in (g.REFUSE, g.RELEASE_RESPONSE, g.ABORT)] == [
+        "refuse", "release_response", "abort"]
+    m = g.parse_monitor(g.mds_create_event_report(date_time=DATE))
+    assert m.kind == "mds_create" and m.attrs[g.NOM_ATTR_TIME_ABS] == g.absolute_time(DATE)
+    m = g.parse_monitor(g.poll_result(vital_numerics(0)))
+    assert (g.NOM_PRESS_BLD_ART_ABP_SYS, 0, g.NOM_DIM_MMHG, 131) in m.numerics
+    m = g.parse_monitor(g.poll_result([g.wave(1, REAL_PLETH_SAMPLES, **pleth_kw())],
+                                      obj_code=g.NOM_MOC_VMO_METRIC_SA_RT))
+    assert m.waves == [(g.NOM_PLETH, 0, REAL_PLETH_SAMPLES)]
+    assert g.parse_monitor(REAL_CONNECT_INDICATION).kind == "connect_indication"
+    m = g.parse_monitor(g.deframe(REAL_FRAME_WIRE)[0])
+    assert (m.kind, m.obj_code, len(m.objects)) == ("poll_result", g.NOM_MOC_PT_DEMOG, 1)
+    with pytest.raises(g.GuideError):
+        g.parse_monitor(g.poll_result([hr(70)])[:-2])
+
+
 def test_float_type_examples() -> None:
     assert g.decode_float_type(bytes.fromhex("fd007d00")) == pytest.approx(32.0)
     assert g.decode_float_type(bytes.fromhex("ff000140")) == pytest.approx(32.0)
@@ -910,3 +928,66 @@ def test_lan_connect_indication_is_understood() -> None:
     assert c.stats.frames_bad == 0
     got = c.feed(g.connect_indication(), T0 + 1)
     assert c.stats.frames_bad == 0
+
+
+# -- the simulated monitor, read by this independent parser ---------------------------------
+
+
+def test_the_simulated_monitor_speaks_the_guides_layouts(variant: str) -> None:
+    enc_mod = pytest.importorskip("simulators.encoders.intellivue")
+    cls = enc_mod.IntelliVueMibEncoder if variant == "mib" else enc_mod.IntelliVueLanEncoder
+    enc = cls(np.random.default_rng(14))
+    got: list[g.MonitorMessage] = []
+
+    def push(t: float) -> None:
+        for vital, value in ((Vital.HR, 72), (Vital.SPO2, 97), (Vital.PULSE_RATE, 71),
+                             (Vital.RESP_RATE, 14), (Vital.ETCO2, 38), (Vital.TEMP, 36.9)):
+            enc.push(Reading(vital, float(value), t))
+        ts = np.arange(10) / 100.0
+        enc.push(WaveChunk(Vital.PLETH, t, 100.0, np.round(np.sin(ts + t) * 1000) / 1000))
+
+    def exchange(t: float, *host: bytes) -> None:
+        for ud in host:
+            enc.receive(wire(ud, variant))
+        for data in enc.due(t):
+            msgs = g.deframe(data) if variant == "mib" else [data]
+            assert len(msgs) == 1, "one element, one message"
+            got.append(g.parse_monitor(msgs[0]))
+
+    t = T0
+    push(t)
+    for v, vital in ((120, Vital.NIBP_SYS), (80, Vital.NIBP_DIA), (93, Vital.NIBP_MEAN)):
+        enc.push(Reading(vital, float(v), t))
+    exchange(t, g.association_request())
+    assert [m.kind for m in got] == ["assoc_response", "mds_create"]
+    info = got[0].user_info
+    assert info["system_type"] & g.SYST_SERVER and info["ext_options"] & g.POLL_EXT_PERIOD_RTSA
+    assert g.NOM_ATTR_TIME_ABS in got[1].attrs and g.NOM_ATTR_TIME_REL in got[1].attrs
+    exchange(t + 0.1, g.mds_create_result(got[1].invoke_id or 0))
+    period = 20 * g.TICKS_PER_S
+    exchange(t + 0.2, g.poll_request(10, g.NOM_MOC_VMO_METRIC_NU, period_ticks=period))
+    exchange(t + 0.3, g.poll_request(11, g.NOM_MOC_VMO_METRIC_SA_RT, period_ticks=period))
+    exchange(t + 0.4, g.poll_request(12, g.NOM_MOC_VMO_AL_MON, period_ticks=period))
+    while t < T0 + 5:
+        t = round(t + 0.1, 6)
+        push(t)
+        exchange(t)
+    results = [m for m in got if m.kind == "poll_result"]
+    assert {m.obj_code for m in results} == {g.NOM_MOC_VMO_METRIC_NU, g.NOM_MOC_VMO_METRIC_SA_RT,
+                                             g.NOM_MOC_VMO_AL_MON}
+    nu = {(p, s, u): v for m in results for p, s, u, v in m.numerics}
+    for key, value in (((g.NOM_ECG_CARD_BEAT_RATE, 0, g.NOM_DIM_BEAT_PER_MIN), 72),
+                       ((g.NOM_PULS_OXIM_SAT_O2, 0, g.NOM_DIM_PERCENT), 97),
+                       ((g.NOM_PLETH_PULS_RATE, 0, g.NOM_DIM_BEAT_PER_MIN), 71),
+                       ((g.NOM_RESP_RATE, 0, g.NOM_DIM_RESP_PER_MIN), 14),
+                       ((g.NOM_AWAY_CO2_ET, 0, g.NOM_DIM_MMHG), 38),
+                       ((g.NOM_TEMP, 0, g.NOM_DIM_DEGC), 36.9),
+                       ((g.NOM_PRESS_BLD_NONINV_SYS, 0, g.NOM_DIM_MMHG), 120),
+                       ((g.NOM_PRESS_BLD_NONINV_DIA, 0, g.NOM_DIM_MMHG), 80),
+                       ((g.NOM_PRESS_BLD_NONINV_MEAN, 0, g.NOM_DIM_MMHG), 93)):
+        assert nu.get(key) == pytest.approx(value), (key, nu)
+    samples = [s for m in results for p, _st, w in m.waves if p == g.NOM_PLETH for s in w]
+    assert 125 * 4 <= len(samples) <= 125 * 5 + 32          # 125 samples/s over ~4.7 s
+    waves = [m for m in results if m.obj_code == g.NOM_MOC_VMO_METRIC_SA_RT and m.waves]
+    ticks = np.diff([m.rel_time for m in waves])
+    assert ((ticks % 2048) == 0).all(), ticks               # on the 256 ms result grid
