@@ -109,6 +109,7 @@ MDS_RESEND_S, MDS_SENDS = 3.0, 3                # p. 54
 WAVE_RATE_HZ = 125.0                            # 8 ms sample period (p. 286)
 WAVE_ARRAY = 32                                 # samples per 256 ms result
 WAVE_LAG_S = 0.02
+WAVE_KEEP = 3000                                # pushed samples held at most (30 s)
 WAVE_CONTEXT_EVERY = 4                          # attribute group 0: context once per 1024 ms
 PLETH_SCALED = (0, 4095)                        # 12 significant bits
 PLETH_ABSOLUTE = (-2.048, 2.047)                # a step of exactly 0.001
@@ -389,7 +390,8 @@ class IntelliVueEncoder(Encoder):
                 self._wt = np.concatenate((self._wt, item.times()))
                 self._wv = np.concatenate(
                     (self._wv, np.asarray(item.samples, dtype=np.float64)))
-                self._trim_wave(self._wt[-1] - 2.0)
+                if self._wt.size > WAVE_KEEP:           # nobody polls the wave: bounded
+                    self._wt, self._wv = self._wt[-WAVE_KEEP:], self._wv[-WAVE_KEEP:]
             return
         self._touch(item.t)
         if item.vital in _NIBP_VITALS:
@@ -983,8 +985,9 @@ class IntelliVueLanEncoder(IntelliVueEncoder):
 
     def _messages(self, data: bytes) -> list[bytes]:
         messages = split_messages(data)
-        if sum(len(m) for m in messages) != len(data):
-            self._ignore("malformed datagram")
+        rest = data[sum(len(m) for m in messages):]
+        if rest:                     # a datagram whose lengths lie: parsed (and refused) as is
+            messages.append(rest)
         return messages
 
     def wire(self, message: bytes) -> bytes:
