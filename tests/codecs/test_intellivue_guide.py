@@ -24,6 +24,8 @@ from monitor.core.events import DeviceFlag
 from monitor.core.reading import DeviceNumeric, Quality, Reading, WaveChunk
 from monitor.core.vitals import Vital
 from monitor.devices.codecs.base import MAX_BUFFER_BYTES
+from monitor.devices.codecs.intellivue import IntelliVueLanCodec, IntelliVueMibCodec
+from simulators.encoders.intellivue import IntelliVueLanEncoder, IntelliVueMibEncoder
 from tests import intellivue_guide as g
 
 T0 = 1_764_800_000.0
@@ -85,8 +87,7 @@ def variant(request: pytest.FixtureRequest) -> str:
 
 
 def make_codec(variant: str = "mib", **kw: float):
-    iv = pytest.importorskip("monitor.devices.codecs.intellivue")
-    cls = iv.IntelliVueMibCodec if variant == "mib" else iv.IntelliVueLanCodec
+    cls = IntelliVueMibCodec if variant == "mib" else IntelliVueLanCodec
     return cls(**kw)
 
 
@@ -934,8 +935,7 @@ def test_lan_connect_indication_is_understood() -> None:
 
 
 def test_the_simulated_monitor_speaks_the_guides_layouts(variant: str) -> None:
-    enc_mod = pytest.importorskip("simulators.encoders.intellivue")
-    cls = enc_mod.IntelliVueMibEncoder if variant == "mib" else enc_mod.IntelliVueLanEncoder
+    cls = IntelliVueMibEncoder if variant == "mib" else IntelliVueLanEncoder
     enc = cls(np.random.default_rng(14))
     got: list[g.MonitorMessage] = []
 
@@ -991,3 +991,51 @@ def test_the_simulated_monitor_speaks_the_guides_layouts(variant: str) -> None:
     waves = [m for m in results if m.obj_code == g.NOM_MOC_VMO_METRIC_SA_RT and m.waves]
     ticks = np.diff([m.rel_time for m in waves])
     assert ((ticks % 2048) == 0).all(), ticks               # on the 256 ms result grid
+
+
+# -- more of the session ----------------------------------------------------------------------
+
+
+def test_a_resent_mds_create_event_is_confirmed_again(variant: str) -> None:
+    # "The MDS CREATE EVENT message is resent with a period of about 3 seconds ...
+    # it has the same invoke ID as the original message" (p. 54).
+    s = Session(variant)
+    s.run(0.5)
+    again = g.mds_create_event_report(invoke_id=s.mon.mds_invoke_id, date_time=DATE,
+                                      rel_time=s.mon.rel(s.t))
+    s.feed(again, s.t + 0.01)
+    s.run(0.5)
+    results = [m for _, m in s.sent if m.kind == "mds_create_result"]
+    assert len(results) == 2 and {m.invoke_id for m in results} == {s.mon.mds_invoke_id}
+
+
+def test_keep_alive_with_a_long_poll_period(variant: str) -> None:
+    # The association times out after 10 s without a message when min_poll_period
+    # < 3.3 s (p. 70): a 60 s poll period still needs a message every < 10 s.
+    s = Session(variant, poll_period_s=60.0)
+    [req] = [m for _, m in s.sent if m.kind == "assoc_request"]
+    mpp = req.user_info["min_poll_period"] / g.TICKS_PER_S
+    timeout = 10.0 if mpp < 3.3 else 3 * mpp if mpp <= 43 else 130.0
+    s.mon.numerics = [hr(70)]
+    s.run(45.0, step=0.1)
+    times = [t for t, _ in s.sent]
+    assert max(np.diff(times + [s.t])) < timeout
+    assert s.codec.link_state == "associated"
+    assert s.kinds().count("assoc_request") == 1
+
+
+def test_a_monitor_gone_silent_is_reassociated(variant: str) -> None:
+    s = Session(variant)
+    s.mon.numerics = [hr(70)]
+    s.run(3.0)
+    assert s.codec.link_state == "associated"
+    s.answer = False                      # the cable is pulled
+    s.mon.ext.clear()
+    s.run(30.0, step=0.1)
+    assert s.codec.link_state != "associated"
+    assert s.kinds().count("assoc_request") >= 2
+    s.answer = True                       # and plugged back in
+    s.run(40.0, step=0.1)
+    assert s.codec.link_state == "associated"
+    late = [r for r in readings(s.items, Vital.HR) if r.t > s.t - 5]
+    assert late and all(r.value == 70 for r in late)
