@@ -628,3 +628,20 @@ def test_protocol_names_and_defaults() -> None:
         IV.IntelliVueMibCodec(poll_period_s=0.5)
     assert IV.IntelliVueLanCodec().open_requests()[0] == L.CN_SPDU_SI
     assert IV.IntelliVueMibCodec().open_requests()[0] == L.BOF
+
+
+def test_a_restarted_monitor_clock_re_anchors_the_wave() -> None:
+    codec, mon, t = start()
+    step = L.relative_time(0.256)
+    a = _chunks(mon.result(L.NOM_MOC_VMO_METRIC_SA_RT, _wave(list(range(32))), t, 50 * step))
+    b = _chunks(mon.result(L.NOM_MOC_VMO_METRIC_SA_RT, _wave(list(range(32))), t + 5, step))
+    assert len(b) == 1 and b[0].t0 >= a[0].t_end and codec.stats.extra["wave_time_jump"] == 1
+
+
+def test_undefined_bits_of_the_first_state_octet_mean_no_value() -> None:
+    _codec, mon, t = start()
+    items = mon.result(L.NOM_MOC_VMO_METRIC_NU, numerics(
+        (1, [(L.NOM_ATTR_NU_VAL_OBS, nu(L.NOM_ECG_CARD_BEAT_RATE, 70, L.NOM_DIM_BEAT_PER_MIN,
+                                        state=0x0100))])), t)
+    hr = readings(items)[Vital.HR]
+    assert math.isnan(hr.value) and hr.quality is Quality.NO_VALUE

@@ -66,7 +66,8 @@ Choices (documented for review):
   degF -> degC; values converted are rounded to 0.1 (temperatures 0.01). A
   vital sent in a unit we cannot convert goes out as a device numeric instead
   (``unit_mismatch``), never as a wrong number.
-* **Qualities** (measurement state, p. 76): invalid or unavailable -> NO_VALUE;
+* **Qualities** (measurement state, p. 76): invalid, unavailable or an undefined
+  bit of the first octet (valid only when it is 0 but for test/demo, p. 77) -> NO_VALUE;
   FLOAT NaN or NRes -> NO_VALUE, +/-INF -> OUT_OF_RANGE (p. 41); questionable or
   calibrating -> QUESTIONABLE; test or demo data -> DEMO with the value kept, and
   a ``DeviceFlag("intellivue.demo_data")`` when the monitor's demo state changes
@@ -84,8 +85,8 @@ Choices (documented for review):
   relative time stamp must continue where the previous chunk ended: a later
   one is a gap (the timeline re-anchors, ``wave_gap``), an earlier one an
   overlap whose repeated samples are dropped (the immediate answer to a
-  renewed poll), a jump of more than :data:`WAVE_JUMP_S` a restart of the
-  clock; differences are taken modulo 2^32 (the wrap). So a lost frame
+  renewed poll), one earlier than the previous chunk's start a restart of the
+  monitor's clock (re-anchored, ``wave_time_jump``); differences are taken modulo 2^32 (the wrap). So a lost frame
   shows as a gap exactly when it carried samples, wherever the bytes were
   cut. Other waves are counted (``wave_skipped``).
 * **Alarms** (pp. 99-102): the T- and P-alarm lists of the alert monitor
@@ -139,7 +140,6 @@ CONTEXT_REFRESH_S = 30.0
 """How often the numerics poll asks for all attribute groups (labels)."""
 WAVE_POLL_PERIOD_S = 20.0
 WAVE_RENEW_S = 15.0
-WAVE_JUMP_S = 10.0
 MIN_POLL_PERIOD_S = 1.0
 MAX_OUTSTANDING = 64
 
@@ -177,13 +177,18 @@ SENSOR_OFF_CODES = frozenset({L.NOM_EVT_SENSOR_DISCONN, L.NOM_EVT_XDUCR_DISCONN}
 _OUR_UNITS = {"mmHg": L.NOM_DIM_MMHG, "%": L.NOM_DIM_PERCENT, "bpm": L.NOM_DIM_BEAT_PER_MIN,
               "rpm": L.NOM_DIM_RESP_PER_MIN, "°C": L.NOM_DIM_DEGC}
 _UNITLESS = frozenset({L.NOM_DIM_NOS, L.NOM_DIM_DIMLESS})
+_UNDEFINED_VALIDITY_BITS = L.MS_VALIDITY_MASK & ~(
+    L.MS_INVALID | L.MS_QUESTIONABLE | L.MS_UNAVAILABLE | L.MS_CALIBRATION_ONGOING
+    | L.MS_TEST_DATA | L.MS_DEMO_DATA)
+"""First-octet state bits the guide leaves undefined: a value is valid only when the
+first octet is 0 (p. 77), so these make it NO_VALUE."""
 
 
 # -- values ------------------------------------------------------------------------------
 
 def state_quality(state: int, value: L.FloatValue) -> Quality:
     """Our quality for a measurement state and FLOAT-Type value (module notes)."""
-    if state & (L.MS_INVALID | L.MS_UNAVAILABLE):
+    if state & (L.MS_INVALID | L.MS_UNAVAILABLE | _UNDEFINED_VALIDITY_BITS):
         return Quality.NO_VALUE
     if value.special in ("nan", "nres"):
         return Quality.NO_VALUE
@@ -601,6 +606,8 @@ class _IntelliVueCodec(Codec):
             self._outstanding.pop(msg.invoke_id, None)
         elif msg.command_type == L.CMD_CONFIRMED_ACTION:
             self._poll_result(msg, t, items)
+        elif msg.command_type == L.CMD_CONFIRMED_SET:
+            self._count("priority_list_set")
         else:
             self._count(f"result_cmd_{msg.command_type}")
 
@@ -879,9 +886,8 @@ class _IntelliVueCodec(Codec):
         tolerance = ctx.period_ticks // 2 + 16          # half a sample + the 2 ms precision
         if abs(diff) <= tolerance:
             return 0
-        if diff > 0 or -diff > WAVE_JUMP_S * L.TICKS_PER_S:
-            self._count("wave_gap" if 0 < diff <= WAVE_JUMP_S * L.TICKS_PER_S
-                        else "wave_time_jump")
+        if diff > 0 or -diff > n * ctx.period_ticks + tolerance:
+            self._count("wave_gap" if diff > 0 else "wave_time_jump")
             ctx.timeline.resync = True
             return 0
         self._count("wave_overlap")
@@ -911,7 +917,8 @@ class _IntelliVueCodec(Codec):
 
     @staticmethod
     def _wave_quality(state: int, samples: np.ndarray) -> Quality:
-        if state & (L.MS_INVALID | L.MS_UNAVAILABLE) or not np.isfinite(samples).any():
+        if (state & (L.MS_INVALID | L.MS_UNAVAILABLE | _UNDEFINED_VALIDITY_BITS)
+                or not np.isfinite(samples).any()):
             return Quality.NO_VALUE
         if state & (L.MS_QUESTIONABLE | L.MS_CALIBRATION_ONGOING):
             return Quality.QUESTIONABLE
