@@ -90,6 +90,8 @@ NOM_ATTR_TIME_STAMP_ABS = 0x0990
 NOM_ATTR_TIME_STAMP_REL = 0x0991
 NOM_ATTR_UNIT_CODE = 0x0996
 NOM_ATTR_TIME_PD_POLL = 0xF13E
+NOM_ATTR_POLL_NU_PRIO_LIST = 0xF239
+NOM_ATTR_POLL_RTSA_PRIO_LIST = 0xF23A
 
 # Attribute groups.
 NOM_ATTR_GRP_AL_MON = 0x0801
@@ -650,7 +652,8 @@ class HostMessage:
     """A parsed host (Computer Client) message.
 
     ``kind``: ``"assoc_request"``, ``"release_request"``, ``"abort"``,
-    ``"mds_create_result"``, ``"poll"`` (single) or ``"poll_ext"``, ``"other"``.
+    ``"mds_create_result"``, ``"poll"`` (single) or ``"poll_ext"``, ``"set"`` (a
+    priority list: ``ext_attrs`` holds the modified attributes), ``"other"``.
     """
 
     kind: str
@@ -774,6 +777,27 @@ def parse_host(msg: bytes) -> HostMessage:
         ext, j = _parse_attribute_list(req, 8)
         _check(j == len(req), "bytes after poll_ext_attr")
         return HostMessage("poll_ext", msg, invoke, poll_no, code, grp, ext)
+    if ro_type == ROIV_APDU and cmd in (CMD_SET, CMD_CONFIRMED_SET):
+        # "SET PRIORITY LIST REQUEST" (p. 64): SetArgument with a ModificationList.
+        cls, _c, _h, scope, count, length = struct.unpack(">HHHIHH", body[:14])
+        _check(cls == NOM_MOC_VMS_MDS and scope == 0, "SetArgument managed_object / scope")
+        _check(14 + length == len(body), "ModificationList length")
+        i, mods = 14, []
+        for _ in range(count):
+            op, aid, n = struct.unpack(">HHH", body[i:i + 6])
+            value = body[i + 6:i + 6 + n]
+            _check(len(value) == n, "AttributeModEntry length")
+            _check(op in (0, 3), "only REPLACE and SET_TO_DEFAULT are supported")
+            if aid in (NOM_ATTR_POLL_RTSA_PRIO_LIST, NOM_ATTR_POLL_NU_PRIO_LIST) and op == 0:
+                c, ln = struct.unpack(">HH", value[:4])
+                _check(ln == 4 * c == n - 4, "TextIdList count/length")
+            mods.append((op, aid, value))
+            i += 6 + n
+        _check(i == len(body), "ModificationList count/length")
+        m = HostMessage("set", msg, invoke_id=invoke)
+        m.ext_attrs = {aid: value for _op, aid, value in mods}
+        m.user_info = {"confirmed": int(cmd == CMD_CONFIRMED_SET)}
+        return m
     return HostMessage("other", msg, invoke_id=invoke)
 
 
@@ -788,6 +812,39 @@ WAVE_PERIOD_S = 0.256
 """Result period of real-time waves ("Attribute: Time Periodic Data Poll")."""
 NUMERIC_PERIOD_S = 1.0
 ALERT_PERIOD_S = 1.0
+
+
+# Attribute groups (guide pp. 81, 88, 103): which attributes a poll of a group returns.
+_GROUPS = {
+    NOM_MOC_VMO_METRIC_NU: {
+        NOM_ATTR_GRP_VMO_STATIC: {NOM_ATTR_ID_TYPE, NOM_ATTR_ID_HANDLE, NOM_ATTR_METRIC_SPECN},
+        NOM_ATTR_GRP_VMO_DYN: {NOM_ATTR_ID_LABEL, NOM_ATTR_ID_LABEL_STRING, 0x0911, 0x0917},
+        NOM_ATTR_GRP_METRIC_VAL_OBS: {NOM_ATTR_NU_VAL_OBS, NOM_ATTR_NU_CMPD_VAL_OBS,
+                                      NOM_ATTR_TIME_STAMP_ABS, NOM_ATTR_TIME_STAMP_REL, 0xF294},
+    },
+    NOM_MOC_VMO_METRIC_SA_RT: {
+        NOM_ATTR_GRP_VMO_STATIC: {NOM_ATTR_ID_TYPE, NOM_ATTR_ID_HANDLE, NOM_ATTR_METRIC_SPECN,
+                                  NOM_ATTR_SA_SPECN, 0x0A16, NOM_ATTR_TIME_PD_SAMP},
+        NOM_ATTR_GRP_VMO_DYN: {NOM_ATTR_ID_LABEL, NOM_ATTR_ID_LABEL_STRING, NOM_ATTR_UNIT_CODE,
+                               0x094D, 0x0911, 0x0945, 0x093C, 0x093D,
+                               NOM_ATTR_SCALE_SPECN_I16, 0x096A, 0x091A, 0x0964},
+        NOM_ATTR_GRP_METRIC_VAL_OBS: {NOM_ATTR_SA_VAL_OBS, 0x0967},
+    },
+    NOM_MOC_VMO_AL_MON: {
+        NOM_ATTR_GRP_VMO_STATIC: {NOM_ATTR_ID_TYPE, NOM_ATTR_ID_HANDLE},
+        NOM_ATTR_GRP_AL_MON: {NOM_ATTR_DEV_AL_COND, NOM_ATTR_AL_MON_T_AL_LIST,
+                              NOM_ATTR_AL_MON_P_AL_LIST},
+    },
+}
+
+
+def in_group(objects: list, obj_code: int, attr_grp: int) -> list:
+    """The objects with only the attributes of ``attr_grp`` (0: all groups)."""
+    groups = _GROUPS.get(obj_code)
+    if attr_grp == 0 or groups is None:
+        return objects
+    keep = groups.get(attr_grp, set())
+    return [(h, [(a, v) for a, v in attrs if a in keep]) for h, attrs in objects]
 
 
 @dataclass
@@ -840,14 +897,24 @@ class GuideMonitor:
         """The monitor's relative time (1/8 ms) at host time ``t``."""
         return (self.rel0 + round((t - self.t0) * TICKS_PER_S)) & 0xFFFFFFFF
 
-    def _objects(self, code: int, t: float) -> list:
+    def _objects(self, code: int, t: float, attr_grp: int = 0, context: bool = True) -> list:
+        """The polled objects, with the attributes of the polled group.
+
+        A periodic wave poll of all groups carries the context (static and dynamic)
+        only every 1024 ms ("Interpreting Wave Data", p. 287): ``context`` False
+        then leaves only the observed values.
+        """
         if code == NOM_MOC_VMO_METRIC_NU:
-            return self.numerics(self.rel(t)) if callable(self.numerics) else list(self.numerics)
-        if code == NOM_MOC_VMO_METRIC_SA_RT:
-            return [self.next_wave()] if self.wave_samples else []
-        if code == NOM_MOC_VMO_AL_MON:
-            return [alert_monitor(0x0100, technical=self.technical, patient=self.patient)]
-        return []
+            objs = self.numerics(self.rel(t)) if callable(self.numerics) else list(self.numerics)
+        elif code == NOM_MOC_VMO_METRIC_SA_RT:
+            objs = [self.next_wave()] if self.wave_samples else []
+            if attr_grp == 0 and not context:
+                attr_grp = NOM_ATTR_GRP_METRIC_VAL_OBS
+        elif code == NOM_MOC_VMO_AL_MON:
+            objs = [alert_monitor(0x0100, technical=self.technical, patient=self.patient)]
+        else:
+            objs = []
+        return in_group(objs, code, attr_grp)
 
     def next_wave(self) -> tuple[int, list[tuple[int, bytes]]]:
         """The next 32 samples (256 ms at 125/s) of :attr:`wave_samples`, cycling."""
@@ -871,6 +938,10 @@ class GuideMonitor:
         if msg.kind == "release_request":
             self.ext.clear()
             return [RELEASE_RESPONSE]
+        if msg.kind == "set" and msg.user_info.get("confirmed"):
+            # "SET PRIORITY LIST RESULT": the modified attributes returned.
+            body = MDS + attribute_list(list(msg.ext_attrs.items()))
+            return [data_export(RORS_APDU, msg.invoke_id or 0, CMD_CONFIRMED_SET, body)]
         if msg.kind == "mds_create_result":
             self.mds_confirmed = msg.invoke_id == self.mds_invoke_id
             return []
@@ -882,7 +953,7 @@ class GuideMonitor:
             # periodic results go on ("the basic period ... is continued") and the guide
             # defines no samples outside them.
             objects = ([] if renewal and msg.obj_code == NOM_MOC_VMO_METRIC_SA_RT
-                       else self._objects(msg.obj_code, t))
+                       else self._objects(msg.obj_code, t, msg.attr_grp or 0))
             out = [poll_result(objects, obj_code=msg.obj_code,
                                invoke_id=msg.invoke_id, poll_number=msg.poll_number or 0,
                                rel_time=self.rel(t), extended=msg.kind == "poll_ext",
@@ -906,7 +977,9 @@ class GuideMonitor:
         for code, p in list(self.ext.items()):
             while p.next_due <= t and p.next_due <= p.expires:
                 p.seq = (p.seq + 1) & 0xFFFF
-                out.append(poll_result(self._objects(code, p.next_due), obj_code=code,
+                context = p.seq % 4 == 0                  # one result in four: 1024 ms
+                out.append(poll_result(self._objects(code, p.next_due, p.attr_grp, context),
+                                       obj_code=code,
                                        invoke_id=p.invoke_id, poll_number=p.poll_number,
                                        rel_time=self.rel(p.next_due), sequence_no=p.seq,
                                        attr_grp=p.attr_grp))

@@ -415,6 +415,11 @@ def test_whole_session_gives_exact_values(variant: str) -> None:
 
     assert s.mon.mds_confirmed, f"no MDS Create Event Result mirroring the invoke id: {s.kinds()}"
     assert s.codec.link_state == "associated"
+    assert "other" not in s.kinds(), "a message the guide does not define"
+    for _, m in s.sent:                  # a wave priority list, if set, names the pleth
+        if m.kind == "set" and g.NOM_ATTR_POLL_RTSA_PRIO_LIST in m.ext_attrs:
+            ids = m.ext_attrs[g.NOM_ATTR_POLL_RTSA_PRIO_LIST][4:]
+            assert g.NLS_NOM_PULS_OXIM_PLETH in struct.unpack(f">{len(ids) // 4}I", ids)
     polled = {m.obj_code for _, m in s.sent if m.kind in ("poll", "poll_ext")}
     assert {g.NOM_MOC_VMO_METRIC_NU, g.NOM_MOC_VMO_METRIC_SA_RT, g.NOM_MOC_VMO_AL_MON} <= polled
 
