@@ -1044,3 +1044,61 @@ def test_a_monitor_gone_silent_is_reassociated(variant: str) -> None:
     assert s.codec.link_state == "associated"
     late = [r for r in readings(s.items, Vital.HR) if r.t > s.t - 5]
     assert late and all(r.value == 70 for r in late)
+
+
+# -- "Interpreting Data" (pp. 285-287): what a client must not rely on -------------------------
+
+
+def test_compound_members_in_any_order_and_mean_only() -> None:
+    # "Do not rely on the sequence of values within a Compound Numeric Observed Value";
+    # "A triple valued pressure parameter can change to single valued (mean only)".
+    c = fresh()
+    mmhg = g.NOM_DIM_MMHG
+    got = c.feed(g.frame(nu_result(
+        g.numeric(4, [g.Nu(g.NOM_PRESS_BLD_NONINV_MEAN, 0, mmhg, 91),
+                      g.Nu(g.NOM_PRESS_BLD_NONINV_DIA, 0, mmhg, 78),
+                      g.Nu(g.NOM_PRESS_BLD_NONINV_SYS, 0, mmhg, 119)],
+                  label=g.NLS_NOM_PRESS_BLD_NONINV, abs_time=DATE),
+        g.numeric(8, [g.Nu(g.NOM_PRESS_BLD_ART_MEAN, 0, mmhg, 5)], compound=True,
+                  label=g.NLS_NOM_PRESS_BLD_ART, label_string="ART"))), T0 + 1)
+    assert (values(got, Vital.NIBP_SYS), values(got, Vital.NIBP_DIA),
+            values(got, Vital.NIBP_MEAN)) == ([119], [78], [91])
+    [mean] = numerics_of(got, g.NOM_PRESS_BLD_ART_MEAN)
+    assert mean.value == 5 and "ART" in mean.label
+    assert not numerics_of(got, g.NOM_PRESS_BLD_ART_SYS)
+
+
+def test_attributes_in_any_order() -> None:
+    # "Do not rely on the sequence of attributes in an AttributeList."
+    c = fresh()
+    handle, attrs = vital_numerics(0)[8]                        # ABP
+    w_handle, w_attrs = g.wave(0x200, REAL_PLETH_SAMPLES, **pleth_kw())
+    got = c.feed(g.frame(nu_result((handle, attrs[::-1]), hr(73)))
+                 + g.frame(g.poll_result([(w_handle, w_attrs[::-1])],
+                                         obj_code=g.NOM_MOC_VMO_METRIC_SA_RT)), T0 + 1)
+    assert values(got, Vital.HR) == [73]
+    assert [n.value for n in numerics_of(got, g.NOM_PRESS_BLD_ART_ABP_SYS)] == [131]
+    assert "ABP" in numerics_of(got, g.NOM_PRESS_BLD_ART_ABP_SYS)[0].label
+    [ch] = [i for i in got if isinstance(i, WaveChunk)]
+    assert ch.rate == pytest.approx(125.0)
+    np.testing.assert_allclose(ch.samples, scaled(REAL_PLETH_SAMPLES), rtol=1e-6)
+
+
+def test_localised_labels_and_alarm_texts() -> None:
+    # "The text in the label strings is localized" (Chinese UNICODE); alarm strings may
+    # hold private-use characters such as the alarm star 0xE40D.
+    c = fresh()
+    got = c.feed(g.frame(nu_result(g.numeric(
+        8, [g.Nu(g.NOM_PRESS_BLD_ART_SYS, 0, g.NOM_DIM_MMHG, 117),
+            g.Nu(g.NOM_PRESS_BLD_ART_DIA, 0, g.NOM_DIM_MMHG, 71),
+            g.Nu(g.NOM_PRESS_BLD_ART_MEAN, 0, g.NOM_DIM_MMHG, 86)],
+        label=g.NLS_NOM_PRESS_BLD_ART, label_string="\u52a8\u8109"))), T0 + 1)
+    [art] = numerics_of(got, g.NOM_PRESS_BLD_ART_SYS)
+    assert art.value == 117 and "\u52a8\u8109" in art.label
+    alarm = g.Alarm(g.NOM_ECG_CARD_BEAT_RATE, g.NOM_EVT_HI, g.HI_PRI_P_AL,
+                    "\ue40d\ue40d\ue40dHR \u9ad8")
+    got = c.feed(g.frame(g.poll_result([g.alert_monitor(0x100, patient=[alarm])],
+                                       obj_code=g.NOM_MOC_VMO_AL_MON)), T0 + 2)
+    [flag] = [f for f in got if isinstance(f, DeviceFlag) and f.name.startswith(
+        "intellivue.alarm.")]
+    assert flag.active and "HR" in flag.text
