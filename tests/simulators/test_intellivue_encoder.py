@@ -9,6 +9,7 @@ codec round trips at the end drive the real codec against the encoder.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -607,3 +608,231 @@ def test_the_mib_frame_rate_limit() -> None:
                                               L.NOM_MOC_PT_DEMOG][n % 3], extended=False))
     assert len(host.run(T + 1)) == 5
     assert encoder.ignored["frame rate"] == 2
+
+
+# -- the real codec against the encoder ------------------------------------------------------
+
+
+class Session:
+    """The real codec and the encoder in one process, stepped on the session clock."""
+
+    def __init__(self, protocol: str, seed: int = 0) -> None:
+        from monitor.devices.protocols import codec_class
+
+        self.encoder = encoder_class(protocol)(np.random.default_rng(seed))
+        self.codec = codec_class(protocol)()
+        self.lan = protocol == "intellivue-lan"
+        self.items: list = []
+        self.host_silent = False
+        self.damage = False
+        self.encoder.receive(self.codec.open_requests())
+
+    def step(self, t: float) -> list:
+        for message in self.codec.tick(t):
+            if not self.host_silent:
+                self.encoder.receive(message)
+        frames = self.encoder.due(t)
+        if self.damage:
+            frames = [self.encoder.corrupt(f) for f in frames]
+        out = []
+        if self.lan:
+            for datagram in frames:
+                out += self.codec.feed(datagram, t)
+        elif frames:
+            out += self.codec.feed(b"".join(frames), t)
+        self.items += out
+        return out
+
+    def readings(self, vital: Vital) -> list[Reading]:
+        return [i for i in self.items if isinstance(i, Reading) and i.vital is vital]
+
+
+PROTOCOLS = ["intellivue-mib", "intellivue-lan"]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_codec_gets_the_scenarios_values_exactly(protocol: str) -> None:
+    s = Session(protocol)
+    pushed = {**VALUES, Vital.TEMP: 36.95}
+    push_values(s.encoder, T, pushed)
+    truth = [(T, pushed)]
+    for k in range(1, 201):                          # 20 s
+        t = T + 0.1 * k
+        if k % 10 == 0:
+            values = {v: x + (k // 10) % 3 for v, x in pushed.items()}
+            push_values(s.encoder, t, values)
+            truth.append((t, values))
+        if k == 55:
+            for vital, value in NIBP.items():
+                s.encoder.push(make_reading(vital, value, t))
+        push_pleth(s.encoder, t - 0.1, 0.1)
+        s.step(t)
+    assert s.codec.link_state == "associated"
+    assert s.codec.stats.frames_bad == 0
+    for vital in pushed:
+        got = s.readings(vital)
+        assert len(got) >= 12, vital
+        for r in got:
+            assert r.quality is Quality.OK
+            latest = [v for tt, v in truth if tt <= r.t][-1]
+            earlier = [v for tt, v in truth if tt <= r.t - 1.0]
+            assert r.value in {latest[vital], *(e[vital] for e in earlier[-1:])}, vital
+            assert r.device_time == pytest.approx(r.t + s.encoder.clock_offset, abs=2.0)
+    nibp = {v: s.readings(v) for v in NIBP}
+    assert {v: [r.value for r in rs] for v, rs in nibp.items()} == {
+        v: [x] for v, x in NIBP.items()}                    # once per determination
+    # The codec stamps it with the poll's time (the encoder also sends the determination's
+    # own Absolute Time Stamp: see test_nibp_is_repeated_with_its_determinations_time_stamp).
+    assert nibp[Vital.NIBP_SYS][0].device_time == pytest.approx(
+        T + 5.5 + s.encoder.clock_offset, abs=2.0)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_codec_gets_the_pleth_at_125_hz_within_its_resolution(protocol: str) -> None:
+    s = Session(protocol, seed=3)
+    times = T - 1 + np.arange(3200) / 100.0
+    samples = 0.85 * np.sin(2 * np.pi * 1.3 * times) + 0.05 * np.cos(2 * np.pi * 5 * times)
+    pushed_to = 0
+    for k in range(1, 301):
+        t = T + 0.1 * k
+        n = round((t - (T - 1)) * 100)
+        s.encoder.push(WaveChunk(Vital.PLETH, times[pushed_to], 100.0, samples[pushed_to:n]))
+        pushed_to = n
+        s.step(t)
+    chunks = [i for i in s.items if isinstance(i, WaveChunk)]
+    assert sum(len(c) for c in chunks) >= 125 * 25
+    assert {c.rate for c in chunks} == {125.0}
+    values = np.concatenate([c.samples for c in chunks]).astype(float)
+    assert not np.isnan(values).any()
+    # The codec's time axis is the arrival time; line the samples up by their count: the
+    # first chunk starts at a boundary of the monitor's 256 ms grid.
+    first = s.encoder._wave_sent - len(values) // 32          # type: ignore[operator]
+    at = s.encoder._wave_boundary(first) + np.arange(len(values)) / 125.0
+    slope = 2 * np.pi * (1.3 * 0.85 + 5 * 0.05)
+    assert np.abs(values - np.interp(at, times, samples)).max() <= 0.0005 + slope / 16000
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_codec_sees_the_sensor_off(protocol: str) -> None:
+    from monitor.core.events import DeviceFlag
+
+    s = Session(protocol, seed=4)
+    for k in range(1, 301):
+        t = T + 0.1 * k
+        s.encoder.sensor_off = 100 <= k < 200
+        if k % 10 == 0:
+            push_values(s.encoder, t)
+        push_pleth(s.encoder, t - 0.1, 0.1)
+        s.step(t)
+    flags = [(i.t, i.active) for i in s.items if isinstance(i, DeviceFlag)
+             and i.name == "sensor_off"]
+    assert [a for _, a in flags] == [True, False]
+    on, off = flags[0][0], flags[1][0]
+    assert T + 10 <= on <= T + 12 and T + 20 <= off <= T + 22
+    spo2 = s.readings(Vital.SPO2)
+    assert all(r.quality is Quality.NO_VALUE for r in spo2 if on < r.t < off - 1.0)
+    assert all(r.value == 97 for r in spo2 if r.t < on - 1.0 or r.t > off + 1.0)
+    assert all(r.valid for r in s.readings(Vital.HR))
+    waves = [c for c in s.items if isinstance(c, WaveChunk) and on + 0.5 < c.t0 < off - 1.0]
+    assert waves and all(np.isnan(c.samples).all() or c.quality is not Quality.OK
+                         for c in waves)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_codec_rejects_corrupt_frames(protocol: str) -> None:
+    s = Session(protocol, seed=5)
+    for k in range(1, 101):
+        t = T + 0.1 * k
+        push_values(s.encoder, t)
+        s.damage = 50 <= k < 80
+        if s.damage:
+            push_values(s.encoder, t, {v: x + 20 for v, x in VALUES.items()})
+        got = s.step(t)
+        if s.damage:
+            assert not [i for i in got if isinstance(i, Reading)]
+    assert s.codec.stats.frames_bad > 0
+    assert all(r.value in VALUES.values() for vital in VALUES for r in s.readings(vital))
+    assert s.readings(Vital.HR)[-1].t > T + 8.5                 # and it recovered
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_the_codec_reassociates_after_the_monitor_drops_it(protocol: str) -> None:
+    s = Session(protocol, seed=6)
+    for k in range(1, 801):                            # 80 s; the host deaf-mute 20 s..40 s
+        t = T + 0.1 * k
+        s.host_silent = 200 <= k < 400
+        push_values(s.encoder, t)
+        s.step(t)
+    assert s.encoder.associations >= 2
+    assert s.codec.link_state == "associated"
+    hr = [r.t for r in s.readings(Vital.HR)]
+    assert any(t > T + 45 for t in hr) and not any(T + 31 < t < T + 40 for t in hr)
+
+
+FAULTY = """
+description = "three minutes with a probe off and a cut cable"
+[session]
+baseline_min = 1
+infusion_min = 1
+recovery_min = 1
+[[episodes]]
+kind = "sensor_off"
+at_min = 0.5
+duration_s = 20
+[[episodes]]
+kind = "link_loss"
+at_min = 1.5
+duration_s = 25
+"""
+
+
+class _Sink:
+    """Where the host's copy of the device's bytes goes (nowhere)."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def close(self) -> None:
+        pass
+
+    def reopen(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_every_fault_through_the_runner_with_a_real_host(protocol: str) -> None:
+    from monitor.core.events import DeviceFlag
+    from monitor.devices.protocols import codec_class
+    from simulators import run as sim_run
+    from simulators.scenario import parse_scenario
+
+    codec = codec_class(protocol)()
+    items: list = []
+    feed = codec.feed
+
+    def recording_feed(data: bytes, t: float) -> list:
+        out = feed(data, t)
+        items.extend(out)
+        return out
+
+    codec.feed = recording_feed                       # type: ignore[method-assign]
+    encoder = encoder_class(protocol)(np.random.default_rng(7))
+    port = sim_run.VirtualHostPort(_Sink(), codec)    # type: ignore[arg-type]
+    faults = sim_run.Faults(garbage=0.03, corrupt=0.03, drop=0.02, disconnect_at=140.0,
+                            reconnect_after=5.0)
+    start = time.time()                               # the runner's session starts now
+    counts = sim_run.run(parse_scenario(FAULTY, "faulty"), encoder, port, speed=40.0, seed=3,
+                         faults=faults)
+    assert counts["corrupted"] > 0 and counts["garbage"] > 0 and counts["link_lost"] > 0
+    assert codec.stats.frames_bad > 0
+    hr = [r for r in items if isinstance(r, Reading) and r.vital is Vital.HR]
+    assert all(r.valid and 30 <= r.value <= 200 for r in hr)
+    assert any(r.t > start + 160 for r in hr)                # values again after every fault
+    sensor = [(f.t - start, f.active) for f in items if isinstance(f, DeviceFlag)
+              and f.name == "sensor_off"]
+    assert [a for _, a in sensor] == [True, False]
+    # (garbage may cost an association on the way: the flag comes once values do)
+    assert 29 <= sensor[0][0] <= 50 and 49 <= sensor[1][0] <= 56
+    assert encoder.associations >= 2                   # the 25 s cut dropped the association
+    lost = [r for r in hr if start + 92 < r.t < start + 113]
+    assert lost == []
