@@ -136,7 +136,7 @@ def test_protocols_are_labelled_with_their_descriptions(make_dialog):
     dialog = make_dialog()
     combo = dialog.protocol_combo
     assert [combo.itemData(i) for i in range(combo.count())] == [
-        "masimo-ascii", "datex-s5", "nonin-2", "text"]
+        "masimo-ascii", "datex-s5", "nonin-2", "text", "intellivue-mib"]
     datex = combo.itemText(combo.findData("datex-s5"))
     assert "GE Datex-Ohmeda S/5" in datex and "datex-s5" in datex
 
@@ -244,3 +244,36 @@ def test_shown_and_accepted_by_double_click(qtbot, make_dialog):
         qtbot.mouseDClick(dialog.port_list.viewport(), Qt.MouseButton.LeftButton,
                           pos=rect.center())
     assert dialog.choice() == SourceChoice("serial:/dev/ttyUSB0", "masimo-ascii", None)
+
+
+def test_each_protocol_is_offered_on_its_own_transport(make_dialog):
+    dialog = make_dialog()
+    serial = [dialog.protocol_combo.itemData(i) for i in range(dialog.protocol_combo.count())]
+    lan = [dialog.lan_protocol_combo.itemData(i)
+           for i in range(dialog.lan_protocol_combo.count())]
+    assert "intellivue-mib" in serial and "intellivue-lan" not in serial
+    assert lan == ["intellivue-lan"]
+    sim = [dialog.sim_protocol_combo.itemData(i)
+           for i in range(dialog.sim_protocol_combo.count())]
+    assert {"intellivue-mib", "intellivue-lan"} <= set(sim)   # both play in-process
+
+
+def test_a_network_monitor_by_address_or_found_on_the_lan(make_dialog):
+    dialog = make_dialog()
+    dialog.lan_radio.click()
+    assert dialog.is_lan() and not dialog.is_serial() and dialog.pages.currentIndex() == 2
+    assert not dialog.ok_button.isEnabled()          # no address yet
+    dialog.host_edit.setText(" 192.168.1.20 ")
+    assert dialog.ok_button.isEnabled()
+    assert dialog.choice() == SourceChoice("lan:192.168.1.20", "intellivue-lan", None)
+    assert parse_source(dialog.choice().source).scheme == "lan"
+
+    dialog.discover_check.click()
+    assert not dialog.host_edit.isEnabled()
+    assert dialog.choice() == SourceChoice("lan:discover", "intellivue-lan", None)
+    dialog.discover_check.click()
+    dialog.host_edit.clear()
+    assert not dialog.ok_button.isEnabled()
+
+    dialog.sim_radio.click()
+    assert dialog.pages.currentIndex() == 1 and dialog.choice().source == "sim:typical"
