@@ -891,6 +891,8 @@ class GuideMonitor:
         self.wave_pos = 0
         self.ext: dict[int, _ExtPoll] = {}
         self.received: list[HostMessage] = []
+        self.assoc_kw: dict = {}
+        """Keywords for :func:`association_response` (e.g. ``ext_options``)."""
         self.mds_confirmed = False
 
     def rel(self, t: float) -> int:
@@ -930,7 +932,7 @@ class GuideMonitor:
         if msg.kind == "assoc_request":
             self.ext.clear()
             self.mds_confirmed = False
-            return [association_response(),
+            return [association_response(**self.assoc_kw),
                     mds_create_event_report(invoke_id=self.mds_invoke_id, event_time=self.rel(t),
                                             date_time=self.date_time + dt.timedelta(
                                                 seconds=round(t - self.t0)),

@@ -1102,3 +1102,62 @@ def test_localised_labels_and_alarm_texts() -> None:
     [flag] = [f for f in got if isinstance(f, DeviceFlag) and f.name.startswith(
         "intellivue.alarm.")]
     assert flag.active and "HR" in flag.text
+
+
+# -- what the monitor grants, and what it answers ---------------------------------------------
+
+
+@pytest.mark.parametrize("granted", ["numerics_only", "no_extensions"])
+def test_polls_follow_what_the_association_granted(variant: str, granted: str) -> None:
+    # "The Extended Poll Data Request message is only allowed, if the Poll Profile
+    # Extensions optional package has been negotiated" (p. 59); waves need RTSA (p. 72).
+    s = Session(variant, start=False)
+    s.mon.assoc_kw = ({"ext_options": g.POLL_EXT_PERIOD_NU_1SEC} if granted == "numerics_only"
+                      else {"ext_options": None})
+    s.mon.numerics = [hr(69)]
+    s.mon.wave_samples = REAL_PLETH_SAMPLES
+    s.start()
+    s.run(5.0, step=0.1)
+    polls = [m for _, m in s.sent if m.kind in ("poll", "poll_ext")]
+    assert polls and all(m.obj_code != g.NOM_MOC_VMO_METRIC_SA_RT for m in polls)
+    if granted == "no_extensions":
+        assert all(m.kind == "poll" for m in polls)
+    assert values(s.items, Vital.HR) and set(values(s.items, Vital.HR)) == {69}
+    assert s.codec.link_state == "associated"
+
+
+def test_a_remote_operation_error_is_survived(variant: str) -> None:
+    s = Session(variant)
+    s.mon.numerics = [hr(70)]
+    s.run(2.0)
+    [(_, poll)] = [(t, m) for t, m in s.sent if m.kind == "poll_ext"][-1:]
+    # ROERapdu: invoke_id, error_value (NO_SUCH_ACTION), length 0.
+    got = s.feed(g.data_export(g.ROER_APDU, poll.invoke_id or 0, 9, b""), s.t + 0.01)
+    assert not [i for i in got if isinstance(i, Reading)]
+    s.run(3.0)
+    assert s.codec.link_state == "associated"
+    assert values([r for r in s.items if r.t > s.t - 2], Vital.HR)
+
+
+def test_alarm_lists_split_over_linked_results_are_merged() -> None:
+    # "each message will contain a correctly formatted Alarm list and the Computer
+    # Client must merge the lists" (p. 102).
+    c = fresh()
+    sensor_off = g.Alarm(g.NOM_PULS_OXIM_SAT_O2, g.NOM_EVT_SENSOR_DISCONN, g.MED_PRI_T_AL,
+                         "SpO\u2082 SENSOR OFF")
+    leads = g.Alarm(0x0100, 268, g.MED_PRI_T_AL, "LEADS OFF", inst_no=2)
+
+    def linked(first: list[g.Alarm], second: list[g.Alarm], t: float) -> list:
+        parts = [g.poll_result([g.alert_monitor(0x100, technical=first)],
+                               obj_code=g.NOM_MOC_VMO_AL_MON, ro_type=g.ROLRS_APDU,
+                               linked=(g.RORLS_LAST, 1), invoke_id=5),
+                 g.poll_result([g.alert_monitor(0x100, technical=second)],
+                               obj_code=g.NOM_MOC_VMO_AL_MON, invoke_id=5)]
+        return [f for p in parts for f in c.feed(g.frame(p), t) if isinstance(f, DeviceFlag)]
+
+    on = linked([sensor_off], [leads], T0 + 1)
+    assert {(f.name, f.active) for f in on} >= {("sensor_off", True)}
+    assert len([f for f in on if f.active]) == 2 and not [f for f in on if not f.active]
+    assert not linked([leads], [sensor_off], T0 + 2)          # the same two: no change
+    off = linked([], [], T0 + 3)
+    assert len(off) == 2 and not [f for f in off if f.active]
