@@ -829,6 +829,9 @@ def test_real_frame_through_the_codec() -> None:
     got = c.feed(REAL_FRAME_WIRE, T0 + 1)
     assert not [i for i in got if isinstance(i, Reading | WaveChunk)]
     assert c.stats.frames_ok >= 1 and c.stats.frames_bad == 0
+    # Patient demographics were not asked for: "a poll result for an object we did not
+    # ask for" is a counted event (issue 14, Bad input).
+    assert c.stats.extra.get("unrequested_result", 0) >= 1
 
 
 def test_linked_results_are_all_decoded() -> None:
