@@ -22,7 +22,12 @@ Monitor side (what a real monitor sends, built here):
 
 Host side (what the codec sends, parsed here strictly, every length checked):
 Association Request, Release Request, MDS Create Event Result, Single and
-Extended Poll Data Requests.
+Extended Poll Data Requests, Set Priority List. :class:`GuideMonitor` answers
+them as the guide says a monitor does.
+
+The other way round, for checking a simulated monitor: host messages are built
+(:func:`association_request`, :func:`mds_create_result`, :func:`poll_request`)
+and monitor messages parsed strictly (:func:`parse_monitor`).
 
 Choices where the guide leaves room: a built result carries the fields a real
 monitor sends (``abs_time_stamp`` all 0xFF in poll results, as "EXTENDED POLL

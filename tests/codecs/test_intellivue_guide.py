@@ -5,7 +5,14 @@ the programming guide and checked below against the guide's own examples and two
 real captures (a real MIB/RS-232 frame and a real MX800 Connect Indication); the
 codec's own layout module is never used. The codec is driven through whole
 sessions: what ``open_requests`` and ``tick`` send is parsed strictly, and
-answered the way the guide says a monitor answers.
+answered the way the guide says a monitor answers (only the polled attribute
+group, wave context every 1024 ms, periodic results on the monitor's grid).
+The simulated monitor (``simulators.encoders.intellivue``) is read by the same
+module's strict monitor-side parser.
+
+Where the contract allows a choice the tests accept either: FiCO2 as the
+supplementary vital or as a device numeric, any ``bad_*`` counter for malformed
+input, an initial "demo off" flag.
 """
 
 from __future__ import annotations
@@ -1164,3 +1171,12 @@ def test_alarm_lists_split_over_linked_results_are_merged() -> None:
     assert not linked([leads], [sensor_off], T0 + 2)          # the same two: no change
     off = linked([], [], T0 + 3)
     assert len(off) == 2 and not [f for f in off if f.active]
+
+
+def test_the_numerics_poll_period_is_the_one_chosen(variant: str) -> None:
+    s = Session(variant, poll_period_s=5.0)
+    s.mon.numerics = [hr(70)]
+    s.run(30.0, step=0.1)
+    times = [r.t for r in readings(s.items, Vital.HR)]
+    assert 5 <= len(times) <= 8, times
+    assert min(np.diff(times)) >= 4.0, times
