@@ -143,6 +143,7 @@ class Session:
         self.mon = g.GuideMonitor(t0, DATE)
         self.items: list = []
         self.sent: list[tuple[float, g.HostMessage]] = []
+        self.raw_out: list[bytes] = []
         self.t = t0
         self.answer = answer
         if start:
@@ -158,6 +159,7 @@ class Session:
         return got
 
     def deliver(self, data: bytes, t: float) -> None:
+        self.raw_out.append(data)
         if self.variant == "mib":
             assert len(g.deframe(data)) == 1, "one element, one frame"
         for msg in host_messages(data, self.variant):
@@ -508,6 +510,20 @@ def test_polls_stay_within_the_guides_limits_and_keep_alive(variant: str) -> Non
 
 
 # -- framing --------------------------------------------------------------------------------
+
+
+def test_the_codecs_frames_are_the_guides_byte_for_byte() -> None:
+    # Every frame the codec sends is BOF, Hdr, data and FCS escaped wherever 0x7D, 0xC0
+    # or 0xC1 occur, EOF: nothing more, nothing less (strict deframing, then re-framing).
+    s = Session("mib")
+    s.mon.numerics = vital_numerics
+    s.mon.wave_samples = REAL_PLETH_SAMPLES
+    s.run(40.0, step=0.1)
+    assert len(s.raw_out) > 50
+    for raw in s.raw_out:
+        [ud] = g.deframe(raw)
+        assert raw == g.frame(ud)
+    assert any(g.ESC in raw[-4:-1] for raw in s.raw_out), "no FCS needed escaping: no check"
 
 
 def session_stream(variant: str = "mib") -> bytes:
