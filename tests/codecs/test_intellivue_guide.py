@@ -1196,3 +1196,27 @@ def test_the_numerics_poll_period_is_the_one_chosen(variant: str) -> None:
     times = [r.t for r in readings(s.items, Vital.HR)]
     assert 5 <= len(times) <= 8, times
     assert min(np.diff(times)) >= 4.0, times
+
+
+def test_pressures_with_one_physio_id_are_told_apart_by_label() -> None:
+    # "for some numerics, the physio_id does not uniquely identify the measurement ...
+    # it is guaranteed that the Label ID is unique" (p. 114, p. 284): two channels with
+    # the same ids are both kept, each with its label.
+    c = fresh()
+    mmhg = g.NOM_DIM_MMHG
+
+    def art(handle: int, sys: int, label: int | None, text: str | None):
+        return g.numeric(handle, [g.Nu(g.NOM_PRESS_BLD_ART_SYS, 0, mmhg, sys),
+                                  g.Nu(g.NOM_PRESS_BLD_ART_DIA, 0, mmhg, 70),
+                                  g.Nu(g.NOM_PRESS_BLD_ART_MEAN, 0, mmhg, 85)],
+                         label=label, label_string=text)
+    got = c.feed(g.frame(nu_result(art(8, 121, g.NLS_NOM_PRESS_BLD_ART, "ART"),
+                                   art(9, 142, 0x00024A14, "ABP"))), T0 + 1)
+    by_label = {n.label: n.value for n in numerics_of(got, g.NOM_PRESS_BLD_ART_SYS)}
+    assert len(by_label) == 2, by_label
+    assert {v for k, v in by_label.items() if "ABP" in k} == {142}
+    assert {v for k, v in by_label.items() if "ART" in k} == {121}
+    # Only the label TextId, no label string: the guide's label for it.
+    got = c.feed(g.frame(nu_result(art(10, 133, g.NLS_NOM_PRESS_BLD_ART_ABP, None))), T0 + 2)
+    [n] = numerics_of(got, g.NOM_PRESS_BLD_ART_SYS)
+    assert n.value == 133 and "ABP" in n.label
