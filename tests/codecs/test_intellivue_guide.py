@@ -1220,3 +1220,28 @@ def test_pressures_with_one_physio_id_are_told_apart_by_label() -> None:
     got = c.feed(g.frame(nu_result(art(10, 133, g.NLS_NOM_PRESS_BLD_ART_ABP, None))), T0 + 2)
     [n] = numerics_of(got, g.NOM_PRESS_BLD_ART_SYS)
     assert n.value == 133 and "ABP" in n.label
+
+
+def test_nibp_measurement_under_way_is_not_a_determination() -> None:
+    # MSMT_ONGOING: "A new aperiodic measurement is currently ongoing"; EARLY_INDICATION:
+    # "an early estimate ... as soon as it has derived a systolic value" (p. 77).
+    c = fresh()
+    mmhg = g.NOM_DIM_MMHG
+
+    def nibp(state: int, sys: float, dia: float, mean: float, when: dt.datetime) -> bytes:
+        return g.frame(nu_result(g.numeric(4, [g.Nu(g.NOM_PRESS_BLD_NONINV_SYS, state, mmhg, sys),
+                                               g.Nu(g.NOM_PRESS_BLD_NONINV_DIA, state, mmhg, dia),
+                                               g.Nu(g.NOM_PRESS_BLD_NONINV_MEAN, state, mmhg,
+                                                    mean)],
+                                           label=g.NLS_NOM_PRESS_BLD_NONINV, abs_time=when)))
+    old, new = DATE - dt.timedelta(minutes=5), DATE
+    got = []
+    for i, frame in enumerate([
+            nibp(0, 118, 77, 91, old),
+            nibp(g.MSMT_ONGOING, 118, 77, 91, old),
+            nibp(g.MSMT_ONGOING | g.EARLY_INDICATION, 126, math.nan, math.nan, new),
+            nibp(0, 127, 82, 97, new),
+            nibp(0, 127, 82, 97, new)]):
+        got += c.feed(frame, T0 + 1 + i)
+    assert values(got, Vital.NIBP_SYS) == [118, 127]
+    assert values(got, Vital.NIBP_DIA) == [77, 82]
