@@ -645,3 +645,15 @@ def test_undefined_bits_of_the_first_state_octet_mean_no_value() -> None:
                                         state=0x0100))])), t)
     hr = readings(items)[Vital.HR]
     assert math.isnan(hr.value) and hr.quality is Quality.NO_VALUE
+
+
+def test_lan_garbage_that_looks_like_a_release_or_abort_keeps_the_association() -> None:
+    codec, mon, t = start(IV.IntelliVueLanCodec)
+    good = L.build_poll_result(*mon.invoke_for(L.NOM_MOC_VMO_METRIC_NU)[:1], 1,
+                               L.NOM_MOC_VMO_METRIC_NU, 0, contexts=numerics(
+                                   (1, [(L.NOM_ATTR_NU_VAL_OBS, nu(
+                                       L.NOM_ECG_CARD_BEAT_RATE, 66, L.NOM_DIM_BEAT_PER_MIN))])))
+    items = codec.feed(b"\x09\x02\x00\x00\x19\x03\x11\x01\x03" + good, t)
+    assert codec.link_state == "associated"
+    assert readings(items)[Vital.HR].value == 66
+    assert codec.stats.bytes_discarded == 9

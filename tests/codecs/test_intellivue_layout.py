@@ -223,3 +223,10 @@ def test_set_priority_list_round_trip() -> None:
         (L.MODIFY_REPLACE, L.NOM_ATTR_POLL_RTSA_PRIO_LIST, [L.NLS_NOM_PULS_OXIM_PLETH])]
     res = L.parse_data_message(L.build_set_result(6, []))
     assert (res.ro_type, res.command_type) == (L.RORS_APDU, L.CMD_CONFIRMED_SET)
+
+
+def test_stray_bytes_are_not_taken_for_a_release_or_an_abort() -> None:
+    for stray in (b"\x09\x02\x00\x00", b"\x19\x03\x11\x01\x03", b"\x0a\x01\xc1",
+                  b"\x0c\x03\x00\x00\x00", b"\x19\x05\x11\x01\x03\xc1\x05"):
+        with pytest.raises(L.LayoutError):
+            L.parse_association(stray)

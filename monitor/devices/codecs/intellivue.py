@@ -1034,7 +1034,8 @@ class IntelliVueLanCodec(_IntelliVueCodec):
 
     ``feed`` also takes a stream of concatenated messages (a capture file),
     split by their own length fields; bytes that start no message are skipped
-    and counted, and a message that fails to parse is retried one byte later.
+    and counted, and a message whose outer layers do not parse is counted as
+    malformed and the stream searched again from its second byte.
 
     Parameters
     ----------
@@ -1049,6 +1050,7 @@ class IntelliVueLanCodec(_IntelliVueCodec):
     def __init__(self, poll_period_s: float = 1.0) -> None:
         super().__init__(poll_period_s=poll_period_s)
         self._buf = bytearray()
+        self._resyncing = False          # skipping garbage: false starts are not messages
 
     @property
     def buffered(self) -> int:
@@ -1076,7 +1078,15 @@ class IntelliVueLanCodec(_IntelliVueCodec):
                 continue
             if pos + n > len(buf):
                 break
-            out.append(bytes(buf[pos:pos + n]))
+            message = bytes(buf[pos:pos + n])
+            if not _frames_a_message(message):
+                if not self._resyncing:                # at a boundary: a malformed message
+                    self.stats.frames_bad += 1
+                    self._count("bad_message")
+                pos = self._skip(buf, pos)
+                continue
+            out.append(message)
+            self._resyncing = False
             pos += n
         del buf[:pos]
         if len(buf) > MAX_BUFFER_BYTES:
@@ -1086,6 +1096,7 @@ class IntelliVueLanCodec(_IntelliVueCodec):
 
     def _skip(self, buf: bytearray, pos: int) -> int:
         """Skip garbage up to the next byte that could start a message."""
+        self._resyncing = True
         nxt = pos + 1
         while nxt < len(buf) and buf[nxt] not in _STARTS:
             nxt += 1
@@ -1094,6 +1105,21 @@ class IntelliVueLanCodec(_IntelliVueCodec):
 
 
 _STARTS = frozenset({0xE1, 0x00, *L.ASSOC_KINDS})
+
+
+def _frames_a_message(message: bytes) -> bool:
+    """Whether ``message``'s outer layers parse (so its length field can be trusted)."""
+    kind = L.message_kind(message)
+    try:
+        if kind == "data":
+            L.parse_data_message(message)
+        elif kind == "connect_indication":
+            L.parse_connect_indication(message)
+        else:
+            L.parse_association(message)
+    except L.LayoutError:
+        return False
+    return True
 
 
 def _plausible(buf: bytes | bytearray, pos: int, n: int) -> bool:

@@ -1187,9 +1187,12 @@ class AssociationMessage:
 def parse_association(message: bytes) -> AssociationMessage:
     """Parse an association control message (the first byte is its session header, p. 72).
 
-    The session LI must equal the rest of the message. A request or accept must
-    carry user data after the marker sequence (p. 73) that parses as
-    MDSEUserInfoStd; otherwise :class:`LayoutError`.
+    The session LI must equal the rest of the message; a release or abort must
+    carry the presentation header of its building blocks (pp. 301-303) with a
+    matching LI, a refuse its reason parameter (p. 300); a request or accept
+    must carry user data after the marker sequence (p. 73) that parses as
+    MDSEUserInfoStd. Otherwise :class:`LayoutError` (so stray bytes on a
+    stream are not taken for a release or an abort).
     """
     if not message:
         raise LayoutError("empty message")
@@ -1200,11 +1203,28 @@ def parse_association(message: bytes) -> AssociationMessage:
     if pos + length != len(message):
         raise LayoutError("session LI does not match the message length")
     if kind == "refuse":
-        reason = message[pos + 2] if length >= 3 and message[pos] == 0x32 else None
-        return AssociationMessage(kind, refuse_reason=reason)
-    if kind not in ("request", "accept"):
+        if length < 3 or message[pos] != 0x32 or message[pos + 1] < 1:
+            raise LayoutError("refuse without its reason parameter (p. 300)")
+        return AssociationMessage(kind, refuse_reason=message[pos + 2])
+    if kind == "abort":
+        _need(message, pos, 2, "abort session data")
+        if message[pos] != 0x11:
+            raise LayoutError("abort without its session data (p. 303)")
+        pos += 2 + message[pos + 1]
+    if kind in ("release_request", "release_response", "abort"):
+        _check_presentation(message, pos)
         return AssociationMessage(kind)
     return AssociationMessage(kind, info=_find_user_info(message, pos))
+
+
+def _check_presentation(message: bytes, pos: int) -> None:
+    """A presentation header 0xC1 whose LI covers exactly the rest of the message."""
+    _need(message, pos, 2, "presentation header")
+    if message[pos] != 0xC1:
+        raise LayoutError("no presentation header")
+    n, start = read_li(message, pos + 1)
+    if start + n != len(message):
+        raise LayoutError("presentation LI does not match the message length")
 
 
 def _find_user_info(message: bytes, pos: int) -> UserInfo:
