@@ -28,9 +28,13 @@ from monitor.devices.registry import parse_source
 T0 = 1_800_000_000.0
 SEED = 3
 DIRECT = "direct"
-PROTOCOLS = (DIRECT, "datex-s5", "nonin-2", "masimo-ascii", "text")
+PROTOCOLS = (DIRECT, "datex-s5", "nonin-2", "masimo-ascii", "text", "intellivue-mib",
+             "intellivue-lan")
 OXIMETERS = frozenset({"nonin-2", "masimo-ascii", "text"})
 """Protocols that carry only SpO2, pulse rate and pleth."""
+SESSIONS = frozenset({"intellivue-mib", "intellivue-lan"})
+"""Protocols with a session: after a link loss the data comes back only once the host's
+next association attempt (after its back-off) has been answered."""
 
 Entry = tuple
 
