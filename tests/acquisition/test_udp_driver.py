@@ -21,7 +21,12 @@ from monitor.core.events import Condition, RawBytes, SourceStatus, Technical
 from monitor.core.reading import Quality, Reading
 from monitor.core.vitals import Vital
 from monitor.devices.base import SourceError
-from monitor.devices.registry import device_driver, parse_lan_target, parse_source
+from monitor.devices.registry import (
+    SerialOverrides,
+    device_driver,
+    parse_lan_target,
+    parse_source,
+)
 from monitor.devices.udp_driver import UdpDriver
 from simulators.encoders.datex import DatexS5Encoder
 from tests.acquisition.test_serial_session_codec import HelloCodec
@@ -196,6 +201,21 @@ def test_lan_sources_and_their_errors():
     for bad in ("host:", ":24105", "host:0", "host:70000", "host:x"):
         with pytest.raises(SourceError, match="lan:HOST"):
             parse_lan_target(bad)
-    with pytest.raises(SourceError, match="a lan: source speaks"):
+    with pytest.raises(SourceError, match="a lan: source speaks intellivue-lan, not 'datex-s5'"):
         device_driver(parse_source("lan:127.0.0.1"), protocol="datex-s5")
+    with pytest.raises(SourceError, match="use --source lan:HOST"):
+        device_driver(parse_source("serial:/dev/ttyUSB0"), protocol="intellivue-lan")
+    with pytest.raises(SourceError, match="serial: sources only"):
+        device_driver(parse_source("lan:127.0.0.1"), overrides=SerialOverrides(baudrate=9600))
     assert parse_source("lan:10.0.0.1").scheme == "lan"
+
+
+def test_a_lan_source_implies_the_intellivue_lan_protocol():
+    driver = device_driver(parse_source("lan:10.0.0.1"))
+    assert isinstance(driver, UdpDriver) and driver.protocol == "intellivue-lan"
+    assert (driver.host, driver.port, driver.label) == ("10.0.0.1", 24105, "lan:10.0.0.1")
+    found = device_driver(parse_source("lan:discover"), duration_s=5)
+    assert isinstance(found, UdpDriver) and found.host is None
+    assert (found.discovery_port, found.label) == (24005, "lan:discover")
+    other = device_driver(parse_source("lan:discover:24006"), protocol="intellivue-lan")
+    assert other.discovery_port == 24006 and other.label == "lan:discover:24006"
