@@ -1,7 +1,8 @@
 """A Philips IntelliVue monitor's Data Export port (intellivue-mib, intellivue-lan), for the simulator.
 
 The monitor side of the Data Export protocol, from the Philips "Data Export
-Interface Programming Guide" (the section of each rule in brackets).
+Interface Programming Guide" (page numbers are the guide's), built and parsed
+with :mod:`monitor.devices.codecs.intellivue_layout`, the codec's own layouts.
 
 Session. Silent until a valid Association Request (ch. 6): a malformed one
 (lengths that lie, no user data, no MDDL version 1, nomenclature 1.0,
@@ -13,69 +14,74 @@ Poll Profile Extensions package granted with the fastest numeric source the
 client asked for and, when asked, waves), then the MDS Create Event Report
 (the MDS attributes with the monitor's Date and Time and Relative Time),
 re-sent every 3 s with the same invoke id and the association aborted after
-three unanswered sends (p. 54). Then single polls (one result), extended
+three unanswered sends (p. 54). Then single polls (one result) and extended
 polls (an immediate result with sequence number 0; with a Time Periodic Data
 Poll attribute, further results on the monitor's own result grid, 1 s for
 real-time numerics and alerts, 6 / 30 / 150 s for averaged numerics and
 256 ms for waves, until the active period has passed; a new request
-restarts the sequence numbers but not the grid, p. 60) are answered; results
-larger than the negotiated receive MTU are split into Remote Operation
-Linked Results. With no message from the host for the association time-out
-(10 s for a poll period under 3.3 s, 3 periods up to 43 s, then 130 s,
-p. 70) the monitor sends an Abort and forgets the association; a Release
-Request gets the Release Response; the host's Abort ends it silently. A new
-Association Request while associated is discarded (p. 282) and, so that a
-host that keeps asking cannot hold a dead association forever, does not
-count as the host talking. Input limits (p. 28, 30, 55): on the MIB at most 5
-frames in 128 ms are processed; polls for one object class are processed at
-1 a second on average (bursts of 2; numerics' observed values and their
-other attribute groups counted apart), the rest ignored and counted in
-:attr:`ignored`.
+restarts the sequence numbers but not the grid, p. 60) are answered, and the
+wave priority list can be read and set (p. 63); results larger than the
+negotiated receive MTU are split into Remote Operation Linked Results. An
+extended poll without the negotiated package, or of a class it does not
+cover, gets a Remote Operation Error. With no message from the host for the
+association time-out (10 s for a poll period under 3.3 s, 3 periods up to
+43 s, then 130 s, p. 70) the monitor sends an Abort and forgets the
+association; a Release Request gets the Release Response; the host's Abort
+ends it silently. A new Association Request while associated is discarded
+(p. 282) and, so that a host that keeps asking cannot hold a dead
+association forever, does not count as the host talking. Input limits
+(p. 28, 30, 55): on the MIB at most 5 frames in 128 ms are processed; polls
+of one object class are processed at 1 a second on average (bursts of 2;
+numerics' observed values and their other attribute groups counted apart);
+the rest are ignored and counted in :attr:`IntelliVueEncoder.ignored`.
 
-Data. Numerics (every one with its handle, type, metric specification,
-label, label string and observed value, per the polled attribute group):
-ECG HR, SpO2, pleth pulse rate, respiration rate (NOM_RESP_RATE), the
-compound CO2 (EtCO2 and FiCO2 0, only once the scenario has capnography),
-temperature (36.8 degC unless TEMP is pushed) and the compound NBP
-(sys/dia/mean, the latest determination repeated until the next one, with
-the determination's own Absolute Time Stamp; absent before the first).
-Values are FLOAT-Type with the fewest decimals that carry the pushed value
-exactly (at most 3). Readings without a value go out as INVALID (QUESTIONABLE
-for artifact/questionable, +INF for out of range) with a NaN mantissa; DEMO
-readings carry the DEMO_DATA bit. The poll results' own time stamps are the
-monitor's Relative Time; their Absolute Time fields are 0xFF, as the guide
-says a monitor sends them (p. 57). Pleth: the pushed 100 Hz wave resampled
-(linear interpolation) on the monitor's 125 Hz grid (sample period 8 ms,
-arrays of at most 32 samples, p. 286), 16-bit samples with 12 significant
-bits, scaled 0..4095 <-> -2.048..2.047 (a step of exactly 0.001) by its
-ScaleRangeSpec16; each result carries the samples since the previous one
-(no sample twice, none skipped) and is sent 20 ms after its period ends
-(the monitor's output delay; the pushed wave lags the clock by up to one
-100 Hz sample); an array with any sample missing is sent INVALID. A wave
-poll with attribute group 0 carries the static and dynamic context in its
-first result and then every 1024 ms (p. 287). Alerts: the device alert
-condition, a patient alarm list ("** SpO2 LOW" below 90 %, "*** DESAT" below
-80 %, the monitor's default limits) and a technical alarm list ("SpO2 SENSOR
-OFF", NOM_EVT_SENSOR_DISCONN from NOM_PULS_OXIM_SAT_O2, while
-``sensor_off`` is set or the scenario's SpO2 is SENSOR_OFF; "SpO2 LOW PERF"
-while it is LOW_PERFUSION). While the probe is off the SpO2 and pulse
-numerics are INVALID and the pleth arrays INVALID.
+Data. Numerics (each with its handle, type, metric specification, label,
+label string and observed value, per the polled attribute group): ECG HR,
+SpO2, pleth pulse rate, respiration rate (NOM_RESP_RATE), the compound CO2
+(EtCO2 and FiCO2 0, only once the scenario has capnography), temperature
+(36.8 degC unless TEMP is pushed) and the compound NBP (sys/dia/mean, the
+latest determination repeated until the next one, with the determination's
+own Absolute Time Stamp; absent before the first). Values are FLOAT-Type with
+the fewest decimals that carry the pushed value exactly (at most 3).
+Readings without a value go out as INVALID (QUESTIONABLE for
+artifact/questionable, +INF for out of range) with a NaN mantissa; DEMO
+readings carry the DEMO_DATA bit. A poll result's time stamp is the
+monitor's Relative Time, its Absolute Time field all 0xFF, as the guide says
+a monitor sends it (p. 57); absolute times (MDS Date and Time, the NBP
+stamp) are the monitor's clock as local wall time, as the layout module
+reads them. Pleth: the pushed 100 Hz wave resampled (linear interpolation)
+on the monitor's 125 Hz grid (sample period 8 ms, 32 samples per 256 ms,
+p. 286), 16-bit samples with 12 significant bits, scaled 0..4095 <->
+-2.048..2.047 (a step of exactly 0.001) by its ScaleRangeSpec16. Each
+periodic result carries the 256 ms period ending at its grid time and is
+sent 20 ms later (the monitor's output delay: the pushed wave lags the clock
+by up to one 100 Hz sample); an immediate result carries the last complete
+period unless it went out already (a renewal's confirmation then has no
+samples), so no sample is sent twice and none is skipped. An array with any
+sample missing is sent INVALID. With attribute group 0 the wave's static
+and dynamic context come in the first result and then every 1024 ms
+(p. 287). Alerts: the device alert condition, a patient alarm list
+("** SpO2 LOW" below 90 %, "*** DESAT" below 80 %, the monitor's default
+limits) and a technical alarm list ("SpO2 SENSOR OFF", NOM_EVT_SENSOR_DISCONN
+from NOM_PULS_OXIM_SAT_O2, while ``sensor_off`` is set or the scenario's SpO2
+is SENSOR_OFF; "SpO2 LOW PERF" while it is LOW_PERFUSION). While the probe
+is off the SpO2 and pulse numerics and the pleth arrays are INVALID.
 
 Transports. :class:`IntelliVueMibEncoder` frames each message for the
 MIB/RS232 port (BOF, header 0x11 0x01 + length, FCS, EOF, with 0x7D
 transparency over header, data and FCS); :class:`IntelliVueLanEncoder` sends
 each as one UDP datagram and, while no client is associated, announces itself
-with Connect Indications (:meth:`IntelliVueLanEncoder.announcements`: every
-4 s, doubling up to 64 s with a random component, RFC 951 as on p. 53,
-restarted when an association ends; the guide's monitor also keeps sending
-them while associated; here they stop, so a second host sees the monitor
-taken). ``corrupt`` damages a frame's FCS (MIB) or makes a datagram's inner
-length disagree with its outer one (LAN: a UDP datagram is never delivered
-with damaged bytes, only a message built wrong would get through).
+with Connect Indications (:meth:`IntelliVueLanEncoder.announcements`: at
+once, then after 4 s, doubling up to 64 s with a random component, RFC 951 as
+on p. 53, restarted when an association ends; the guide's monitor keeps
+sending them while associated, here they stop, so a second host sees the
+monitor taken). ``corrupt`` damages a frame's FCS (MIB) or makes a
+datagram's inner length disagree with its outer one (LAN: UDP drops a
+datagram with damaged bytes; only a message built wrong gets through).
 
 The monitor's clock runs ``clock_offset`` seconds (drawn once from ``rng``)
 off the session clock and its Relative Time counts from a power-on drawn
-from ``rng`` one to ten hours before the first message.
+from ``rng`` one to ten hours before the first time it sees.
 """
 
 from __future__ import annotations
@@ -582,28 +588,34 @@ class IntelliVueEncoder(Encoder):
     def due(self, now: float) -> list[bytes]:
         self._touch(now)
         out: list[bytes] = []
+        self._timers(now, out)               # what was due before the host's messages came
         inbox, self._inbox = self._inbox, []
         for message in inbox:
             if self._admit_frame(now):
                 self._handle(message, now, out)
             else:
                 self._ignore("frame rate")
-        if self.state != "idle":
-            assert self.terms is not None
-            deadline = self._last_rx + self.terms.timeout_s
-            self._periodic(min(now, deadline), out)
-            if self.state == "creating" and self._mds_next <= now:
-                if self._mds_sends >= MDS_SENDS:
-                    out.append(L.build_abort())
-                    self._end_association()
-                else:
-                    self._mds_sends += 1
-                    self._mds_next += MDS_RESEND_S
-                    out.append(self._mds_create(now))
-            if self.state != "idle" and now >= deadline:
+        self._timers(now, out)
+        return [self.wire(message) for message in out]
+
+    def _timers(self, now: float, out: list[bytes]) -> None:
+        """Periodic results, MDS Create resends and the association time-out up to ``now``."""
+        if self.state == "idle":
+            return
+        assert self.terms is not None
+        deadline = self._last_rx + self.terms.timeout_s
+        self._periodic(min(now, deadline), out)
+        if self.state == "creating" and self._mds_next <= now:
+            if self._mds_sends >= MDS_SENDS:
                 out.append(L.build_abort())
                 self._end_association()
-        return [self.wire(message) for message in out]
+            else:
+                self._mds_sends += 1
+                self._mds_next += MDS_RESEND_S
+                out.append(self._mds_create(now))
+        if self.state != "idle" and now >= deadline:
+            out.append(L.build_abort())
+            self._end_association()
 
     def _periodic(self, upto: float, out: list[bytes]) -> None:
         while True:
@@ -672,7 +684,12 @@ class IntelliVueEncoder(Encoder):
         if cls == L.NOM_MOC_VMO_METRIC_SA_RT:
             window = self._wave_window(poll, t)
             wave = self._wave_attributes(poll, window)
-            stamp = t if window is None else self._wave_boundary(window - 1)
+            if window is not None:
+                stamp = self._wave_boundary(window - 1)
+            elif self._wave_sent is not None:        # the period under way since the last one
+                stamp = self._wave_boundary(self._wave_sent)
+            else:
+                stamp = t
             return ([] if not wave else [(PLETH_HANDLE, wave)]), stamp
         if cls == L.NOM_MOC_VMO_AL_MON:
             return [(ALERT_HANDLE, self._alert_attributes(group))], t

@@ -836,3 +836,19 @@ def test_every_fault_through_the_runner_with_a_real_host(protocol: str) -> None:
     assert encoder.associations >= 2                   # the 25 s cut dropped the association
     lost = [r for r in hr if start + 92 < r.t < start + 113]
     assert lost == []
+
+
+@pytest.mark.parametrize("step", [0.1, 1.0, 2.0])
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_the_pleth_has_no_gap_however_the_session_is_stepped(protocol: str, step: float) -> None:
+    s = Session(protocol, seed=8)
+    n = round(120 / step)
+    for k in range(1, n + 1):                        # 2 minutes: the wave poll is renewed
+        t = T + step * k
+        push_values(s.encoder, t)
+        push_pleth(s.encoder, t - step, step)
+        s.step(t)
+    chunks = [c for c in s.items if isinstance(c, WaveChunk)]
+    assert s.codec.stats.extra.get("wave_gap", 0) == 0
+    assert sum(len(c) for c in chunks) >= 125 * 110
+    assert all(not np.isnan(c.samples).any() for c in chunks)
