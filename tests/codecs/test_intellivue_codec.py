@@ -649,11 +649,48 @@ def test_undefined_bits_of_the_first_state_octet_mean_no_value() -> None:
 
 def test_lan_garbage_that_looks_like_a_release_or_abort_keeps_the_association() -> None:
     codec, mon, t = start(IV.IntelliVueLanCodec)
-    good = L.build_poll_result(*mon.invoke_for(L.NOM_MOC_VMO_METRIC_NU)[:1], 1,
-                               L.NOM_MOC_VMO_METRIC_NU, 0, contexts=numerics(
+    invoke, _ = mon.invoke_for(L.NOM_MOC_VMO_METRIC_NU)
+    good = L.build_poll_result(invoke, 1, L.NOM_MOC_VMO_METRIC_NU, 0, contexts=numerics(
                                    (1, [(L.NOM_ATTR_NU_VAL_OBS, nu(
                                        L.NOM_ECG_CARD_BEAT_RATE, 66, L.NOM_DIM_BEAT_PER_MIN))])))
     items = codec.feed(b"\x09\x02\x00\x00\x19\x03\x11\x01\x03" + good, t)
     assert codec.link_state == "associated"
     assert readings(items)[Vital.HR].value == 66
     assert codec.stats.bytes_discarded == 9
+
+
+def test_a_label_is_not_carried_over_to_another_numeric_on_the_same_handle() -> None:
+    codec, mon, t = start()
+    mon.result(L.NOM_MOC_VMO_METRIC_NU, numerics(
+        (9, [(L.NOM_ATTR_NU_VAL_OBS, nu(L.NOM_PRESS_BLD_ART_ABP_MEAN, 90, L.NOM_DIM_MMHG)),
+             (L.NOM_ATTR_ID_LABEL_STRING, L.string_value("ABP"))])), t)
+    items = mon.result(L.NOM_MOC_VMO_METRIC_NU, numerics(
+        (9, [(L.NOM_ATTR_NU_VAL_OBS, nu(0x4A47, 8, L.NOM_DIM_MMHG))])), t + 1)
+    assert list(device_numerics(items)) == ["CVP mean"]
+    assert codec.stats.extra["stale_label"] == 1
+
+
+def test_extended_polls_refused_fall_back_to_single_polls() -> None:
+    codec, mon, t = start()
+    invoke, _ = mon.invoke_for(L.NOM_MOC_VMO_METRIC_NU)
+    mon.feed(L.build_error(invoke, L.ROER_NO_SUCH_ACTION), t)
+    assert codec.stats.extra["extended_polls_refused"] == 1
+    mon.polls.clear()
+    for k in range(1, 40):
+        mon.receive(codec.tick(t + 0.1 * k))
+    assert {(r.obj_class, r.extended) for r in mon.polls.values()} == {
+        (L.NOM_MOC_VMO_METRIC_NU, False), (L.NOM_MOC_VMO_AL_MON, False)}
+
+
+def test_pleth_moves_to_another_wave_object_when_the_first_goes_quiet() -> None:
+    _codec, mon, t = start()
+    step = L.relative_time(0.256)
+
+    def from_handle(handle: int, at: float, rel: int) -> list[WaveChunk]:
+        [(ctx, [(_, attrs)])] = _wave(list(range(32)))
+        return _chunks(mon.result(L.NOM_MOC_VMO_METRIC_SA_RT, [(ctx, [(handle, attrs)])],
+                                  at, rel))
+
+    assert len(from_handle(40, t, 0)) == 1
+    assert from_handle(41, t + 0.3, step) == []                 # a second pleth: not mixed in
+    assert len(from_handle(41, t + 3, 2 * step)) == 1           # the first went quiet

@@ -37,7 +37,9 @@ Choices (documented for review):
   :data:`WAVE_RENEW_S` before its :data:`WAVE_POLL_PERIOD_S` runs out, after
   asking the monitor to put the pleth first in its wave priority list
   (p. 63). Without the extensions: single polls of numerics and alarms, no
-  waves. When nothing else went out for :data:`KEEPALIVE_S`, a single poll of
+  waves; a Remote Operation Error "no such action" or "invalid argument" to
+  an extended poll falls back to that too. When nothing else went out for
+  :data:`KEEPALIVE_S`, a single poll of
   the alert monitor's static context keeps the association (p. 63).
   The first messages after the MDS Create Event Result are spread over 0.6 s
   (the monitor takes at most 4 frames per 128 ms on the MIB, p. 30).
@@ -60,7 +62,9 @@ Choices (documented for review):
   :class:`~monitor.core.reading.DeviceNumeric` with its id, the monitor's label
   (label string, else its label TextId, else the guide's label for the id; a
   compound member adds `` sys``/`` dia``/`` mean``) and its unit, unconverted.
-  Unknown ids are counted as ``unknown_numerics``.
+  A label is remembered per object with the ids it came with: forgotten at each
+  new association, and not used for another id (a handle given anew,
+  ``stale_label``). Unknown ids are counted as ``unknown_numerics``.
 * **Units.** A vital's value is converted to our unit: kPa -> mmHg (x 7.50062),
   CO2 in % -> mmHg with the monitor's ambient pressure numeric (else 760 mmHg),
   degF -> degC; values converted are rounded to 0.1 (temperatures 0.01). A
@@ -77,7 +81,8 @@ Choices (documented for review):
   or, without one, its raw values change. A value with EARLY_INDICATION or
   MSMT_ONGOING (a measurement under way) is not a determination yet; one
   whose members all have no value emits nothing.
-* **Waves.** Pleth (NOM_PLETH) from the first wave object carrying it, at
+* **Waves.** Pleth (NOM_PLETH) from the first wave object carrying it (another
+  one after :data:`PLETH_SOURCE_QUIET_S` of silence, or a new association), at
   1/sample period, masked to its significant bits when the spec says so,
   invalid-mask samples NaN, scaled by the scale-and-range specification when
   it has absolute values (else the raw sample values, a relative trace);
@@ -141,6 +146,8 @@ CONTEXT_REFRESH_S = 30.0
 WAVE_POLL_PERIOD_S = 20.0
 WAVE_RENEW_S = 15.0
 MIN_POLL_PERIOD_S = 1.0
+PLETH_SOURCE_QUIET_S = 2.0
+"""A pleth from another wave object is taken once the current one is quiet this long."""
 MAX_OUTSTANDING = 64
 
 KPA_TO_MMHG = 7.50062
@@ -290,9 +297,10 @@ class _IntelliVueCodec(Codec):
         self._refuse_reason = ""
         self._reset_association()
         # Decoding state: survives re-associations (a replay knows no session).
-        self._labels: dict[tuple[int, int], str] = {}
+        self._labels: dict[tuple[int, int], tuple[str, frozenset[int]]] = {}
         self._waves: dict[tuple[int, int], _WaveContext] = {}
         self._pleth_key: tuple[int, int] | None = None
+        self._pleth_t: float | None = None
         self._nibp_last: dict[tuple[int, int], object] = {}
         self._alarms: dict[str, dict[tuple[int, int], L.AlarmEntry]] = {"t": {}, "p": {}}
         self._alarm_parts: dict[str, dict[tuple[int, int], L.AlarmEntry]] | None = None
@@ -487,6 +495,8 @@ class _IntelliVueCodec(Codec):
             self._count("unexpected_accept")
             return
         self._reset_association()
+        self._labels.clear()                 # the monitor may have given handles anew
+        self._pleth_key = None
         self._state = "associated"
         self._retry_at = None
         self._associations += 1
@@ -601,15 +611,25 @@ class _IntelliVueCodec(Codec):
         if msg.ro_type == L.ROIV_APDU:
             self._invoke_from_monitor(msg, t, items)
         elif msg.ro_type == L.ROER_APDU:
-            self._count("remote_error")
-            self._count(f"remote_error_{msg.command_type}")
-            self._outstanding.pop(msg.invoke_id, None)
+            self._remote_error(msg)
         elif msg.command_type == L.CMD_CONFIRMED_ACTION:
             self._poll_result(msg, t, items)
         elif msg.command_type == L.CMD_CONFIRMED_SET:
             self._count("priority_list_set")
         else:
             self._count(f"result_cmd_{msg.command_type}")
+
+    def _remote_error(self, msg: L.DataMessage) -> None:
+        """A Remote Operation Error (p. 45); extended polls refused -> single polls, no waves."""
+        self._count("remote_error")
+        self._count(f"remote_error_{msg.command_type}")
+        asked = self._outstanding.pop(msg.invoke_id, None)
+        if (asked is not None and self._extended and asked[0] != L.NOM_MOC_VMO_METRIC_SA_RT
+                and msg.command_type in (L.ROER_NO_SUCH_ACTION, L.ROER_INVALID_ARGUMENT_VALUE)):
+            self._extended = False
+            self._waves_offered = False
+            self._next_wave = None
+            self._count("extended_polls_refused")
 
     def _invoke_from_monitor(self, msg: L.DataMessage, t: float,
                              items: list[CodecItem]) -> None:
@@ -676,7 +696,6 @@ class _IntelliVueCodec(Codec):
     def _observation_values(self, obs: L.Observation, dt: float | None) -> list[_Value]:
         key = (obs.context_id, obs.handle)
         attrs = dict(obs.attributes)
-        self._remember_label(key, attrs)
         stamp = attrs.get(L.NOM_ATTR_TIME_STAMP_ABS) or attrs.get(L.NOM_ATTR_TIME_STAMP_REL)
         own_dt = dt
         if own_dt is None and L.NOM_ATTR_TIME_STAMP_ABS in attrs:
@@ -693,21 +712,34 @@ class _IntelliVueCodec(Codec):
         except L.LayoutError:
             self._count("bad_attribute_value")
             return []
-        label = self._labels.get(key)
-        return [_Value(key, nu, label or "", own_dt, stamp) for nu in nus]
+        ids = frozenset(nu.physio_id for nu in nus)
+        self._remember_label(key, attrs, ids)
+        return [_Value(key, nu, self._label_of(key, nu.physio_id), own_dt, stamp) for nu in nus]
 
-    def _remember_label(self, key: tuple[int, int], attrs: dict[int, bytes]) -> None:
+    def _remember_label(self, key: tuple[int, int], attrs: dict[int, bytes],
+                        ids: frozenset[int]) -> None:
+        """The object's label string (else its label TextId), with the ids sent beside it."""
+        text = ""
         if L.NOM_ATTR_ID_LABEL_STRING in attrs:
             try:
                 text = L.parse_string(attrs[L.NOM_ATTR_ID_LABEL_STRING])[0]
             except L.LayoutError:
-                text = ""
-            if text:
-                self._labels[key] = text
-                return
+                self._count("bad_attribute_value")
         raw = attrs.get(L.NOM_ATTR_ID_LABEL)
-        if raw is not None and len(raw) == 4 and L.read_u32(raw, 0) in L.TEXT_LABELS:
-            self._labels.setdefault(key, L.TEXT_LABELS[L.read_u32(raw, 0)])
+        if not text and raw is not None and len(raw) == 4:
+            text = L.TEXT_LABELS.get(L.read_u32(raw, 0), "")
+        if text:
+            self._labels[key] = (text, ids)
+            if len(self._labels) > 4096:
+                self._labels.clear()
+
+    def _label_of(self, key: tuple[int, int], physio_id: int) -> str:
+        """The label learnt for the object, unless it came beside other ids (a reused handle)."""
+        text, ids = self._labels.get(key, ("", frozenset()))
+        if text and ids and physio_id not in ids:
+            self._count("stale_label")
+            return ""
+        return text
 
     def _route(self, values: list[_Value], t: float, items: list[CodecItem]) -> None:
         """Each value to its vital (module notes) or to a device numeric."""
@@ -854,13 +886,13 @@ class _IntelliVueCodec(Codec):
 
     def _wave_samples(self, key: tuple[int, int], ctx: _WaveContext, sa: L.SaObsValue,
                       rel: int, t: float, items: list[CodecItem]) -> None:
-        if sa.physio_id != L.NOM_PLETH or (self._pleth_key not in (None, key)):
+        if sa.physio_id != L.NOM_PLETH or not self._pleth_source(key, t):
             self._count("wave_skipped")
             return
         if ctx.period_ticks is None or ctx.timeline is None:
             self._count("wave_without_context")
             return
-        self._pleth_key = key
+        self._pleth_key, self._pleth_t = key, t
         samples = self._scaled_samples(ctx, sa)
         n = len(samples)
         if n == 0:
@@ -876,6 +908,12 @@ class _IntelliVueCodec(Codec):
             samples = np.full(len(samples), np.nan)
         t0 = ctx.timeline.start_of(len(samples), t)
         items.append(WaveChunk(Vital.PLETH, t0, ctx.timeline.rate_hz, samples, quality))
+
+    def _pleth_source(self, key: tuple[int, int], t: float) -> bool:
+        """Whether this object feeds PLETH: the first one seen, until it is quiet for 2 s."""
+        if self._pleth_key in (None, key):
+            return True
+        return self._pleth_t is None or t - self._pleth_t > PLETH_SOURCE_QUIET_S
 
     def _wave_continuity(self, ctx: _WaveContext, rel: int, n: int) -> int:
         """Samples of this chunk already delivered (overlap); flags gaps and jumps."""

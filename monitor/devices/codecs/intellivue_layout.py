@@ -342,6 +342,8 @@ CMD_GET = 3
 CMD_SET = 4
 CMD_CONFIRMED_SET = 5
 CMD_CONFIRMED_ACTION = 7
+ROER_NO_SUCH_ACTION = 9
+ROER_INVALID_ARGUMENT_VALUE = 15
 ROER_ERRORS = {0: "no such object class", 1: "no such object instance", 2: "access denied",
                7: "get list error", 8: "set list error", 9: "no such action",
                10: "processing failure", 15: "invalid argument value", 16: "invalid scope",
