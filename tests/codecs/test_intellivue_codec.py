@@ -694,3 +694,16 @@ def test_pleth_moves_to_another_wave_object_when_the_first_goes_quiet() -> None:
     assert len(from_handle(40, t, 0)) == 1
     assert from_handle(41, t + 0.3, step) == []                 # a second pleth: not mixed in
     assert len(from_handle(41, t + 3, 2 * step)) == 1           # the first went quiet
+
+
+def test_a_stray_refuse_does_not_end_a_working_association_and_an_abort_keeps_the_retry_time(
+        ) -> None:
+    codec, mon, t = start()
+    mon.feed(L.build_refuse(), t)
+    assert codec.link_state == "associated"
+    codec.tick(t + IV.RX_TIMEOUT_S + 1)                       # silent: retry in 2 s
+    assert codec.link_state == "no answer (retrying in 2 s)"
+    mon.feed(L.build_abort(), t + IV.RX_TIMEOUT_S + 1.5)      # the monitor's own time-out
+    assert codec.link_state == "aborted"
+    out = mon.receive(codec.tick(t + IV.RX_TIMEOUT_S + 3.0))
+    assert [L.message_kind(m) for m in out] == ["request"]    # no release needed any more

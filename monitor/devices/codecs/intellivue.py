@@ -555,19 +555,27 @@ class _IntelliVueCodec(Codec):
             code = msg.refuse_reason
             self._refuse_reason = ("by the monitor" if code is None
                                    else f"by the monitor (reason code {code})")
-            if not self._closed:
-                self._lose(t, "refused")
+            if self._state in ("associating", "no_answer"):
+                self._ended(t, "refused")
         elif kind == "abort":
             self._count("aborted")
-            if not self._closed and self._state != "idle":
-                self._lose(t, "aborted")
+            self._ended(t, "aborted")
         elif kind == "release_request":
             self._urgent.append(L.build_release_response())
             self._count("released_by_monitor")
-            if not self._closed and self._state != "idle":
-                self._lose(t, "released")
+            self._ended(t, "released")
         else:
             self._count(f"association_{kind}")
+
+    def _ended(self, t: float, state: str) -> None:
+        """The monitor ended (or refused) the association: retry, or keep a retry already due."""
+        if self._closed or self._state == "idle":
+            return
+        if self._state in ("associating", "associated"):
+            self._lose(t, state)
+        else:                                   # already waiting to retry: keep its time
+            self._state = state
+            self._release_first = False
 
     # -- messages ---------------------------------------------------------------------
 
