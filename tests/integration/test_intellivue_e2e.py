@@ -34,6 +34,8 @@ from tests.integration.helpers import REPO, json_lines, run_monitor
 
 SPEED = 2.0
 SEED = 5
+pytestmark = pytest.mark.slow
+
 RESOLUTION = {Vital.SPO2: 1.0, Vital.PULSE_RATE: 1.0, Vital.HR: 1.0}
 """The largest step between the scenario's value and the monitor's (the monitor's display
 resolution for these vitals is 1; the simulated monitor sends the scenario's values exactly)."""
