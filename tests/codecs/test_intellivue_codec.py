@@ -707,3 +707,20 @@ def test_a_stray_refuse_does_not_end_a_working_association_and_an_abort_keeps_th
     assert codec.link_state == "aborted"
     out = mon.receive(codec.tick(t + IV.RX_TIMEOUT_S + 3.0))
     assert [L.message_kind(m) for m in out] == ["request"]    # no release needed any more
+
+
+def test_numerics_of_a_linked_result_are_taken_together_and_cut_off_parts_dropped() -> None:
+    codec, mon, t = start()
+    skin = numerics((1, [(L.NOM_ATTR_NU_VAL_OBS, nu(L.NOM_TEMP_SKIN, 33.0, L.NOM_DIM_DEGC, 1))]))
+    t1 = numerics((2, [(L.NOM_ATTR_NU_VAL_OBS, nu(L.NOM_TEMP_GEN_1, 37.2, L.NOM_DIM_DEGC, 1))]))
+    assert mon.result(L.NOM_MOC_VMO_METRIC_NU, skin, t, linked=(L.RORLS_LAST, 1)) == []
+    items = mon.result(L.NOM_MOC_VMO_METRIC_NU, t1, t + 0.01)
+    assert readings(items)[Vital.TEMP].value == 37.2
+    assert device_numerics(items)["Tskin"].value == 33.0
+    # A part whose sequence is cut off by another poll's result is not mixed into it.
+    mon.result(L.NOM_MOC_VMO_METRIC_NU, skin, t + 1, linked=(L.RORLS_FIRST, 1))
+    invoke, req = mon.invoke_for(L.NOM_MOC_VMO_AL_MON)
+    mon.feed(L.build_poll_result(invoke, req.poll_number, L.NOM_MOC_VMO_AL_MON, 0), t + 1.1)
+    items = mon.result(L.NOM_MOC_VMO_METRIC_NU, t1, t + 1.2)
+    assert "Tskin" not in device_numerics(items)
+    assert codec.stats.extra["incomplete_linked_result"] == 1

@@ -94,8 +94,11 @@ Choices (documented for review):
   monitor's clock (re-anchored, ``wave_time_jump``); differences are taken modulo 2^32 (the wrap). So a lost frame
   shows as a gap exactly when it carried samples, wherever the bytes were
   cut. Other waves are counted (``wave_skipped``).
-* **Alarms** (pp. 99-102): the T- and P-alarm lists of the alert monitor
-  (merged over linked results) give a ``DeviceFlag`` when an alarm starts or
+* **Linked results** (p. 44): the numerics and alarm lists of a result sent in
+  parts are taken together when its last part (a plain result) arrives; parts
+  of another poll cut off by a lost message are dropped
+  (``incomplete_linked_result``). Wave parts are taken as they come.
+* **Alarms** (pp. 99-102): the T- and P-alarm lists of the alert monitor give a ``DeviceFlag`` when an alarm starts or
   ends: a SpO2 "sensor off" / "no sensor" alert is ``sensor_off``, any other
   ``intellivue.alarm.<source>.<code>`` with the monitor's alarm text.
 * **Time.** Readings carry the arrival time ``t``; ``device_time`` is the
@@ -303,7 +306,9 @@ class _IntelliVueCodec(Codec):
         self._pleth_t: float | None = None
         self._nibp_last: dict[tuple[int, int], object] = {}
         self._alarms: dict[str, dict[tuple[int, int], L.AlarmEntry]] = {"t": {}, "p": {}}
-        self._alarm_parts: dict[str, dict[tuple[int, int], L.AlarmEntry]] | None = None
+        self._parts_key: tuple[int, int, int] | None = None     # a linked result under way
+        self._nu_parts: list[_Value] = []
+        self._alarm_parts: dict[str, dict[tuple[int, int], L.AlarmEntry]] = {}
         self._flags_on: dict[str, str] = {}
         self._demo_sources: dict[str, bool] = {}
         self._demo_flag = False
@@ -669,12 +674,24 @@ class _IntelliVueCodec(Codec):
             else:
                 del self._outstanding[msg.invoke_id]
         dt = self._device_time(reply)
-        if reply.obj_class == L.NOM_MOC_VMO_METRIC_NU:
-            self._numerics(reply, dt, t, items)
-        elif reply.obj_class == L.NOM_MOC_VMO_METRIC_SA_RT:
+        if reply.obj_class == L.NOM_MOC_VMO_METRIC_SA_RT:
             self._wave_result(reply, t, items)
+            return
+        self._linked_parts((msg.invoke_id, reply.poll_number, reply.obj_class), msg.linked)
+        if reply.obj_class == L.NOM_MOC_VMO_METRIC_NU:
+            self._numerics(reply, dt, final, t, items)
         else:
-            self._alarm_result(reply, msg.linked, t, items)
+            self._alarm_result(reply, final, t, items)
+
+    def _linked_parts(self, key: tuple[int, int, int], linked: tuple[int, int] | None) -> None:
+        """Keep the parts of a linked result (p. 44) only while they belong to this one."""
+        first = linked is not None and linked[0] == L.RORLS_FIRST
+        if self._parts_key is not None and (self._parts_key != key or first):
+            self._count("incomplete_linked_result")
+            self._parts_key = None
+        if self._parts_key is None:
+            self._nu_parts, self._alarm_parts = [], {}
+        self._parts_key = key if linked is not None else None
 
     def _device_time(self, reply: L.PollReply) -> float | None:
         abs_t = reply.abs_time_unix
@@ -687,11 +704,15 @@ class _IntelliVueCodec(Codec):
 
     # numerics
 
-    def _numerics(self, reply: L.PollReply, dt: float | None, t: float,
+    def _numerics(self, reply: L.PollReply, dt: float | None, final: bool, t: float,
                   items: list[CodecItem]) -> None:
-        values: list[_Value] = []
+        values = self._nu_parts
         for obs in reply.observations:
             values.extend(self._observation_values(obs, dt))
+        if not final:
+            del values[4096:]
+            return
+        self._nu_parts = []
         if not values:
             return
         self._set_demo("numerics", any(is_demo(v.nu.state) for v in values), t, items)
@@ -974,11 +995,9 @@ class _IntelliVueCodec(Codec):
 
     # alarms
 
-    def _alarm_result(self, reply: L.PollReply, linked: tuple[int, int] | None, t: float,
+    def _alarm_result(self, reply: L.PollReply, final: bool, t: float,
                       items: list[CodecItem]) -> None:
-        if linked is not None and linked[0] == L.RORLS_FIRST:
-            self._alarm_parts = None
-        parts = self._alarm_parts if self._alarm_parts is not None else {}
+        parts = self._alarm_parts
         for obs in reply.observations:
             attrs = dict(obs.attributes)
             self._alarm_condition(attrs, t, items)
@@ -991,12 +1010,11 @@ class _IntelliVueCodec(Codec):
                     self._count("bad_attribute_value")
                     continue
                 bucket = parts.setdefault(kind, {})
-                for e in entries:
+                for e in entries[:1024]:
                     bucket[(e.al_source, e.al_code)] = e
-        if linked is not None:
-            self._alarm_parts = parts
+        if not final:
             return
-        self._alarm_parts = None
+        self._alarm_parts = {}
         for kind, active in parts.items():
             self._alarms[kind] = active
         if parts:
