@@ -230,3 +230,12 @@ def test_stray_bytes_are_not_taken_for_a_release_or_an_abort() -> None:
                   b"\x0c\x03\x00\x00\x00", b"\x19\x05\x11\x01\x03\xc1\x05"):
         with pytest.raises(L.LayoutError):
             L.parse_association(stray)
+
+
+def test_long_association_messages_use_the_long_length_forms() -> None:
+    info = L.UserInfo(options=[(0xF000 + i, b"\x00" * 8) for i in range(20)])
+    req = L.build_association_request(info)
+    assert req[1] == 0xFF and L.read_u16(req, 2) == len(req) - 4     # LI > 254 (p. 67)
+    assert L.parse_association(req).info == info
+    assert L.asn_length(256) == b"\x82\x01\x00" and L.read_asn_length(b"\x82\x01\x00", 0) == (
+        256, 3)
