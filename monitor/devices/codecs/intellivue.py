@@ -15,11 +15,17 @@ Choices (documented for review):
   time-out is then 10 s) and 1000-byte MTUs. No answer within
   :data:`ANSWER_TIMEOUT_S`, a refusal, an abort, a release by the monitor, or
   silence from an associated monitor for :data:`RX_TIMEOUT_S` starts a retry
-  after a back-off of 2, 4, 8, 16 then 30 s (:data:`BACKOFF_S`); a retry sends a
-  Release Request before the Association Request, because the monitor discards
-  an association request from a client it still thinks associated (p. 282). No
-  MDS Create Event within :data:`MDS_WAIT_S` of the accept counts as lost too.
-  The back-off starts again at 2 s once a session reaches its polls.
+  after a back-off of 2, 4, 8, 16 then 30 s (:data:`BACKOFF_S`); a retry after
+  no answer or silence sends a Release Request before the Association Request,
+  because the monitor discards an association request from a client it still
+  thinks associated (p. 282). No MDS Create Event within :data:`MDS_WAIT_S` of
+  the accept counts as lost too. A refuse counts only while asking; an abort or
+  release while a retry already waits keeps that retry's time. The back-off
+  starts again at 2 s once a session reaches its polls. A late accept (after
+  the answer time-out) is still taken. Link states: "associating",
+  "associated", "refused: ...", "no answer (retrying in N s)", "released",
+  "aborted"; counts in ``stats.extra`` (``polls_sent``, ``polls_answered``,
+  ``refused``, ``aborted``, ``reassociations``, ``keepalives`` ...).
 * **MDS Create Event** (p. 54): answered with its invoke id and object
   mirrored (a resent one is answered again); its Date and Time and Relative
   Time map relative time stamps to the monitor's clock; its operating mode's
