@@ -218,6 +218,28 @@ def test_mib_scenario_link_loss_is_silence_both_ways_then_a_new_association(tmp_
     assert _kinds(_mib_messages(capture["in"])).count("accept") == 2
 
 
+def test_mib_faults_are_decoded_around_counted_and_the_probe_off_reported(tmp_path):
+    """Garbage, bad FCS and lost frames on the line; the SpO2 probe off from second 12 to 22."""
+    sim, pts, start = _start_sim("intellivue-mib", "--pty", "--garbage", "0.05", "--corrupt",
+                                 "0.05", "--drop", "0.02", "--sensor-off-at", "12",
+                                 "--sensor-off-for", "10")
+    try:
+        lines = _monitor(f"serial:{pts}", "intellivue-mib", 16, tmp_path)
+    finally:
+        _stop(sim)
+    status = [x for x in lines if x["type"] == "source"][-1]
+    assert status["frames_bad"] > 0 and status["bytes_discarded"] > 0
+    # A frame that failed its FCS never becomes a value: every value is the scenario's.
+    off_from, off_to = start + 12 / SPEED, start + 22 / SPEED
+    on = [x for x in lines if x["type"] != "reading" or not off_from - 1 < x["t"] < off_to + 2]
+    assert _check_values(on, start, at_least=3) >= 9
+    spo2_off = [x for x in _readings(lines, Vital.SPO2) if off_from + 1 < x["t"] < off_to]
+    assert not spo2_off
+    probe = [x for x in lines if x["type"] == "technical" and x["condition"] == "sensor_problem"]
+    assert [x["active"] for x in probe][:2] == [True, False], probe
+    assert off_from - 1 < probe[0]["t"] < off_from + 2
+
+
 # -- LAN over UDP --------------------------------------------------------------------------------
 
 def _lan_messages(chunks: list[bytes]) -> list[bytes]:
