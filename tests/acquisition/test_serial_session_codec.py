@@ -183,3 +183,40 @@ def test_a_session_restarts_when_the_port_comes_back(tmp_path):
         for d in (first, second):
             if d is not None:
                 d.close()
+
+
+def test_the_intellivue_link_state_reaches_the_device_status(device):
+    """The real MIB codec over a real pty, the simulated monitor on the other side."""
+    import numpy as np
+
+    from monitor.core.reading import Quality, Reading
+    from monitor.core.vitals import Vital
+    from simulators.encoders import encoder_class
+
+    encoder = encoder_class("intellivue-mib")(np.random.default_rng(7))
+    driver = _driver(device.path, "intellivue-mib")
+    stop = threading.Event()
+    items: list = []
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            items += driver.read(stop) or []
+            now = time.time()
+            encoder.push(Reading(Vital.SPO2, 96.0, now, Quality.OK))
+            ready, _, _ = select.select([device.master], [], [], 0)
+            if ready:                                       # what the host wrote so far
+                encoder.receive(os.read(device.master, 4096))
+            for frame in encoder.due(now):
+                os.write(device.master, frame)
+            states = [i.link_state for i in items if isinstance(i, SourceStatus)]
+            if "associated" in states and any(
+                    isinstance(i, Reading) and i.vital is Vital.SPO2 for i in items):
+                break
+    finally:
+        driver.close()
+    states = [i.link_state for i in items if isinstance(i, SourceStatus)]
+    assert states and states[-1] == "associated", states
+    assert [i.value for i in items if isinstance(i, Reading) and i.vital is Vital.SPO2][-1] \
+        == 96.0
+    outs = [i for i in items if isinstance(i, RawBytes) and i.direction == "out"]
+    assert len(outs) >= 3      # the request, the MDS create result, polls
