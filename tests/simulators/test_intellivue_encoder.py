@@ -13,6 +13,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from monitor.core.reading import Quality, Reading, WaveChunk, make_reading
 from monitor.core.vitals import Vital
@@ -852,3 +854,50 @@ def test_the_pleth_has_no_gap_however_the_session_is_stepped(protocol: str, step
     assert s.codec.stats.extra.get("wave_gap", 0) == 0
     assert sum(len(c) for c in chunks) >= 125 * 110
     assert all(not np.isnan(c.samples).any() for c in chunks)
+
+
+FAST = settings(max_examples=150, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _host_messages() -> st.SearchStrategy[bytes]:
+    """Messages a host might send, whole, cut, or with a byte changed; or noise."""
+    whole = st.sampled_from([
+        L.build_association_request(), L.build_mds_create_result(1),
+        L.build_poll_request(1, 1, L.NOM_MOC_VMO_METRIC_NU, period_s=10),
+        L.build_poll_request(2, 2, L.NOM_MOC_VMO_METRIC_SA_RT, period_s=10),
+        L.build_poll_request(3, 3, L.NOM_MOC_VMO_AL_MON, extended=False),
+        L.build_set_priority_list(4, L.NOM_ATTR_POLL_RTSA_PRIO_LIST, [L.NLS_NOM_PULS_OXIM_PLETH]),
+        L.build_release_request(), L.build_abort()])
+
+    def damage(message: bytes, cut: int, at: int, value: int) -> bytes:
+        out = bytearray(message[:max(1, len(message) - cut)])
+        out[at % len(out)] = value
+        return bytes(out)
+
+    damaged = st.builds(damage, whole, st.integers(0, 40), st.integers(0, 400),
+                        st.integers(0, 255))
+    return st.one_of(whole, damaged, st.binary(max_size=64))
+
+
+@FAST
+@given(messages=st.lists(_host_messages(), max_size=12), seed=st.integers(0, 9))
+@pytest.mark.parametrize("cls", [IntelliVueMibEncoder, IntelliVueLanEncoder])
+def test_any_host_bytes_never_raise(cls: type, messages: list[bytes], seed: int) -> None:
+    encoder = cls(np.random.default_rng(seed))
+    push_values(encoder, T)
+    push_pleth(encoder, T - 1, 1.0)
+    mds = None
+    for i, message in enumerate(messages):
+        if mds is not None and message == L.build_mds_create_result(1):
+            message = L.build_mds_create_result(mds)
+        encoder.receive(L.frame(message) if cls is IntelliVueMibEncoder and i % 3 else message)
+        for frame in encoder.due(T + 0.5 * i):
+            for m in (L.Deframer().feed(frame) if cls is IntelliVueMibEncoder else [frame]):
+                if L.message_kind(m) == "data":
+                    dm = L.parse_data_message(m)             # everything it sends is sound
+                    if dm.ro_type == L.ROIV_APDU:
+                        mds = dm.invoke_id
+                else:
+                    L.parse_association(m)
+    assert encoder.state in ("idle", "creating", "associated")
