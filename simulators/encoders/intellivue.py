@@ -1050,8 +1050,9 @@ class IntelliVueLanEncoder(IntelliVueEncoder):
     def connect_indication(self, t: float | None = None) -> bytes:
         """The Connect Indication event (p. 53, 107) at session time ``t`` (default: now)."""
         if t is None:
-            t = self._now if self._now is not None else 0.0
-        self._touch(t)
+            t = self._now
+        if t is not None:
+            self._touch(t)
         attrs = [(L.NOM_ATTR_SYS_TYPE, L.type_value(L.NOM_PART_OBJ,
                                                     NOM_DEV_MON_PHYSIO_MULTI_PARAM_MDS)),
                  (L.NOM_ATTR_LOCALIZN, _localization()),
@@ -1060,4 +1061,4 @@ class IntelliVueLanEncoder(IntelliVueEncoder):
                  (L.NOM_ATTR_PCOL_SUPPORT, L.protocol_support(
                      [(L.AP_ID_ACSE, L.TP_ID_UDP, self.data_port, 0),
                       (L.AP_ID_DATA_OUT, L.TP_ID_UDP, self.data_port, 0)]))]
-        return L.build_connect_indication(attrs, self._rel(t))
+        return L.build_connect_indication(attrs, 0 if t is None else self._rel(t))
