@@ -199,7 +199,7 @@ def negotiate(request: bytes, max_mtu: int) -> AssociationTerms:
                             ext_options, numeric_period)
 
 
-# -- small builders the layout module does not have (see the module docstring) ---------------
+# -- small builders the layout module does not have (candidates to move there) ---------------
 
 def float_value(value: float, max_digits: int = 3) -> int:
     """FLOAT-Type u32 of ``value`` with the fewest digits that carry it exactly."""
