@@ -219,3 +219,30 @@ def test_a_lan_source_implies_the_intellivue_lan_protocol():
     assert (found.discovery_port, found.label) == (24005, "lan:discover")
     other = device_driver(parse_source("lan:discover:24006"), protocol="intellivue-lan")
     assert other.discovery_port == 24006 and other.label == "lan:discover:24006"
+
+
+def test_discovery_reads_the_data_export_port_from_an_intellivue_connect_indication(monitor):
+    from monitor.devices.codecs import intellivue_layout as L
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        discovery_port = probe.getsockname()[1]
+    driver = _open(UdpDriver(None, "intellivue-lan", discovery_port=discovery_port))
+    try:
+        # A Connect Indication announcing no data export is no monitor to talk to.
+        acse_only = [(L.NOM_ATTR_PCOL_SUPPORT,
+                      L.protocol_support([(L.AP_ID_ACSE, L.TP_ID_UDP, monitor.port, 0)]))]
+        monitor.sock.sendto(L.build_connect_indication(acse_only),
+                            ("127.0.0.1", discovery_port))
+        _read_until(driver, lambda _: False, timeout=0.3)
+        assert driver.peer is None
+        announcement = L.build_connect_indication(
+            L.default_connect_attributes("127.0.0.1", port=monitor.port))
+        monitor.sock.sendto(announcement, ("127.0.0.1", discovery_port))
+        _read_until(driver, lambda _: driver.peer is not None, timeout=3)
+        assert driver.peer == ("127.0.0.1", monitor.port)
+        [(request, _)] = monitor.listen()
+        assert L.message_kind(request) == "request"
+        assert driver.codec.link_state == "associating"
+    finally:
+        driver.close()
