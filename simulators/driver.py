@@ -140,12 +140,12 @@ class SimulatedDriver(Driver):
             self._engine.generate(now)
         self._t = max(now, session_start)
         if self._encoder is not None and self._codec is not None:
-            lost = self._engine.link_lost(self._t)   # resumed in the middle of a link loss
+            # Heard even when resumed in a link loss: a protocol without a session
+            # (Datex) would never ask again.
             request = self._codec.open_requests()
-            if not lost:
-                self._encoder.receive(request)
+            self._encoder.receive(request)
             self._pending = [RawBytes(self._t, request, "out")] if request else []
-            self._pending += self._to_monitor(self._t, lost)
+            self._pending += self._to_monitor(self._t, lost=False)
 
     def read(self, should_stop: threading.Event) -> list[DriverItem] | None:
         if self._done or self._engine is None or self._clock is None:
