@@ -15,7 +15,9 @@ Choices (documented for review):
   time-out is then 10 s) and 1000-byte MTUs. No answer within
   :data:`ANSWER_TIMEOUT_S`, a refusal, an abort, a release by the monitor, or
   silence from an associated monitor for :data:`RX_TIMEOUT_S` starts a retry
-  after a back-off of 2, 4, 8, 16 then 30 s (:data:`BACKOFF_S`); a retry after
+  after a back-off of 2, 4, 8 then every 10 s (:data:`BACKOFF_S`: short, because
+  the nurse waits for the values while the cable is back; an Association Request
+  every 10 s is nothing on the monitor's port); a retry after
   no answer or silence sends a Release Request before the Association Request,
   because the monitor discards an association request from a client it still
   thinks associated (p. 282). No MDS Create Event within :data:`MDS_WAIT_S` of
@@ -142,7 +144,7 @@ from monitor.devices.codecs.base import (
 
 ANSWER_TIMEOUT_S = 3.0
 """Time an association request waits for the monitor's answer."""
-BACKOFF_S = (2.0, 4.0, 8.0, 16.0, 30.0)
+BACKOFF_S = (2.0, 4.0, 8.0, 10.0)
 """Delays before successive association retries; the last repeats."""
 MDS_WAIT_S = 10.0
 """Time after the accept within which the MDS Create Event must come."""
