@@ -15,6 +15,7 @@ PROTOCOLS: dict[str, str] = {
     "text": "monitor.devices.codecs.text:TextLineCodec",
     "intellivue-mib": "monitor.devices.codecs.intellivue:IntelliVueMibCodec",
     "intellivue-lan": "monitor.devices.codecs.intellivue:IntelliVueLanCodec",
+    "hl7-pcd01": "monitor.devices.codecs.hl7_pcd01:Hl7Pcd01Codec",
 }
 """Protocol name -> ``module:Class`` of its codec. The simulator's encoders are
 looked up in :mod:`simulators.encoders` (the device layer never names them)."""
