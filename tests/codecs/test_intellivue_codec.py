@@ -375,6 +375,17 @@ def test_nibp_is_emitted_once_per_determination() -> None:
     assert sys_values(_nibp(110, 70, 83), t + 7) == [110]
 
 
+def test_an_nibp_determination_keeps_its_own_time_as_device_time() -> None:
+    _codec, mon, t = start(mds_time=1_700_000_600.0)   # the monitor's clock runs
+    stamp = 1_700_000_000.0        # the cuff's time, minutes before the poll's
+    items = mon.result(L.NOM_MOC_VMO_METRIC_NU, _nibp(120, 80, 93, stamp=stamp), t)
+    nibp = [i for i in items if isinstance(i, Reading) and i.vital is Vital.NIBP_SYS]
+    assert [r.device_time for r in nibp] == [stamp]
+    others = [i for i in items if isinstance(i, Reading) and i.vital is not Vital.NIBP_SYS
+              and i.vital not in (Vital.NIBP_DIA, Vital.NIBP_MEAN)]
+    assert all(r.device_time != stamp for r in others)
+
+
 @pytest.mark.parametrize(("raw", "state", "quality"), [
     (L.FLOAT_NAN, 0, Quality.NO_VALUE), (L.FLOAT_NRES, 0, Quality.NO_VALUE),
     (L.FLOAT_POS_INF, 0, Quality.OUT_OF_RANGE), (L.FLOAT_NEG_INF, 0, Quality.OUT_OF_RANGE),

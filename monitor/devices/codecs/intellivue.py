@@ -110,9 +110,10 @@ Choices (documented for review):
   ends: a SpO2 "sensor off" / "no sensor" alert is ``sensor_off``, any other
   ``intellivue.alarm.<source>.<code>`` with the monitor's alarm text.
 * **Time.** Readings carry the arrival time ``t``; ``device_time`` is the
-  poll's absolute time stamp when valid, else its relative time mapped
-  through the MDS Create Event's clock, else the numeric's own absolute time
-  stamp (aperiodic measurements).
+  numeric's own absolute time stamp when it sends a valid one (an NIBP
+  determination's time: an aperiodic measurement), else the poll's absolute
+  time stamp when valid, else its relative time mapped through the MDS Create
+  Event's clock.
 """
 
 from __future__ import annotations
@@ -735,11 +736,12 @@ class _IntelliVueCodec(Codec):
         attrs = dict(obs.attributes)
         stamp = attrs.get(L.NOM_ATTR_TIME_STAMP_ABS) or attrs.get(L.NOM_ATTR_TIME_STAMP_REL)
         own_dt = dt
-        if own_dt is None and L.NOM_ATTR_TIME_STAMP_ABS in attrs:
+        if L.NOM_ATTR_TIME_STAMP_ABS in attrs:
+            # The numeric's own time (an NIBP determination's) before the poll's.
             try:
-                own_dt = L.parse_absolute_time(attrs[L.NOM_ATTR_TIME_STAMP_ABS])
+                own_dt = L.parse_absolute_time(attrs[L.NOM_ATTR_TIME_STAMP_ABS]) or dt
             except L.LayoutError:
-                own_dt = None
+                pass
         nus: list[L.NuObsValue] = []
         try:
             if L.NOM_ATTR_NU_VAL_OBS in attrs:
