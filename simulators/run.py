@@ -3,8 +3,8 @@
 The scenario engine makes the physiology; a protocol encoder turns it into
 the bytes the real device sends, at the device's rate (scaled by
 ``--speed``); faults are applied to the frames; the bytes go to a
-pseudo-terminal, a real serial port, a UDP socket (a monitor on the LAN) or
-stdout. Host bytes (requests) are passed back to the encoder, so a Datex
+pseudo-terminal, a real serial port, a UDP socket (a monitor on the LAN), a
+TCP connection to an HL7 listener (a gateway sending MLLP) or stdout. Host bytes (requests) are passed back to the encoder, so a Datex
 monitor answers only when asked and an IntelliVue only once associated.
 
 Choices made:
@@ -14,6 +14,16 @@ Choices made:
   has), and each datagram received is one :meth:`Encoder.receive`. Injected
   garbage is a datagram of its own (a stray datagram on the LAN). While no
   host is associated the monitor's Connect Indications go to ``--announce``.
+* On TCP (:class:`MllpClientPort`) the simulator is the client, as an HL7
+  gateway is: it connects to the listener, non-blocking, and when the
+  connection is refused or closed tries again with a back-off (0.5 s doubling
+  to 8 s, real seconds; reset once connected). Each frame is written whole or
+  the connection is given up (a frame cut by a stalled listener would run
+  into the next one); frames written while no connection is up are lost, as
+  on a gateway, and counted (the encoder resends what is not acknowledged).
+  A scenario's link loss and a disconnect fault close the connection; it is
+  made anew after. Injected garbage is written between frames on the same
+  connection.
 * On stdout nobody can answer, so a host runs in process
   (:class:`VirtualHostPort`): the protocol's real codec opens the session
   and its due messages (:meth:`Codec.tick`) go to the encoder, the encoder's
@@ -21,10 +31,14 @@ Choices made:
   (IntelliVue) then holds a real session, replayable with ``replay:FILE``.
 * A scenario's link loss loses both directions: the monitor's frames and the
   host's requests.
+* A wrong bed (``Faults.wrong_bed_at``) makes a gateway label the messages
+  with another bed for a while (``Encoder.wrong_bed``, for encoders that have
+  it); a duplicate (``Faults.duplicate``) sends a frame twice in a row.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import select
@@ -63,10 +77,16 @@ class Faults:
     reconnect_after: float = 5.0
     sensor_off_at: float | None = None
     sensor_off_for: float = 30.0
+    duplicate: float = 0.0
+    wrong_bed_at: float | None = None
+    wrong_bed_for: float = 30.0
 
 
 class Port:
     """Where the device's bytes go."""
+
+    closes_on_link_loss = False
+    """A scenario's link loss closes the port (a TCP connection dropped), reopened after."""
 
     def write(self, data: bytes) -> int:
         raise NotImplementedError
@@ -312,13 +332,157 @@ class UdpPort(Port):
             self.sock = None
 
 
+class MllpClientPort(Port):
+    """An HL7 gateway's connection to the listener at ``host:port``; the simulator is the client.
+
+    Non-blocking throughout: the connection is attempted at once and again,
+    after a refusal, a close by the listener or a broken write, once the
+    back-off has passed (``backoff``: first and longest delay, real seconds;
+    doubled after each failure, reset once connected). A connection attempt
+    unanswered for ``connect_timeout_s`` is given up the same way. Each frame
+    is written whole (blocking up to ``write_timeout_s``) or the connection is
+    dropped; frames written while not connected are lost and counted in
+    :attr:`lost_frames`. Connects and drops are printed as ``MLLP connected
+    HOST:PORT`` and ``MLLP disconnected HOST:PORT (why)``. A scenario's link
+    loss drops the connection; it is made again when the loss ends.
+    """
+
+    closes_on_link_loss = True
+
+    def __init__(self, announce: IO[str], host: str, port: int, *,
+                 backoff: tuple[float, float] = (0.5, 8.0), connect_timeout_s: float = 5.0,
+                 write_timeout_s: float = 2.0) -> None:
+        self.announce = announce
+        self.host = host
+        self.port = port
+        self.backoff = backoff
+        self.connect_timeout_s = connect_timeout_s
+        self.write_timeout_s = write_timeout_s
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        self._family, self._address = family, address
+        self.sock: socket.socket | None = None
+        self.connects = 0
+        self.lost_frames = 0
+        self._connecting_since: float | None = None
+        self._delay = backoff[0]
+        self._next_try = 0.0
+        self._closed = False
+        self._service()
+
+    @property
+    def connected(self) -> bool:
+        return self.sock is not None and self._connecting_since is None
+
+    def _say(self, text: str) -> None:
+        self.announce.write(f"MLLP {text}\n")
+        self.announce.flush()
+
+    def _service(self) -> None:
+        """Connect when due; finish a connection in progress."""
+        if self._closed:
+            return
+        now = time.monotonic()
+        if self.sock is None:
+            if now < self._next_try:
+                return
+            sock = socket.socket(self._family, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            err = sock.connect_ex(self._address)
+            if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
+                sock.close()
+                self._retry_later(f"connection failed: {os.strerror(err)}", quiet=True)
+                return
+            self.sock, self._connecting_since = sock, now
+        if self._connecting_since is None:
+            return
+        _, writable, _ = select.select([], [self.sock], [], 0)
+        if not writable:
+            if now - self._connecting_since > self.connect_timeout_s:
+                self._drop("no answer to the connection request", quiet=True)
+            return
+        err = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            self._drop(f"connection failed: {os.strerror(err)}", quiet=True)
+            return
+        self._connecting_since = None
+        self._delay = self.backoff[0]
+        self.connects += 1
+        self._say(f"connected {self.host}:{self.port}")
+
+    def _drop(self, why: str, quiet: bool = False) -> None:
+        was_connected = self.connected
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self._connecting_since = None, None
+        if was_connected:
+            self._say(f"disconnected {self.host}:{self.port} ({why})")
+        self._retry_later(why, quiet=quiet or was_connected)
+
+    def _retry_later(self, why: str, quiet: bool) -> None:
+        if not quiet:
+            log.info("MLLP %s:%d: %s", self.host, self.port, why)
+        log.debug("MLLP %s:%d: %s; next attempt in %.1f s", self.host, self.port, why,
+                  self._delay)
+        self._next_try = time.monotonic() + self._delay
+        self._delay = min(self._delay * 2.0, self.backoff[1])
+
+    def write(self, data: bytes) -> int:
+        self._service()
+        if not self.connected or self.sock is None:
+            self.lost_frames += 1
+            return 0
+        try:
+            self.sock.settimeout(self.write_timeout_s)
+            self.sock.sendall(data)
+        except OSError as exc:    # a timeout (the listener stalled), a reset, a broken pipe
+            self.lost_frames += 1
+            self._drop(f"write failed: {exc.strerror or exc}")
+            return 0
+        finally:
+            if self.sock is not None:
+                self.sock.setblocking(False)
+        return len(data)
+
+    def send(self, pieces: list[bytes]) -> int:
+        return sum(self.write(piece) for piece in pieces if piece)
+
+    def messages(self, now: float) -> list[bytes]:
+        self._service()
+        out: list[bytes] = []
+        for _ in range(64):          # bounded per step; the rest is read at the next
+            if not self.connected or self.sock is None:
+                break
+            try:
+                data = self.sock.recv(65536)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                self._drop(f"read failed: {exc.strerror or exc}")
+                break
+            if not data:
+                self._drop("closed by the listener")
+                break
+            out.append(data)
+        return out
+
+    def close(self) -> None:
+        self._drop("closed by the simulator", quiet=True)
+        self._closed = True
+
+    def reopen(self) -> None:
+        self._closed = False
+        self._delay, self._next_try = self.backoff[0], 0.0
+        self._service()
+
+
 def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed: int,
         faults: Faults, duration_s: float | None = None,
         should_stop: threading.Event | None = None) -> dict[str, int]:
     """Play ``scenario`` through ``encoder`` onto ``port`` until it ends. Returns counts."""
     should_stop = should_stop or threading.Event()
     start = time.time()
-    if isinstance(port, (PtyPort, UdpPort)):
+    if isinstance(port, (PtyPort, UdpPort, MllpClientPort)):
         # Testers can line the device's output up with the scenario's seconds.
         port.announce.write(f"START {start:.6f}\n")
         port.announce.flush()
@@ -328,10 +492,12 @@ def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed:
     end = start + engine.run_s
     rng = np.random.default_rng([seed, 0xFA17])
     counts = {"frames": 0, "dropped": 0, "corrupted": 0, "garbage": 0, "bytes": 0,
-              "link_lost": 0}
+              "link_lost": 0, "duplicated": 0}
     connected = True
     reconnect_at = None
     disconnect_done = False
+    closes = port.closes_on_link_loss
+    in_loss = False
     done_to = start
     while not should_stop.is_set():
         now = clock.now()
@@ -339,6 +505,9 @@ def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed:
         if faults.sensor_off_at is not None:
             encoder.sensor_off = (faults.sensor_off_at <= rel
                                   < faults.sensor_off_at + faults.sensor_off_for)
+        if faults.wrong_bed_at is not None and hasattr(encoder, "wrong_bed"):
+            encoder.wrong_bed = (faults.wrong_bed_at <= rel
+                                 < faults.wrong_bed_at + faults.wrong_bed_for)
         if connected and not disconnect_done and faults.disconnect_at is not None \
                 and rel >= faults.disconnect_at:
             port.close()
@@ -346,7 +515,8 @@ def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed:
             reconnect_at = faults.disconnect_at + faults.reconnect_after
             log.info("disconnected at %.1f s", rel)
         if not connected and reconnect_at is not None and rel >= reconnect_at:
-            port.reopen()
+            if not in_loss:
+                port.reopen()
             connected = True
             log.info("reconnected at %.1f s", rel)
         upto = min(now, end)
@@ -357,6 +527,15 @@ def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed:
             for item in engine.generate(edge):
                 encoder.push(item)
             lost = engine.link_lost((done_to + edge) / 2)
+            if closes and lost != in_loss:
+                # A connection's link loss: the connection drops, and is made again after.
+                in_loss = lost
+                if connected and lost:
+                    _deliver(frames, encoder, port, faults, rng, counts)
+                    frames = []
+                    port.close()
+                elif connected:
+                    port.reopen()
             due = encoder.due(edge)
             if connected and edge == upto:
                 heard = [host for host in port.messages(edge)
@@ -375,27 +554,36 @@ def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed:
                     port.send_announcements(_announcements(encoder, edge))
             done_to = edge
         if connected:
-            out: list[bytes] = []
-            for frame in frames:
-                counts["frames"] += 1
-                if faults.drop and rng.random() < faults.drop:
-                    counts["dropped"] += 1
-                    continue
-                if faults.garbage and rng.random() < faults.garbage:
-                    counts["garbage"] += 1
-                    out.append(rng.integers(0, 256, int(rng.integers(1, 24)),
-                                            dtype=np.uint8).tobytes())
-                if faults.corrupt and rng.random() < faults.corrupt:
-                    counts["corrupted"] += 1
-                    frame = encoder.corrupt(frame)
-                out.append(frame)
-            if out:
-                counts["bytes"] += port.send(out)
+            _deliver(frames, encoder, port, faults, rng, counts)
         if now >= end:
             break
         should_stop.wait(STEP_S)
     port.close()
     return counts
+
+
+def _deliver(frames: list[bytes], encoder: Encoder, port: Port, faults: Faults,
+             rng: np.random.Generator, counts: dict[str, int]) -> None:
+    """Send ``frames`` with the per-frame faults applied."""
+    out: list[bytes] = []
+    for frame in frames:
+        counts["frames"] += 1
+        if faults.drop and rng.random() < faults.drop:
+            counts["dropped"] += 1
+            continue
+        if faults.garbage and rng.random() < faults.garbage:
+            counts["garbage"] += 1
+            out.append(rng.integers(0, 256, int(rng.integers(1, 24)),
+                                    dtype=np.uint8).tobytes())
+        if faults.corrupt and rng.random() < faults.corrupt:
+            counts["corrupted"] += 1
+            frame = encoder.corrupt(frame)
+        out.append(frame)
+        if faults.duplicate and rng.random() < faults.duplicate:
+            counts["duplicated"] += 1
+            out.append(frame)
+    if out:
+        counts["bytes"] += port.send(out)
 
 
 def _announcements(encoder: Encoder, now: float) -> list[bytes]:

@@ -17,6 +17,7 @@ ENCODERS: dict[str, str] = {
     "text": "simulators.encoders.text:TextLineEncoder",
     "intellivue-mib": "simulators.encoders.intellivue:IntelliVueMibEncoder",
     "intellivue-lan": "simulators.encoders.intellivue:IntelliVueLanEncoder",
+    "hl7-pcd01": "simulators.encoders.hl7:Hl7Pcd01Encoder",
 }
 """Protocol name -> ``module:Class`` of its encoder (every protocol has one)."""
 
