@@ -46,6 +46,7 @@ and the value is not used as a vital.
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -131,8 +132,13 @@ def lookup_unit(components: Sequence[str]) -> tuple[Unit | None, str]:
     """The unit an OBX-6 names, and its text for a device numeric.
 
     Returns ``(None, text)`` for a unit we do not know, or for a code and a reference id
-    naming two different units (the text then says ``"conflict"``).
+    naming two different units (the text then says which).
     """
+    return _lookup_unit(tuple(components[:2]))
+
+
+@functools.lru_cache(maxsize=512)
+def _lookup_unit(components: tuple[str, ...]) -> tuple[Unit | None, str]:
     ident = components[0].strip() if components else ""
     text = components[1].strip() if len(components) > 1 else ""
     a = UNITS.get(ident.casefold()) if ident else None

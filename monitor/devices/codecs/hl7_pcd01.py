@@ -57,9 +57,11 @@ Choices (documented for review):
   (``bad_value``). OBX rows without a value type (MDS/VMD/channel headers) and
   with other value types (CWE, ST...) are skipped (``non_numeric_obx``).
 * **Which row takes a vital.** When one message carries several rows for one
-  vital (two SpO2 channels, two temperatures), the map's lowest ``priority``
-  wins, then the first in the message; the others, told apart by OBX-4
-  containment, are device numerics labelled ``<OBX-3 text> <OBX-4>``. Rows
+  vital (two SpO2 channels, two temperatures), a row with a value type wins over
+  one without, then the map's lowest ``priority``, then the row with the code and
+  OBX-4 containment that took the vital last time (so the vital stays on one
+  channel whatever the row order), then the first in the message; the others,
+  told apart by containment, are device numerics labelled ``<OBX-3 text> <OBX-4>``. Rows
   mapped to a label (invasive pressures) and unknown codes are device numerics
   with their code (OBX-3.1 as a number, else a CRC-32 of it), the label or
   OBX-3 text, their value unconverted and their unit text (``unknown_codes``).
@@ -98,6 +100,7 @@ Choices (documented for review):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -226,10 +229,12 @@ class Separators:
 
     def components(self, raw: str) -> list[str]:
         """The components of the first repetition of a field, unescaped."""
-        first = raw.split(self.repetition, 1)[0] if self.repetition in raw else raw
-        if self.component not in first:
-            return [self.unescape(first)]
-        return [self.unescape(c) for c in first.split(self.component)]
+        if self.repetition in raw:
+            raw = raw.split(self.repetition, 1)[0]
+        parts = raw.split(self.component)
+        if self.escape in raw:
+            return [self.unescape(c) for c in parts]
+        return parts
 
     def all_components(self, raw: str) -> list[str]:
         """Every component and subcomponent of every repetition, unescaped."""
@@ -242,6 +247,7 @@ class Separators:
         return out
 
 
+@functools.lru_cache(maxsize=512)
 def parse_dtm(text: str) -> float | None:
     """An HL7 DTM (``YYYY[MM[DD[HH[MM[SS[.S...]]]]]][+/-ZZZZ]``) as Unix seconds; None if bad.
 
@@ -281,11 +287,6 @@ def _number(text: str) -> float | None:
     if not _NUMBER.match(text):
         return None
     return float(text)
-
-
-def _rank(row: _Obx) -> tuple[int, int]:
-    """Which row takes a vital: a row with a value type first, then the map's priority."""
-    return (0 if row.value_type else 1, row.entry.priority if row.entry is not None else 0)
 
 
 def _code_int(code: str) -> int:
@@ -406,6 +407,7 @@ class Hl7Pcd01Codec(Codec):
         self._last_ours_t: float | None = None
         self._nibp_last: tuple | None = None
         self._wave: WaveTimeline | None = None
+        self._vital_source: dict[Vital, tuple[str, str]] = {}
 
     # -- public API ------------------------------------------------------------------
 
@@ -472,7 +474,10 @@ class Hl7Pcd01Codec(Codec):
         n = len(data)
         while pos < n:
             if ch.discarding:
-                end = self._find_end(ch, data, pos)
+                if ch.buf[-1:] == END_BLOCK[:1] and data[pos:pos + 1] == END_BLOCK[1:]:
+                    end, skip = pos, 1                 # the 0x1C ended the previous read
+                else:
+                    end, skip = data.find(END_BLOCK, pos), 2
                 if end < 0:
                     self.stats.bytes_discarded += n - pos
                     ch.buf = bytearray(data[-1:]) if data[-1:] == END_BLOCK[:1] else bytearray()
@@ -481,7 +486,7 @@ class Hl7Pcd01Codec(Codec):
                 out.append((ch.head, True))
                 ch.discarding, ch.in_frame, ch.head = False, False, b""
                 ch.buf = bytearray()
-                pos = end + 2
+                pos = end + skip
                 continue
             if not ch.in_frame:
                 start = data.find(START_BLOCK, pos)
@@ -493,8 +498,13 @@ class Hl7Pcd01Codec(Codec):
                 ch.buf = bytearray()
                 pos = start + 1
                 continue
-            # inside a frame: look for its end, or a new start (the end was lost)
-            end = self._find_end(ch, data, pos)
+            # inside a frame: its end block (perhaps split across reads), or a new start
+            if ch.buf[-1:] == END_BLOCK[:1] and data[pos:pos + 1] == END_BLOCK[1:]:
+                del ch.buf[-1:]
+                self._frame_done(ch, out)
+                pos += 1
+                continue
+            end = data.find(END_BLOCK, pos)
             restart = data.find(START_BLOCK, pos, end if end >= 0 else n)
             if restart >= 0:
                 self.stats.bytes_discarded += len(ch.buf) + (restart - pos)
@@ -507,31 +517,23 @@ class Hl7Pcd01Codec(Codec):
                 if len(ch.buf) > MAX_MESSAGE_BYTES:
                     ch.head = bytes(ch.buf[:HEAD_BYTES])
                     self.stats.bytes_discarded += len(ch.buf)
-                    ch.buf = bytearray()
+                    ch.buf = bytearray(ch.buf[-1:]) if ch.buf[-1:] == END_BLOCK[:1] else bytearray()
                     ch.discarding = True
                 return out
-            if end >= pos:
-                ch.buf += data[pos:end]
-            else:                                  # 0x1C was the last byte of the buffer
-                del ch.buf[end - pos:]
-            frame = bytes(ch.buf)
-            ch.buf = bytearray()
-            ch.in_frame = False
+            ch.buf += data[pos:end]
+            self._frame_done(ch, out)
             pos = end + 2
-            if len(frame) > MAX_MESSAGE_BYTES:
-                self.stats.bytes_discarded += len(frame)
-                out.append((frame[:HEAD_BYTES], True))
-            else:
-                out.append((frame, False))
         return out
 
     @staticmethod
-    def _find_end(ch: _Channel, data: bytes, pos: int) -> int:
-        """Index of the 0x1C of an end block in ``data`` from ``pos``; ``pos - 1`` when the
-        channel's held bytes end with 0x1C and ``data[pos]`` is 0x0D; -1 when none."""
-        if ch.buf[-1:] == END_BLOCK[:1] and data[pos:pos + 1] == END_BLOCK[1:]:
-            return pos - 1
-        return data.find(END_BLOCK, pos)
+    def _frame_done(ch: _Channel, out: list[tuple[bytes, bool]]) -> None:
+        frame = bytes(ch.buf)
+        ch.buf = bytearray()
+        ch.in_frame = False
+        if len(frame) > MAX_MESSAGE_BYTES:
+            out.append((frame[:HEAD_BYTES], True))
+        else:
+            out.append((frame, False))
 
     # -- one message -----------------------------------------------------------------
 
@@ -741,8 +743,10 @@ class Hl7Pcd01Codec(Codec):
             elif row.value_type not in ("NM", "SN", ""):
                 continue
             best = winners.get(vital)
-            if best is None or _rank(row) < _rank(best):
+            if best is None or self._rank(vital, row) < self._rank(vital, best):
                 winners[vital] = row
+        for vital, row in winners.items():
+            self._vital_source[vital] = (row.code, row.containment)
         win_rows = {id(r): v for v, r in winners.items()}
         items: list[CodecItem] = []
         nibp: list[Reading] = []
@@ -796,6 +800,12 @@ class Hl7Pcd01Codec(Codec):
             elif any(r.valid for r in nibp):
                 self._count("nibp_repeated")
         return items
+
+    def _rank(self, vital: Vital, row: _Obx) -> tuple[int, int, int]:
+        """Which row takes a vital (lowest first): a row with a value type, the map's
+        priority, the code and containment that took it last time."""
+        return (0 if row.value_type else 1, row.entry.priority if row.entry is not None else 0,
+                0 if self._vital_source.get(vital) == (row.code, row.containment) else 1)
 
     def _value(self, row: _Obx, seps: Separators, outcome: _Outcome) -> tuple[float | None, bool]:
         """The row's number and whether its status lets it carry one."""
