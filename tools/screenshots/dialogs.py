@@ -4,7 +4,8 @@ Runs the real app in-process (as :mod:`tools.screenshots.live` does: the
 built-in simulator through a device protocol, the pipeline, the recorder into
 a temporary folder, the live window) and opens, one after the other, a
 refusal ("Baseline incomplete"), the alarm limits dialog, the *New session*
-form (for a bedside monitor, with a refused weight) and, once the scripted
+form (for a bedside monitor, with a refused weight), the source chooser on its
+network-monitor page (an IntelliVue on the LAN) and, once the scripted
 infusion runs, the *Stop infusion* confirmation; the whole screen is saved
 with each. Run it under a display of the wanted size, e.g.::
 
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from tools.screenshots.live import run_app
 
-STEPS = ("message", "limits", "new-session", "stop-infusion")
+STEPS = ("message", "limits", "new-session", "source-lan", "stop-infusion")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +75,16 @@ def main(argv: list[str] | None = None) -> int:
             dialog.buttons.accepted.emit()  # refused: the problems beside the fields
             dialog.show()
             opened.append(dialog)
+        elif step == "source-lan":
+            # Chosen before the window with --choose-source; shown over it here.
+            from monitor.ui.workflow.source_dialog import SourceDialog
+
+            dialog = SourceDialog(lambda: [], parent=v)
+            keep_clear(dialog)
+            dialog.lan_radio.click()
+            dialog.host_edit.setText("192.168.10.21")
+            dialog.show()
+            opened.append(dialog)
         elif step == "stop-infusion":
             panel.request_stop()
             opened.append(panel.dialog if panel.dialog is not None else panel.info_box)
@@ -88,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 widget.close()
 
     QtCore.QTimer.singleShot(1000, fill_screen)
-    at = [3.0, 6.0, 9.0, 40.0]          # stop: the scripted infusion runs by then
+    at = [3.0, 6.0, 9.0, 12.0, 40.0]          # stop: the scripted infusion runs by then
     for step, t in zip(STEPS, at, strict=True):
         QtCore.QTimer.singleShot(int(t * 1000), lambda s=step: open_step(s))
         QtCore.QTimer.singleShot(int((t + 1.0) * 1000), lambda s=step: grab_step(s))

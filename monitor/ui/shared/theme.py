@@ -112,6 +112,16 @@ QDialog QPushButton {{
 }}
 QDialog QPushButton:default {{ border-color: {TEXT_DIM}; }}
 QDialog QPushButton:disabled {{ color: {DISABLED_TEXT}; }}
+QDialog QCheckBox::indicator, QDialog QRadioButton::indicator {{
+    width: 14px; height: 14px; border: 2px solid {TEXT_DIM}; background: {FIELD_BG};
+}}
+QDialog QRadioButton::indicator {{ border-radius: 9px; }}
+QDialog QCheckBox::indicator:checked, QDialog QRadioButton::indicator:checked {{
+    background: {HIGHLIGHT}; border-color: {TEXT};
+}}
+QDialog QCheckBox::indicator:disabled, QDialog QRadioButton::indicator:disabled {{
+    border-color: {PANEL_BORDER};
+}}
 QToolTip {{ background: {FIELD_BG}; color: {TEXT}; border: 1px solid {PANEL_BORDER}; }}
 """
 """The application's style sheet: every dialog and message box dark, its text light.

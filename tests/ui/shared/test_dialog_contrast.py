@@ -392,3 +392,32 @@ def test_contrast_ratio_matches_the_wcag_definition():
     # #767676 on white is the classic AA boundary (4.54:1)
     assert contrast_ratio(np.array([0x76] * 3), white) == pytest.approx(4.54, abs=0.01)
     assert QApplication.instance() is not None
+
+
+NON_TEXT = 3.0
+"""WCAG 2 (1.4.11): the least contrast of a control's boundary with its ground."""
+
+
+@pytest.mark.parametrize("checked", [False, True])
+def test_radio_and_check_indicators_stand_out_from_the_dialog(qtbot, chair, checked):
+    """The mode radios and the discovery box: seen whether set or not (they were near-black)."""
+    from PySide6.QtWidgets import QCheckBox, QRadioButton, QStyle, QStyleOptionButton
+
+    dialog = _shown(qtbot, _source(qtbot, chair))
+    dialog.lan_radio.click()
+    dialog.discover_check.setChecked(checked)
+    buttons = [dialog.serial_radio, dialog.lan_radio, dialog.sim_radio, dialog.discover_check]
+    image = _pixels(dialog.grab().toImage())
+    for button in buttons:
+        option = QStyleOptionButton()
+        option.initFrom(button)
+        element = (QStyle.SubElement.SE_RadioButtonIndicator if isinstance(button, QRadioButton)
+                   else QStyle.SubElement.SE_CheckBoxIndicator)
+        assert isinstance(button, QRadioButton | QCheckBox)
+        rect = button.style().subElementRect(element, option, button)
+        top_left = button.mapTo(dialog, rect.topLeft())
+        crop = image[top_left.y():top_left.y() + rect.height(),
+                     top_left.x():top_left.x() + rect.width()]
+        ground = image[top_left.y() + rect.height() // 2, max(0, top_left.x() - 3)]
+        best = float(contrast_ratio(crop.reshape(-1, 3), ground).max())
+        assert best >= NON_TEXT, (button.text(), best)
