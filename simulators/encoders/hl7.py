@@ -62,8 +62,7 @@ Faults. ``wrong_bed`` (set by the runner for a while) labels the messages
 with :attr:`other_bed` (PV1-3 with its bed component's number plus one) and
 another monitor's equipment id: a gateway mixing up beds. ``corrupt`` makes
 a malformed message: an NM value that is text, or an MSH whose encoding
-characters are wrong (no control id can be read: no ACK comes, the message is
-resent whole).
+characters are wrong (``^^\\&``: the listener answers AE and uses none of it).
 """
 
 from __future__ import annotations
@@ -97,8 +96,9 @@ PLETH_CODE = "150452^MDC_PULS_OXIM_PLETH^MDC"
 PLETH_CONTAINMENT = "1.2.1.3"
 SAMPLE_RATE_CODE = "2536^MDC_ATTR_SAMP_RATE^MDC"
 SAMPLE_RATE_UNIT = "264608^MDC_DIM_PER_SEC^MDC"
-PLETH_DECIMALS = 4
-"""Pleth samples are written rounded to this many decimals (the scenario's pleth is about +-1)."""
+PLETH_DECIMALS = 3
+"""Pleth samples are written with this many decimals (the scenario's pleth is about +-1)."""
+_SAMPLE = f"{{:.{PLETH_DECIMALS}f}}"
 ACK_TIMEOUT_S = 5.0
 MAX_RESENDS = 2
 WINDOW = 32
@@ -293,7 +293,7 @@ class Hl7Pcd01Encoder(Encoder):
                                  count=1)
             if n:
                 return damaged.encode("utf-8")
-        return text.replace("MSH|^~\\&", "MSH|#~\\&", 1).encode("utf-8")
+        return text.replace("MSH|^~\\&", "MSH|^^\\&", 1).encode("utf-8")
 
     # -- listener side -------------------------------------------------------
 
@@ -447,10 +447,10 @@ class Hl7Pcd01Encoder(Encoder):
         samples = np.concatenate(parts)
         equipment = self._eui(self.other_equipment if self.wrong_bed else self.equipment)
         lost = bool(np.isnan(samples).any()) or self.sensor_off
-        value = "" if lost else "^".join(nm(round(float(x), PLETH_DECIMALS))
-                                         for x in samples.tolist())
-        return [f"OBX|{n}|NA|{PLETH_CODE}|{PLETH_CONTAINMENT}|{value}|"
+        value = "" if lost else "^".join(map(_SAMPLE.format, samples.tolist()))
+        wave = (f"OBX|{n}|NA|{PLETH_CODE}|{PLETH_CONTAINMENT}|{value}|"
                 f"262656^MDC_DIM_DIMLESS^MDC|||||{'X' if lost else 'F'}|||"
-                f"{hl7_time(t0)}||||{equipment}",
-                f"OBX|{n + 1}|NM|{SAMPLE_RATE_CODE}|{PLETH_CONTAINMENT}.1|{nm(rate)}|"
-                f"{SAMPLE_RATE_UNIT}|||||F|||{hl7_time(t0)}||||{equipment}"]
+                f"{hl7_time(t0)}||||{equipment}")
+        rate_row = (f"OBX|{n + 1}|NM|{SAMPLE_RATE_CODE}|{PLETH_CONTAINMENT}.1|{nm(rate)}|"
+                    f"{SAMPLE_RATE_UNIT}|||||F|||{hl7_time(t0)}||||{equipment}")
+        return [wave, rate_row]

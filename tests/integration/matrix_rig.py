@@ -29,7 +29,7 @@ T0 = 1_800_000_000.0
 SEED = 3
 DIRECT = "direct"
 PROTOCOLS = (DIRECT, "datex-s5", "nonin-2", "masimo-ascii", "text", "intellivue-mib",
-             "intellivue-lan")
+             "intellivue-lan", "hl7-pcd01")
 OXIMETERS = frozenset({"nonin-2", "masimo-ascii", "text"})
 """Protocols that carry only SpO2, pulse rate and pleth."""
 SESSIONS = frozenset({"intellivue-mib", "intellivue-lan"})

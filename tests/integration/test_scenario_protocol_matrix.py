@@ -25,6 +25,10 @@ What a protocol legitimately changes, and nothing else:
   loss: the monitor drops a silent host, the host retries with back-off, so
   the data comes back up to one back-off (plus the handshake) after the link
   does: :func:`reassociation_s`, for the end of the no-data alarm.
+* An HL7 gateway (hl7-pcd01) sends a message a second and one per NIBP
+  determination, each acknowledged by the codec (the ACKs reach the simulated
+  gateway through the codec's tick): compared like any monitor, with no
+  allowance of its own.
 """
 
 from __future__ import annotations
