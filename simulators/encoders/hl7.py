@@ -5,15 +5,16 @@ connection, after the IHE PCD Technical Framework vol. 2 (PCD-01,
 Communicate PCD Data) and HL7 v2.6: each message is an unsolicited ORU^R01
 in a frame ``0x0B <message> 0x1C 0x0D``, segments ended by CR.
 
-Messages. ``MSH`` (``^~\\&``; MSH-3 the gateway ``GATEWAY^EUI-64^EUI-64``;
-MSH-5/6 the receiving monitor; MSH-7 the time of sending; MSH-9
-``ORU^R01^ORU_R01``; MSH-10 a control id unique in the run; MSH-11 ``P``;
+Messages. ``MSH`` (``^~\\&``; MSH-3 the gateway, ``GATEWAY^<its EUI-64>^EUI-64``,
+the same for every bed it serves; MSH-5/6 the receiving monitor; MSH-7 the
+time of sending; MSH-9 ``ORU^R01^ORU_R01``; MSH-10 a control id unique in
+the run (a resend keeps it); MSH-11 ``P``;
 MSH-12 ``2.6``; MSH-15/16 ``AL``/``NE``, enhanced mode as PCD-01 asks: a
 commit acknowledgement for every message, no application acknowledgement;
 MSH-18 ``UNICODE UTF-8``; MSH-21 ``IHE_PCD_001``), ``PID`` (a simulated
 patient), ``PV1`` (PV1-2 ``O``, an outpatient chair; PV1-3 the bed,
 ``point of care^room^bed``), ``OBR`` (placer and filler order numbers from the
-control id and the equipment, OBR-4 ``182777000^monitoring of patient^SCT``,
+control id and the gateway, OBR-4 ``182777000^monitoring of patient^SCT``,
 OBR-7 the observation time) and the ``OBX`` rows: the MDS row
 (``69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS^MDC``, containment ``1.0.0.0``, no
 value, status X, as the PCD-01 examples put it) then one row per metric:
@@ -225,6 +226,7 @@ class Hl7Pcd01Encoder(Encoder):
         self.wrong_bed = False
         self.equipment = f"{int(rng.integers(0, 2**62)):016X}"
         self.other_equipment = f"{int(rng.integers(0, 2**62)):016X}"
+        self.gateway_id = f"{int(rng.integers(0, 2**62)):016X}"
         self._next_id = int(rng.integers(1, 10**6))
         self.counts = {"sent": 0, "acked": 0, "errors": 0, "rejected": 0, "resent": 0,
                        "unacknowledged": 0, "backlog_dropped": 0, "unexpected_acks": 0,
@@ -372,11 +374,11 @@ class Hl7Pcd01Encoder(Encoder):
         equipment = self.other_equipment if self.wrong_bed else self.equipment
         bed = self.other_bed if self.wrong_bed else self.bed
         if self.mindray_codes:
-            app, profile = f"{MINDRAY_APP}^{self.equipment}^EUI-64", ""
+            app, profile = f"{MINDRAY_APP}^{self.gateway_id}^EUI-64", ""
         else:
-            app, profile = f"{GATEWAY_APP}^{self.equipment}^EUI-64", PCD_01_PROFILE
+            app, profile = f"{GATEWAY_APP}^{self.gateway_id}^EUI-64", PCD_01_PROFILE
         stamp = hl7_time(t)
-        order = f"{control_id}^{GATEWAY_APP}^{equipment}^EUI-64"
+        order = f"{control_id}^{GATEWAY_APP}^{self.gateway_id}^EUI-64"
         return [
             (f"MSH|^~\\&|{app}|{RECEIVING_FACILITY}|{RECEIVING}|{RECEIVING_FACILITY}|{stamp}||"
              f"ORU^R01^ORU_R01|{control_id}|P|{HL7_VERSION}|||AL|NE||UNICODE UTF-8|||{profile}"),
