@@ -297,6 +297,30 @@ def test_arterial_pressure_150033_is_a_device_numeric_not_nibp() -> None:
     assert [(n.label, n.value) for n in numerics(items)] == [("ART sys", 112), ("ART dia", 76)]
 
 
+def test_second_channel_of_a_device_numeric_labelled_by_containment() -> None:
+    art = "150033^MDC_PRESS_BLD_ART_SYS^MDC"
+    items = make().feed(frame(message(obx(2, art, "112", MMHG, "1.13.1.1"),
+                                      obx(3, art, "25", MMHG, "1.13.2.1"))), NOW)
+    assert [(n.label, n.value) for n in numerics(items)] == [("ART sys", 112),
+                                                             ("ART sys 1.13.2.1", 25)]
+
+
+def test_metrics_take_the_time_of_their_parent_row() -> None:
+    codec = make()
+    det = dtm(NOW - 600)
+    rows = ["OBX|2||150020^MDC_PRESS_BLD_NONINV^MDC|1.3.1|||||||X|||" + det,
+            obx(3, SYS, "120", MMHG, "1.3.1.1"), obx(4, DIA, "80", MMHG, "1.3.1.2"),
+            obx(5, SPO2, "97", PCT, "1.1.1.1")]
+    items = codec.feed(frame(message(*rows)), NOW)
+    assert [r.device_time for r in readings(items, Vital.NIBP_SYS)] == [NOW - 600]
+    assert readings(items, Vital.SPO2)[0].device_time == NOW - 1          # OBR-7
+    again = codec.feed(frame(message(*rows, cid="M2")), NOW + 5)
+    assert readings(again, Vital.NIBP_SYS) == []                          # same determination
+    rows[0] = rows[0].replace(det, dtm(NOW))
+    new = codec.feed(frame(message(*rows, cid="M3")), NOW + 10)
+    assert values(new, Vital.NIBP_SYS) == [120]                           # same values, new time
+
+
 def test_sn_values() -> None:
     items = make().feed(frame(message(obx(2, SPO2, "^97", PCT, vtype="SN"),
                                       obx(3, HR, ">^200", BPM, "1.2.1.1", vtype="SN"))), NOW)
@@ -540,7 +564,10 @@ def test_split_anywhere_decodes_like_the_whole() -> None:
     stream = frame(VITALS) + frame(VITALS.replace("|M1|", "|M2|").replace("|97|", "|96|"))
     whole, whole_acks, _ = decode_stream([stream])
     assert len(whole_acks) == 2
-    for i in range(len(stream) + 1):
+    first_end = len(frame(VITALS))
+    edges = {*range(12), *range(first_end - 12, first_end + 12), *range(len(stream) - 12,
+                                                                             len(stream) + 1)}
+    for i in sorted(edges | set(range(0, len(stream), 37))):
         items, got, _ = decode_stream([stream[:i], stream[i:]])
         assert summary(items) == summary(whole), i
         assert [fields(a, "MSA")[2] for a in got] == ["M1", "M2"], i

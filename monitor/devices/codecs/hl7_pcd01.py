@@ -64,7 +64,8 @@ Choices (documented for review):
   told apart by containment, are device numerics labelled ``<OBX-3 text> <OBX-4>``. Rows
   mapped to a label (invasive pressures) and unknown codes are device numerics
   with their code (OBX-3.1 as a number, else a CRC-32 of it), the label or
-  OBX-3 text, their value unconverted and their unit text (``unknown_codes``).
+  OBX-3 text (with `` <OBX-4>`` added from the second row of one code in a
+  message on), their value unconverted and their unit text (``unknown_codes``).
 * **Units** (OBX-6: MDC code, MDC reference id or UCUM text): kPa -> mmHg,
   degF -> degC (converted values rounded to 0.1, temperatures 0.01). A vital in a
   unit of another dimension (EtCO2 in %), a unit we do not know or a missing unit
@@ -72,7 +73,7 @@ Choices (documented for review):
   instead (``unit_mismatch``, ``unknown_units``, ``unit_missing``), never a value
   shown in a wrong unit.
 * **NIBP** (sys, dia, mean) is emitted only for a new determination: its OBX-14
-  time (of the first NIBP row that has one) or any of its values differ from the
+  time (of the first NIBP row that has one, its own or its parent row's) or any of its values differ from the
   last one emitted (on any channel). OBR-7 and MSH-7 are not used for this:
   gateways restamp them every cycle. A determination with no value at all emits
   nothing. Two determinations with equal values and no OBX-14 count as one.
@@ -86,7 +87,9 @@ Choices (documented for review):
   (``wave_no_rate``). Non-numeric samples are NaN. Chunks are laid end to end
   by :class:`~monitor.devices.codecs.base.WaveTimeline` on arrival time.
 * **Time.** Readings carry the host arrival time ``t``; ``device_time`` is
-  OBX-14, else OBR-7, else MSH-7 (HL7 DTM; its ``+/-ZZZZ`` offset honoured,
+  OBX-14, else the OBX-14 of the nearest parent row in the containment tree (a
+  channel or VMD row whose OBX-4 is a prefix: ``1.0.1`` for ``1.0.1.2``, as
+  IHE examples stamp the NIBP compound row), else OBR-7, else MSH-7 (HL7 DTM; its ``+/-ZZZZ`` offset honoured,
   none: the host's local time). A device time more than :data:`FUTURE_TOLERANCE_S`
   (5 min) ahead of ``t`` is not kept (the value is; ``future_time``).
 * **Link state**: "" before any message; "receiving for bed KEY" (or "receiving
@@ -236,6 +239,13 @@ class Separators:
             return [self.unescape(c) for c in parts]
         return parts
 
+    def first(self, raw: str) -> str:
+        """The first component of the first repetition of a field, unescaped."""
+        for ch in (self.repetition, self.component, self.subcomponent):
+            if ch in raw:
+                raw = raw.split(ch, 1)[0]
+        return self.unescape(raw) if self.escape in raw else raw
+
     def all_components(self, raw: str) -> list[str]:
         """Every component and subcomponent of every repetition, unescaped."""
         out: list[str] = []
@@ -325,10 +335,9 @@ class _Header:
         return self.fields[i] if 0 <= i < len(self.fields) else ""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Obx:
     index: int
-    seq: str
     value_type: str
     code: str
     text: str
@@ -660,6 +669,7 @@ class Hl7Pcd01Codec(Codec):
         keys: set[str] = set(senders)
         bed_shown = ""
         obr_time: float | None = None
+        stamped: dict[str, tuple[str, float]] = {}      # OBX-4 -> its OBX-14 (raw, time)
         obx: list[_Obx] = []
         equipment_shown = ""
         counts: dict[str, int] = {}
@@ -687,21 +697,32 @@ class Hl7Pcd01Codec(Codec):
                     outcome.error(ERR_REQUIRED_FIELD,
                                   f"OBX {n} has no observation identifier (OBX-3)", ("OBX", n, 3))
                     continue
+                if len(f) < 15:
+                    f.extend([""] * (15 - len(f)))
                 code3 = seps.components(f[3])
-                time_raw = seps.components(f[14])[0].strip() if len(f) > 14 else ""
+                time_raw = seps.first(f[14]).strip() if f[14] else ""
                 dt = parse_dtm(time_raw) if time_raw else None
+                containment = seps.first(f[4]).strip()
+                if dt is not None:
+                    if containment:
+                        stamped[containment] = (time_raw, dt)
+                elif containment and stamped:
+                    # a metric without OBX-14 takes its channel's or VMD's (the parent rows)
+                    parent = containment
+                    while "." in parent:
+                        parent = parent.rsplit(".", 1)[0]
+                        if parent in stamped:
+                            time_raw, dt = stamped[parent]
+                            break
+                if dt is None:
+                    dt = obr_time if obr_time is not None else msh_time
                 obx.append(_Obx(
-                    index=n, seq=f[1] if len(f) > 1 else "",
-                    value_type=f[2].strip().upper() if len(f) > 2 else "",
-                    code=code3[0].strip(), text=code3[1].strip() if len(code3) > 1 else "",
-                    system=code3[2].strip() if len(code3) > 2 else "",
-                    containment=seps.components(f[4])[0].strip() if len(f) > 4 else "",
-                    value=f[5] if len(f) > 5 else "",
-                    unit=seps.components(f[6]) if len(f) > 6 and f[6] else [],
-                    status=seps.components(f[11])[0].strip().upper() if len(f) > 11 else "",
-                    time_raw=time_raw,
-                    device_time=dt if dt is not None else obr_time if obr_time is not None
-                    else msh_time))
+                    n, f[2].strip().upper(), code3[0].strip(),
+                    code3[1].strip() if len(code3) > 1 else "",
+                    code3[2].strip() if len(code3) > 2 else "",
+                    containment, f[5],
+                    seps.components(f[6]) if f[6] else [],
+                    seps.first(f[11]).strip().upper(), time_raw, dt))
         keys.discard("")
         if self._bed_cf is not None and self._bed_cf not in keys:
             shown = (bed_shown or equipment_shown
@@ -751,6 +772,7 @@ class Hl7Pcd01Codec(Codec):
         items: list[CodecItem] = []
         nibp: list[Reading] = []
         nibp_time = ""
+        numeric_codes: set[str] = set()
         for row in rows:
             if row.entry is None and row.text.casefold() in (RATE_TEXT, PERIOD_TEXT):
                 continue
@@ -789,8 +811,10 @@ class Hl7Pcd01Codec(Codec):
                 continue
             if entry is None:
                 self._count("unknown_codes")
-            items.append(self._numeric(row, value, ok, t, dt, entry,
-                                       second=entry is not None and entry.vital is not None))
+            repeated = row.code in numeric_codes            # a second ART channel
+            numeric_codes.add(row.code)
+            items.append(self._numeric(row, value, ok, t, dt, entry, second=repeated or (
+                entry is not None and entry.vital is not None)))
         if nibp:
             key = (nibp_time, tuple((r.vital.value, r.value if r.valid else None)
                                     for r in sorted(nibp, key=lambda r: r.vital.value)))
