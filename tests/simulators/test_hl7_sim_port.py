@@ -220,6 +220,19 @@ def test_a_scenario_link_loss_drops_the_connection_and_makes_it_again(listener):
     assert starts
 
 
+def test_a_disconnect_fault_closes_the_connection_and_the_reopen_makes_a_new_one(listener):
+    encoder = Hl7Pcd01Encoder(np.random.default_rng(1))
+    out = io.StringIO()
+    port = sim_run.MllpClientPort(out, "127.0.0.1", listener.port)
+    play(port, encoder, duration=30.0,
+         faults=sim_run.Faults(disconnect_at=10.0, reconnect_after=5.0))
+    assert listener.connections == 2
+    assert out.getvalue().count("MLLP connected") == 2
+    # What was due while the cable was out went nowhere; unacknowledged, it was sent again.
+    assert encoder.counts["resent"] >= 3
+    assert len({field(m, "MSH", 10) for m in listener.messages}) >= 28
+
+
 def test_wrong_bed_duplicates_and_garbage_reach_the_listener_as_a_gateway_sends_them(
         listener):
     encoder = Hl7Pcd01Encoder(np.random.default_rng(1))
