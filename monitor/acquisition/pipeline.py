@@ -15,7 +15,7 @@ from monitor.core.events import History, HubMessage, Note, RecordingStatus, Sess
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
 from monitor.core.queues import BoundedQueue
 from monitor.core.session import Phase, SessionModel
-from monitor.core.vitals import SUPPLEMENTARY_VITALS, Vital
+from monitor.core.vitals import SPECS_PRIMARY, Vital
 from monitor.core.workflow.messages import MANUAL_NOTE_KIND
 from monitor.core.workflow.setup import DEFAULT_PLANNED_MIN
 from monitor.devices.base import Driver
@@ -25,7 +25,7 @@ from monitor.storage.store import SessionStore
 
 log = logging.getLogger(__name__)
 
-PRIMARY_VITALS = tuple(v for v in Vital if v not in SUPPLEMENTARY_VITALS)
+PRIMARY_VITALS = tuple(SPECS_PRIMARY)
 
 INBOX_SIZE = 50_000
 RECORDER_QUEUE_SIZE = 500_000

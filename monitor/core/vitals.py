@@ -11,7 +11,8 @@ class Vital(enum.StrEnum):
 
     The string values are the stable names used on the command line, in
     JSON output and in the database. Members after PLETH are the
-    :data:`SUPPLEMENTARY_VITALS`: device numerics kept for the record only.
+    :data:`SUPPLEMENTARY_VITALS`: device numerics kept for the record only,
+    then the :data:`SUPPLEMENTARY_WAVES`, likewise.
     """
 
     HR = "hr"
@@ -104,6 +105,9 @@ class Vital(enum.StrEnum):
     HR_MAX = "hr_max"
     HR_MIN = "hr_min"
     SVO2 = "svo2"
+    # Further waves a monitor sends (Philips IntelliVue): recorded, never shown.
+    RESP_WAVE = "resp_wave"
+    CO2_WAVE = "co2_wave"
 
 
 class Kind(enum.Enum):
@@ -338,7 +342,15 @@ _SUPPLEMENTARY: tuple[VitalSpec, ...] = (
               150332, "MDC_SAT_O2_VEN", *_PCT),
 )
 
-SPECS: dict[Vital, VitalSpec] = {**SPECS_PRIMARY, **{s.vital: s for s in _SUPPLEMENTARY}}
+_SUPPLEMENTARY_WAVES: tuple[VitalSpec, ...] = (
+    VitalSpec(Vital.RESP_WAVE, "Resp wave", "", "1", Kind.WAVEFORM, (-1e6, 1e6),
+              None, "impedance respiration wave (IntelliVue NOM_RESP)", *_DIMLESS),
+    VitalSpec(Vital.CO2_WAVE, "CO2 wave", "mmHg", "mm[Hg]", Kind.WAVEFORM, (-1e6, 1e6),
+              None, "airway CO2 wave, capnogram (IntelliVue NOM_AWAY_CO2)", *_MMHG),
+)
+
+SPECS: dict[Vital, VitalSpec] = {**SPECS_PRIMARY, **{s.vital: s for s in _SUPPLEMENTARY},
+                                 **{s.vital: s for s in _SUPPLEMENTARY_WAVES}}
 
 SUPPLEMENTARY_VITALS: tuple[Vital, ...] = tuple(s.vital for s in _SUPPLEMENTARY)
 """Every other numeric a device sends, kept so nothing is lost from the record.
@@ -347,6 +359,10 @@ These are recorded and exported, but the live view does not show them and the
 alarm system must not alarm on them (nor on their staleness); the vitals in
 :data:`SPECS_PRIMARY` keep their names and meaning.
 """
+
+SUPPLEMENTARY_WAVES: tuple[Vital, ...] = tuple(s.vital for s in _SUPPLEMENTARY_WAVES)
+"""Waves a monitor sends beside the pleth (respiration, CO2), recorded only: the live
+view's sweep and the review show the pleth; these are kept in the ``waves`` table."""
 
 NUMERIC_VITALS: tuple[Vital, ...] = tuple(v for v in Vital if SPECS[v].kind is not Kind.WAVEFORM)
 NIBP_VITALS: tuple[Vital, ...] = (Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN)

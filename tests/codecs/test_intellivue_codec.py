@@ -735,3 +735,40 @@ def test_numerics_of_a_linked_result_are_taken_together_and_cut_off_parts_droppe
     items = mon.result(L.NOM_MOC_VMO_METRIC_NU, t1, t + 1.2)
     assert "Tskin" not in device_numerics(items)
     assert codec.stats.extra["incomplete_linked_result"] == 1
+
+
+def test_respiration_and_co2_waves_are_kept_at_their_rates_co2_in_mmhg() -> None:
+    """Beside the pleth, the impedance respiration and CO2 waves where the monitor sends them."""
+    codec, mon, t = start()
+
+    def wave_object(handle: int, physio: int, period: float, unit: int | None,
+                    samples: list[int]) -> tuple[int, list]:
+        attrs = [(L.NOM_ATTR_SA_VAL_OBS, L.sa_obs_value(physio, 0, L.sa_samples(samples))),
+                 (L.NOM_ATTR_SA_SPECN, L.sa_spec(len(samples), 16, 16)),
+                 (L.NOM_ATTR_TIME_PD_SAMP, L.sample_period(period)),
+                 (L.NOM_ATTR_SCALE_SPECN_I16, L.scale_range_spec(0.0, 10.0, 0, 1000))]
+        if unit is not None:
+            attrs.append((L.NOM_ATTR_UNIT_CODE, L.u16(unit)))
+        return handle, attrs
+
+    objects = [wave_object(40, L.NOM_PLETH, 0.008, None, list(range(32))),
+               wave_object(41, L.NOM_RESP, 0.016, None, [500] * 16),
+               wave_object(42, L.NOM_AWAY_CO2, 0.008, L.NOM_DIM_KILO_PASCAL, [530] * 32)]
+    chunks = {c.vital: c for c in _chunks(mon.result(L.NOM_MOC_VMO_METRIC_SA_RT,
+                                                     [(0, objects)], t, mon.rel))}
+    assert set(chunks) == {Vital.PLETH, Vital.RESP_WAVE, Vital.CO2_WAVE}
+    assert (chunks[Vital.RESP_WAVE].rate, len(chunks[Vital.RESP_WAVE])) == (62.5, 16)
+    assert chunks[Vital.RESP_WAVE].samples[0] == pytest.approx(5.0)
+    # 5.3 kPa is 39.75 mmHg.
+    assert chunks[Vital.CO2_WAVE].samples == pytest.approx([5.3 * IV.KPA_TO_MMHG] * 32)
+    assert codec.stats.extra.get("wave_skipped", 0) == 0
+
+
+def test_the_wave_priority_list_asks_for_pleth_first_then_co2_and_respiration() -> None:
+    codec, mon, t = start()
+    sets = [m for m in mon.sent if L.NOM_ATTR_POLL_RTSA_PRIO_LIST.to_bytes(2, "big") in m]
+    assert sets, "no priority list set"
+    body = sets[0]
+    order = [body.find(label.to_bytes(4, "big")) for label in
+             (L.NLS_NOM_PULS_OXIM_PLETH, L.NLS_NOM_AWAY_CO2, L.NLS_NOM_RESP)]
+    assert all(i >= 0 for i in order) and order == sorted(order)

@@ -8,6 +8,7 @@ from monitor.core.vitals import (
     SPECS,
     SPECS_PRIMARY,
     SUPPLEMENTARY_VITALS,
+    SUPPLEMENTARY_WAVES,
     Kind,
     Vital,
 )
@@ -24,7 +25,7 @@ def test_existing_vitals_keep_names_order_and_specs() -> None:
 
 
 def test_supplementary_vitals_come_after_and_are_all_specified() -> None:
-    assert list(Vital)[len(EXISTING):] == list(SUPPLEMENTARY_VITALS)
+    assert list(Vital)[len(EXISTING):] == [*SUPPLEMENTARY_VITALS, *SUPPLEMENTARY_WAVES]
     assert len(SUPPLEMENTARY_VITALS) == len(set(SUPPLEMENTARY_VITALS)) == 71
     assert set(SPECS) == set(Vital)
     assert set(SUPPLEMENTARY_VITALS) <= set(NUMERIC_VITALS)
@@ -35,6 +36,13 @@ def test_supplementary_vitals_come_after_and_are_all_specified() -> None:
         assert s.kind is want, vital
         assert s.vital.value == s.vital.value.lower() and s.label and s.ucum
         assert s.mdc_code is not None or "(" in s.mdc_ref, vital   # a described private quantity
+
+
+def test_further_waves_are_recorded_waves_never_numerics() -> None:
+    assert SUPPLEMENTARY_WAVES == (Vital.RESP_WAVE, Vital.CO2_WAVE)
+    assert all(SPECS[v].kind is Kind.WAVEFORM for v in SUPPLEMENTARY_WAVES)
+    assert not set(SUPPLEMENTARY_WAVES) & (set(NUMERIC_VITALS) | set(SPECS_PRIMARY))
+    assert SPECS[Vital.CO2_WAVE].unit == "mmHg"
 
 
 def test_nonin_variants_share_the_unit_and_range_of_spo2_and_pulse_rate() -> None:

@@ -117,6 +117,21 @@ def test_wave_gap_starts_a_new_row(db):
         assert [w.t0 for w in store.waves(sid)] == [0.0, 61.0]
 
 
+def test_respiration_and_co2_waves_are_recorded_apart_from_the_pleth(db):
+    sid = database.create_session(db, started_at=0.0, source="s", simulated=True)
+    rec, _, _ = _record(db, sid, [WaveChunk(Vital.PLETH, 0.0, 125.0, np.zeros(125)),
+                                   WaveChunk(Vital.RESP_WAVE, 0.0, 62.5, np.full(62, 5.0)),
+                                   WaveChunk(Vital.CO2_WAVE, 0.0, 125.0, np.full(125, 38.0)),
+                                   CloseSession(SessionStatus.COMPLETED, 2.0)])
+    rec.join(10)
+    with SessionStore(db) as store:
+        assert [len(w) for w in store.waves(sid)] == [125]
+        [resp] = store.waves(sid, Vital.RESP_WAVE)
+        [co2] = store.waves(sid, Vital.CO2_WAVE)
+    assert (resp.rate, len(resp), float(resp.samples[0])) == (62.5, 62, 5.0)
+    assert (co2.rate, float(co2.samples[-1])) == (125.0, 38.0)
+
+
 def test_commits_within_half_a_second_while_running(db):
     sid = database.create_session(db, started_at=0.0, source="s", simulated=True)
     rec, q, _ = _record(db, sid, [make_reading(Vital.HR, 70, 1.0)])

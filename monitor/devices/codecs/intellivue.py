@@ -43,8 +43,8 @@ Choices (documented for review):
   Waves (NOM_MOC_VMO_METRIC_SA_RT) come from one periodic Extended Poll
   (results every 256 ms, context multiplexed in, p. 287) renewed every
   :data:`WAVE_RENEW_S` before its :data:`WAVE_POLL_PERIOD_S` runs out, after
-  asking the monitor to put the pleth first in its wave priority list
-  (p. 63). Without the extensions: single polls of numerics and alarms, no
+  asking the monitor to put the pleth first in its wave priority list, then
+  the CO2 and the respiration waves (p. 63). Without the extensions: single polls of numerics and alarms, no
   waves; a Remote Operation Error "no such action" or "invalid argument" to
   an extended poll falls back to that too. When nothing else went out for
   :data:`KEEPALIVE_S`, a single poll of
@@ -101,7 +101,10 @@ Choices (documented for review):
   renewed poll), one earlier than the previous chunk's start a restart of the
   monitor's clock (re-anchored, ``wave_time_jump``); differences are taken modulo 2^32 (the wrap). So a lost frame
   shows as a gap exactly when it carried samples, wherever the bytes were
-  cut. Other waves are counted (``wave_skipped``).
+  cut. The impedance respiration wave (NOM_RESP) and the CO2 wave
+  (NOM_AWAY_CO2, in mmHg: kPa and % converted) go the same way to
+  ``RESP_WAVE`` and ``CO2_WAVE`` (recorded, not shown); other waves are
+  counted (``wave_skipped``).
 * **Linked results** (p. 44): the numerics and alarm lists of a result sent in
   parts are taken together when its last part (a plain result) arrives; parts
   of another poll cut off by a lost message are dropped
@@ -159,6 +162,9 @@ WAVE_POLL_PERIOD_S = 20.0
 WAVE_RENEW_S = 15.0
 MIN_POLL_PERIOD_S = 1.0
 PLETH_SOURCE_QUIET_S = 2.0
+WAVE_VITALS: dict[int, Vital] = {L.NOM_PLETH: Vital.PLETH, L.NOM_RESP: Vital.RESP_WAVE,
+                                 L.NOM_AWAY_CO2: Vital.CO2_WAVE}
+"""The waves kept: the pleth (shown), the impedance respiration and CO2 waves (recorded)."""
 """A pleth from another wave object is taken once the current one is quiet this long."""
 MAX_OUTSTANDING = 64
 
@@ -273,6 +279,7 @@ class _WaveContext:
     spec: L.SaSpec | None = None
     scale: L.ScaleRangeSpec | None = None
     invalid_mask: int = 0
+    unit_code: int | None = None
     timeline: WaveTimeline | None = None
     expected_rel: int | None = None
 
@@ -311,8 +318,7 @@ class _IntelliVueCodec(Codec):
         # Decoding state: survives re-associations (a replay knows no session).
         self._labels: dict[tuple[int, int], tuple[str, frozenset[int]]] = {}
         self._waves: dict[tuple[int, int], _WaveContext] = {}
-        self._pleth_key: tuple[int, int] | None = None
-        self._pleth_t: float | None = None
+        self._wave_sources: dict[Vital, tuple[tuple[int, int], float]] = {}
         self._nibp_last: dict[tuple[int, int], object] = {}
         self._alarms: dict[str, dict[tuple[int, int], L.AlarmEntry]] = {"t": {}, "p": {}}
         self._parts_key: tuple[int, int, int] | None = None     # a linked result under way
@@ -510,7 +516,7 @@ class _IntelliVueCodec(Codec):
             return
         self._reset_association()
         self._labels.clear()                 # the monitor may have given handles anew
-        self._pleth_key = None
+        self._wave_sources.clear()
         self._state = "associated"
         self._retry_at = None
         self._associations += 1
@@ -543,7 +549,8 @@ class _IntelliVueCodec(Codec):
         self._next_context = None
         if self._waves_offered:
             self._pending.append(L.build_set_priority_list(
-                self._next_invoke(), L.NOM_ATTR_POLL_RTSA_PRIO_LIST, [L.NLS_NOM_PULS_OXIM_PLETH]))
+                self._next_invoke(), L.NOM_ATTR_POLL_RTSA_PRIO_LIST,
+                [L.NLS_NOM_PULS_OXIM_PLETH, L.NLS_NOM_AWAY_CO2, L.NLS_NOM_RESP]))
             self._next_wave = t + 0.6
 
     def _mds_attributes(self, attrs: dict[int, bytes], t: float,
@@ -918,6 +925,8 @@ class _IntelliVueCodec(Codec):
             ctx.spec = L.parse_sa_spec(attrs[L.NOM_ATTR_SA_SPECN])
         if L.NOM_ATTR_SCALE_SPECN_I16 in attrs:
             ctx.scale = L.parse_scale_range_spec(attrs[L.NOM_ATTR_SCALE_SPECN_I16])
+        if L.NOM_ATTR_UNIT_CODE in attrs and len(attrs[L.NOM_ATTR_UNIT_CODE]) >= 2:
+            ctx.unit_code = L.read_u16(attrs[L.NOM_ATTR_UNIT_CODE], 0)
         if L.NOM_ATTR_SA_FIXED_VAL_SPECN in attrs:
             masks = [v for i, v in L.parse_sa_fixed_val_spec(attrs[L.NOM_ATTR_SA_FIXED_VAL_SPECN])
                      if i == L.SA_FIX_INVALID_MASK]
@@ -925,14 +934,17 @@ class _IntelliVueCodec(Codec):
 
     def _wave_samples(self, key: tuple[int, int], ctx: _WaveContext, sa: L.SaObsValue,
                       rel: int, t: float, items: list[CodecItem]) -> None:
-        if sa.physio_id != L.NOM_PLETH or not self._pleth_source(key, t):
+        vital = WAVE_VITALS.get(sa.physio_id)
+        if vital is None or not self._wave_source(vital, key, t):
             self._count("wave_skipped")
             return
         if ctx.period_ticks is None or ctx.timeline is None:
             self._count("wave_without_context")
             return
-        self._pleth_key, self._pleth_t = key, t
+        self._wave_sources[vital] = (key, t)
         samples = self._scaled_samples(ctx, sa)
+        if vital is Vital.CO2_WAVE:
+            samples = self._co2_wave_mmhg(samples, ctx.unit_code)
         n = len(samples)
         if n == 0:
             return
@@ -946,13 +958,22 @@ class _IntelliVueCodec(Codec):
         if quality is Quality.NO_VALUE:
             samples = np.full(len(samples), np.nan)
         t0 = ctx.timeline.start_of(len(samples), t)
-        items.append(WaveChunk(Vital.PLETH, t0, ctx.timeline.rate_hz, samples, quality))
+        items.append(WaveChunk(vital, t0, ctx.timeline.rate_hz, samples, quality))
 
-    def _pleth_source(self, key: tuple[int, int], t: float) -> bool:
-        """Whether this object feeds PLETH: the first one seen, until it is quiet for 2 s."""
-        if self._pleth_key in (None, key):
+    def _wave_source(self, vital: Vital, key: tuple[int, int], t: float) -> bool:
+        """Whether this object feeds ``vital``: the first one seen, until it is quiet for 2 s."""
+        source = self._wave_sources.get(vital)
+        if source is None or source[0] == key:
             return True
-        return self._pleth_t is None or t - self._pleth_t > PLETH_SOURCE_QUIET_S
+        return t - source[1] > PLETH_SOURCE_QUIET_S
+
+    def _co2_wave_mmhg(self, samples: np.ndarray, unit_code: int | None) -> np.ndarray:
+        """The capnogram in mmHg, from kPa or % (the ambient pressure) where so sent."""
+        if unit_code == L.NOM_DIM_KILO_PASCAL:
+            return samples * KPA_TO_MMHG
+        if unit_code == L.NOM_DIM_PERCENT:
+            return samples * (self._ambient_mmhg or STANDARD_PRESSURE_MMHG) / 100.0
+        return samples
 
     def _wave_continuity(self, ctx: _WaveContext, rel: int, n: int) -> int:
         """Samples of this chunk already delivered (overlap); flags gaps and jumps."""

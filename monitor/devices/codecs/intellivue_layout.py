@@ -500,6 +500,8 @@ NOM_PRESS_BLD_ART_ABP_MEAN = 0x4A17
 NOM_PLETH = 0x4BB4                     # pleth wave (label NLS_NOM_PULS_OXIM_PLETH 0x00024BB4)
 NOM_RESP = 0x5000                      # impedance respiration wave
 NLS_NOM_PULS_OXIM_PLETH = 0x00024BB4
+NLS_NOM_AWAY_CO2 = 0x000250AC              # CO2 wave (capnogram) label
+NLS_NOM_RESP = 0x00025000                  # impedance respiration wave label
 
 # Unit codes (dimension partition, pp. 193-201).
 NOM_DIM_NOS = 0
