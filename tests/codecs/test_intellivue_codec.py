@@ -765,7 +765,7 @@ def test_respiration_and_co2_waves_are_kept_at_their_rates_co2_in_mmhg() -> None
 
 
 def test_the_wave_priority_list_asks_for_pleth_first_then_co2_and_respiration() -> None:
-    codec, mon, t = start()
+    _codec, mon, _t = start()
     sets = [m for m in mon.sent if L.NOM_ATTR_POLL_RTSA_PRIO_LIST.to_bytes(2, "big") in m]
     assert sets, "no priority list set"
     body = sets[0]
