@@ -321,6 +321,23 @@ def test_metrics_take_the_time_of_their_parent_row() -> None:
     assert values(new, Vital.NIBP_SYS) == [120]                           # same values, new time
 
 
+def test_a_value_without_value_type_is_read_as_nm() -> None:
+    codec = make()
+    items = codec.feed(frame(message(obx(2, SPO2, "97", PCT, vtype=""),
+                                     obx(3, "188999^MDC_NEW^MDC", "4", "", "1.9.1.1", vtype=""),
+                                     obx(4, "69642^MDC_DEV_ANALY_SAT_O2_VMD^MDC", "", "",
+                                         "1.1.0.0", vtype="", status="X"))), NOW)
+    assert values(items, Vital.SPO2) == [97]
+    assert [(n.code, n.value) for n in numerics(items)] == [(188999, 4)]
+
+
+def test_other_bed_with_a_bad_row_is_still_accepted() -> None:
+    codec = make("7")
+    codec.feed(frame(message(obx(2, SPO2, "x", PCT), "OBX|3|NM|", sender="GW")), NOW)
+    assert [fields(a, "MSA")[1] for a in acks(codec)] == ["AA"]
+    assert "malformed" not in codec.stats.extra
+
+
 def test_sn_values() -> None:
     items = make().feed(frame(message(obx(2, SPO2, "^97", PCT, vtype="SN"),
                                       obx(3, HR, ">^200", BPM, "1.2.1.1", vtype="SN"))), NOW)
@@ -617,6 +634,7 @@ def test_hundred_megabytes_in_one_frame_never_held() -> None:
         assert codec.buffered <= MAX_MESSAGE_BYTES + HEAD_ALLOWANCE
     codec.feed(b"\x1c\x0d", NOW)
     assert acks(codec) == [] and codec.stats.extra["no_ack"] == 1   # no MSH to answer
+    assert codec.stats.extra["too_large"] == 1
     assert codec.stats.bytes_discarded >= 100 << 20
 
 

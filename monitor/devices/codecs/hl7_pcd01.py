@@ -53,7 +53,8 @@ Choices (documented for review):
 * **Observations.** OBX-3 (code, text, coding system) is looked up in the code
   maps (a clinic's files, the vendor maps, then MDC). NM and SN (a plain
   ``^number``) values; OBX-11 F, R or C carries a value, any other status
-  (X, D, W, P, I, empty...) gives no value (a NaN reading for a vital).
+  (X, D, W, P, I, empty...) gives no value (a NaN reading for a vital). A row
+  with a value but no OBX-2 is read as NM (``no_value_type``).
   Text where a number is due: no value for that row, the message answered AE
   (``bad_value``). OBX rows without a value type (MDS/VMD/channel headers) and
   with other value types (CWE, ST...) are skipped (``non_numeric_obx``).
@@ -561,6 +562,7 @@ class Hl7Pcd01Codec(Codec):
         segments = [s for s in text.lstrip(" \t\r\x00\ufeff").split("\r") if s.strip()]
         if too_large:
             segments = segments[:1]
+            self._count("too_large")
         header, problem = self._header(segments)
         if header is None:
             self._bad(problem)
@@ -573,7 +575,6 @@ class Hl7Pcd01Codec(Codec):
             if problem:
                 raise _Unusable("AE", ERR_REQUIRED_FIELD, problem, ("MSH", 1, 2))
             if too_large:
-                self._count("too_large")
                 raise _Unusable("AR", ERR_INTERNAL,
                                 f"message larger than {MAX_MESSAGE_BYTES // 1024} KiB")
             self._check_header(header)
@@ -729,6 +730,7 @@ class Hl7Pcd01Codec(Codec):
             shown = (bed_shown or equipment_shown
                      or "^".join(seps.components(header.get(3))).strip("^") or "(no key)")
             self._other_bed(shown[:64], t)
+            outcome.code = "AA"                  # not ours to judge: accepted, ignored
             return None
         self._last_ours_t = t
         self._state = (f"receiving for bed {self.bed}" if self.bed else "receiving (any bed)")
@@ -781,15 +783,14 @@ class Hl7Pcd01Codec(Codec):
             if vtype in ("NA", "MA"):
                 if win_rows.get(id(row)) is Vital.PLETH:
                     self._wave_item(row, seps, rates, t, items)
-                elif row.entry is not None and row.entry.vital is Vital.PLETH:
-                    self._count("wave_skipped")
                 else:
                     self._count("wave_skipped")
                 continue
             entry = row.entry
-            if vtype == "" and not (entry is not None and entry.vital is not None
-                                    and id(row) in win_rows):
-                continue                               # an MDS/VMD/channel header row
+            if vtype == "" and id(row) not in win_rows:
+                if not row.value.strip():
+                    continue                           # an MDS/VMD/channel header row
+                self._count("no_value_type")           # a value without OBX-2: taken as NM
             if vtype not in ("NM", "SN", ""):
                 self._count("non_numeric_obx")
                 continue
