@@ -133,6 +133,9 @@ class SourceStatus:
     link_state : str
         The protocol session's state where the protocol has one (IntelliVue:
         ``associated``, ``associating``, ``refused: ...``), else empty.
+    detail : str
+        The protocol's own counts worth a look (IntelliVue: polls answered of
+        polls sent), else empty.
     """
 
     t: float
@@ -145,6 +148,7 @@ class SourceStatus:
     last_data_t: float | None = None
     message: str = ""
     link_state: str = ""
+    detail: str = ""
 
 
 @dataclass(frozen=True)

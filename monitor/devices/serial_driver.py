@@ -226,7 +226,8 @@ class SerialDriver(Driver):
         return [SourceStatus(t, f"{self.label} ({self.protocol})", self._ser is not None, rate,
                              st.frames_ok, st.frames_bad, st.bytes_discarded, st.last_frame_t,
                              "" if self._ser is not None else self._last_error or "not connected",
-                             self.codec.link_state if self._ser is not None else "")]
+                             self.codec.link_state if self._ser is not None else "",
+                             self.codec.status_detail if self._ser is not None else "")]
 
 
 class DecodingWatch:

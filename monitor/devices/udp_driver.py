@@ -355,7 +355,8 @@ class UdpDriver(Driver):
         return [SourceStatus(t, f"{self.label} ({self.protocol})", up, rate,
                              st.frames_ok, st.frames_bad, st.bytes_discarded, st.last_frame_t,
                              "" if up else self._last_error or "not connected",
-                             self.codec.link_state if up else "")]
+                             self.codec.link_state if up else "",
+                             self.codec.status_detail if up else "")]
 
 
 def intellivue_announcement(data: bytes) -> int | None:

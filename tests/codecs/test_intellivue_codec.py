@@ -164,6 +164,8 @@ def test_whole_session_gives_every_numeric_in_our_units(codec_cls: type) -> None
     assert codec.stats.extra["unknown_numerics"] == 1
     assert codec.stats.extra["polls_answered"] == 1
     assert codec.link_state == "associated"
+    sent = codec.stats.extra["polls_sent"]
+    assert codec.status_detail == f"1 of {sent} polls answered"
 
 
 def test_invasive_pressures_are_kept_by_id_and_label() -> None:

@@ -146,6 +146,9 @@ def test_mib_over_a_pty_associates_and_gives_the_scenario_values_then_replays(tm
     status = [x for x in lines if x["type"] == "source"][-1]
     assert status["frames_ok"] > 50 and status["frames_bad"] == 0
     assert status["link_state"] == "associated"
+    answered, _, sent = status["detail"].split()[:3]
+    assert status["detail"].endswith("polls answered") and int(sent) > 10
+    assert 0 <= int(sent) - int(answered) <= 3
     # Both directions are captured: the host's association request and polls, the
     # monitor's association response, MDS create event and poll results.
     capture = _capture(tmp_path)

@@ -108,6 +108,11 @@ class Codec(abc.ABC):
         """The protocol session's state for the device status; empty without a session."""
         return ""
 
+    @property
+    def status_detail(self) -> str:
+        """The protocol's own counts for the device status (polls answered...); empty."""
+        return ""
+
 
 WAVE_REANCHOR_S = 1.0
 """A wave chunk arriving more than this much later than contiguity re-anchors."""

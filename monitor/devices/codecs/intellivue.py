@@ -367,6 +367,14 @@ class _IntelliVueCodec(Codec):
         return {"idle": "", "associating": "associating", "associated": "associated",
                 "released": "released", "aborted": "aborted"}.get(self._state, self._state)
 
+    @property
+    def status_detail(self) -> str:
+        """Polls answered of polls sent, for the device status ("" before any poll)."""
+        sent = self.stats.extra.get("polls_sent", 0)
+        if not sent:
+            return ""
+        return f"{self.stats.extra.get('polls_answered', 0)} of {sent} polls answered"
+
     def open_requests(self) -> bytes:
         """The port was (re)opened: a new session, starting with the Association Request."""
         self._closed = False

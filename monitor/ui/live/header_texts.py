@@ -89,6 +89,8 @@ class HeaderTextsMixin:
         parts = [f"{st.label}", f"{st.bytes_per_s:.0f} B/s"]
         if st.link_state:
             parts.insert(1, st.link_state)
+        if st.detail:
+            parts.insert(2 if st.link_state else 1, st.detail)
         if st.frames_bad:
             parts.append(f"{st.frames_bad} bad frames")
         if st.last_data_t is not None:

@@ -134,9 +134,11 @@ def test_a_protocol_session_that_does_not_export_data_is_said_first():
     text = m.status_messages(101.0)[0]
     assert text.startswith("MONITOR NOT SENDING DATA: refused: the monitor's data export")
     assert label in text
-    m.apply(SourceStatus(102.0, label, True, 1200.0, 30, 1, 0, 101.5, link_state="associated"))
+    m.apply(SourceStatus(102.0, label, True, 1200.0, 30, 1, 0, 101.5, link_state="associated",
+                         detail="41 of 42 polls answered"))
     text = m.status_messages(102.0)[0]
-    assert text.startswith(label + " \u00b7 associated \u00b7 1200 B/s")
+    assert text.startswith(label + " \u00b7 associated \u00b7 41 of 42 polls answered"
+                           " \u00b7 1200 B/s")
     assert "1 bad frames" in text and "NOT SENDING" not in text
 
 
