@@ -927,11 +927,12 @@ class Hl7Pcd01Codec(Codec):
             texts = row.value.split(seps.component)
         else:
             texts = [rep.split(seps.component, 1)[0] for rep in row.value.split(seps.repetition)]
-        samples = np.full(len(texts), np.nan, dtype=np.float32)
-        for i, s in enumerate(texts):
-            v = _number(s)
-            if v is not None:
-                samples[i] = v
+        try:
+            samples = np.array([float(x) for x in texts], dtype=np.float64)
+        except ValueError:                     # empty or text samples: those are NaN
+            samples = np.array([_number(x) if _number(x) is not None else np.nan
+                                for x in texts], dtype=np.float64)
+        samples[~np.isfinite(samples)] = np.nan
         if not len(samples):
             return
         if self._wave is None or self._wave.rate_hz != rate:
