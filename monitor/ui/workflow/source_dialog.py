@@ -93,6 +93,34 @@ def protocols_on(transport: str) -> list[str]:
     return [name for name in PROTOCOLS if codec_class(name).transport == transport]
 
 
+def _protocol_combo(names: Sequence[str], first: tuple[str, object] | None = None
+                    ) -> QComboBox:
+    """A protocol chooser: each protocol by its description and name (``first`` on top)."""
+    combo = QComboBox()
+    if first is not None:
+        combo.addItem(*first)
+    for name in names:
+        combo.addItem(f"{codec_class(name).description} ({name})", name)
+    return combo
+
+
+def _form_page(rows: Sequence[tuple[str, QWidget]], hint_text: str) -> QWidget:
+    """A page of the chooser: a form of labelled rows, then a wrapped hint."""
+    hint = QLabel(hint_text)
+    hint.setObjectName("source_hint")
+    hint.setWordWrap(True)
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    form = QFormLayout()
+    for label, widget in rows:
+        form.addRow(label, widget)
+    layout.addLayout(form)
+    layout.addWidget(hint)
+    layout.addStretch(1)
+    return page
+
+
 def _flow_of(settings: SerialSettings) -> str:
     return "rtscts" if settings.rtscts else "xonxoff" if settings.xonxoff else "none"
 
@@ -189,9 +217,7 @@ class SourceDialog(QDialog, PortScan):
         self.port_edit.setPlaceholderText("pick a port above, or type one (/dev/pts/5)")
         self.refresh_button = QPushButton("Refresh")
 
-        self.protocol_combo = QComboBox()
-        for name in protocols_on("serial"):
-            self.protocol_combo.addItem(f"{codec_class(name).description} ({name})", name)
+        self.protocol_combo = _protocol_combo(protocols_on("serial"))
         self.defaults_label = QLabel()
         self.defaults_label.setObjectName("source_hint")
 
@@ -250,53 +276,25 @@ class SourceDialog(QDialog, PortScan):
         index = self.scenario_combo.findData("typical")
         if index >= 0:
             self.scenario_combo.setCurrentIndex(index)
-        self.sim_protocol_combo = QComboBox()
-        self.sim_protocol_combo.addItem(BUILT_IN_TEXT, None)
-        for name in PROTOCOLS:
-            self.sim_protocol_combo.addItem(f"{codec_class(name).description} ({name})", name)
-        hint = QLabel("Simulated data is for demonstration and training only: it is "
-                      "never a patient. A protocol plays the scenario through that "
-                      "device's encoder and decoder.")
-        hint.setObjectName("source_hint")
-        hint.setWordWrap(True)
-
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        form = QFormLayout()
-        form.addRow("Scenario:", self.scenario_combo)
-        form.addRow("Protocol:", self.sim_protocol_combo)
-        layout.addLayout(form)
-        layout.addWidget(hint)
-        layout.addStretch(1)
-        return page
+        self.sim_protocol_combo = _protocol_combo(list(PROTOCOLS), (BUILT_IN_TEXT, None))
+        return _form_page([("Scenario:", self.scenario_combo),
+                           ("Protocol:", self.sim_protocol_combo)],
+                          "Simulated data is for demonstration and training only: it is "
+                          "never a patient. A protocol plays the scenario through that "
+                          "device's encoder and decoder.")
 
     def _build_lan_page(self) -> QWidget:
-        self.lan_protocol_combo = QComboBox()
-        for name in protocols_on("udp"):
-            self.lan_protocol_combo.addItem(f"{codec_class(name).description} ({name})", name)
+        self.lan_protocol_combo = _protocol_combo(protocols_on("udp"))
         self.host_edit = QLineEdit()
         self.host_edit.setPlaceholderText("the monitor's IP address or name, e.g. 192.168.1.20")
         self.discover_check = QCheckBox("Find the monitor on the network (it announces "
                                         "itself when its LAN data export is on)")
-        hint = QLabel("The monitor's LAN data export must be on (IntelliVue, in "
-                      "configuration mode: Main Setup \u2192 Global Settings \u2192 "
-                      "LAN Data Export; Central Monitoring set to Optional). The chair "
-                      "PC and the monitor must be on the same network.")
-        hint.setObjectName("source_hint")
-        hint.setWordWrap(True)
-
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        form = QFormLayout()
-        form.addRow("Protocol:", self.lan_protocol_combo)
-        form.addRow("Monitor address:", self.host_edit)
-        form.addRow("", self.discover_check)
-        layout.addLayout(form)
-        layout.addWidget(hint)
-        layout.addStretch(1)
-
+        page = _form_page([("Protocol:", self.lan_protocol_combo),
+                           ("Monitor address:", self.host_edit), ("", self.discover_check)],
+                          "The monitor's LAN data export must be on (IntelliVue, in "
+                          "configuration mode: Main Setup \u2192 Global Settings \u2192 "
+                          "LAN Data Export; Central Monitoring set to Optional). The chair "
+                          "PC and the monitor must be on the same network.")
         self.host_edit.textChanged.connect(self._update_ok)
         self.discover_check.toggled.connect(self._on_discover_toggled)
         return page
