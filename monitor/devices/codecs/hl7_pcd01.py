@@ -389,6 +389,22 @@ class Hl7Pcd01Codec(Codec):
     code_maps : sequence of Path, optional
         A clinic's own code map files, looked up before the shipped ones.
 
+    Attributes
+    ----------
+    beds_seen : dict of str to int
+        Routing keys of other beds' messages (PV1-3 as sent, else OBX-18, else
+        MSH-3) and how many came, the :data:`BEDS_SEEN_MAX` most recent last.
+    maps : CodeMaps
+        The code maps in lookup order.
+
+    Notes
+    -----
+    A driver calls :meth:`feed_channel` with each connection's bytes, then
+    writes :meth:`replies` of that channel back to it, and calls
+    :meth:`close_channel` when the connection ends. Decoding state (NIBP
+    determinations, routing counts, which row takes a vital) is shared by all
+    channels: one bed, whichever connection its messages come on.
+
     Raises
     ------
     monitor.devices.codecs.hl7_codes.CodeMapError
