@@ -74,18 +74,24 @@ class SourceChoice:
     ----------
     source : str
         A ``--source`` value: ``"serial:/dev/ttyUSB0"``, ``"lan:192.168.1.20"``,
-        ``"lan:discover"`` or ``"sim:typical"``.
+        ``"lan:discover"``, ``"hl7:192.168.10.5:2575"`` or ``"sim:typical"``.
     protocol : str or None
         A name from :data:`monitor.devices.protocols.PROTOCOLS`; ``None`` for
         the simulator's built-in feed.
     overrides : SerialOverrides or None
         Only the serial settings changed from the protocol's defaults;
         ``None`` when nothing was changed (and always for the simulator).
+    bed : str or None
+        An HL7 listener's routing key (``--bed``): this chair's bed or device.
+    allow : str or None
+        An HL7 listener's allowed sender, the gateway (``--hl7-allow``).
     """
 
     source: str
     protocol: str | None = None
     overrides: SerialOverrides | None = None
+    bed: str | None = None
+    allow: str | None = None
 
 
 def protocols_on(transport: str) -> list[str]:
@@ -284,13 +290,27 @@ class SourceDialog(QDialog, PortScan):
                           "device's encoder and decoder.")
 
     def _build_lan_page(self) -> QWidget:
-        self.lan_protocol_combo = _protocol_combo(protocols_on("udp"))
+        self.lan_protocol_combo = _protocol_combo([*protocols_on("udp"), *protocols_on("tcp")])
+        self.lan_kinds = QStackedWidget()
+        self.lan_kinds.addWidget(self._build_udp_fields())
+        self.lan_kinds.addWidget(self._build_hl7_fields())
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        form.addRow("Protocol:", self.lan_protocol_combo)
+        layout.addLayout(form)
+        layout.addWidget(self.lan_kinds, 1)
+        self.lan_protocol_combo.currentIndexChanged.connect(self._on_lan_protocol_changed)
+        self._on_lan_protocol_changed()
+        return page
+
+    def _build_udp_fields(self) -> QWidget:
         self.host_edit = QLineEdit()
         self.host_edit.setPlaceholderText("the monitor's IP address or name, e.g. 192.168.1.20")
         self.discover_check = QCheckBox("Find the monitor on the network (it announces "
                                         "itself when its LAN data export is on)")
-        page = _form_page([("Protocol:", self.lan_protocol_combo),
-                           ("Monitor address:", self.host_edit), ("", self.discover_check)],
+        page = _form_page([("Monitor address:", self.host_edit), ("", self.discover_check)],
                           "The monitor's LAN data export must be on (IntelliVue, in "
                           "configuration mode: Main Setup \u2192 Global Settings \u2192 "
                           "LAN Data Export; Central Monitoring set to Optional). The chair "
@@ -298,6 +318,32 @@ class SourceDialog(QDialog, PortScan):
         self.host_edit.textChanged.connect(self._update_ok)
         self.discover_check.toggled.connect(self._on_discover_toggled)
         return page
+
+    def _build_hl7_fields(self) -> QWidget:
+        self.listen_edit = QLineEdit()
+        self.listen_edit.setPlaceholderText("this PC's address on the clinic network and a "
+                                            "port, e.g. 192.168.10.5:2575")
+        self.bed_edit = QLineEdit()
+        self.bed_edit.setPlaceholderText("as the gateway names this chair, e.g. "
+                                         "KETAMINE^CHAIR^1 (PV1-3), or the monitor's id")
+        self.gateway_edit = QLineEdit()
+        self.gateway_edit.setPlaceholderText("the monitor's or gateway's IP address, "
+                                             "e.g. 192.168.10.9")
+        page = _form_page([("Listen on:", self.listen_edit), ("This chair's bed:", self.bed_edit),
+                           ("Gateway address:", self.gateway_edit)],
+                          "Point the monitor's or gateway's HL7 output (ORU^R01, IHE "
+                          "PCD-01) at the address and port above. Only messages for this "
+                          "chair's bed are taken (matched in PV1-3, OBX-18 or MSH-3); "
+                          "others are acknowledged and ignored. Only the gateway's "
+                          "address may connect.")
+        for edit in (self.listen_edit, self.bed_edit, self.gateway_edit):
+            edit.textChanged.connect(self._update_ok)
+        return page
+
+    def is_hl7(self) -> bool:
+        """True when the LAN page's protocol listens for HL7 messages (a TCP protocol)."""
+        protocol = self.lan_protocol_combo.currentData()
+        return protocol is not None and codec_class(protocol).transport == "tcp"
 
     # -- public --------------------------------------------------------------
 
@@ -337,6 +383,13 @@ class SourceDialog(QDialog, PortScan):
                 return None
             return SourceChoice(f"serial:{port}", self.protocol_combo.currentData(),
                                 self.serial_overrides())
+        if self.is_lan() and self.is_hl7():
+            fields = (self.listen_edit, self.bed_edit, self.gateway_edit)
+            listen, bed, gateway = (e.text().strip() for e in fields)
+            if not (listen and bed and gateway):
+                return None
+            return SourceChoice(f"hl7:{listen}", self.lan_protocol_combo.currentData(), None,
+                                bed=bed, allow=gateway)
         if self.is_lan():
             protocol = self.lan_protocol_combo.currentData()
             host = (DISCOVER_TARGET if self.discover_check.isChecked()
@@ -370,6 +423,11 @@ class SourceDialog(QDialog, PortScan):
     def _on_mode_toggled(self) -> None:
         self.pages.setCurrentIndex(0 if self.is_serial() else 2 if self.is_lan() else 1)
         self._update_ok()
+
+    def _on_lan_protocol_changed(self) -> None:
+        self.lan_kinds.setCurrentIndex(1 if self.is_hl7() else 0)
+        if hasattr(self, "ok_button"):
+            self._update_ok()
 
     def _on_discover_toggled(self, discover: bool) -> None:
         self.host_edit.setEnabled(not discover)

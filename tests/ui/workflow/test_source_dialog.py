@@ -252,7 +252,7 @@ def test_each_protocol_is_offered_on_its_own_transport(make_dialog):
     lan = [dialog.lan_protocol_combo.itemData(i)
            for i in range(dialog.lan_protocol_combo.count())]
     assert "intellivue-mib" in serial and "intellivue-lan" not in serial
-    assert lan == ["intellivue-lan"]
+    assert lan == ["intellivue-lan", "hl7-pcd01"]   # the LAN page: UDP and TCP
     sim = [dialog.sim_protocol_combo.itemData(i)
            for i in range(dialog.sim_protocol_combo.count())]
     assert {"intellivue-mib", "intellivue-lan"} <= set(sim)   # both play in-process
@@ -277,3 +277,24 @@ def test_a_network_monitor_by_address_or_found_on_the_lan(make_dialog):
 
     dialog.sim_radio.click()
     assert dialog.pages.currentIndex() == 1 and dialog.choice().source == "sim:typical"
+
+
+def test_an_hl7_feed_needs_where_to_listen_this_chairs_bed_and_the_gateway(make_dialog):
+    dialog = make_dialog()
+    dialog.lan_radio.click()
+    lan = [dialog.lan_protocol_combo.itemData(i)
+           for i in range(dialog.lan_protocol_combo.count())]
+    assert lan == ["intellivue-lan", "hl7-pcd01"]
+    dialog.lan_protocol_combo.setCurrentIndex(lan.index("hl7-pcd01"))
+    assert dialog.is_hl7() and dialog.lan_kinds.currentIndex() == 1
+    assert not dialog.ok_button.isEnabled()
+    dialog.listen_edit.setText("192.168.10.5:2575")
+    dialog.bed_edit.setText("KETAMINE^CHAIR^1")
+    assert not dialog.ok_button.isEnabled()          # nobody may connect yet
+    dialog.gateway_edit.setText(" 192.168.10.9 ")
+    assert dialog.ok_button.isEnabled()
+    assert dialog.choice() == SourceChoice("hl7:192.168.10.5:2575", "hl7-pcd01", None,
+                                           bed="KETAMINE^CHAIR^1", allow="192.168.10.9")
+    assert parse_source(dialog.choice().source).scheme == "hl7"
+    dialog.lan_protocol_combo.setCurrentIndex(lan.index("intellivue-lan"))
+    assert dialog.lan_kinds.currentIndex() == 0 and not dialog.ok_button.isEnabled()
