@@ -275,14 +275,11 @@ class Hl7Pcd01Encoder(Encoder):
 
     def due(self, now: float) -> list[bytes]:
         self._now = now if self._now is None else max(self._now, now)
-        made: list[tuple[float, str]] = []
-        for t in sorted(t for t in self._seconds if t <= now):
-            made.append((t, self._continuous(t, self._seconds.pop(t))))
-        for t in sorted(t for t in self._nibp if t <= now):
-            made.append((t, self._determination(t, self._nibp.pop(t))))
-        made.sort(key=lambda pair: pair[0])
-        for _, message in made:
-            self._queue_message(message)
+        made = [(t, 0, self._seconds.pop(t)) for t in [t for t in self._seconds if t <= now]]
+        made += [(t, 1, self._nibp.pop(t)) for t in [t for t in self._nibp if t <= now]]
+        for t, kind, readings in sorted(made, key=lambda m: m[:2]):   # control ids in order
+            self._queue_message(self._determination(t, readings) if kind
+                                else self._continuous(t, readings))
         self._expire(now)
         self._fill_window(now)
         out, self._out = self._out, []

@@ -147,6 +147,7 @@ def test_every_message_is_a_valid_hl7_v26_oru_r01_for_hl7apy(mindray):
             assert row.obx_4.to_er7().count(".") >= 3           # MDS.VMD.channel.metric
     ids = [segments(f, "MSH")[0][9] for f in frames]
     assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids, key=int)            # in the order they were made
 
 
 def test_one_message_a_second_and_one_per_nibp_determination_with_its_own_time():
