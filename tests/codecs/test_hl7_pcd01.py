@@ -641,6 +641,25 @@ def test_hundred_megabytes_in_one_frame_never_held() -> None:
 HEAD_ALLOWANCE = 8192
 
 
+def test_a_huge_read_is_never_copied_whole() -> None:
+    codec = make()
+    head = (msh("HUGE") + "\rOBX|1|ST|1^NOTE^L||").encode()
+    data = b"\x0b" + head + b"z" * (20 << 20)
+    codec.feed(data, NOW)
+    assert codec.buffered <= HEAD_ALLOWANCE
+    codec.feed(b"\x1c", NOW)
+    codec.feed(b"\x0d" + frame(VITALS) + b"\x0b" + head + b"z" * (3 << 20) + b"\x1c\x0d", NOW)
+    assert [fields(a, "MSA")[1:3] for a in acks(codec)] == [["AR", "HUGE"], ["AA", "M1"],
+                                                           ["AR", "HUGE"]]
+    assert codec.stats.extra["too_large"] == 2 and codec.buffered == 0
+    truncated = codec.stats.extra.get("truncated_frames", 0)
+    codec.feed(b"\x0b" + head + b"z" * (2 << 20) + frame(VITALS), NOW)   # its end lost
+    codec.feed(b"\x0b" + head + b"z" * (2 << 20), NOW)
+    codec.feed(frame(VITALS), NOW)
+    assert [fields(a, "MSA")[1:3] for a in acks(codec)] == [["AA", "M1"], ["AA", "M1"]]
+    assert codec.stats.extra["truncated_frames"] == truncated + 2
+
+
 def test_channels_independent_and_closed() -> None:
     codec = make()
     f1, f2 = frame(VITALS), frame(VITALS.replace("|M1|", "|M2|"))

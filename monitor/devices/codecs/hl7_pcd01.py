@@ -22,7 +22,9 @@ Choices (documented for review):
   it (``truncated_frames``). A frame longer than :data:`MAX_MESSAGE_BYTES`
   (1 MiB) is discarded as it arrives (only its first :data:`HEAD_BYTES` are kept,
   to read MSH), counted (``too_large``) and answered AR when its MSH-10 can be
-  read. So a channel never holds more than 1 MiB plus one read.
+  read; a start block before its end makes it a truncated frame like any other
+  (dropped unanswered: the sender resends what it sees unanswered). A read is never copied whole into a
+  channel: a channel never holds more than 1 MiB.
 * **Separators** come from MSH-1 and MSH-2 (any characters, never assumed
   ``|^~\\&``); the ACK is written with the sender's separators. Escape
   sequences ``\\F\\ \\S\\ \\T\\ \\R\\ \\E\\`` and ``\\Xhh..\\`` are decoded,
@@ -505,6 +507,13 @@ class Hl7Pcd01Codec(Codec):
                     end, skip = pos, 1                 # the 0x1C ended the previous read
                 else:
                     end, skip = data.find(END_BLOCK, pos), 2
+                    restart = data.find(START_BLOCK, pos, end if end >= 0 else n)
+                    if restart >= 0:                   # its end was lost: a new message
+                        self.stats.bytes_discarded += restart - pos
+                        self._count("truncated_frames")
+                        ch.discarding, ch.head, ch.buf = False, b"", bytearray()
+                        pos = restart + 1
+                        continue
                 if end < 0:
                     self.stats.bytes_discarded += n - pos
                     ch.buf = bytearray(data[-1:]) if data[-1:] == END_BLOCK[:1] else bytearray()
@@ -539,15 +548,25 @@ class Hl7Pcd01Codec(Codec):
                 ch.buf = bytearray()
                 pos = restart + 1
                 continue
-            if end < 0:
-                ch.buf += data[pos:]
-                if len(ch.buf) > MAX_MESSAGE_BYTES:
-                    ch.head = bytes(ch.buf[:HEAD_BYTES])
-                    self.stats.bytes_discarded += len(ch.buf)
-                    ch.buf = bytearray(ch.buf[-1:]) if ch.buf[-1:] == END_BLOCK[:1] else bytearray()
+            stop = n if end < 0 else end
+            room = MAX_MESSAGE_BYTES - len(ch.buf)
+            if stop - pos > room:                      # too large: keep its head only
+                ch.buf += data[pos:pos + max(room, 0)]
+                ch.head = bytes(ch.buf[:HEAD_BYTES])
+                self.stats.bytes_discarded += len(ch.buf) + (stop - pos - max(room, 0))
+                ch.buf = bytearray()
+                if end < 0:
+                    if data[-1:] == END_BLOCK[:1]:
+                        ch.buf = bytearray(END_BLOCK[:1])
                     ch.discarding = True
+                    return out
+                out.append((ch.head, True))
+                ch.in_frame, ch.head = False, b""
+                pos = end + 2
+                continue
+            ch.buf += data[pos:stop]
+            if end < 0:
                 return out
-            ch.buf += data[pos:end]
             self._frame_done(ch, out)
             pos = end + 2
         return out
