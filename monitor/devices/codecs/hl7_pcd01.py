@@ -14,8 +14,7 @@ Choices (documented for review):
   message and decoded about 30 messages a second (CPU time, one core, an
   11-row PCD-01 message, tolerant or strict), where a split on the message's
   own separators decodes some 8000 a second and lets every fault be counted and
-  answered as this codec chooses. hl7apy validates our
-  ACKs in the tests.
+  answered as this codec chooses. hl7apy validates our ACKs in the tests.
 * **MLLP** (per channel): a message is the bytes between ``0x0B`` and ``0x1C
   0x0D``. Bytes outside a frame are skipped and counted (``bytes_discarded``,
   ``garbage``); a start block inside a frame drops the unfinished frame before
@@ -23,8 +22,8 @@ Choices (documented for review):
   (1 MiB) is discarded as it arrives (only its first :data:`HEAD_BYTES` are kept,
   to read MSH), counted (``too_large``) and answered AR when its MSH-10 can be
   read; a start block before its end makes it a truncated frame like any other
-  (dropped unanswered: the sender resends what it sees unanswered). A read is never copied whole into a
-  channel: a channel never holds more than 1 MiB.
+  (dropped unanswered: the sender resends what it sees unanswered). A read is
+  never copied whole into a channel: a channel never holds more than 1 MiB.
 * **Separators** come from MSH-1 and MSH-2 (any characters, never assumed
   ``|^~\\&``); the ACK is written with the sender's separators. Escape
   sequences ``\\F\\ \\S\\ \\T\\ \\R\\ \\E\\`` and ``\\Xhh..\\`` are decoded,
@@ -49,8 +48,8 @@ Choices (documented for review):
   answered (``acks_received``).
 * **Routing** (``bed``, case-insensitive, exact match of a component or
   subcomponent): PV1-3 (all repetitions), OBX-18 of any OBX, MSH-3. ``None``
-  takes every message. A message for another bed is answered AA, not decoded,
-  and counted (``other_bed``); its key (PV1-3 as sent, else OBX-18, else MSH-3)
+  takes every message. A message for another bed is answered AA (whatever its
+  rows), not decoded, and counted (``other_bed``); its key (PV1-3 as sent, else OBX-18, else MSH-3)
   goes into :attr:`beds_seen` (the :data:`BEDS_SEEN_MAX` most recent keys).
 * **Observations.** OBX-3 (code, text, coding system) is looked up in the code
   maps (a clinic's files, the vendor maps, then MDC). NM and SN (a plain
@@ -65,8 +64,8 @@ Choices (documented for review):
   one without, then the map's lowest ``priority``, then the row with the code and
   OBX-4 containment that took the vital last time (so the vital stays on one
   channel whatever the row order), then the first in the message; the others,
-  told apart by containment, are device numerics labelled ``<OBX-3 text> <OBX-4>``. Rows
-  mapped to a label (invasive pressures) and unknown codes are device numerics
+  told apart by containment, are device numerics labelled ``<OBX-3 text>
+  <OBX-4>``. Rows mapped to a label (invasive pressures) and unknown codes are device numerics
   with their code (OBX-3.1 as a number, else a CRC-32 of it), the label or
   OBX-3 text (with `` <OBX-4>`` added from the second row of one code in a
   message on), their value unconverted and their unit text (``unknown_codes``).
@@ -77,8 +76,8 @@ Choices (documented for review):
   instead (``unit_mismatch``, ``unknown_units``, ``unit_missing``), never a value
   shown in a wrong unit.
 * **NIBP** (sys, dia, mean) is emitted only for a new determination: its OBX-14
-  time (of the first NIBP row that has one, its own or its parent row's) or any of its values differ from the
-  last one emitted (on any channel). OBR-7 and MSH-7 are not used for this:
+  time (of the first NIBP row that has one, its own or its parent row's) or any
+  of its values differ from the last one emitted (on any channel). OBR-7 and MSH-7 are not used for this:
   gateways restamp them every cycle. A determination with no value at all emits
   nothing. Two determinations with equal values and no OBX-14 count as one.
 * **Waves.** The pleth (MDC_PULS_OXIM_PLETH 150452, or a mapped code) from NA
@@ -93,8 +92,8 @@ Choices (documented for review):
 * **Time.** Readings carry the host arrival time ``t``; ``device_time`` is
   OBX-14, else the OBX-14 of the nearest parent row in the containment tree (a
   channel or VMD row whose OBX-4 is a prefix: ``1.0.1`` for ``1.0.1.2``, as
-  IHE examples stamp the NIBP compound row), else OBR-7, else MSH-7 (HL7 DTM; its ``+/-ZZZZ`` offset honoured,
-  none: the host's local time). A device time more than :data:`FUTURE_TOLERANCE_S`
+  IHE examples stamp the NIBP compound row), else OBR-7, else MSH-7 (HL7 DTM;
+  its ``+/-ZZZZ`` offset honoured, none: the host's local time). A device time more than :data:`FUTURE_TOLERANCE_S`
   (5 min) ahead of ``t`` is not kept (the value is; ``future_time``).
 * **Link state**: "" before any message; "receiving for bed KEY" (or "receiving
   (any bed)"); "messages for other beds only (seen: A, B)" when only other beds
