@@ -334,7 +334,7 @@ def main() -> None:
     args = ap.parse_args()
     print(f"machine: {machine()}")
     print(f"nproc: {os.cpu_count()}; lscpu: " + "; ".join(
-        ln.strip() for ln in subprocess.run(["lscpu"], capture_output=True, text=True,
+        " ".join(ln.split()) for ln in subprocess.run(["lscpu"], capture_output=True, text=True,
                                             check=False).stdout.splitlines()[:8]))
     print(f"date: {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC")
     res = throughput(args.messages, args.repeats, args.chunk)
