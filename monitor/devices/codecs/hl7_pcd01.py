@@ -98,7 +98,8 @@ Choices (documented for review):
 * **Link state**: "" before any message; "receiving for bed KEY" (or "receiving
   (any bed)"); "messages for other beds only (seen: A, B)" when only other beds
   were heard for :data:`OTHER_BED_QUIET_S`; "last message malformed: <reason>" or
-  "last message refused: <reason>" after one.
+  "last message refused: <reason>" after one. :meth:`~Hl7Pcd01Codec.status_detail`
+  gives the counts ("120 messages, 3 for other beds, 1 malformed").
 * Never raises out of ``feed*`` (an internal error counts as ``internal_error``
   and is answered AE); replies owed are bounded per channel
   (:data:`MAX_PENDING_REPLIES`, oldest dropped).
@@ -479,6 +480,19 @@ class Hl7Pcd01Codec(Codec):
     @property
     def link_state(self) -> str:
         return self._state
+
+    def status_detail(self) -> str:
+        """Messages heard, and of them for other beds, malformed and refused ("" before any)."""
+        extra = self.stats.extra
+        total = extra.get("messages", 0)
+        if not total:
+            return ""
+        parts = [f"{total} message{'s' if total != 1 else ''}"]
+        for key, words in (("other_bed", "for other beds"), ("malformed", "malformed"),
+                           ("refused", "refused")):
+            if extra.get(key):
+                parts.append(f"{extra[key]} {words}")
+        return ", ".join(parts)
 
     @property
     def buffered(self) -> int:
