@@ -90,12 +90,17 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
                         "see 'infusion-sim list'), serial:PORT with --protocol, "
                         "lan:HOST[:PORT] (a Philips IntelliVue's LAN data export, UDP port "
                         "24105 by default) or lan:discover[:PORT] (the first monitor that "
-                        "announces itself on UDP port 24005 by default), replay:SESSION "
-                        "or replay:FILE with --protocol")
+                        "announces itself on UDP port 24005 by default), hl7:[HOST:]PORT "
+                        "(listen for HL7 v2 observation messages over MLLP from a monitor, "
+                        "gateway or central station, IHE PCD-01; TCP port 2575 is HL7's; "
+                        "HOST is this computer's address to listen on, or leave it out and "
+                        "give --hl7-allow: the interface that leads to the gateway; 0.0.0.0 "
+                        "listens on every interface, with a warning; needs --bed), "
+                        "replay:SESSION or replay:FILE with --protocol")
     p.add_argument("--protocol", default=None,
                    help=f"{_protocol_names()}: required for serial sources "
                         "and capture files (intellivue-lan is implied by, and the only one "
-                        "for, lan: sources); for sim: sources, play the scenario through "
+                        "for, lan: sources; hl7-pcd01 for hl7: sources); for sim: sources, play the scenario through "
                         "that protocol's encoder and codec (the window does so with "
                         f"{GUI_SIM_PROTOCOL!r} by default)")
     p.add_argument("--baud", type=_baud, default=None,
@@ -106,6 +111,26 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
                    help="serial: override the stop bits")
     p.add_argument("--flow", choices=("none", "rtscts", "xonxoff"), default=None,
                    help="serial: override the flow control")
+    p.add_argument("--bed", default=None, metavar="KEY",
+                   help="hl7: this chair's routing key: a message is taken when KEY equals "
+                        "(ignoring case) a component of its PV1-3 (point of care^room^bed, "
+                        "e.g. 12 or ICU2), of its OBX-18 (the monitor's equipment id) or "
+                        "of its MSH-3 (the sending application); messages for other beds "
+                        "are acknowledged, counted and ignored; 'any' takes every message "
+                        "(a monitor that sends for this chair only); required for hl7:")
+    p.add_argument("--hl7-allow", default=None, metavar="ADDR[,ADDR...]",
+                   help="hl7: the senders allowed to connect (the gateway's or monitor's "
+                        "IP address, or networks such as 10.1.2.0/24); any other "
+                        "connection is closed at once and counted (default: this computer "
+                        "only)")
+    p.add_argument("--hl7-tls-cert", type=Path, default=None, metavar="FILE",
+                   help="hl7: MLLP over TLS with this certificate (PEM; with --hl7-tls-key)")
+    p.add_argument("--hl7-tls-key", type=Path, default=None, metavar="FILE",
+                   help="hl7: the private key (PEM, no passphrase) of --hl7-tls-cert")
+    p.add_argument("--hl7-code-map", type=Path, action="append", default=None,
+                   metavar="FILE",
+                   help="hl7: the clinic's own code mapping file (TOML; the shipped maps, "
+                        "MDC and Mindray's local codes, are always loaded); repeatable")
     p.add_argument("--speed", type=_speed, default=1.0,
                    help="simulated sources only: session seconds per real second, or 'max'")
     p.add_argument("--seed", type=_seed, default=0, help="simulator random seed (default 0)")
@@ -237,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from monitor.core.alarms.profile import ProfileError
     from monitor.core.alarms.profile_file import load_default_profile, load_profile
     from monitor.devices.protocols import ProtocolError
-    from monitor.devices.registry import SerialOverrides
+    from monitor.devices.registry import Hl7Options, SerialOverrides
     from simulators.scenario import ScenarioError
 
     try:
@@ -258,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.source, args.protocol = chosen.source, chosen.protocol
     try:
         spec = parse_source(args.source)
-        if spec.scheme in ("serial", "lan") and args.speed != 1.0:
+        if spec.scheme in ("serial", "lan", "hl7") and args.speed != 1.0:
             parser.error("--speed applies to simulated and replayed sources only")
         protocol = args.protocol
         if spec.scheme == "sim" and protocol is None and not headless and chosen is None:
@@ -269,7 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             SerialOverrides(args.baud, args.parity, args.stopbits, args.flow)
         driver = make_driver(spec, seed=args.seed, duration_s=duration,
                              protocol=protocol, overrides=overrides,
-                             data_dir=args.data_dir)
+                             data_dir=args.data_dir,
+                             hl7=Hl7Options(args.bed, args.hl7_allow, args.hl7_tls_cert,
+                                            args.hl7_tls_key, tuple(args.hl7_code_map or ())))
     except (SourceError, ScenarioError, ProtocolError) as exc:
         print(f"infusion-monitor: {exc}", file=sys.stderr)
         return 2

@@ -1,7 +1,8 @@
 """Which driver a ``--source`` names: the composition of every kind of source.
 
 The device layer builds what a device sends (``serial:PORT``, ``lan:HOST`` or
-``lan:discover``, ``replay:FILE``: :func:`monitor.devices.registry.device_driver`); here, above it, ``sim:`` is
+``lan:discover``, ``hl7:[HOST:]PORT``, ``replay:FILE``:
+:func:`monitor.devices.registry.device_driver`); here, above it, ``sim:`` is
 the built-in simulator (:mod:`simulators`) and ``replay:SESSION`` a recorded
 session read from the database, with its phases, events and the readings its
 bytes cannot carry (:class:`~monitor.devices.replay.ReplayDriver`).
@@ -22,7 +23,7 @@ from monitor.core.workflow.messages import (
 )
 from monitor.devices.base import Driver, SourceError
 from monitor.devices.protocols import check_protocol, codec_class
-from monitor.devices.registry import SerialOverrides, SourceSpec, device_driver
+from monitor.devices.registry import Hl7Options, SerialOverrides, SourceSpec, device_driver
 from monitor.devices.replay import RecordedPlan, ReplayDriver, replay_banner
 from monitor.storage.database import DB_NAME, default_data_dir
 from monitor.storage.store import SessionStore
@@ -31,7 +32,7 @@ from monitor.storage.store import SessionStore
 def make_driver(spec: SourceSpec, *, seed: int = 0, duration_s: float | None = None,
                 protocol: str | None = None,
                 overrides: SerialOverrides | None = None,
-                data_dir: object = None) -> Driver:
+                data_dir: object = None, hl7: Hl7Options | None = None) -> Driver:
     """Build the driver for ``spec``.
 
     Raises
@@ -42,6 +43,9 @@ def make_driver(spec: SourceSpec, *, seed: int = 0, duration_s: float | None = N
         Unknown or malformed scenario (the message names the valid scenarios,
         or the file and line).
     """
+    if spec.scheme != "hl7" and hl7 is not None and hl7.given:
+        raise SourceError("--bed, --hl7-allow, --hl7-tls-cert, --hl7-tls-key and "
+                          "--hl7-code-map apply to hl7: sources only")
     if spec.scheme == "sim":
         from simulators.driver import SimulatedDriver
         from simulators.scenario import load_scenario
@@ -56,7 +60,8 @@ def make_driver(spec: SourceSpec, *, seed: int = 0, duration_s: float | None = N
         if not db.exists():
             raise SourceError(f"no recordings in {folder}")
         return from_session(db, int(spec.target))
-    return device_driver(spec, duration_s=duration_s, protocol=protocol, overrides=overrides)
+    return device_driver(spec, duration_s=duration_s, protocol=protocol, overrides=overrides,
+                         hl7=hl7)
 
 
 def _not_on_the_wire(reading: Reading, protocol_carries_nibp: bool) -> bool:
