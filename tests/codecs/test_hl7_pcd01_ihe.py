@@ -427,14 +427,20 @@ def test_text_where_a_number_is_due() -> None:
                 and math.isfinite(x.value)]
     (ack,) = replies(codec)
     check_ack(ack, m, "AE")
+    assert check_ack_loose(ack, m)["err"] == "102"          # HL7 table 0357: data type error
     assert codec.stats.extra.get("malformed", 0) >= 1
 
 
-@pytest.mark.parametrize("change", [
-    {"version": "9.9"},
-    {"message_type": ["ADT", "A01", "ADT_A01"]},
-], ids=["unsupported-version", "not-oru"])
-def test_refused_messages_get_ar(change: dict) -> None:
+@pytest.mark.parametrize(("change", "error"), [
+    ({"version": "9.9"}, "203"),
+    ({"message_type": ["ADT", "A01", "ADT_A01"]}, "200"),
+    ({"message_type": ["ORU", "R30", "ORU_R30"]}, "201"),
+    ({"processing_id": "T"}, "202"),
+    ({"processing_id": "D"}, "202"),
+], ids=["unsupported-version", "not-oru", "not-r01", "training", "debugging"])
+def test_refused_messages_get_ar(change: dict, error: str) -> None:
+    """AR with ERR-3 from HL7 table 0357 (200 message type, 201 event, 202 processing id,
+    203 version); an ACK echoes MSH-11, so a test system gets its own id back."""
     m = VITALS.with_(control_id="R1", accept_ack="", app_ack="", **change)
     codec = make()
     items = feed(codec, m)
@@ -442,6 +448,7 @@ def test_refused_messages_get_ar(change: dict) -> None:
     (ack,) = replies(codec)
     info = check_ack_loose(ack, m)
     assert info["code"] == "AR"
+    assert info["err"] == error
     assert codec.stats.extra.get("refused", 0) == 1
 
 
@@ -453,9 +460,11 @@ def check_ack_loose(reply: bytes, m: Message) -> dict:
     assert segs[0][0] == "MSH" and components(text, segs[0][9])[0] == "ACK"
     msa = next(s for s in segs if s[0] == "MSA")
     assert msa[2] == m.control_id
+    assert segs[0][11] == m.processing_id
     if segs[0][12] in ("2.6", "2.5", "2.5.1", "2.7"):
         parse_message(text, validation_level=VALIDATION_LEVEL.STRICT).validate()
-    return {"code": msa[1]}
+    err = next((s for s in segs if s[0] == "ERR"), None)
+    return {"code": msa[1], "err": components(text, err[3])[0] if err and len(err) > 3 else ""}
 
 
 def test_no_msh_is_counted_and_not_acknowledged() -> None:
@@ -502,6 +511,7 @@ def test_other_beds_counted_acknowledged_ignored(key: str) -> None:
         check_ack(replies(codec)[0], m, "AA")
     assert codec.stats.extra["other_bed"] == 3
     assert sum(codec.beds_seen.values()) >= 3 and codec.beds_seen
+    assert any("23" in k for k in codec.beds_seen), codec.beds_seen   # says which bed came
     assert "other beds" in codec.link_state
 
 
@@ -532,6 +542,16 @@ def test_duplicate_nibp_not_re_emitted() -> None:
     assert values_of(later, Vital.NIBP_SYS) == [118]
     assert values_of(changed, Vital.NIBP_SYS) == [121]
     assert len(replies(codec)) == 4
+
+
+def test_resent_message_acknowledged_again_nibp_once() -> None:
+    # a gateway that lost our ACK sends the same message (same MSH-10) again
+    codec = make()
+    m = Message(control_id="RS1", obx=h.nibp_obx(time="20251206075930+0000"))
+    first = feed(codec, m)
+    again = feed(codec, m, t=T0 + 5)
+    assert values_of(first, Vital.NIBP_SYS) == [120] and values_of(again, Vital.NIBP_SYS) == []
+    assert [check_ack(r, m, "AA")["acked"] for r in replies(codec)] == ["RS1", "RS1"]
 
 
 def test_repeated_nibp_beside_fresh_vitals() -> None:
