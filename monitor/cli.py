@@ -281,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if chosen is None:
             return 0  # the nurse cancelled
         args.source, args.protocol = chosen.source, chosen.protocol
+        args.bed = getattr(chosen, "bed", None) or args.bed
+        args.hl7_allow = getattr(chosen, "allow", None) or args.hl7_allow
     try:
         spec = parse_source(args.source)
         if spec.scheme in ("serial", "lan", "hl7") and args.speed != 1.0:

@@ -229,7 +229,7 @@ def read_acks(sock: socket.socket, count: int, timeout: float = 10.0) -> list[st
     out = []
     for a in acks:
         assert a.startswith(SB), a
-        msa = [seg for seg in a[1:].split(b"\r") if seg.startswith(b"MSA")][0].decode()
+        msa = next(seg for seg in a[1:].split(b"\r") if seg.startswith(b"MSA")).decode()
         assert msa.split("|")[1] == "AA"
         out.append(msa.split("|")[2])
     return out
@@ -327,7 +327,7 @@ def test_half_a_message_then_silence_is_closed_without_stopping_the_others(rig):
 
 
 def test_a_connection_between_messages_stays_open_past_the_partial_timeout(rig):
-    r, codec = rig(partial_timeout_s=0.3)
+    r, _codec = rig(partial_timeout_s=0.3)
     with connect(r.port) as s:
         s.sendall(framed("1"))
         assert read_acks(s, 1) == ["1"]
@@ -400,7 +400,7 @@ def test_without_an_allow_list_only_this_computer_may_connect(rig):
 
 
 def test_one_connection_over_the_limit_is_refused_and_the_others_go_on(rig):
-    r, codec = rig(max_connections=2)
+    r, _codec = rig(max_connections=2)
     a, b = connect(r.port), connect(r.port)
     try:
         r.wait(lambda: r.driver.connections == 2, what="two connections")
@@ -472,7 +472,7 @@ def test_without_a_host_the_interface_leading_to_the_gateway_is_taken():
 def test_the_status_says_connected_while_a_sender_is_and_not_once_it_has_gone(rig,
                                                                              monkeypatch):
     monkeypatch.setattr(hl7_driver, "SENDER_GONE_AFTER_S", 0.5)
-    r, codec = rig()
+    r, _codec = rig()
     r.wait(lambda: r.of(SourceStatus), timeout=5, what="a status")
     first = r.of(SourceStatus)[0]
     assert not first.connected and "no HL7 sender connected yet" in first.message
@@ -492,7 +492,7 @@ def test_the_status_says_connected_while_a_sender_is_and_not_once_it_has_gone(ri
 def _self_signed(tmp_path) -> tuple:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     try:
-        from cryptography import x509  # noqa: F401
+        from cryptography import x509
     except ImportError:
         if shutil.which("openssl") is None:
             if os.environ.get("CI") == "true":
