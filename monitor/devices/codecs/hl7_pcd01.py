@@ -13,8 +13,9 @@ Choices (documented for review):
 * **Parser.** Our own, not hl7apy: hl7apy builds a validated element tree per
   message and decoded about 30 messages a second (CPU time, one core, an
   11-row PCD-01 message, tolerant or strict), where a split on the message's
-  own separators decodes some 8000 a second and lets every fault be counted and
-  answered as this codec chooses. hl7apy validates our ACKs in the tests.
+  own separators decodes 6000 to 8000 a second with their ACKs (CPU time; see
+  bench/RESULTS.md) and lets every fault be counted and answered as this codec
+  chooses. hl7apy validates our ACKs in the tests.
 * **MLLP** (per channel): a message is the bytes between ``0x0B`` and ``0x1C
   0x0D``. Bytes outside a frame are skipped and counted (``bytes_discarded``,
   ``garbage``); a start block inside a frame drops the unfinished frame before
