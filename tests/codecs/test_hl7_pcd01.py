@@ -425,14 +425,14 @@ def test_other_beds_acknowledged_counted_and_shown() -> None:
 
 def test_status_detail_counts() -> None:
     codec = make("12")
-    assert codec.status_detail() == ""
+    assert codec.status_detail == ""
     codec.feed(frame(VITALS), NOW)
-    assert codec.status_detail() == "1 message"
+    assert codec.status_detail == "1 message"
     codec.feed(frame(message(obx(2, SPO2, "97", PCT), bed="X^1", sender="GW")), NOW)
     codec.feed(frame(message(obx(2, SPO2, "x", PCT))), NOW)
     codec.feed(frame(message(obx(2, SPO2, "97", PCT), version="2.1")), NOW)
     codec.feed(frame("PID|||1\r"), NOW)
-    assert codec.status_detail() == "5 messages, 1 for other beds, 2 malformed, 1 refused"
+    assert codec.status_detail == "5 messages, 1 for other beds, 2 malformed, 1 refused"
 
 
 def test_beds_seen_bounded() -> None:

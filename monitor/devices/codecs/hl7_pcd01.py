@@ -99,7 +99,7 @@ Choices (documented for review):
 * **Link state**: "" before any message; "receiving for bed KEY" (or "receiving
   (any bed)"); "messages for other beds only (seen: A, B)" when only other beds
   were heard for :data:`OTHER_BED_QUIET_S`; "last message malformed: <reason>" or
-  "last message refused: <reason>" after one. :meth:`~Hl7Pcd01Codec.status_detail`
+  "last message refused: <reason>" after one. :attr:`~Hl7Pcd01Codec.status_detail`
   gives the counts ("120 messages, 3 for other beds, 1 malformed").
 * Never raises out of ``feed*`` (an internal error counts as ``internal_error``
   and is answered AE); replies owed are bounded per channel
@@ -482,6 +482,7 @@ class Hl7Pcd01Codec(Codec):
     def link_state(self) -> str:
         return self._state
 
+    @property
     def status_detail(self) -> str:
         """Messages heard, and of them for other beds, malformed and refused ("" before any)."""
         extra = self.stats.extra
