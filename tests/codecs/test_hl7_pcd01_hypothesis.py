@@ -127,7 +127,7 @@ def test_any_bytes_never_raise(chunks: list[bytes], channel: int) -> None:
 def test_any_bytes_memory_bounded(noise: bytes, framed: bool) -> None:
     codec = Hl7Pcd01Codec()
     body = noise.replace(b"\x1c", b"")
-    body = body * (1 + (1 << 16) // max(1, len(body)))     # about 64 KiB per feed
+    body = body * (1 + (1 << 13) // max(1, len(body)))     # about 8 KiB per feed
     piece = (h.START_BLOCK + b"MSH|^~\\&|X||||||ORU^R01|M1|P|2.6\r" if framed else b"") + body
     tracemalloc.start()
     try:
