@@ -661,9 +661,13 @@ class Hl7Driver(Driver):
             message = ""
         link = "; ".join(x for x in [self.codec.link_state if up else "", *self._link_notes()]
                          if x)
+        n = len(self._conns)
+        detail = "; ".join(x for x in [
+            getattr(self.codec, "status_detail", ""),
+            f"{n} connection{'s' if n != 1 else ''} open" if listening else ""] if x)
         return [SourceStatus(t, f"{self.label} ({self.protocol})", up, rate,
                              st.frames_ok, st.frames_bad, st.bytes_discarded, st.last_frame_t,
-                             message, link)]
+                             message, link, detail)]
 
 
 def _route_to(network: Network) -> str:

@@ -483,6 +483,7 @@ def test_the_status_says_connected_while_a_sender_is_and_not_once_it_has_gone(ri
         r.wait(lambda: len(r.of(SourceStatus)) > n, timeout=5, what="the next status")
         assert r.of(SourceStatus)[-1].connected
         assert r.of(SourceStatus)[-1].frames_ok == 1
+        assert r.of(SourceStatus)[-1].detail.endswith("1 connection open")
     r.wait(lambda: not r.of(SourceStatus)[-1].connected, timeout=5, what="gone")
     assert "since the last one left" in r.of(SourceStatus)[-1].message
 

@@ -172,6 +172,10 @@ def test_the_command_line_refuses_what_an_hl7_source_cannot_take(capsys, tmp_pat
                      "--hl7-tls-cert", str(tmp_path / "none.pem"),
                      "--hl7-tls-key", str(tmp_path / "none.key")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "bad.toml").write_text("junk = [")
+    assert cli.main(["run", "--headless", "--source", "hl7:127.0.0.1:2575", "--bed", "1",
+                     "--hl7-code-map", str(tmp_path / "bad.toml")]) == 2
+    assert "cannot read the HL7 code maps" in capsys.readouterr().err
     text = cli.build_parser().format_help()
     assert "hl7:[HOST:]PORT" in text and "--hl7-allow" in text and "PV1-3" in text
 
