@@ -337,6 +337,7 @@ def test_a_connection_between_messages_stays_open_past_the_partial_timeout(rig):
         assert read_acks(s, 1) == ["2"]
 
 
+@pytest.mark.slow
 def test_a_thousand_connections_opened_and_closed_leave_nothing_behind(rig):
     r, codec = rig()
     fds = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
