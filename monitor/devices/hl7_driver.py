@@ -77,8 +77,9 @@ from monitor.core.events import Condition, RawBytes, SourceStatus, Technical
 from monitor.core.vitals import Vital
 from monitor.devices.base import Driver, SourceError
 from monitor.devices.codecs.base import Codec
+from monitor.devices.codecs.hl7_pcd01 import END_BLOCK
+from monitor.devices.codecs.hl7_pcd01 import MAX_MESSAGE_BYTES as CODEC_MAX_MESSAGE_BYTES
 from monitor.devices.serial_driver import BACKOFF_S, STATUS_EVERY_S, DecodingWatch
-from monitor.export.mllp_protocol import END_BLOCK
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,8 @@ READ_TIMEOUT_S = 0.1
 RECV_CHUNK = 64 * 1024
 MAX_RECV_PER_READ = 64
 MAX_CONNECTIONS = 4
-MAX_MESSAGE_BYTES = 1 << 20
-"""A message larger than this is discarded (the codec's limit too)."""
+MAX_MESSAGE_BYTES = CODEC_MAX_MESSAGE_BYTES
+"""A message larger than this is discarded (the codec's limit)."""
 MAX_OUTBOX_BYTES = 1 << 20
 PARTIAL_TIMEOUT_S = 10.0
 """A connection in the middle of a message that sends nothing for this long is closed."""
