@@ -728,3 +728,22 @@ def test_start_blocks_cost_linear_time() -> None:
     # noise made of start blocks (each one ends an empty frame): 8x the bytes, ~8x the time
     small, big = _feed_time(h.START_BLOCK * 8192), _feed_time(h.START_BLOCK * 65536)
     assert big / small < 20, (small, big)
+
+
+@pytest.mark.parametrize("msh", [
+    "MSH||AcmeInc||||20251206080000||ORU^R01^ORU_R01|WS1|P|2.6",          # no MSH-2
+    "MSH|^^\\&|AcmeInc||||20251206080000||ORU^R01^ORU_R01|WS2|P|2.6",     # repeated character
+    "MSH|",                                                             # nothing after MSH-1
+    "MSH",
+    "MSH\r",
+], ids=["no-encoding-characters", "repeated-separator", "msh1-only", "bare", "bare-cr"])
+def test_wrong_separators_are_malformed_never_values(msh: str) -> None:
+    body = VITALS.er7().split("\r", 1)[1]
+    codec = make()
+    items = feed(codec, h.frame((msh + "\r" + body).encode()))
+    assert valued(items) == {} and numerics(items) == []
+    for r in replies(codec):
+        assert r.startswith(h.START_BLOCK) and r.endswith(h.END_BLOCK)
+        assert b"MSA|AA" not in r and b"MSA|CA" not in r
+    assert codec.stats.extra.get("malformed", 0) + codec.stats.extra.get("refused", 0) == 1
+    assert values_of(feed(codec, VITALS), Vital.HR) == [72]
