@@ -24,7 +24,8 @@ not delivered stays, and :func:`flush_outbox` sends it later, oldest first
 trace: a message leaves the outbox only when the host has taken it.
 
 The framing and the acknowledgements (:func:`parse_ack`, :class:`AckCode`) are
-in :mod:`monitor.export.mllp_protocol`; they are imported here too.
+in :mod:`monitor.devices.mllp_protocol` (the HL7 listener uses them too); they are
+imported here too.
 
 Everything here blocks on the network: call it from the command line or a
 worker thread, never the GUI thread. A ``stop`` event cuts the waiting short.
@@ -41,18 +42,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.export.common import ExportError, Progress, atomic_write, check_size, report
-from monitor.export.hl7 import SENDING_APP, Hl7Error, session_messages
-from monitor.export.mllp_protocol import (
+from monitor.devices.mllp_protocol import (
     END_BLOCK,
     MAX_ACK_BYTES,
     START_BLOCK,
     Ack,
     AckCode,
     MllpError,
-    control_id,
     parse_ack,
 )
+from monitor.export.common import ExportError, Progress, atomic_write, check_size, report
+from monitor.export.hl7 import SENDING_APP, Hl7Error, session_messages
 from monitor.review.record import SessionRecord
 
 SUFFIX = ".hl7"
@@ -66,6 +66,17 @@ __all__ = ["DEFAULT_ATTEMPTS", "DEFAULT_BACKOFF_S", "DEFAULT_MAX_BACKOFF_S", "DE
            "END_BLOCK", "MAX_ACK_BYTES", "START_BLOCK", "SUFFIX", "Ack", "AckCode",
            "DeliveryReport", "MllpClient", "MllpError", "Retry", "RetryPolicy", "control_id",
            "enqueue", "flush_outbox", "parse_ack", "pending", "send_session"]
+
+
+def control_id(message: str) -> str:
+    """MSH-10 of an ER7 message."""
+    if not message.startswith("MSH") or len(message) < 8:
+        raise Hl7Error(f"not an HL7 message (no MSH segment first): {message[:40]!r}")
+    fields = message.split("\r", 1)[0].split(message[3])
+    if len(fields) < 10 or not fields[9]:
+        raise Hl7Error(f"the message has no control id (MSH-10): {message[:80]!r}")
+    return fields[9].split(message[4])[0]
+
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ import numpy as np
 
 from monitor.core.reading import Reading, WaveChunk
 from monitor.core.vitals import NIBP_VITALS, Vital
-from monitor.export.mllp_protocol import END_BLOCK, START_BLOCK, MllpError, parse_ack
+from monitor.devices.mllp_protocol import END_BLOCK, START_BLOCK, MllpError, parse_ack
 from simulators.encoders.base import Encoder
 
 DEFAULT_BED = "KETAMINE^ROOM1^CHAIR1"

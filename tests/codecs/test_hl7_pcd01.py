@@ -23,7 +23,7 @@ from monitor.devices.codecs.hl7_pcd01 import (
     parse_dtm,
 )
 from monitor.devices.protocols import codec_class
-from monitor.export.mllp_protocol import parse_ack
+from monitor.devices.mllp_protocol import parse_ack
 
 NOW = 1_796_100_000.0          # host time of the tests (2026-12-01 04:40 UTC)
 STAMP = "20261201000000+0000"  # an observation time before NOW

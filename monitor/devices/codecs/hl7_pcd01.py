@@ -138,7 +138,7 @@ from monitor.devices.codecs.hl7_codes import (
     lookup_unit,
     vital_dimension,
 )
-from monitor.export.mllp_protocol import END_BLOCK, START_BLOCK
+from monitor.devices.mllp_protocol import END_BLOCK, START_BLOCK
 
 SOURCE = "hl7-pcd01"
 MAX_MESSAGE_BYTES = 1 << 20

@@ -1,10 +1,10 @@
 """MLLP framing and HL7 acknowledgements: the bytes around a message and what the host answers.
 
 MLLP frames a message as ``0x0B <message> 0x1C 0x0D`` on a TCP connection
-(:data:`START_BLOCK`, :data:`END_BLOCK`). :func:`parse_ack` reads the host's
-answer (MSA-1, MSA-2 and the host's text) and :func:`control_id` the MSH-10 a
-message is acknowledged by. Used by :mod:`monitor.export.mllp`, which delivers
-the messages; nothing here touches the network.
+(:data:`START_BLOCK`, :data:`END_BLOCK`). :func:`parse_ack` reads an
+answer (MSA-1, MSA-2 and the host's text). Used by :mod:`monitor.export.mllp`,
+which delivers the exported messages, by the HL7 PCD-01 codec that receives a
+gateway's and by the simulated gateway; nothing here touches the network.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-
-from monitor.export.hl7 import Hl7Error
 
 START_BLOCK = b"\x0b"
 END_BLOCK = b"\x1c\x0d"
@@ -47,16 +45,6 @@ class Ack:
 
 class MllpError(Exception):
     """A message was not acknowledged; the text says why, in words for the user."""
-
-
-def control_id(message: str) -> str:
-    """MSH-10 of an ER7 message."""
-    if not message.startswith("MSH") or len(message) < 8:
-        raise Hl7Error(f"not an HL7 message (no MSH segment first): {message[:40]!r}")
-    fields = message.split("\r", 1)[0].split(message[3])
-    if len(fields) < 10 or not fields[9]:
-        raise Hl7Error(f"the message has no control id (MSH-10): {message[:80]!r}")
-    return fields[9].split(message[4])[0]
 
 
 def parse_ack(text: str) -> Ack:
