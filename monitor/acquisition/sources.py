@@ -85,6 +85,7 @@ def from_session(db_path: Path, session_id: int) -> ReplayDriver:
         if not chunks:
             raise SourceError(f"session {session_id} recorded no bytes to replay")
         start = store.session(session_id).started_at
+        codec_options = codec_class(protocol).replay_options(store.source_settings(session_id))
         carries_nibp = codec_class(protocol).carries_nibp
         readings = [r for r in store.readings(session_id) if _not_on_the_wire(r, carries_nibp)]
         phases = [(span.start - start, span.phase) for span in store.phases(session_id)
@@ -113,4 +114,4 @@ def from_session(db_path: Path, session_id: int) -> ReplayDriver:
     what = f"session {session_id}" + (f" ({patient})" if patient else "")
     return ReplayDriver(items, protocol, f"replay:session {session_id}",
                         RecordedPlan(phases, events, scripted, planned, cuff),
-                        banner=replay_banner(what, start))
+                        banner=replay_banner(what, start), codec_options=codec_options)

@@ -247,7 +247,10 @@ class Hl7Driver(Driver):
 
     @property
     def settings_text(self) -> str | None:
-        return f"MLLP{' over TLS' if self._tls else ''} on TCP {self.host}:{self.port}"
+        from monitor.devices.codecs.hl7_pcd01 import bed_setting
+
+        return (f"MLLP{' over TLS' if self._tls else ''} on TCP {self.host}:{self.port}"
+                f"{bed_setting(self.bed)}")
 
     @property
     def local_address(self) -> tuple[str, int] | None:

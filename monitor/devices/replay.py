@@ -128,14 +128,19 @@ class ReplayDriver(Driver):
         Phases and events of the recorded session, if any.
     banner : str
         What is replayed and from when (:func:`replay_banner`).
+    codec_options : dict or None
+        The codec's constructor options as the session used them
+        (:meth:`~monitor.devices.codecs.base.Codec.replay_options`).
     """
 
     simulated = True
 
     def __init__(self, items: Iterable[tuple[float, bytes | Reading]], protocol: str,
-                 label: str, plan: RecordedPlan | None = None, banner: str = "") -> None:
+                 label: str, plan: RecordedPlan | None = None, banner: str = "",
+                 codec_options: dict[str, object] | None = None) -> None:
         self.protocol = protocol
-        self.codec: Codec = codec_class(protocol)()
+        # The session's own set-up: an HL7 capture holds every bed's messages.
+        self.codec: Codec = codec_class(protocol)(**(codec_options or {}))
         self.label = label
         self.banner = banner or replay_banner(label.removeprefix("replay:"), None)
         self._items: Iterator[tuple[float, bytes | Reading]] = iter(items)

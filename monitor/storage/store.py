@@ -216,6 +216,12 @@ class SessionStore:
             " ORDER BY t, rowid", (session_id,)).fetchall()
         return row[0], [(t, bytes(d)) for t, d in rows]
 
+    def source_settings(self, session_id: int) -> str | None:
+        """The source's settings as the session recorded them (serial settings, HL7 bed...)."""
+        row = self._conn.execute("SELECT serial_settings FROM sessions WHERE id = ?",
+                                 (session_id,)).fetchone()
+        return None if row is None else row[0]
+
     def checklist_ticks(self, session_id: int) -> list[ChecklistTicked]:
         """Every tick and untick of the discharge checklist, in time order."""
         rows = self._conn.execute(

@@ -850,3 +850,14 @@ def test_decodes_thousands_of_messages_a_second() -> None:
         codec.tick(NOW)
         best = min(best, time.perf_counter() - t0)
     assert 200 / best > 1000           # the benchmark measures; this only guards a collapse
+
+
+def test_a_replay_routes_by_the_bed_the_session_recorded() -> None:
+    from monitor.devices.codecs.hl7_pcd01 import bed_setting
+
+    settings = "MLLP on TCP 127.0.0.1:2575" + bed_setting("KETAMINE^ROOM1^CHAIR1")
+    assert Hl7Pcd01Codec.replay_options(settings) == {"bed": "KETAMINE^ROOM1^CHAIR1"}
+    assert Hl7Pcd01Codec.replay_options("MLLP on TCP 10.0.0.5:2575" + bed_setting(None)) == {
+        "bed": None}
+    assert Hl7Pcd01Codec.replay_options(None) == {}      # a plain capture file: every bed
+    assert Hl7Pcd01Codec(**Hl7Pcd01Codec.replay_options(settings)).bed is not None

@@ -168,6 +168,14 @@ def test_a_chair_with_another_bed_takes_no_values_and_says_which_beds_it_saw(tmp
     capture = _capture(tmp_path)
     acks = _messages(capture["out"])
     assert acks and {_field(a, b"MSA", 1) for a in acks} <= {"AA", "CA"}
+    # The capture holds the other bed's messages; a replay routes them as the session did.
+    assert len(_messages(capture["in"])) >= 3
+    sid = next(x["id"] for x in lines if x["type"] == "session")
+    replay = run_monitor("run", "--headless", "--source", f"replay:{sid}", "--speed", "max",
+                         "--readings", "--data-dir", str(tmp_path), timeout=120)
+    assert replay.returncode == 0, replay.stderr
+    assert not [x for x in json_lines(replay.stdout)
+                if x["type"] == "reading" and x["value"] is not None]
 
 
 def test_a_sender_not_allowed_is_refused_and_the_status_says_so(tmp_path):

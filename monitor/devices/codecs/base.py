@@ -80,6 +80,16 @@ class Codec(abc.ABC):
     def __init__(self) -> None:
         self.stats = CodecStats()
 
+    @classmethod
+    def replay_options(cls, settings_text: str | None) -> dict[str, object]:
+        """Constructor options a replay needs from the settings a session recorded.
+
+        A codec whose decoding depends on how the source was set up (the HL7
+        listener's bed) says so here, from the driver's ``settings_text`` as the
+        session stored it; none by default.
+        """
+        return {}
+
     @abc.abstractmethod
     def feed(self, data: bytes, t: float) -> list[CodecItem]:
         """Parse ``data`` that arrived at host time ``t``."""

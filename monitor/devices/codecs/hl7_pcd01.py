@@ -381,6 +381,16 @@ class _Channel:
 
 # -- the codec ---------------------------------------------------------------------------
 
+BED_SETTING = "; bed="
+"""How the listener's settings text (recorded with the session) names its bed."""
+ANY_BED = "any"
+
+
+def bed_setting(bed: str | None) -> str:
+    """The part of the listener's settings text that names the bed (``any``: every bed)."""
+    return f"{BED_SETTING}{ANY_BED if bed is None else bed}"
+
+
 class Hl7Pcd01Codec(Codec):
     """HL7 v2 ORU^R01 (IHE PCD-01) over MLLP, for one bed (see the module notes).
 
@@ -422,6 +432,19 @@ class Hl7Pcd01Codec(Codec):
     measures: ClassVar[frozenset[Vital] | None] = frozenset({
         Vital.HR, Vital.PULSE_RATE, Vital.SPO2, Vital.NIBP_SYS, Vital.NIBP_DIA,
         Vital.NIBP_MEAN, Vital.RESP_RATE, Vital.ETCO2, Vital.TEMP, Vital.PLETH})
+
+    @classmethod
+    def replay_options(cls, settings_text: str | None) -> dict[str, object]:
+        """The bed the session's listener took (``; bed=KEY`` in its settings text).
+
+        An HL7 capture holds every message the listener heard, other beds' too:
+        a replay routes them as the session did. Without a recorded bed (a plain
+        capture file), every bed is taken.
+        """
+        if not settings_text or BED_SETTING not in settings_text:
+            return {}
+        bed = settings_text.rsplit(BED_SETTING, 1)[1]
+        return {"bed": None if bed == ANY_BED else bed}
 
     def __init__(self, bed: str | None = None,
                  code_maps: Sequence[Path] | None = None) -> None:
