@@ -539,12 +539,21 @@ class Hl7Pcd01Codec(Codec):
         out: list[tuple[bytes, bool]] = []
         pos = 0
         n = len(data)
+        next_end = -2        # the next end block at or after pos (-1: none; -2: not looked)
+
+        def find_end(at: int) -> int:
+            # Looked up again only once passed: a run of start blocks stays linear.
+            nonlocal next_end
+            if next_end == -2 or 0 <= next_end < at:
+                next_end = data.find(END_BLOCK, at)
+            return next_end
+
         while pos < n:
             if ch.discarding:
                 if ch.buf[-1:] == END_BLOCK[:1] and data[pos:pos + 1] == END_BLOCK[1:]:
                     end, skip = pos, 1                 # the 0x1C ended the previous read
                 else:
-                    end, skip = data.find(END_BLOCK, pos), 2
+                    end, skip = find_end(pos), 2
                     restart = data.find(START_BLOCK, pos, end if end >= 0 else n)
                     if restart >= 0:                   # its end was lost: a new message
                         self.stats.bytes_discarded += restart - pos
@@ -578,7 +587,7 @@ class Hl7Pcd01Codec(Codec):
                 self._frame_done(ch, out)
                 pos += 1
                 continue
-            end = data.find(END_BLOCK, pos)
+            end = find_end(pos)
             restart = data.find(START_BLOCK, pos, end if end >= 0 else n)
             if restart >= 0:
                 self.stats.bytes_discarded += len(ch.buf) + (restart - pos)
