@@ -86,7 +86,8 @@ def to_json(msg: HubMessage | DeviceNumeric, *, readings: bool) -> dict[str, obj
                 "bytes_per_s": round(msg.bytes_per_s, 1), "frames_ok": msg.frames_ok,
                 "frames_bad": msg.frames_bad, "bytes_discarded": msg.bytes_discarded,
                 "last_data_t": msg.last_data_t, "message": msg.message,
-                "link_state": msg.link_state, "detail": msg.detail}
+                "link_state": msg.link_state, "detail": msg.detail,
+                "link_ok": msg.link_ok}
     if isinstance(msg, DeviceFlag):
         return {"type": "device", "t": msg.t, "name": msg.name, "active": msg.active,
                 "text": msg.text}

@@ -136,6 +136,9 @@ class SourceStatus:
     detail : str
         The protocol's own counts worth a look (IntelliVue: polls answered of
         polls sent), else empty.
+    link_ok : bool
+        False when the protocol session lets no data through (an IntelliVue not
+        associated, an HL7 feed with only other beds' messages): the header says so.
     """
 
     t: float
@@ -149,6 +152,7 @@ class SourceStatus:
     message: str = ""
     link_state: str = ""
     detail: str = ""
+    link_ok: bool = True
 
 
 @dataclass(frozen=True)

@@ -667,11 +667,11 @@ class Hl7Driver(Driver):
                          if x)
         n = len(self._conns)
         detail = "; ".join(x for x in [
-            getattr(self.codec, "status_detail", ""),
+            self.codec.status_detail,
             f"{n} connection{'s' if n != 1 else ''} open" if listening else ""] if x)
         return [SourceStatus(t, f"{self.label} ({self.protocol})", up, rate,
                              st.frames_ok, st.frames_bad, st.bytes_discarded, st.last_frame_t,
-                             message, link, detail)]
+                             message, link, detail, self.codec.link_ok or not up)]
 
 
 def _route_to(network: Network) -> str:

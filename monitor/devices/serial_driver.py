@@ -227,7 +227,8 @@ class SerialDriver(Driver):
                              st.frames_ok, st.frames_bad, st.bytes_discarded, st.last_frame_t,
                              "" if self._ser is not None else self._last_error or "not connected",
                              self.codec.link_state if self._ser is not None else "",
-                             self.codec.status_detail if self._ser is not None else "")]
+                             self.codec.status_detail if self._ser is not None else "",
+                             self.codec.link_ok or self._ser is None)]
 
 
 class DecodingWatch:

@@ -356,7 +356,8 @@ class UdpDriver(Driver):
                              st.frames_ok, st.frames_bad, st.bytes_discarded, st.last_frame_t,
                              "" if up else self._last_error or "not connected",
                              self.codec.link_state if up else "",
-                             self.codec.status_detail if up else "")]
+                             self.codec.status_detail if up else "",
+                             self.codec.link_ok or not up)]
 
 
 def intellivue_announcement(data: bytes) -> int | None:

@@ -46,9 +46,10 @@ def test_the_device_status_line_carries_the_protocol_session_state():
 
     got = to_json(SourceStatus(5.0, "serial:/dev/pts/3 (intellivue-mib)", True, 1200.0, 40, 1,
                                0, 4.5, link_state="refused: data export off",
-                               detail="0 of 2 polls answered"), readings=False)
+                               detail="0 of 2 polls answered", link_ok=False),
+                  readings=False)
     assert got == {"type": "source", "t": 5.0, "label": "serial:/dev/pts/3 (intellivue-mib)",
                    "connected": True, "bytes_per_s": 1200.0, "frames_ok": 40, "frames_bad": 1,
                    "bytes_discarded": 0, "last_data_t": 4.5, "message": "",
                    "link_state": "refused: data export off",
-                   "detail": "0 of 2 polls answered"}
+                   "detail": "0 of 2 polls answered", "link_ok": False}

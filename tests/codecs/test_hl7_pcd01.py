@@ -22,8 +22,8 @@ from monitor.devices.codecs.hl7_pcd01 import (
     Separators,
     parse_dtm,
 )
-from monitor.devices.protocols import codec_class
 from monitor.devices.mllp_protocol import parse_ack
+from monitor.devices.protocols import codec_class
 
 NOW = 1_796_100_000.0          # host time of the tests (2026-12-01 04:40 UTC)
 STAMP = "20261201000000+0000"  # an observation time before NOW
@@ -417,8 +417,9 @@ def test_other_beds_acknowledged_counted_and_shown() -> None:
     assert codec.stats.extra["other_bed"] == 3
     assert codec.beds_seen == {"ICU^13^A": 1, "ICU^12^B": 2}
     assert codec.link_state == "messages for other beds only (seen: ICU^12^B, ICU^13^A)"
+    assert not codec.link_ok                     # the header says no data comes for this bed
     codec.feed(frame(message(obx(2, SPO2, "97", PCT), bed="ICU^7^A", sender="GW")), NOW + 5)
-    assert codec.link_state == "receiving for bed 7"
+    assert codec.link_state == "receiving for bed 7" and codec.link_ok
     codec.feed(frame(message(obx(2, SPO2, "97", PCT), bed="X^1", sender="GW")), NOW + 6)
     assert codec.link_state == "receiving for bed 7"        # ours heard recently
 

@@ -774,3 +774,11 @@ def test_the_wave_priority_list_asks_for_pleth_first_then_co2_and_respiration() 
     order = [body.find(label.to_bytes(4, "big")) for label in
              (L.NLS_NOM_PULS_OXIM_PLETH, L.NLS_NOM_AWAY_CO2, L.NLS_NOM_RESP)]
     assert all(i >= 0 for i in order) and order == sorted(order)
+
+
+def test_the_link_lets_data_through_only_while_associated() -> None:
+    fresh = IV.IntelliVueMibCodec()
+    fresh.open_requests()
+    assert fresh.link_state == "associating" and not fresh.link_ok
+    codec, _mon, _t = start()
+    assert codec.link_state == "associated" and codec.link_ok

@@ -119,6 +119,12 @@ class Codec(abc.ABC):
         return ""
 
     @property
+    def link_ok(self) -> bool:
+        """Whether the protocol session lets data through (IntelliVue: associated); True
+        without a session. False makes the device status say the monitor sends no data."""
+        return True
+
+    @property
     def status_detail(self) -> str:
         """The protocol's own counts for the device status (polls answered...); empty."""
         return ""

@@ -506,6 +506,12 @@ class Hl7Pcd01Codec(Codec):
         return self._state
 
     @property
+    def link_ok(self) -> bool:
+        """Messages for this bed arrive (or none arrived yet); not while only other beds' do,
+        or after a malformed or refused one."""
+        return self._state == "" or self._state.startswith("receiving")
+
+    @property
     def status_detail(self) -> str:
         """Messages heard, and of them for other beds, malformed and refused ("" before any)."""
         extra = self.stats.extra

@@ -368,6 +368,11 @@ class _IntelliVueCodec(Codec):
                 "released": "released", "aborted": "aborted"}.get(self._state, self._state)
 
     @property
+    def link_ok(self) -> bool:
+        """Data comes only while associated."""
+        return self._state == "associated"
+
+    @property
     def status_detail(self) -> str:
         """Polls answered of polls sent, for the device status ("" before any poll)."""
         sent = self.stats.extra.get("polls_sent", 0)

@@ -26,8 +26,6 @@ NOTE_SHOWN_S = 60.0
 
 
 NO_SETUP_TEXT = "No patient set-up"
-LINK_UP = "associated"
-"""The link state of a protocol session that exports data (IntelliVue)."""
 DEMO_FLAG_SUFFIX = ".demo_data"
 """A device flag ending so says the monitor sends demo or test data (IntelliVue)."""
 DEMO_BANNER = "MONITOR IN DEMO MODE \u2014 NOT PATIENT DATA"
@@ -82,7 +80,7 @@ class HeaderTextsMixin:
             return ""
         if not st.connected:
             return f"DEVICE DISCONNECTED: {st.message or st.label}"
-        if st.link_state and st.link_state != LINK_UP:
+        if st.link_state and not st.link_ok:
             # Bytes may flow, but the monitor does not (yet) export data: say why first.
             return (f"MONITOR NOT SENDING DATA: {st.link_state} \u00b7 {st.label}"
                     f" \u00b7 {st.bytes_per_s:.0f} B/s")

@@ -130,7 +130,7 @@ def test_a_protocol_session_that_does_not_export_data_is_said_first():
     m = LiveModel(stale_after_s=10.0)
     label = "serial:/dev/ttyUSB0 (intellivue-mib)"
     m.apply(SourceStatus(100.0, label, True, 40.0, 3, 0, 0, 99.0,
-                         link_state="refused: the monitor's data export is off"))
+                         link_state="refused: the monitor's data export is off", link_ok=False))
     text = m.status_messages(101.0)[0]
     assert text.startswith("MONITOR NOT SENDING DATA: refused: the monitor's data export")
     assert label in text
@@ -140,6 +140,16 @@ def test_a_protocol_session_that_does_not_export_data_is_said_first():
     assert text.startswith(label + " \u00b7 associated \u00b7 41 of 42 polls answered"
                            " \u00b7 1200 B/s")
     assert "1 bad frames" in text and "NOT SENDING" not in text
+    # An HL7 feed: its working state is not a fault; only other beds' messages are.
+    hl7 = "hl7:10.0.0.5:2575 (hl7-pcd01)"
+    m.apply(SourceStatus(103.0, hl7, True, 300.0, 9, 0, 0, 102.5,
+                         link_state="receiving for bed CHAIR1", detail="9 messages"))
+    assert m.status_messages(103.0)[0].startswith(hl7 + " \u00b7 receiving for bed CHAIR1")
+    m.apply(SourceStatus(104.0, hl7, True, 300.0, 12, 0, 0, 103.5,
+                         link_state="messages for other beds only (seen: CHAIR2)",
+                         link_ok=False))
+    assert m.status_messages(104.0)[0].startswith(
+        "MONITOR NOT SENDING DATA: messages for other beds only (seen: CHAIR2)")
 
 
 def test_a_monitor_in_demo_mode_raises_the_not_a_patient_banner():
