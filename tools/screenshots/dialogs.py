@@ -5,7 +5,7 @@ built-in simulator through a device protocol, the pipeline, the recorder into
 a temporary folder, the live window) and opens, one after the other, a
 refusal ("Baseline incomplete"), the alarm limits dialog, the *New session*
 form (for a bedside monitor, with a refused weight), the source chooser on its
-network-monitor page (an IntelliVue on the LAN) and, once the scripted
+network-monitor page (an IntelliVue on the LAN, then an HL7 feed) and, once the scripted
 infusion runs, the *Stop infusion* confirmation; the whole screen is saved
 with each. Run it under a display of the wanted size, e.g.::
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tools.screenshots.live import run_app
 
-STEPS = ("message", "limits", "new-session", "source-lan", "stop-infusion")
+STEPS = ("message", "limits", "new-session", "source-lan", "source-hl7", "stop-infusion")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,6 +85,18 @@ def main(argv: list[str] | None = None) -> int:
             dialog.host_edit.setText("192.168.10.21")
             dialog.show()
             opened.append(dialog)
+        elif step == "source-hl7":
+            from monitor.ui.workflow.source_dialog import SourceDialog
+
+            dialog = SourceDialog(lambda: [], parent=v)
+            keep_clear(dialog)
+            dialog.lan_radio.click()
+            dialog.lan_protocol_combo.setCurrentIndex(
+                dialog.lan_protocol_combo.findData("hl7-pcd01"))
+            dialog.listen_edit.setText("192.168.10.5:2575")
+            dialog.bed_edit.setText("CHAIR1")
+            dialog.show()
+            opened.append(dialog)
         elif step == "stop-infusion":
             panel.request_stop()
             opened.append(panel.dialog if panel.dialog is not None else panel.info_box)
@@ -99,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                 widget.close()
 
     QtCore.QTimer.singleShot(1000, fill_screen)
-    at = [3.0, 6.0, 9.0, 12.0, 40.0]          # stop: the scripted infusion runs by then
+    at = [3.0, 6.0, 9.0, 12.0, 15.0, 40.0]          # stop: the scripted infusion runs by then
     for step, t in zip(STEPS, at, strict=True):
         QtCore.QTimer.singleShot(int(t * 1000), lambda s=step: open_step(s))
         QtCore.QTimer.singleShot(int((t + 1.0) * 1000), lambda s=step: grab_step(s))
