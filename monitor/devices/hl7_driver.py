@@ -79,7 +79,7 @@ from monitor.devices.base import Driver, SourceError
 from monitor.devices.codecs.base import Codec
 from monitor.devices.codecs.hl7_pcd01 import END_BLOCK
 from monitor.devices.codecs.hl7_pcd01 import MAX_MESSAGE_BYTES as CODEC_MAX_MESSAGE_BYTES
-from monitor.devices.serial_driver import BACKOFF_S, STATUS_EVERY_S, DecodingWatch
+from monitor.devices.serial_driver import DecodingWatch, LinkRetry
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class _Conn:
     tail: int = 0                  # last byte of the previous chunk (an end block split in two)
 
 
-class Hl7Driver(Driver):
+class Hl7Driver(LinkRetry, Driver):
     """Listens for HL7 v2 messages over MLLP and reads them through a codec.
 
     Parameters
@@ -353,18 +353,7 @@ class Hl7Driver(Driver):
         return out
 
     def _failed(self, now: float, exc: OSError) -> list:
-        delay = BACKOFF_S[min(self._attempt, len(BACKOFF_S) - 1)]
-        self._attempt += 1
-        self._next_attempt = now + delay
-        msg = _bind_message(self.host, self.port, exc)
-        out: list = []
-        if msg != self._last_error:
-            log.warning("%s; retrying", msg)
-            self._last_error = msg
-        if not self._port_lost:
-            self._port_lost = True
-            out.append(Technical(Condition.PORT_LOST, True, now, msg))
-        return out
+        return self._retry_later(now, _bind_message(self.host, self.port, exc))
 
     def _close_all(self, now: float) -> None:
         for conn in list(self._conns.values()):
@@ -646,11 +635,9 @@ class Hl7Driver(Driver):
         return notes
 
     def _status(self, t: float) -> list:
-        if t - self._status_at < STATUS_EVERY_S:
+        rate = self._status_rate(t)
+        if rate is None:
             return []
-        rate = self._bytes_window / max(t - self._status_at, 1e-6)
-        self._status_at = t
-        self._bytes_window = 0
         st = self.codec.stats
         listening = self._listen is not None
         recent = self._last_sender_t is not None and t - self._last_sender_t < SENDER_GONE_AFTER_S

@@ -25,7 +25,45 @@ UNDECODABLE_AFTER_S = 10.0
 PortOpener = Callable[..., serial.SerialBase]
 
 
-class SerialDriver(Driver):
+class LinkRetry:
+    """What the device drivers share: retrying a link with back-off, the status byte rate.
+
+    Expects ``_attempt``, ``_next_attempt``, ``_last_error``, ``_port_lost``,
+    ``_status_at`` and ``_bytes_window`` set by the driver.
+    """
+
+    _attempt: int
+    _next_attempt: float
+    _last_error: str
+    _port_lost: bool
+    _status_at: float
+    _bytes_window: int
+
+    def _retry_later(self, now: float, msg: str) -> list:
+        """Try again after the next back-off step; PORT_LOST once, the message logged once."""
+        delay = BACKOFF_S[min(self._attempt, len(BACKOFF_S) - 1)]
+        self._attempt += 1
+        self._next_attempt = now + delay
+        out: list = []
+        if msg != self._last_error:
+            log.warning("%s; retrying", msg)
+            self._last_error = msg
+        if not self._port_lost:
+            self._port_lost = True
+            out.append(Technical(Condition.PORT_LOST, True, now, msg))
+        return out
+
+    def _status_rate(self, t: float) -> float | None:
+        """Bytes/s since the last status, when a status is due (else ``None``)."""
+        if t - self._status_at < STATUS_EVERY_S:
+            return None
+        rate = self._bytes_window / max(t - self._status_at, 1e-6)
+        self._status_at = t
+        self._bytes_window = 0
+        return rate
+
+
+class SerialDriver(LinkRetry, Driver):
     """Reads one device through a protocol codec.
 
     The port is opened in :meth:`open`, or retried with back-off (0.5, 1,
@@ -148,18 +186,7 @@ class SerialDriver(Driver):
                                   xonxoff=s.xonxoff, timeout=READ_TIMEOUT_S,
                                   exclusive=True)
         except (serial.SerialException, OSError, ValueError) as exc:
-            delay = BACKOFF_S[min(self._attempt, len(BACKOFF_S) - 1)]
-            self._attempt += 1
-            self._next_attempt = now + delay
-            msg = _port_message(self.port, exc)
-            out: list = []
-            if msg != self._last_error:
-                log.warning("%s; retrying", msg)
-                self._last_error = msg
-            if not self._port_lost:
-                self._port_lost = True
-                out.append(Technical(Condition.PORT_LOST, True, now, msg))
-            return out
+            return self._retry_later(now, _port_message(self.port, exc))
         self._ser = ser
         self._attempt = 0
         self._last_error = ""
@@ -217,11 +244,9 @@ class SerialDriver(Driver):
         return self._watch.check(t, got_bytes, self.codec.stats.frames_ok)
 
     def _status(self, t: float) -> list:
-        if t - self._status_at < STATUS_EVERY_S:
+        rate = self._status_rate(t)
+        if rate is None:
             return []
-        rate = self._bytes_window / max(t - self._status_at, 1e-6)
-        self._status_at = t
-        self._bytes_window = 0
         st = self.codec.stats
         return [SourceStatus(t, f"{self.label} ({self.protocol})", self._ser is not None, rate,
                              st.frames_ok, st.frames_bad, st.bytes_discarded, st.last_frame_t,

@@ -42,7 +42,7 @@ from monitor.core.vitals import Vital
 from monitor.devices.base import Driver
 from monitor.devices.codecs.base import Codec, CodecItem
 from monitor.devices.protocols import codec_class
-from monitor.devices.serial_driver import BACKOFF_S, STATUS_EVERY_S, DecodingWatch
+from monitor.devices.serial_driver import BACKOFF_S, DecodingWatch, LinkRetry
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ Announcement = Callable[[bytes], int | None]
 """A Connect Indication parser: the data export port it announces, or ``None``
 when the datagram is not one (or announces no data export)."""
 
-class UdpDriver(Driver):
+class UdpDriver(LinkRetry, Driver):
     """Reads one networked monitor through a protocol codec.
 
     Parameters
@@ -237,18 +237,7 @@ class UdpDriver(Driver):
         return out
 
     def _failed(self, now: float, exc: OSError) -> list:
-        delay = BACKOFF_S[min(self._attempt, len(BACKOFF_S) - 1)]
-        self._attempt += 1
-        self._next_attempt = now + delay
-        msg = _network_message(self._where(), exc)
-        out: list = []
-        if msg != self._last_error:
-            log.warning("%s; retrying", msg)
-            self._last_error = msg
-        if not self._port_lost:
-            self._port_lost = True
-            out.append(Technical(Condition.PORT_LOST, True, now, msg))
-        return out
+        return self._retry_later(now, _network_message(self._where(), exc))
 
     def _lost(self, now: float, why: str) -> list:
         log.warning("lost %s: %s", self._where(), why)
@@ -345,11 +334,9 @@ class UdpDriver(Driver):
     # -- status --------------------------------------------------------------
 
     def _status(self, t: float) -> list:
-        if t - self._status_at < STATUS_EVERY_S:
+        rate = self._status_rate(t)
+        if rate is None:
             return []
-        rate = self._bytes_window / max(t - self._status_at, 1e-6)
-        self._status_at = t
-        self._bytes_window = 0
         st = self.codec.stats
         up = self._sock is not None
         return [SourceStatus(t, f"{self.label} ({self.protocol})", up, rate,
