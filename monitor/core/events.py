@@ -54,6 +54,65 @@ class SessionStarted:
     measures: frozenset[Vital] | None = None
     banner: str = ""
     """What the banner says of a source that is not a live patient (``Driver.banner``)."""
+    sources: tuple[SourceInfo, ...] = ()
+    """Every source (device) of the session, in the order given."""
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """One source (device) of a session.
+
+    Attributes
+    ----------
+    name : str
+        Unique in the session, short, shown to the nurse ("Masimo",
+        "Datex S/5"); the key in the database, JSON and exports.
+    label : str
+        The source as given, e.g. ``serial:/dev/ttyUSB0`` or ``sim:typical``.
+    protocol : str or None
+    simulated : bool
+    kind : str
+        ``"oximeter"`` (a dedicated pulse oximeter) or ``"monitor"``.
+    measures : frozenset of Vital or None
+        What it can measure (``Driver.measures``); ``None``: not declared.
+    settings : str or None
+        Its serial settings or listener options (``Driver.settings_text``).
+    """
+
+    name: str
+    label: str
+    protocol: str | None
+    simulated: bool
+    kind: str
+    measures: frozenset[Vital] | None
+    settings: str | None = None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The source now shown and alarmed for ``vital`` changed (or was first chosen).
+
+    ``reason`` is one of ``start`` (once per vital at the start, ``previous``
+    empty), ``stale``, ``sensor`` (invalid readings or a probe off),
+    ``no_data`` (the source went silent), ``ended`` (its stream ended),
+    ``returned`` (a higher-priority source valid again long enough) and
+    ``newer`` (NIBP: a newer determination from another device).
+    """
+
+    t: float
+    vital: Vital
+    source: str
+    reason: str
+    previous: str = ""
+
+
+@dataclass(frozen=True)
+class ClockOffset:
+    """A source's device clock minus host arrival time, in seconds (robust over recent readings)."""
+
+    t: float
+    source: str
+    offset_s: float
 
 
 @dataclass(frozen=True)
@@ -74,6 +133,8 @@ class Technical:
     message: str
     vital: Vital | None = None
     count: int = 0
+    source: str = ""
+    """The source (device) it concerns in a session of several sources; else empty."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +171,7 @@ class StreamEnded:
 
     t: float
     reason: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,6 +215,7 @@ class SourceStatus:
     link_state: str = ""
     detail: str = ""
     link_ok: bool = True
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,6 +231,7 @@ class DeviceFlag:
     name: str
     active: bool
     text: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,6 +241,7 @@ class RawBytes:
     t: float
     data: bytes
     direction: str = "in"   # "in" from the device, "out" requests we sent
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,7 +256,7 @@ class Note:
 
 HubMessage = (Reading | WaveChunk | SessionStarted | PhaseChanged | Technical
               | RecordingStatus | History | StreamEnded | Note | SourceStatus | RawBytes
-              | WorkflowMessage)
+              | Selection | ClockOffset | WorkflowMessage)
 
 
 @dataclass

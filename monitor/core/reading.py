@@ -60,6 +60,10 @@ class Reading:
     quality : Quality
     device_time : float or None
         The device's own timestamp, kept as metadata only.
+    source : str
+        The name of the source (device) it came from in the session, e.g.
+        ``"Masimo"``; the reader thread stamps it. ``""``: typed by the nurse,
+        or not yet stamped (a codec's output).
     """
 
     vital: Vital
@@ -67,6 +71,7 @@ class Reading:
     t: float
     quality: Quality = Quality.OK
     device_time: float | None = None
+    source: str = ""
 
     @property
     def valid(self) -> bool:
@@ -105,7 +110,8 @@ class WaveChunk:
     """A run of evenly spaced waveform samples.
 
     Sample ``i`` has time ``t0 + i / rate``. Samples the device marked as
-    missing are NaN.
+    missing are NaN. ``source`` is the name of the source it came from (the
+    reader thread stamps it), as for :class:`Reading`.
     """
 
     vital: Vital
@@ -113,6 +119,7 @@ class WaveChunk:
     rate: float
     samples: np.ndarray = field(repr=False)
     quality: Quality = Quality.OK
+    source: str = ""
 
     def __post_init__(self) -> None:
         if self.rate <= 0:
@@ -167,7 +174,8 @@ class DeviceNumeric:
     device_time : float or None
         The device's own timestamp, metadata only.
     source : str
-        The protocol name that produced it, e.g. ``"intellivue-mib"``.
+        The name of the source it came from in the session (the reader thread
+        stamps it, e.g. ``"IntelliVue"``); a codec sets its protocol name.
     """
 
     t: float

@@ -40,6 +40,10 @@ class Driver(abc.ABC):
     """
 
     label: str = ""
+    name: str = ""
+    """The source's name in the session ("Masimo", "Datex S/5"), unique and shown to the
+    nurse; set by the composition (chair configuration, ``--name``), and when empty the
+    pipeline gives the protocol's device name (:func:`monitor.devices.protocols.default_names`)."""
     simulated: bool = False
     banner: str = ""
     """What the window's banner says of a source that is not a live patient (a replay:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from monitor.devices.codecs.base import Codec
@@ -39,3 +40,31 @@ def check_protocol(name: str) -> str:
 
 def codec_class(name: str) -> type[Codec]:
     return _load(PROTOCOLS[check_protocol(name)])
+
+
+class _Named(Protocol):
+    name: str
+    protocol: str | None
+    label: str
+
+
+def device_name(protocol: str | None, label: str = "") -> str:
+    """The default name of a source: its protocol's device name, "Simulator", "Replay"."""
+    if protocol is not None and protocol in PROTOCOLS:
+        return codec_class(protocol).device_name
+    if label.startswith("replay:"):
+        return "Replay"
+    return "Simulator" if label.startswith("sim:") else "Device"
+
+
+def default_names(drivers: Sequence[_Named]) -> list[str]:
+    """Each driver's name: its own when set, else its device name; repeats get " 2", " 3"."""
+    names: list[str] = []
+    for d in drivers:
+        base = d.name or device_name(d.protocol, d.label)
+        name, n = base, 1
+        while name in names:
+            n += 1
+            name = f"{base} {n}"
+        names.append(name)
+    return names

@@ -70,6 +70,11 @@ class Codec(abc.ABC):
     """How the device's bytes travel: ``"serial"`` (a serial port, ``serial:PORT``) or
     ``"udp"`` (datagrams on the LAN, ``lan:HOST``); the source chooser offers each
     protocol on its own transport only."""
+    device_name: ClassVar[str] = "Device"
+    """The source's default name in a session ("Masimo", "Datex S/5")."""
+    device_kind: ClassVar[str] = "monitor"
+    """``"oximeter"`` for a dedicated pulse oximeter (first for SpO2 and pulse rate by
+    default when a chair has several devices), else ``"monitor"``."""
     carries_nibp: ClassVar[bool] = False
     """The protocol carries blood pressure (a monitor, not an oximeter)."""
     measures: ClassVar[frozenset[Vital] | None] = None

@@ -196,6 +196,9 @@ class DatexS5Codec(Codec):
         monitors in the field reports we know of.
     """
 
+    device_name = "Datex S/5"
+    device_kind = "monitor"
+
     name: ClassVar[str] = "datex-s5"
     description: ClassVar[str] = "GE Datex-Ohmeda S/5 computer interface (DRI)"
     serial_defaults: ClassVar[SerialSettings] = SerialSettings(

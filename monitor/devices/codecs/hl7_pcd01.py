@@ -424,6 +424,9 @@ class Hl7Pcd01Codec(Codec):
         A code map file is refused (the message names the file and the key).
     """
 
+    device_name = "HL7 monitor"
+    device_kind = "monitor"
+
     name: ClassVar[str] = "hl7-pcd01"
     description: ClassVar[str] = "HL7 v2 observations, IHE PCD-01 (network monitors and gateways)"
     serial_defaults: ClassVar[SerialSettings] = SerialSettings()

@@ -289,6 +289,9 @@ class _WaveContext:
 class _IntelliVueCodec(Codec):
     """The session and the decoding; subclasses say how messages travel."""
 
+    device_name = "IntelliVue"
+    device_kind = "monitor"
+
     serial_defaults: ClassVar[SerialSettings] = SerialSettings(baudrate=115200)
     carries_nibp: ClassVar[bool] = True
     measures: ClassVar[frozenset[Vital] | None] = frozenset(

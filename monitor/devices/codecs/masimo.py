@@ -177,6 +177,9 @@ class MasimoAsciiCodec(LineCodec):
         The ``SN=`` of the last good line that had one.
     """
 
+    device_name = "Masimo"
+    device_kind = "oximeter"
+
     name = "masimo-ascii"
     description = "Masimo Rad-8/Radical-7/Root serial ASCII 1 text, one line per second"
     serial_defaults = SerialSettings(9600, 8, "N", 1)

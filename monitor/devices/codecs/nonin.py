@@ -127,6 +127,9 @@ def _valid_frame(buf: bytearray, i: int) -> bool:
 class Nonin2Codec(Codec):
     """Codec for Nonin Data Format #2 (OEM III, Xpod 3012/3012LP and similar)."""
 
+    device_name = "Nonin"
+    device_kind = "oximeter"
+
     name: ClassVar[str] = "nonin-2"
     description: ClassVar[str] = "Nonin pulse oximeter, serial Data Format #2"
     serial_defaults: ClassVar[SerialSettings] = SerialSettings(baudrate=9600)

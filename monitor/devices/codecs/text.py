@@ -189,6 +189,9 @@ class TextLineCodec(LineCodec):
     2500's 9-bit mark-parity framing) is read correctly too.
     """
 
+    device_name = "Text device"
+    device_kind = "monitor"
+
     name = "text"
     description = "Plain text oximeter lines 'SPO2=098 HR=072' (Nonin ASCII style), one per second"
     serial_defaults = SerialSettings(9600, 8, "N", 2)
