@@ -89,7 +89,7 @@ class Reading:
 
 def make_reading(vital: Vital, value: float | None, t: float,
                  quality: Quality = Quality.OK,
-                 device_time: float | None = None) -> Reading:
+                 device_time: float | None = None, source: str = "") -> Reading:
     """Build a reading, normalising missing and impossible values.
 
     A missing or non-finite value becomes NaN with ``NO_VALUE`` (unless a
@@ -97,12 +97,12 @@ def make_reading(vital: Vital, value: float | None, t: float,
     range becomes NaN with ``OUT_OF_RANGE``.
     """
     if not quality.has_value:
-        return Reading(vital, math.nan, t, quality, device_time)
+        return Reading(vital, math.nan, t, quality, device_time, source)
     if value is None or not math.isfinite(value):
-        return Reading(vital, math.nan, t, Quality.NO_VALUE, device_time)
+        return Reading(vital, math.nan, t, Quality.NO_VALUE, device_time, source)
     if not SPECS[vital].is_plausible(value):
-        return Reading(vital, math.nan, t, Quality.OUT_OF_RANGE, device_time)
-    return Reading(vital, float(value), t, quality, device_time)
+        return Reading(vital, math.nan, t, Quality.OUT_OF_RANGE, device_time, source)
+    return Reading(vital, float(value), t, quality, device_time, source)
 
 
 @dataclass(frozen=True, slots=True)
