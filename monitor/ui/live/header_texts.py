@@ -64,52 +64,46 @@ class HeaderTextsMixin:
 
     session: SessionModel | None
     source_status: SourceStatus | None
+    source_statuses: dict[str, SourceStatus]
     stream_ended: StreamEnded | None
     resume_text: str
     recording_message: str
     overflow_lost: int
-    _device_flags: dict[str, str]
-    _technical: dict[tuple[Condition, Vital | None], str]
+    _device_flags: dict[tuple[str, str], str]
+    _technical: dict[tuple[Condition, Vital | None, str], str]
     _overflow_at: float | None
     _recording_note_at: float | None
 
     def device_text(self, now: float) -> str:
-        """The device link as the nurse sees it: connected, data rate, bad frames, last data."""
+        """The device link as the nurse sees it: connected, data rate, bad frames, last data.
+
+        With several devices, one line per device, each starting with its name
+        (see :meth:`device_texts`), joined here for callers that want one text.
+        """
+        return "  |  ".join(self.device_texts(now))
+
+    def device_texts(self, now: float) -> list[str]:
+        """One device-link text per device (one without a name for a single device)."""
+        named = [st for name, st in self.source_statuses.items() if name]
+        if len(named) > 1:   # short while well, the whole story once not
+            return [f"{st.source}: {_short_link_text(st, now) or _link_text(st, now)}"
+                    for st in named]
         st = self.source_status
-        if st is None:
-            return ""
-        if not st.connected:
-            return f"DEVICE DISCONNECTED: {st.message or st.label}"
-        if st.link_state and not st.link_ok:
-            # Bytes may flow, but the monitor does not (yet) export data: say why first.
-            return (f"MONITOR NOT SENDING DATA: {st.link_state} \u00b7 {st.label}"
-                    f" \u00b7 {st.bytes_per_s:.0f} B/s")
-        parts = [f"{st.label}", f"{st.bytes_per_s:.0f} B/s"]
-        if st.link_state:
-            parts.insert(1, st.link_state)
-        if st.detail:
-            parts.insert(2 if st.link_state else 1, st.detail)
-        if st.frames_bad:
-            parts.append(f"{st.frames_bad} bad frames")
-        if st.last_data_t is not None:
-            parts.append(f"last data {format_age(max(0.0, now - st.last_data_t))}")
-        else:
-            parts.append("no valid data yet")
-        return " · ".join(parts)
+        return [] if st is None else [_link_text(st, now)]
 
     def demo_banner(self) -> str:
         """The banner of a monitor in demo or test mode ("" when none is): not a patient."""
-        if any(name.endswith(DEMO_FLAG_SUFFIX) for name in self._device_flags):
+        if any(name.endswith(DEMO_FLAG_SUFFIX) for _, name in self._device_flags):
             return DEMO_BANNER
         return ""
 
     def status_messages(self, now: float) -> list[str]:
         """Technical and session messages for the header, most important first."""
         out: list[str] = []
-        device = self.device_text(now)
-        if device:
-            out.append(device)
-        out.extend(f"Device: {text}" for text in self._device_flags.values())
+        out.extend(self.device_texts(now))
+        several = len([n for n in self.source_statuses if n]) > 1
+        out.extend(f"{source if several and source else 'Device'}: {text}"
+                   for (source, _), text in self._device_flags.items())
         ended = self.ended_text()
         if ended:
             out.insert(0, ended)
@@ -154,3 +148,40 @@ class HeaderTextsMixin:
         if self.session is None:
             return 0.0
         return now - self.session.phase_started_at()
+
+
+HEALTHY_DATA_S = 10.0
+"""A device whose last valid data is younger than this is summarised as "OK"."""
+
+
+def _short_link_text(st: SourceStatus, now: float) -> str:
+    """ "OK · last data 1 s" for a device that is well, else "" (say the whole link)."""
+    if not (st.connected and st.link_ok) or st.last_data_t is None:
+        return ""
+    age = max(0.0, now - st.last_data_t)
+    if age > HEALTHY_DATA_S:
+        return ""
+    bad = f" \u00b7 {st.frames_bad} bad frames" if st.frames_bad else ""
+    return f"OK \u00b7 last data {format_age(age)}{bad}"
+
+
+def _link_text(st: SourceStatus, now: float) -> str:
+    """One device link: connected, protocol session, data rate, bad frames, last data."""
+    if not st.connected:
+        return f"DEVICE DISCONNECTED: {st.message or st.label}"
+    if st.link_state and not st.link_ok:
+        # Bytes may flow, but the monitor does not (yet) export data: say why first.
+        return (f"MONITOR NOT SENDING DATA: {st.link_state} \u00b7 {st.label}"
+                f" \u00b7 {st.bytes_per_s:.0f} B/s")
+    parts = [f"{st.label}", f"{st.bytes_per_s:.0f} B/s"]
+    if st.link_state:
+        parts.insert(1, st.link_state)
+    if st.detail:
+        parts.insert(2 if st.link_state else 1, st.detail)
+    if st.frames_bad:
+        parts.append(f"{st.frames_bad} bad frames")
+    if st.last_data_t is not None:
+        parts.append(f"last data {format_age(max(0.0, now - st.last_data_t))}")
+    else:
+        parts.append("no valid data yet")
+    return " \u00b7 ".join(parts)

@@ -16,13 +16,16 @@ from typing import NamedTuple
 import numpy as np
 
 from monitor.core.events import (
+    ClockOffset,
     Condition,
     DeviceFlag,
     History,
     Note,
     PhaseChanged,
     RecordingStatus,
+    Selection,
     SessionStarted,
+    SourceInfo,
     SourceStatus,
     StreamEnded,
     Technical,
@@ -71,6 +74,21 @@ def _manual_mark(reading: Reading) -> ManualMark | None:
     return ManualMark(reading.t, reading.vital, reading.value)
 
 
+def _shown_history(readings: tuple[Reading, ...]) -> list[Reading]:
+    """A resumed session's readings as the tiles and trends take them: one device per vital.
+
+    With several devices, each vital keeps the readings of the device that sent its
+    newest valid value (typed values always stay); the live selections resume from the
+    hub's next ``Selection`` messages.
+    """
+    newest: dict[Vital, str] = {}
+    for r in readings:
+        if r.source and r.valid and r.quality is not Quality.MANUAL:
+            newest[r.vital] = r.source
+    return [r for r in readings if not r.source or r.quality is Quality.MANUAL
+            or newest.get(r.vital, r.source) == r.source]
+
+
 class LiveModel(TileTextsMixin, HeaderTextsMixin):
     """State of the live display, fed with hub messages.
 
@@ -110,7 +128,7 @@ class LiveModel(TileTextsMixin, HeaderTextsMixin):
         self.stream_ended: StreamEnded | None = None
         self.overflow_lost = 0
         self._overflow_at: float | None = None
-        self._technical: dict[tuple[Condition, Vital | None], str] = {}
+        self._technical: dict[tuple[Condition, Vital | None, str], str] = {}
         self._nibp_t: float | None = None
         self._nibp: dict[Vital, Reading] = {}
         self._first_t: float | None = None
@@ -128,9 +146,20 @@ class LiveModel(TileTextsMixin, HeaderTextsMixin):
             Note: self._on_note,
             SourceStatus: self._on_source_status,
             DeviceFlag: self._on_device_flag,
+            Selection: self._on_selection,
+            ClockOffset: self._on_clock_offset,
         }
         self.source_status: SourceStatus | None = None
-        self._device_flags: dict[str, str] = {}
+        """The newest device status (of any source)."""
+        self.source_statuses: dict[str, SourceStatus] = {}
+        """The newest device status of each source, by source name (in arrival order)."""
+        self.sources: tuple[SourceInfo, ...] = ()
+        """The session's sources (from ``SessionStarted``)."""
+        self.selected: dict[Vital, str] = {}
+        """The source shown and alarmed for each vital (from the hub's ``Selection``)."""
+        self.selection_version = 0
+        self.clock_offsets: dict[str, float] = {}
+        self._device_flags: dict[tuple[str, str], str] = {}
         self.measures: frozenset[Vital] | None = None
         """What the source can measure (from ``SessionStarted``); ``None``: not declared."""
 
@@ -150,7 +179,39 @@ class LiveModel(TileTextsMixin, HeaderTextsMixin):
             self.overflow_lost += count
             self._overflow_at = now
 
+    @property
+    def multi_source(self) -> bool:
+        """Whether the session has several sources (the tiles then name the device shown)."""
+        return len(self.sources) > 1
+
+    def shown_source(self, vital: Vital) -> str:
+        """The name of the source shown for ``vital`` ("" when none was chosen yet)."""
+        return self.selected.get(vital, "")
+
+    def is_shown(self, reading: Reading) -> bool:
+        """Whether ``reading`` is of the source shown for its vital (or typed by the nurse)."""
+        if not reading.source or reading.quality is Quality.MANUAL:
+            return True
+        chosen = self.selected.get(reading.vital)
+        return chosen is None or chosen == reading.source
+
+    def _on_selection(self, msg: Selection) -> None:
+        if self.selected.get(msg.vital) != msg.source:
+            self.selected[msg.vital] = msg.source
+            self.selection_version += 1
+
+    def _on_clock_offset(self, msg: ClockOffset) -> None:
+        self.clock_offsets[msg.source] = msg.offset_s
+
     def _on_reading(self, reading: Reading) -> None:
+        if reading.source and self.multi_source and reading.vital is not Vital.PLETH:
+            self.trends.add_device(reading)   # each device's own series, drawn dotted
+        if not self.is_shown(reading):
+            # Another device's value of a vital: only its own trend series has it; the
+            # tile, the freshness, the NIBP tile and the main trend are the shown device's.
+            if self._first_t is None:
+                self._first_t = reading.t
+            return
         if self._first_t is None:
             self._first_t = reading.t
         previous = self.freshness.last(reading.vital)
@@ -174,6 +235,9 @@ class LiveModel(TileTextsMixin, HeaderTextsMixin):
             self._nibp[reading.vital] = reading
 
     def _on_wave_chunk(self, chunk: WaveChunk) -> None:
+        chosen = self.selected.get(Vital.PLETH)
+        if chunk.source and chosen is not None and chunk.source != chosen:
+            return   # the hub sends the shown device's pleth only; never mix two sweeps
         if chunk.vital is Vital.PLETH:
             self.sweep.add(chunk)
 
@@ -183,6 +247,7 @@ class LiveModel(TileTextsMixin, HeaderTextsMixin):
         self.simulated_source = msg.simulated
         self.banner = msg.banner
         self.measures = msg.measures
+        self.sources = msg.sources
         self.resume_text = format_gap(msg.gap_s) if msg.resumed else ""
         self.stream_ended = None
         self.session_version += 1
@@ -201,7 +266,7 @@ class LiveModel(TileTextsMixin, HeaderTextsMixin):
         self.session_version += 1
 
     def _on_technical(self, msg: Technical) -> None:
-        key = (msg.condition, msg.vital)
+        key = (msg.condition, msg.vital, msg.source)
         if msg.active:
             self._technical[key] = msg.message or msg.condition.value
         else:
@@ -228,7 +293,8 @@ class LiveModel(TileTextsMixin, HeaderTextsMixin):
 
     def _on_history(self, msg: History) -> None:
         marks: list[ManualMark] = []
-        for r in msg.readings:
+        readings = _shown_history(msg.readings)
+        for r in readings:
             if r.quality is Quality.MANUAL:
                 mark = _manual_mark(r)
                 if mark is not None:
@@ -240,7 +306,7 @@ class LiveModel(TileTextsMixin, HeaderTextsMixin):
                 self.freshness.update(r)
             if r.vital in NIBP_VITALS:
                 self._on_nibp(r)
-        self.trends.load_history(msg.readings)
+        self.trends.load_history(readings)
         for chunk in msg.waves:
             self._on_wave_chunk(chunk)
         if marks:
@@ -281,12 +347,13 @@ class LiveModel(TileTextsMixin, HeaderTextsMixin):
 
     def _on_source_status(self, msg: SourceStatus) -> None:
         self.source_status = msg
+        self.source_statuses[msg.source] = msg
 
     def _on_device_flag(self, msg: DeviceFlag) -> None:
         if msg.active:
-            self._device_flags[msg.name] = msg.text or msg.name
+            self._device_flags[(msg.source, msg.name)] = msg.text or msg.name
         else:
-            self._device_flags.pop(msg.name, None)
+            self._device_flags.pop((msg.source, msg.name), None)
 
     def spans(self) -> list[PhaseSpan]:
         """The session's phase spans (empty before a session started)."""

@@ -15,6 +15,7 @@ from monitor.ui.live.tile import (
     make_limits_label,
 )
 from monitor.ui.live.tile_alarm import TileAlarm, TileAlarmMixin
+from monitor.ui.live.tile_texts import device_caption
 from monitor.ui.shared import theme
 from monitor.ui.shared.fitted_label import FittedLabelWidget
 
@@ -108,6 +109,8 @@ class NibpTileWidget(TileAlarmMixin, QFrame):
         if state == self._state:
             return
         manual_changed = self._state is None or state.manual != self._state.manual
+        if self._state is None or state.device != self._state.device:
+            self._caption.setText(device_caption("NIBP", state.device))
         self._state = state
         self.value_label.setText(state.text)
         self.mean_label.setText(state.mean_text)

@@ -136,9 +136,9 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
         """Show ``state``; labels are only touched when their text changes."""
         if state == self._state:
             return
-        look = (state.manual, state.ended, state.not_measured, state.shown)
+        look = (state.manual, state.ended, state.not_measured, state.shown, state.label)
         look_changed = look != (self._state.manual, self._state.ended,
-                                self._state.not_measured, self._state.shown)
+                                self._state.not_measured, self._state.shown, self._state.label)
         self._state = state
         self.value_label.setText(state.text)
         self.reason_label.setText(state.reason)

@@ -87,6 +87,13 @@ class NibpState:
     reason: str = ""
     aged: bool = False
     manual: bool = False
+    device: str = ""
+    """The device the determination came from, in a session of several devices."""
+
+
+def device_caption(label: str, device: str) -> str:
+    """A tile's caption naming the device shown ("SpO2 \u00b7 Masimo"), or the plain label."""
+    return f"{label} \u00b7 {device}" if device else label
 
 
 class TileTextsMixin:
@@ -102,6 +109,12 @@ class TileTextsMixin:
     if TYPE_CHECKING:
         @property
         def ended_at(self) -> float | None: ...
+
+    def tile_device(self, vital: Vital) -> str:
+        """The device a tile names: the one shown for ``vital`` when the session has several."""
+        if not getattr(self, "multi_source", False):
+            return ""
+        return self.shown_source(vital)   # type: ignore[attr-defined]
 
     def measured(self, vital: Vital) -> bool:
         """Whether the source can measure ``vital`` (or a value of it ever arrived)."""
@@ -127,8 +140,11 @@ class TileTextsMixin:
         """
         shown = self.tile_vital(vital)
         state = self._vital_state(shown, now)
-        return state if shown is vital else replace(state, shown=shown,
-                                                    label=SPECS[shown].label)
+        device = "" if state.manual or state.not_measured else self.tile_device(shown)
+        if shown is vital:
+            return replace(state, label=device_caption(SPECS[vital].label, device)) \
+                if device else state
+        return replace(state, shown=shown, label=device_caption(SPECS[shown].label, device))
 
     def _vital_state(self, vital: Vital, now: float) -> TileState:
         if self.ended_at is not None:
@@ -172,8 +188,9 @@ class TileTextsMixin:
             text = (f"{format_value(Vital.NIBP_SYS, sys_r.value)}/"
                     f"{format_value(Vital.NIBP_DIA, dia_r.value)}")
             manual = Quality.MANUAL in (sys_r.quality, dia_r.quality)
+            device = "" if manual else self.tile_device(Vital.NIBP_SYS)
             return NibpState(text, mean_text, age_text, MANUAL_TAG if manual else "", aged,
-                             manual)
+                             manual, device)
         reason = ""
         for r in (sys_r, dia_r):
             if r is not None and not r.valid:

@@ -90,6 +90,9 @@ class TrendStore:
 
     def __init__(self) -> None:
         self._series: dict[Vital, TrendSeries] = {}
+        self._devices: dict[Vital, dict[str, TrendSeries]] = {}
+        self.devices_version = 0
+        """Increases when a device's series of a vital appears."""
 
     def series(self, vital: Vital) -> TrendSeries:
         """The series of ``vital`` (created empty if new)."""
@@ -111,6 +114,28 @@ class TrendStore:
             return
         value = reading.value if reading.valid else math.nan
         self.series(reading.vital).append(reading.t, value)
+
+    def add_device(self, reading: Reading) -> None:
+        """Store a reading in its device's own series of its vital (sessions of several devices).
+
+        The main series (:meth:`add`) is what was shown: the selected device's
+        values. Each device also keeps its own series per vital, which the trend
+        draws dotted for the devices not shown now; an invalid reading is a NaN gap.
+        """
+        by_source = self._devices.setdefault(reading.vital, {})
+        found = by_source.get(reading.source)
+        if found is None:
+            if not reading.valid:
+                return   # a device that never sent a value of it adds no series
+            kind = SPECS[reading.vital].kind
+            cap = DISCRETE_CAPACITY if kind is Kind.DISCRETE else CONTINUOUS_CAPACITY
+            found = by_source[reading.source] = TrendSeries(cap)
+            self.devices_version += 1
+        found.append(reading.t, reading.value if reading.valid else math.nan)
+
+    def devices(self, vital: Vital) -> dict[str, TrendSeries]:
+        """Each device's own series of ``vital``, by source name (empty with one device)."""
+        return self._devices.get(vital, {})
 
     def load_history(self, readings: Iterable[Reading]) -> None:
         """Merge recorded readings of a resumed session into the series."""

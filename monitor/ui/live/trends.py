@@ -48,6 +48,9 @@ MARKER_FLIP = 0.8
 MIN_SPAN_MIN = 10.0
 """The time axis always shows at least this many minutes."""
 
+DEVICE_DOT = "\u00b7\u00b7\u00b7"
+"""The legend's sign for another device's series (drawn dotted)."""
+
 
 def title_html(spec: PlotSpec) -> str:
     """The plot's title with each vital's name in its curve's colour (the legend)."""
@@ -131,6 +134,11 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         self.limit_lines: dict[Vital, list[pg.InfiniteLine]] = {}
         self._events: dict[str, tuple[float, str, int]] = {}
         self.event_lines: dict[str, list[pg.InfiniteLine]] = {}
+        self.device_curves: dict[tuple[Vital, str], pg.PlotDataItem] = {}
+        """Each other device's series of a vital, dotted (sessions of several devices)."""
+        self._device_drawn: dict[tuple[Vital, str], int] = {}
+        self._device_legends: dict[str, pg.LabelItem] = {}
+        self._legend_state: dict[str, str] = {}
         self._manual = ManualMarkers(model)
         self.manual_markers = self._manual.items
         for spec in PLOT_SPECS:
@@ -360,17 +368,98 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
                 self._drawn[vital] = series.version
                 changed_plots.add(spec.key)
                 redrawn += 1
+        redrawn += self._update_devices(force, continuous_due, changed_plots)
         if continuous_due and redrawn:
             self._continuous_drawn_at = self._now
         for key in changed_plots:
             self._update_y_range(key)
         return redrawn
 
+    def _update_devices(self, force: bool, continuous_due: bool, changed: set[str]) -> int:
+        """Draw each other device's series dotted; hide the one of the device shown now.
+
+        Only in a session of several devices (the store keeps no device series
+        otherwise). Returns the number of curves redrawn.
+        """
+        trends = self._model.trends
+        if not trends.devices_version:
+            return 0
+        redrawn = 0
+        for spec in PLOT_SPECS:
+            plot = self.plots.get(spec.key)
+            if plot is None:
+                continue
+            others: list[str] = []
+            for vital in spec.vitals:
+                shown = self._model.shown_source(vital)
+                for source, series in trends.devices(vital).items():
+                    key = (vital, source)
+                    curve = self.device_curves.get(key)
+                    if curve is None:
+                        curve = self.device_curves[key] = self._make_device_curve(plot, vital)
+                    visible = source != shown
+                    if curve.isVisible() != visible:
+                        curve.setVisible(visible)
+                    if not visible:
+                        continue
+                    if source not in others:
+                        others.append(source)
+                    if not force and self._device_drawn.get(key) == series.version:
+                        continue
+                    if SPECS[vital].kind is Kind.CONTINUOUS and not continuous_due \
+                            and key in self._device_drawn:
+                        continue
+                    t, v = series.view()
+                    curve.setData(self._x(t), np.array(v, dtype=np.float64), connect="finite")
+                    self._device_drawn[key] = series.version
+                    self.setdata_calls += 1
+                    changed.add(spec.key)
+                    redrawn += 1
+            self._set_device_legend(spec.key, plot, self._model.shown_source(spec.vitals[0]),
+                                    others)
+        return redrawn
+
+    @staticmethod
+    def _make_device_curve(plot: pg.PlotItem, vital: Vital) -> pg.PlotDataItem:
+        pen = pg.mkPen(theme.VITAL_COLOURS[vital], width=1, style=Qt.PenStyle.DotLine)
+        curve = plot.plot(pen=pen, antialias=False)
+        curve.setZValue(-1)   # under the shown series
+        return curve
+
+    def _set_device_legend(self, key: str, plot: pg.PlotItem, shown: str,
+                           others: list[str]) -> None:
+        """A small legend in the plot's top-left corner: which device each line is.
+
+        The solid line is what was shown (the device named on the tile now, and
+        before a fall-back the one shown then); each dotted line is one other device.
+        """
+        text = "" if not others else "  ".join(
+            ([f"\u2014 {shown} (shown)"] if shown else [])
+            + [f"{DEVICE_DOT} {name}" for name in others])
+        if self._legend_state.get(key, "") == text:
+            return
+        self._legend_state[key] = text
+        legend = self._device_legends.get(key)
+        if legend is None:
+            legend = pg.LabelItem("", color=theme.TEXT_DIM, size="8pt")
+            legend.setParentItem(plot.getViewBox())
+            legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, 2))
+            self._device_legends[key] = legend
+        legend.setText(text, color=theme.TEXT_DIM, size="8pt")
+        legend.setVisible(bool(text))
+
+    def device_legend_text(self, key: str) -> str:
+        """The device legend of plot ``key`` ("" when it shows one device's series only)."""
+        return self._legend_state.get(key, "")
+
     def _update_y_range(self, key: str) -> None:
         spec = next(s for s in PLOT_SPECS if s.key == key)
         lo, hi = spec.y_range
-        for vital in spec.vitals:
-            y = self.curves[vital].yData
+        curves = [self.curves[v] for v in spec.vitals]
+        curves += [c for (v, _), c in self.device_curves.items()
+                   if v in spec.vitals and c.isVisible()]
+        for curve in curves:
+            y = curve.yData
             bounds = None if y is None else _finite_bounds(y)
             if bounds is not None:
                 # Widen only where the data leave the default range, with room
