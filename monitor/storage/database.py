@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
 from monitor import __version__
+from monitor.core.events import SourceInfo
 from monitor.core.session import Phase, PhaseSpan, SessionStatus
 from monitor.storage.opening import (
     DB_NAME,
@@ -32,19 +34,51 @@ from monitor.storage.opening import (
     set_aside_damaged,
     write_transaction,
 )
+from monitor.storage.schema import OLD_DEVICE_NAMES, OLD_OXIMETERS
 
 _PHASE_ORDER = {p: i for i, p in enumerate(Phase)}
 
-__all__ = ["DB_NAME", "MIN_FREE_BYTES", "SETUP_FIELDS", "SIDE_FILES", "DamagedDatabase",
-           "SessionRow", "StorageError", "check_database", "claim_session", "connect",
-           "create_session", "default_data_dir", "find_unfinished", "last_data_time",
-           "list_sessions", "load_phases", "load_setup", "mark_interrupted", "open_database",
-           "save_setup", "session_row", "set_aside_damaged", "write_transaction"]
+__all__ = [
+    "DB_NAME",
+    "MIN_FREE_BYTES",
+    "SETUP_FIELDS",
+    "SIDE_FILES",
+    "DamagedDatabase",
+    "SessionRow",
+    "SourceRow",
+    "StorageError",
+    "add_sources",
+    "check_database",
+    "claim_session",
+    "connect",
+    "create_session",
+    "default_data_dir",
+    "fallback_source",
+    "find_unfinished",
+    "last_data_time",
+    "list_sessions",
+    "load_phases",
+    "load_setup",
+    "load_sources",
+    "mark_interrupted",
+    "open_database",
+    "save_setup",
+    "session_row",
+    "set_aside_damaged",
+    "write_transaction",
+]
 
 
 @dataclass(frozen=True)
 class SessionRow:
-    """One session as listed by ``infusion-monitor sessions``."""
+    """One session as listed by ``infusion-monitor sessions``.
+
+    ``source`` is the source as given for a single-source session
+    (``serial:/dev/ttyUSB0``) and every source, named, for several
+    ("Masimo (serial:/dev/ttyUSB0) + Datex S/5 (serial:/dev/ttyUSB1)");
+    ``sources`` the names of the session's sources in order (empty for a
+    database older than schema v8 read without migrating).
+    """
 
     id: int
     started_at: float
@@ -54,29 +88,162 @@ class SessionRow:
     simulated: bool
     last_data_at: float | None
     reading_count: int
+    sources: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {"id": self.id, "start": self.started_at, "end": self.ended_at,
                 "status": self.status.value, "source": self.source,
                 "simulated": self.simulated, "last_data_at": self.last_data_at,
-                "readings": self.reading_count}
+                "readings": self.reading_count, "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One source (device) of a recorded session (table ``session_sources``).
+
+    Attributes
+    ----------
+    name : str
+        Unique in the session; the key of its readings, waves and raw capture.
+    label : str
+        The source as given (``serial:/dev/ttyUSB0``, ``sim:typical``).
+    protocol : str or None
+    kind : str
+        ``"oximeter"`` or ``"monitor"``.
+    settings : str or None
+        Its serial settings or listener options as recorded.
+    simulated : bool
+    clock_offset_s : float or None
+        The device clock minus host arrival time last published, seconds.
+    clock_offset_at : float or None
+        When that offset was published (session time).
+    """
+
+    name: str
+    label: str
+    protocol: str | None
+    kind: str
+    settings: str | None
+    simulated: bool
+    clock_offset_s: float | None = None
+    clock_offset_at: float | None = None
+
+
+def fallback_source(label: str, protocol: str | None, simulated: bool,
+                    settings: str | None = None) -> SourceInfo:
+    """The one source of a session created without :class:`SourceInfo` (as the v8 migration
+    names an old session's source: the protocol's device name, "Simulator", "Replay")."""
+    if protocol in OLD_DEVICE_NAMES:
+        name = OLD_DEVICE_NAMES[protocol]
+    elif label.startswith("replay:"):
+        name = "Replay"
+    else:
+        name = "Simulator" if label.startswith("sim:") else "Device"
+    kind = "oximeter" if protocol in OLD_OXIMETERS else "monitor"
+    return SourceInfo(name, label, protocol, simulated, kind, None, settings)
+
+
+def sources_text(sources: Sequence[SourceInfo | SourceRow]) -> str:
+    """``sessions.source`` of a session of several sources: "Masimo (serial:…) + Nonin (…)"."""
+    return " + ".join(f"{s.name} ({s.label})" for s in sources)
 
 
 def create_session(path: Path, *, started_at: float, source: str, simulated: bool,
                    protocol: str | None = None, serial_settings: str | None = None,
-                   alarm_profile: str | None = None) -> int:
-    """Insert a new open session owned by this process; return its id."""
+                   alarm_profile: str | None = None,
+                   sources: Sequence[SourceInfo] = ()) -> int:
+    """Insert a new open session owned by this process; return its id.
+
+    ``sources`` are the session's sources in order (``session_sources``); none
+    given: one, from ``source``, ``protocol`` and ``serial_settings``, named as
+    :func:`fallback_source` does. With several, the session's ``source`` text
+    names them all (:func:`sources_text`) and ``source`` is not used.
+    """
+    infos = list(sources) or [fallback_source(source, protocol, simulated, serial_settings)]
+    _check_names(infos)
+    text = sources_text(infos) if len(infos) > 1 else source
     with write_transaction(path) as conn:
         cur = conn.execute(
             "INSERT INTO sessions (started_at, status, source, simulated, writer_pid,"
             " heartbeat_at, utc_offset_s, app_version, protocol, serial_settings, alarm_profile)"
             " VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (started_at, source, int(simulated), os.getpid(), time.time(),
+            (started_at, text, int(simulated), os.getpid(), time.time(),
              _utc_offset_s(started_at), __version__, protocol, serial_settings, alarm_profile))
         session_id = int(cur.lastrowid or 0)
         conn.execute("INSERT INTO phases (session_id, phase, t) VALUES (?, ?, ?)",
                      (session_id, Phase.BASELINE.value, started_at))
+        conn.executemany(_INSERT_SOURCE, [(session_id, i, *_source_values(s))
+                                          for i, s in enumerate(infos)])
     return session_id
+
+
+_INSERT_SOURCE = ("INSERT INTO session_sources (session_id, idx, name, label, protocol,"
+                  " settings, simulated, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _source_values(s: SourceInfo) -> tuple[object, ...]:
+    return (s.name, s.label, s.protocol, s.settings, int(s.simulated), s.kind)
+
+
+def _check_names(sources: Sequence[SourceInfo]) -> None:
+    names = [s.name for s in sources]
+    if any(not n for n in names) or len(set(names)) != len(names):
+        raise ValueError(f"source names must be given and unique in a session: {names}")
+
+
+def add_sources(path: Path, session_id: int, sources: Sequence[SourceInfo]) -> None:
+    """Merge ``sources`` into a session's (resume): one already there by name is updated
+    (its port, settings...), a new one is added after the others. The session's
+    ``source`` text then names every source when there are several.
+
+    Raises
+    ------
+    KeyError
+        If there is no such session.
+    """
+    _check_names(sources)
+    with write_transaction(path) as conn:
+        if not conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone():
+            raise KeyError(session_id)
+        have = {name: idx for idx, name in conn.execute(
+            "SELECT idx, name FROM session_sources WHERE session_id = ?", (session_id,))}
+        nxt = max(have.values(), default=-1) + 1
+        for s in sources:
+            if s.name in have:
+                conn.execute("UPDATE session_sources SET label = ?, protocol = ?, settings = ?,"
+                             " simulated = ?, kind = ? WHERE session_id = ? AND idx = ?",
+                             (*_source_values(s)[1:], session_id, have[s.name]))
+            else:
+                conn.execute(_INSERT_SOURCE, (session_id, nxt, *_source_values(s)))
+                have[s.name] = nxt
+                nxt += 1
+        rows = _source_rows(conn, session_id)
+        if len(rows) > 1:
+            conn.execute("UPDATE sessions SET source = ? WHERE id = ?",
+                         (sources_text(rows), session_id))
+
+
+def _source_rows(conn: sqlite3.Connection, session_id: int) -> list[SourceRow]:
+    if not _has_table(conn, "session_sources"):
+        return []
+    return [SourceRow(n, lab, p, k, st, bool(sim), off, at) for n, lab, p, k, st, sim, off, at
+            in conn.execute("SELECT name, label, protocol, kind, settings, simulated,"
+                            " clock_offset_s, clock_offset_at FROM session_sources"
+                            " WHERE session_id = ? ORDER BY idx", (session_id,))]
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        (name,)).fetchone() is not None
+
+
+def load_sources(path: Path, session_id: int) -> list[SourceRow]:
+    """A session's sources in order (empty for a database older than v8, read unmigrated)."""
+    conn = connect(path, readonly=True)
+    try:
+        return _source_rows(conn, session_id)
+    finally:
+        conn.close()
 
 
 def _utc_offset_s(t: float) -> int:
@@ -116,10 +283,15 @@ def list_sessions(path: Path) -> list[SessionRow]:
         rows = conn.execute(
             "SELECT s.id, s.started_at, s.ended_at, s.status, s.source, s.simulated,"
             " s.last_data_at, s.reading_count FROM sessions s ORDER BY s.id").fetchall()
+        names: dict[int, list[str]] = {}
+        if _has_table(conn, "session_sources"):
+            for sid, name in conn.execute("SELECT session_id, name FROM session_sources"
+                                          " ORDER BY session_id, idx"):
+                names.setdefault(sid, []).append(name)
     finally:
         conn.close()
-    return [SessionRow(r[0], r[1], r[2], SessionStatus(r[3]), r[4], bool(r[5]), r[6], r[7])
-            for r in rows]
+    return [SessionRow(r[0], r[1], r[2], SessionStatus(r[3]), r[4], bool(r[5]), r[6], r[7],
+                       tuple(names.get(r[0], ()))) for r in rows]
 
 
 def last_data_time(path: Path, session_id: int) -> float | None:

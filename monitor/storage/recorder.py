@@ -2,8 +2,10 @@
 
 It takes readings, the device's other numerics (:class:`DeviceNumeric`,
 table ``device_numerics``), wave chunks, phase changes, notes, technical
-conditions, the alarm log and the session workflow (events, time
-corrections, infusion actions, refused commands, discharge) from its
+conditions, the alarm log, the session workflow (events, time
+corrections, infusion actions, refused commands, discharge), which source is
+shown for each vital (:class:`Selection`) and each source's clock offset
+(:class:`ClockOffset`) from its
 bounded queue and commits them in batches at least every
 ``commit_interval`` seconds (0.5 s by default), so a killed process loses
 at most that much. If a write fails (disk full, file removed, I/O error) it
@@ -13,6 +15,10 @@ write succeeds again it reports ``ok=True`` and notes what, if anything, was
 lost. Each batch also brings the session row's browser columns up to date in
 the same transaction (highest systolic, lowest SpO2, physiological alarms by
 priority, technical alarms apart).
+
+Readings, waves, raw bytes and device numerics are written with the name of
+the source they came from (``''`` for a typed reading); wave chunks are
+merged into rows per source, never across two devices.
 """
 
 from __future__ import annotations
@@ -30,7 +36,16 @@ from pathlib import Path
 import numpy as np
 
 from monitor.core.alarms.model import AlarmAction, AlarmTransition, LimitChanged
-from monitor.core.events import DeviceFlag, Note, PhaseChanged, RawBytes, RecordingStatus, Technical
+from monitor.core.events import (
+    ClockOffset,
+    DeviceFlag,
+    Note,
+    PhaseChanged,
+    RawBytes,
+    RecordingStatus,
+    Selection,
+    Technical,
+)
 from monitor.core.queues import BoundedQueue
 from monitor.core.reading import DeviceNumeric, Reading, WaveChunk
 from monitor.core.session import SessionStatus
@@ -62,8 +77,8 @@ class CloseSession:
     t: float
 
 
-RecorderItem = (Reading | DeviceNumeric | WaveChunk | PhaseChanged | Note | Technical | DeviceFlag | RawBytes
-                | AlarmTransition | AlarmAction | LimitChanged | SessionEvent
+RecorderItem = (Reading | DeviceNumeric | WaveChunk | PhaseChanged | Note | Technical | DeviceFlag
+                | RawBytes | Selection | ClockOffset | AlarmTransition | AlarmAction | LimitChanged | SessionEvent
                 | EventTimeCorrected | InfusionChanged | CommandRefused | SessionDischarged
                 | CloseSession)
 
@@ -215,13 +230,15 @@ class Recorder(threading.Thread):
         alarms = []
         actions = []
         changes = []
+        selections = []
+        clocks = []
         workflow = _WorkflowRows()
         waves: list[WaveChunk] = []
         for it in items:
             if isinstance(it, Reading):
                 readings.append((sid, it.t, it.vital.value,
                                  None if not it.valid else it.value,
-                                 it.quality.value, it.device_time))
+                                 it.quality.value, it.device_time, it.source))
             elif isinstance(it, DeviceNumeric):
                 row = _numeric_row(sid, it)
                 if row is not None:
@@ -233,7 +250,7 @@ class Recorder(threading.Thread):
             elif isinstance(it, Note):
                 notes.append((sid, it.t, it.kind, it.text, it.author))
             elif isinstance(it, RawBytes):
-                raw.append((sid, it.t, it.direction, it.data))
+                raw.append((sid, it.t, it.direction, it.data, it.source))
             elif isinstance(it, DeviceFlag):
                 state = "start" if it.active else "end"
                 notes.append((sid, it.t, f"device:{it.name}:{state}", it.text, "device"))
@@ -247,6 +264,11 @@ class Recorder(threading.Thread):
             elif isinstance(it, LimitChanged):
                 changes.append((sid, it.t, f"{it.rule_id}.{it.setting}", it.old, it.new,
                                 it.by, it.reason))
+            elif isinstance(it, Selection):
+                selections.append((sid, it.t, it.vital.value, it.source, it.reason,
+                                   it.previous))
+            elif isinstance(it, ClockOffset):
+                clocks.append((sid, it.source, it.t, it.offset_s))
             elif isinstance(it, CommandRefused):
                 notes.append((sid, it.t, "refused", f"{it.command}: {it.message}", it.by))
             elif isinstance(it, _WORKFLOW_ITEMS):
@@ -267,17 +289,26 @@ class Recorder(threading.Thread):
         try:
             if readings:
                 conn.executemany("INSERT INTO readings (session_id, t, vital, value, quality,"
-                                 " device_time) VALUES (?, ?, ?, ?, ?, ?)", readings)
+                                 " device_time, source) VALUES (?, ?, ?, ?, ?, ?, ?)", readings)
             if numerics:
                 conn.executemany("INSERT INTO device_numerics (session_id, t, code, label,"
                                  " value, unit, quality, device_time, source)"
                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", numerics)
             if wave_rows:
                 conn.executemany("INSERT INTO waves (session_id, vital, t0, rate, n, quality,"
-                                 " samples) VALUES (?, ?, ?, ?, ?, ?, ?)", wave_rows)
+                                 " samples, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", wave_rows)
             if raw:
-                conn.executemany("INSERT INTO raw_capture (session_id, t, direction, data)"
-                                 " VALUES (?, ?, ?, ?)", raw)
+                conn.executemany("INSERT INTO raw_capture (session_id, t, direction, data,"
+                                 " source) VALUES (?, ?, ?, ?, ?)", raw)
+            if selections:
+                conn.executemany("INSERT INTO selections (session_id, t, vital, source, reason,"
+                                 " previous) VALUES (?, ?, ?, ?, ?, ?)", selections)
+            if clocks:
+                conn.executemany("INSERT INTO source_clock (session_id, source, t, offset_s)"
+                                 " VALUES (?, ?, ?, ?)", clocks)
+                conn.executemany("UPDATE session_sources SET clock_offset_s = ?,"
+                                 " clock_offset_at = ? WHERE session_id = ? AND name = ?",
+                                 [(off, t, sid, src) for sid, src, t, off in clocks])
             if alarms:
                 conn.executemany("INSERT INTO alarms (session_id, t, alarm_id, kind, vital,"
                                  " priority, state, value, limit_value, message, by)"
@@ -405,29 +436,33 @@ def _numeric_row(sid: int, n: DeviceNumeric) -> tuple | None:
 
 
 def _wave_rows(sid: int, chunks: list[WaveChunk]) -> list[tuple]:
-    """Merge contiguous chunks of one vital into rows of up to MAX_WAVE_ROW_SAMPLES."""
+    """Merge contiguous chunks of one vital of one source into rows of up to
+    MAX_WAVE_ROW_SAMPLES."""
     rows: list[tuple] = []
-    by_vital: dict[tuple, list[WaveChunk]] = {}
+    groups: dict[tuple, list[WaveChunk]] = {}
     for c in chunks:
-        by_vital.setdefault((c.vital, c.rate), []).append(c)
-    for (vital, rate), group in by_vital.items():
+        groups.setdefault((c.vital, c.rate, c.source), []).append(c)
+    for group in groups.values():
         run: list[WaveChunk] = []
-
-        def flush() -> None:
-            if not run:
-                return
-            samples = np.concatenate([c.samples for c in run]).astype("<f4")
-            for i in range(0, len(samples), MAX_WAVE_ROW_SAMPLES):
-                part = samples[i:i + MAX_WAVE_ROW_SAMPLES]
-                rows.append((sid, vital.value, run[0].t0 + i / rate, rate, len(part),
-                             run[0].quality.value, part.tobytes()))
-            run.clear()
-
         for c in group:
-            contiguous = run and abs(run[-1].t_end - c.t0) < 0.5 / rate \
+            contiguous = run and abs(run[-1].t_end - c.t0) < 0.5 / c.rate \
                 and run[-1].quality is c.quality
             if run and not contiguous:
-                flush()
+                _flush(sid, run, rows)
+                run = []
             run.append(c)
-        flush()
+        _flush(sid, run, rows)
     return rows
+
+
+def _flush(sid: int, run: list[WaveChunk], rows: list[tuple]) -> None:
+    """Append the rows of one run of contiguous chunks (one vital, rate and source)."""
+    if not run:
+        return
+    first = run[0]
+    rate = first.rate
+    samples = np.concatenate([c.samples for c in run]).astype("<f4")
+    for i in range(0, len(samples), MAX_WAVE_ROW_SAMPLES):
+        part = samples[i:i + MAX_WAVE_ROW_SAMPLES]
+        rows.append((sid, first.vital.value, first.t0 + i / rate, rate, len(part),
+                     first.quality.value, part.tobytes(), first.source))

@@ -296,8 +296,94 @@ device's own id (``code``, e.g. the IntelliVue physiological id) and label, the 
 quality and the protocol that decoded them (``source``). ``value`` is NULL when there was
 none, as in ``readings``. Only added: nothing older changes."""
 
+OLD_DEVICE_NAMES: dict[str, str] = {
+    "masimo-ascii": "Masimo", "nonin-2": "Nonin", "datex-s5": "Datex S/5", "text": "Text device",
+    "intellivue-mib": "IntelliVue", "intellivue-lan": "IntelliVue", "hl7-pcd01": "HL7 monitor",
+}
+"""The device names of the protocols a v7 session could have (``Codec.device_name``), for
+the v8 migration. Written out here: storage does not import the device layer, and a
+migration must name what it wrote even if a codec is later renamed."""
+OLD_OXIMETERS: tuple[str, ...] = ("masimo-ascii", "nonin-2")
+"""The protocols of dedicated oximeters (``Codec.device_kind == "oximeter"``) in v7."""
+
+
+def _old_name_sql() -> str:
+    cases = " ".join(f"WHEN '{p}' THEN '{n}'" for p, n in OLD_DEVICE_NAMES.items())
+    return (f"CASE protocol {cases} ELSE CASE WHEN source LIKE 'replay:%' THEN 'Replay'"
+            " WHEN source LIKE 'sim:%' THEN 'Simulator' ELSE 'Device' END END")
+
+
+SCHEMA_V8 = f"""
+CREATE TABLE session_sources (
+    session_id      INTEGER NOT NULL REFERENCES sessions(id),
+    idx             INTEGER NOT NULL,
+    name            TEXT    NOT NULL,
+    label           TEXT    NOT NULL,
+    protocol        TEXT,
+    settings        TEXT,
+    simulated       INTEGER NOT NULL DEFAULT 0,
+    kind            TEXT    NOT NULL DEFAULT 'monitor',
+    clock_offset_s  REAL,
+    clock_offset_at REAL,
+    PRIMARY KEY (session_id, idx),
+    UNIQUE (session_id, name)
+);
+INSERT INTO session_sources (session_id, idx, name, label, protocol, settings, simulated, kind)
+    SELECT id, 0, {_old_name_sql()}, source, protocol, serial_settings, simulated,
+           CASE WHEN protocol IN ({", ".join(f"'{p}'" for p in OLD_OXIMETERS)})
+                THEN 'oximeter' ELSE 'monitor' END
+    FROM sessions;
+ALTER TABLE readings ADD COLUMN source TEXT NOT NULL DEFAULT '';
+ALTER TABLE waves ADD COLUMN source TEXT NOT NULL DEFAULT '';
+ALTER TABLE raw_capture ADD COLUMN source TEXT NOT NULL DEFAULT '';
+DROP INDEX readings_by_session;
+CREATE INDEX readings_by_session ON readings (session_id, vital, source, t);
+DROP INDEX waves_by_session;
+CREATE INDEX waves_by_session ON waves (session_id, vital, source, t0);
+DROP INDEX raw_capture_by_session;
+CREATE INDEX raw_capture_by_session ON raw_capture (session_id, source, t);
+UPDATE device_numerics SET source = COALESCE((
+    SELECT ss.name FROM session_sources ss
+    WHERE ss.session_id = device_numerics.session_id AND ss.idx = 0), source);
+CREATE TABLE selections (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t          REAL    NOT NULL,
+    vital      TEXT    NOT NULL,
+    source     TEXT    NOT NULL,
+    reason     TEXT    NOT NULL,
+    previous   TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX selections_by_session ON selections (session_id, t);
+CREATE TABLE source_clock (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    source     TEXT    NOT NULL,
+    t          REAL    NOT NULL,
+    offset_s   REAL    NOT NULL
+);
+CREATE INDEX source_clock_by_session ON source_clock (session_id, source, t)
+"""
+"""Several sources (devices) in one session (issue 16).
+
+``session_sources`` lists each session's sources in order (``idx`` 0 first; the name is
+unique in the session and is the key everywhere: readings, waves, raw capture, selections,
+exports), with each device's last known clock offset (device clock minus host arrival,
+seconds) and when it was published. ``readings``, ``waves`` and ``raw_capture`` gain the
+``source`` of each row; ``''`` is an old row (or a typed reading: manual readings have no
+device), read back as the session's first source (:mod:`monitor.storage.store`). Their
+indexes put the source after the vital (after the session for the raw capture), so one
+device's series is one range of the index and every device's series of a vital still one
+prefix; each table keeps one index, so a write costs what it did.
+``selections`` holds which source was shown and alarmed for each vital and why
+(``monitor.core.events.Selection``), ``source_clock`` each published clock offset.
+
+Existing sessions get one ``session_sources`` row from ``sessions.source``, ``protocol``
+and ``serial_settings`` (the name is the protocol's device name, "Simulator" or "Replay",
+as :func:`monitor.devices.protocols.device_name` gives it), and their device numerics,
+whose ``source`` was the protocol, take that name. Old rows of the other tables keep
+``''``: rewriting every reading of a large database would make the upgrade slow."""
+
 MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5,
-                               SCHEMA_V6, SCHEMA_V7)
+                               SCHEMA_V6, SCHEMA_V7, SCHEMA_V8)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -3,6 +3,7 @@
 import math
 import sqlite3
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -58,7 +59,7 @@ def _same(a: DeviceNumeric, b: DeviceNumeric) -> bool:
 def test_a_fresh_database_has_the_device_numerics_table_and_index(tmp_path):
     db = database.open_database(tmp_path / "data")
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 7
         cols = [r[1] for r in conn.execute("PRAGMA table_info(device_numerics)")]
         index = [r[1] for r in conn.execute("PRAGMA index_list(device_numerics)")]
     assert cols == ["session_id", "t", "code", "label", "value", "unit", "quality",
@@ -75,8 +76,9 @@ def test_the_recorder_writes_device_numerics_and_the_store_reads_them_back(tmp_p
     with SessionStore(db) as store:
         got = store.device_numerics(sid)
         later = store.device_numerics(sid, since=T0 + 3.0)
-        # Kept apart: the readings table has only our vitals.
-        assert store.readings(sid) == [reading]
+        # Kept apart: the readings table has only our vitals. Recorded without a source,
+        # the reading is read back as the session's only source's.
+        assert store.readings(sid) == [replace(reading, source="IntelliVue")]
     assert len(got) == len(NUMERICS)
     assert all(_same(a, b) for a, b in zip(got, NUMERICS, strict=True))
     assert [n.t for n in later] == [T0 + 3.0, T0 + 4.0, T0 + 5.0]

@@ -187,7 +187,7 @@ def test_unfinished_session_of_dead_process_is_found_and_marked(db):
                           capture_output=True, text=True).stdout.strip()
     conn = sqlite3.connect(db)
     conn.execute("UPDATE sessions SET writer_pid = ? WHERE id = ?", (int(dead), sid))
-    conn.execute("INSERT INTO readings VALUES (?, 160.0, 'hr', 70, 'ok', NULL)", (sid,))
+    conn.execute("INSERT INTO readings VALUES (?, 160.0, 'hr', 70, 'ok', NULL, '')", (sid,))
     conn.commit()
     conn.close()
     assert [s.id for s in database.find_unfinished(db)] == [sid]
