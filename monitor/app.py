@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.acquisition.pipeline import Pipeline
 from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock, RealClock, SimClock
+from monitor.core.vitals import Vital
 from monitor.core.workflow.setup import SessionSetup, SetupError, parse_setup
 from monitor.devices.base import Driver
 from monitor.storage import database
@@ -43,7 +44,10 @@ class GuiOptions:
     """What the window was asked to show.
 
     ``setup``: ask for the "New session" set-up before a new session starts
-    (``--no-setup`` turns it off for demos, tests and benches).
+    (``--no-setup`` turns it off for demos, tests and benches). ``drivers``:
+    every source of the session (``driver`` is the first; given alone, it is
+    the only one). ``priority``: vital -> source names, first preferred (the
+    chair configuration's; ``None`` or a vital left out: the default order).
     """
 
     driver: Driver
@@ -53,6 +57,24 @@ class GuiOptions:
     profile: AlarmProfile | None = None
     setup: bool = True
     new_database: bool = False     # set a damaged database aside and start a new one
+    drivers: Sequence[Driver] = ()
+    priority: Mapping[Vital, Sequence[str]] | None = None
+
+    def __post_init__(self) -> None:
+        self.drivers = list(self.drivers) or [self.driver]
+        self.driver = self.drivers[0]
+
+    @property
+    def simulated(self) -> bool:
+        """Every source is simulated (or replayed): the session runs on a simulated clock."""
+        return all(d.simulated for d in self.drivers)
+
+    @property
+    def label(self) -> str:
+        """The sources as the set-up dialog shows them: one label, or each name and label."""
+        if len(self.drivers) == 1:
+            return self.driver.label
+        return ", ".join(f"{d.name} ({d.label})" if d.name else d.label for d in self.drivers)
 
 
 def setup_record(setup: SessionSetup) -> dict[str, object]:
@@ -98,7 +120,7 @@ def session_setup(pipeline: Pipeline) -> SessionSetup | None:
                                  pipeline.driver.label)
     try:
         record = database.load_setup(pipeline.db_path, pipeline.resume)
-    except Exception:  # noqa: BLE001 -- an old record without a set-up still reopens
+    except Exception:
         log.exception("could not read the set-up of session %s", pipeline.resume)
         return None
     return setup_from_record(record, pipeline.driver.label)
@@ -144,9 +166,11 @@ def prepare_session(opts: GuiOptions, ask_resume: AskResume,
         # An accelerated simulation runs ahead of the wall clock: continue after
         # the last recorded data so the record's times stay strictly increasing.
         start = max(start, (unfinished[-1].last_data_at or 0.0) + 1.0)
-    clock: Clock = SimClock(start, opts.speed) if opts.driver.simulated else RealClock()
-    pipeline = Pipeline(opts.driver, db, clock, with_ui=True, resume=resume,
-                        stale_after=opts.stale_after, profile=opts.profile, setup=record)
+    clock: Clock = SimClock(start, opts.speed) if opts.simulated else RealClock()
+    several = {"priority": opts.priority} if len(opts.drivers) > 1 or opts.priority else {}
+    pipeline = Pipeline(opts.drivers if len(opts.drivers) > 1 else opts.driver, db, clock,
+                        with_ui=True, resume=resume, stale_after=opts.stale_after,
+                        profile=opts.profile, setup=record, **several)
     return pipeline, clock
 
 
@@ -164,15 +188,17 @@ def _asker(opts: GuiOptions) -> AskSetup | None:
     from monitor.ui import application
 
     profile = opts.profile if opts.profile is not None else load_default_profile()
-    driver = opts.driver
-    return lambda: application.ask_setup(driver.label, profile.name, simulated=driver.simulated,
+    driver, label, simulated = opts.driver, opts.label, opts.simulated
+    return lambda: application.ask_setup(label, profile.name, simulated=simulated,
                                          planned_min=_planned_min_hint(driver))
 
 
 def pick_source():  # type: ignore[no-untyped-def]
     """Ask the nurse for the source in a dialog; ``None`` if cancelled.
 
-    Returns a :class:`monitor.ui.workflow.source_dialog.SourceChoice`.
+    Returns a :class:`monitor.ui.workflow.source_dialog.SourceChoice`, or a
+    list of them (one per device of the chair), or a
+    :class:`monitor.acquisition.chair.ChairConfig`: the command line takes each.
     """
     from monitor.ui import application
     from monitor.ui.workflow.source_dialog import choose_source
@@ -208,7 +234,7 @@ def run_gui(opts: GuiOptions, argv: list[str] | None = None,
         assert pipeline.ui_queue is not None and pipeline.hub is not None
         hub = pipeline.hub
         code = application.run_live_view(app, clock, pipeline.ui_queue,
-                                         simulated=opts.driver.simulated,
+                                         simulated=opts.simulated,
                                          stale_after_s=opts.stale_after,
                                          quit_after_s=quit_after_s,
                                          alarm_state=hub.alarm_state.get,

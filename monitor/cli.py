@@ -11,6 +11,7 @@ the outbox and retried).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import math
@@ -21,11 +22,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from monitor import __version__
-from monitor.acquisition.sources import make_driver
+from monitor.acquisition.chair import SourceEntry
+from monitor.acquisition.sources import make_drivers
 from monitor.core.clock import parse_speed
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
-from monitor.devices.base import SourceError
-from monitor.devices.registry import DEFAULT_SOURCE, parse_source
+from monitor.core.vitals import Vital
+from monitor.devices.base import Driver, SourceError
+from monitor.devices.registry import DEFAULT_SOURCE
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,14 @@ def _seed(text: str) -> int:
     return value
 
 
+def _source_name(text: str) -> str:
+    name = text.strip()
+    if not name or len(name) > 32 or not name.isprintable():
+        raise argparse.ArgumentTypeError(f"expected a short name such as Masimo (at most 32 "
+                                         f"printable characters), not {text!r}")
+    return name
+
+
 def _protocol_names() -> str:
     from monitor.devices.protocols import PROTOCOLS
 
@@ -84,8 +95,62 @@ def _protocol_names() -> str:
     return ", ".join(names[:-1]) + " or " + names[-1]
 
 
+PER_SOURCE = ("protocol", "name", "baud", "parity", "stopbits", "flow", "bed", "hl7_allow",
+              "hl7_tls_cert", "hl7_tls_key", "hl7_code_map")
+"""The options that belong to the ``--source`` they follow (``SourceEntry`` fields)."""
+
+_GROUPS = "source_groups"
+"""Namespace attribute: one dict per ``--source``, in order, with its own options."""
+_BEFORE = "source_before"
+"""Namespace attribute: per-source options given before any ``--source`` (the first's)."""
+
+
+def _which(groups: list[dict[str, object]]) -> str:
+    return f"--source {groups[-1]['source']}" if groups else "the first source"
+
+
+class _SourceAction(argparse.Action):
+    """``--source``: starts a new source; options given before any ``--source`` join it."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        groups = list(getattr(namespace, _GROUPS, None) or [])
+        group: dict[str, object] = {}
+        if not groups and getattr(namespace, _BEFORE, None):
+            group.update(getattr(namespace, _BEFORE))
+            setattr(namespace, _BEFORE, {})
+        group["source"] = values
+        groups.append(group)
+        setattr(namespace, _GROUPS, groups)
+
+
+class _PerSourceAction(argparse.Action):
+    """A setting of the current ``--source`` (the last one given; before any: the first)."""
+
+    def __init__(self, *args, repeatable: bool = False, **kwargs):  # type: ignore[no-untyped-def]
+        self.repeatable = repeatable
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        groups = getattr(namespace, _GROUPS, None) or []
+        if groups:
+            target = groups[-1]
+        else:
+            target = dict(getattr(namespace, _BEFORE, None) or {})
+            setattr(namespace, _BEFORE, target)
+        if self.repeatable:
+            target.setdefault(self.dest, [])
+            target[self.dest].append(values)   # type: ignore[union-attr]
+            return
+        if self.dest in target:
+            parser.error(f"{option_string} was given twice for {_which(groups)} "
+                         f"({target[self.dest]} and {values}); each --source takes each "
+                         "of its settings once, after it")
+        target[self.dest] = values
+
+
 def _add_source_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--source", default=DEFAULT_SOURCE,
+    each = ("; applies to the --source it follows (given before any --source: to the first)")
+    p.add_argument("--source", action=_SourceAction, default=argparse.SUPPRESS,
                    help=f"where data comes from: sim:SCENARIO (default {DEFAULT_SOURCE}; "
                         "see 'infusion-sim list'), serial:PORT with --protocol, "
                         "lan:HOST[:PORT] (a Philips IntelliVue's LAN data export, UDP port "
@@ -96,41 +161,59 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
                         "HOST is this computer's address to listen on, or leave it out and "
                         "give --hl7-allow: the interface that leads to the gateway; 0.0.0.0 "
                         "listens on every interface, with a warning; needs --bed), "
-                        "replay:SESSION or replay:FILE with --protocol")
-    p.add_argument("--protocol", default=None,
+                        "replay:SESSION or replay:FILE with --protocol. Repeatable: each "
+                        "--source is one device of the session, followed by its own "
+                        "settings (--protocol, --baud, --bed, --name...); without --source "
+                        "the chair configuration gives the sources")
+    src = {"action": _PerSourceAction, "default": argparse.SUPPRESS}
+    p.add_argument("--protocol", **src,
                    help=f"{_protocol_names()}: required for serial sources "
                         "and capture files (intellivue-lan is implied by, and the only one "
                         "for, lan: sources; hl7-pcd01 for hl7: sources); for sim: sources, play the scenario through "
                         "that protocol's encoder and codec (the window does so with "
-                        f"{GUI_SIM_PROTOCOL!r} by default)")
-    p.add_argument("--baud", type=_baud, default=None,
-                   help="serial: override the protocol's baud rate")
-    p.add_argument("--parity", choices=("N", "E", "O"), default=None,
-                   help="serial: override the parity")
-    p.add_argument("--stopbits", type=float, choices=(1, 1.5, 2), default=None,
-                   help="serial: override the stop bits")
-    p.add_argument("--flow", choices=("none", "rtscts", "xonxoff"), default=None,
-                   help="serial: override the flow control")
-    p.add_argument("--bed", default=None, metavar="KEY",
+                        f"{GUI_SIM_PROTOCOL!r} by default)" + each)
+    p.add_argument("--name", **src, type=_source_name,
+                   help="the source's name shown to the nurse and kept in the recording "
+                        "(default: the device's, such as Masimo or Datex S/5)" + each)
+    p.add_argument("--baud", type=_baud, **src,
+                   help="serial: override the protocol's baud rate" + each)
+    p.add_argument("--parity", choices=("N", "E", "O"), **src,
+                   help="serial: override the parity" + each)
+    p.add_argument("--stopbits", type=float, choices=(1, 1.5, 2), **src,
+                   help="serial: override the stop bits" + each)
+    p.add_argument("--flow", choices=("none", "rtscts", "xonxoff"), **src,
+                   help="serial: override the flow control" + each)
+    p.add_argument("--bed", **src, metavar="KEY",
                    help="hl7: this chair's routing key: a message is taken when KEY equals "
                         "(ignoring case) a component of its PV1-3 (point of care^room^bed, "
                         "e.g. 12 or ICU2), of its OBX-18 (the monitor's equipment id) or "
                         "of its MSH-3 (the sending application); messages for other beds "
                         "are acknowledged, counted and ignored; 'any' takes every message "
-                        "(a monitor that sends for this chair only); required for hl7:")
-    p.add_argument("--hl7-allow", default=None, metavar="ADDR[,ADDR...]",
+                        "(a monitor that sends for this chair only); required for hl7:" + each)
+    p.add_argument("--hl7-allow", **src, metavar="ADDR[,ADDR...]",
                    help="hl7: the senders allowed to connect (the gateway's or monitor's "
                         "IP address, or networks such as 10.1.2.0/24); any other "
                         "connection is closed at once and counted (default: this computer "
-                        "only)")
-    p.add_argument("--hl7-tls-cert", type=Path, default=None, metavar="FILE",
-                   help="hl7: MLLP over TLS with this certificate (PEM; with --hl7-tls-key)")
-    p.add_argument("--hl7-tls-key", type=Path, default=None, metavar="FILE",
-                   help="hl7: the private key (PEM, no passphrase) of --hl7-tls-cert")
-    p.add_argument("--hl7-code-map", type=Path, action="append", default=None,
+                        "only)" + each)
+    p.add_argument("--hl7-tls-cert", type=Path, **src, metavar="FILE",
+                   help="hl7: MLLP over TLS with this certificate (PEM; with --hl7-tls-key)"
+                        + each)
+    p.add_argument("--hl7-tls-key", type=Path, **src, metavar="FILE",
+                   help="hl7: the private key (PEM, no passphrase) of --hl7-tls-cert" + each)
+    p.add_argument("--hl7-code-map", type=Path, repeatable=True, **src,
                    metavar="FILE",
                    help="hl7: the clinic's own code mapping file (TOML; the shipped maps, "
-                        "MDC and Mindray's local codes, are always loaded); repeatable")
+                        "MDC and Mindray's local codes, are always loaded); repeatable"
+                        + each)
+    p.add_argument("--chair-config", type=Path, default=None, metavar="FILE",
+                   help="the chair configuration (TOML: this chair's sources, their "
+                        "settings and which device is shown first for each vital) used when "
+                        "no --source is given (default: chair.toml in the data folder, if "
+                        "it exists)")
+    p.add_argument("--start-valid-sources", action="store_true",
+                   help="when some of the sources cannot be used (a port that does not "
+                        "exist, a port or device given twice, an unknown protocol), start "
+                        "with the others instead of refusing to start")
     p.add_argument("--speed", type=_speed, default=1.0,
                    help="simulated sources only: session seconds per real second, or 'max'")
     p.add_argument("--seed", type=_seed, default=0, help="simulator random seed (default 0)")
@@ -261,9 +344,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _review(args)
     from monitor.core.alarms.profile import ProfileError
     from monitor.core.alarms.profile_file import load_default_profile, load_profile
-    from monitor.devices.protocols import ProtocolError
-    from monitor.devices.registry import Hl7Options, SerialOverrides
-    from simulators.scenario import ScenarioError
 
     try:
         profile = (load_profile(args.alarm_profile) if args.alarm_profile is not None
@@ -280,38 +360,201 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = pick_source()
         if chosen is None:
             return 0  # the nurse cancelled
-        args.source, args.protocol = chosen.source, chosen.protocol
-        args.bed = getattr(chosen, "bed", None) or args.bed
-        args.hl7_allow = getattr(chosen, "allow", None) or args.hl7_allow
-    try:
-        spec = parse_source(args.source)
-        if spec.scheme in ("serial", "lan", "hl7") and args.speed != 1.0:
-            parser.error("--speed applies to simulated and replayed sources only")
-        protocol = args.protocol
-        if spec.scheme == "sim" and protocol is None and not headless and chosen is None:
-            # The window's demo goes through a real protocol, as ARCHITECTURE.md asks:
-            # a Datex monitor (it sends blood pressure, SpO2, CO2 and pleth).
-            protocol = GUI_SIM_PROTOCOL
-        overrides = chosen.overrides if chosen is not None and chosen.overrides else \
-            SerialOverrides(args.baud, args.parity, args.stopbits, args.flow)
-        driver = make_driver(spec, seed=args.seed, duration_s=duration,
-                             protocol=protocol, overrides=overrides,
-                             data_dir=args.data_dir,
-                             hl7=Hl7Options(args.bed, args.hl7_allow, args.hl7_tls_cert,
-                                            args.hl7_tls_key, tuple(args.hl7_code_map or ())))
-    except (SourceError, ScenarioError, ProtocolError) as exc:
-        print(f"infusion-monitor: {exc}", file=sys.stderr)
-        return 2
+    plan = _session_sources(parser, args, chosen, headless)
+    if isinstance(plan, int):
+        return plan
+    drivers, priority = plan
     if headless:
         from monitor.acquisition.headless import HeadlessOptions, run_headless
 
-        return run_headless(HeadlessOptions(driver, args.data_dir, args.speed, duration,
+        return run_headless(HeadlessOptions(drivers[0], args.data_dir, args.speed, duration,
                                             args.readings, args.stale_after, profile,
-                                            new_database=args.new_database))
+                                            new_database=args.new_database,
+                                            drivers=drivers, priority=priority))
     from monitor.app import GuiOptions, run_gui  # Qt is imported only for the window
 
-    return run_gui(GuiOptions(driver, args.data_dir, args.speed, args.stale_after, profile,
-                              setup=not args.no_setup, new_database=args.new_database))
+    return run_gui(GuiOptions(drivers[0], args.data_dir, args.speed, args.stale_after, profile,
+                              setup=not args.no_setup, new_database=args.new_database,
+                              drivers=drivers, priority=priority))
+
+
+Priority = dict[Vital, tuple[str, ...]]
+"""Vital -> source names, first preferred (a chair configuration's ``[priority]``)."""
+
+
+def source_entries(args: argparse.Namespace) -> tuple[list[SourceEntry], dict[str, object]]:
+    """The ``--source`` options as entries, and the settings given with no ``--source``.
+
+    Settings given before the first ``--source`` belong to it; one given there
+    and after it too is refused (``SourceError``).
+    """
+    groups = [dict(g) for g in getattr(args, _GROUPS, None) or []]
+    before = dict(getattr(args, _BEFORE, None) or {})
+    if groups and before:
+        first = groups[0]
+        twice = [k for k in before if k in first and k != "hl7_code_map"]
+        if twice:
+            raise SourceError(f"--{twice[0].replace('_', '-')} was given twice for "
+                              f"--source {first['source']}; each --source takes each of its "
+                              "settings once")
+        for k, v in before.items():
+            if k == "hl7_code_map":
+                first[k] = list(v) + list(first.get(k, []))   # type: ignore[call-overload]
+            else:
+                first[k] = v
+        before = {}
+    return [entry_of(g) for g in groups], before
+
+
+def entry_of(settings: dict[str, object]) -> SourceEntry:
+    """A source entry from one ``--source``'s settings (``source`` and :data:`PER_SOURCE`)."""
+    values = {k: settings[k] for k in PER_SOURCE if k in settings}
+    values["hl7_code_map"] = tuple(values.get("hl7_code_map") or ())  # type: ignore[arg-type]
+    return SourceEntry(source=str(settings.get("source", DEFAULT_SOURCE)), **values)  # type: ignore[arg-type]
+
+
+def _entry_from_choice(choice: object, fallback: SourceEntry) -> SourceEntry:
+    """What the source dialog chose (a ``SourceChoice`` or an entry) as an entry.
+
+    A setting the dialog leaves open keeps what the command line gave.
+    """
+    if isinstance(choice, SourceEntry):
+        return choice
+    from monitor.devices.registry import SerialOverrides
+
+    ov = getattr(choice, "overrides", None) or SerialOverrides(
+        fallback.baud, fallback.parity, fallback.stopbits, fallback.flow)
+    return dataclasses.replace(
+        fallback, source=choice.source,  # type: ignore[attr-defined]
+        protocol=getattr(choice, "protocol", None),
+        name=getattr(choice, "name", "") or fallback.name,
+        baud=ov.baudrate, parity=ov.parity, stopbits=ov.stopbits, flow=ov.flow,
+        bed=getattr(choice, "bed", None) or fallback.bed,
+        hl7_allow=getattr(choice, "allow", None) or fallback.hl7_allow)
+
+
+def _session_sources(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                     chosen: object, headless: bool
+                     ) -> tuple[list[Driver], Priority] | int:
+    """The drivers of the session and the chair's priority, or an exit code.
+
+    Where the sources come from: the source dialog (``--choose-source``), the
+    ``--source`` options, else the chair configuration (``--chair-config`` or
+    ``chair.toml`` in the data folder), else the default simulated source.
+    One source given on the command line starts as it always did (a missing
+    port is retried, its messages unchanged); several sources, or a chair
+    configuration, are first checked against each other and this computer.
+    """
+    from monitor.acquisition.chair import (
+        ChairConfig,
+        ChairConfigError,
+        default_chair_path,
+        load_chair_config,
+    )
+
+    try:
+        entries, before = source_entries(args)
+    except SourceError as exc:
+        parser.error(str(exc))
+    priority: Priority = {}
+    from_file: Path | None = None
+    file_problems: list[str] = []
+    if chosen is not None:
+        if isinstance(chosen, ChairConfig):
+            entries, priority = list(chosen.sources), dict(chosen.priority)
+        else:
+            picks = list(chosen) if isinstance(chosen, (list, tuple)) else [chosen]
+            fallback = entries[0] if entries else entry_of(before)
+            entries = [_entry_from_choice(c, fallback if len(picks) == 1 else SourceEntry(""))
+                       for c in picks]
+    elif not entries:
+        path = args.chair_config
+        if path is None:
+            from monitor.storage.database import default_data_dir
+
+            default = default_chair_path(args.data_dir if args.data_dir is not None
+                                         else default_data_dir())
+            path = default if default.is_file() else None
+        if path is None:
+            entries = [entry_of(before)]
+        else:
+            if before:
+                given = ", ".join("--" + k.replace("_", "-") for k in before)
+                parser.error(f"{given} belongs to a --source, but no --source was given and "
+                             f"the sources come from the chair configuration {path}; give "
+                             "--source, or leave it out")
+            try:
+                config, problems = load_chair_config(path)
+            except ChairConfigError as exc:
+                print(f"infusion-monitor: {exc}", file=sys.stderr)
+                return 2
+            if not config.sources and not problems:
+                print(f"infusion-monitor: the chair configuration {path} names no source; "
+                      "add a [[source]] table, or give --source", file=sys.stderr)
+                return 2
+            entries, priority, from_file = list(config.sources), dict(config.priority), path
+            file_problems = problems
+    elif args.chair_config is not None:
+        parser.error("give either --source or --chair-config, not both")
+    return _build(parser, args, entries, priority, headless, chosen, file_problems, from_file)
+
+
+def _build(parser: argparse.ArgumentParser, args: argparse.Namespace,
+           entries: list[SourceEntry], priority: Priority, headless: bool, chosen: object,
+           problems: list[str], from_file: Path | None
+           ) -> tuple[list[Driver], Priority] | int:
+    """Check and build the sources; refuse on a problem unless ``--start-valid-sources``."""
+    from monitor.acquisition.chair import check_entries
+    from monitor.devices.protocols import ProtocolError
+    from simulators.scenario import ScenarioError
+
+    if not headless and chosen is None:
+        # The window's demo goes through a real protocol, as ARCHITECTURE.md asks:
+        # a Datex monitor (it sends blood pressure, SpO2, CO2 and pleth).
+        entries = [dataclasses.replace(e, protocol=GUI_SIM_PROTOCOL)
+                   if e.source.startswith("sim:") and e.protocol is None else e
+                   for e in entries]
+    for e in entries:
+        scheme = e.source.partition(":")[0]
+        if scheme in ("serial", "lan", "hl7") and args.speed != 1.0:
+            parser.error("--speed applies to simulated and replayed sources only")
+    single = len(entries) == 1 and from_file is None and not problems
+    total = len(entries) + len(problems)
+    try:
+        if single:
+            drivers = make_drivers(entries, seed=args.seed, duration_s=args_duration(args),
+                                   data_dir=args.data_dir)
+        else:
+            valid, found = check_entries(entries)
+            problems = problems + found
+            drivers = make_drivers(valid, seed=args.seed, duration_s=args_duration(args),
+                                   data_dir=args.data_dir, problems=problems)
+    except (SourceError, ScenarioError, ProtocolError) as exc:
+        print(f"infusion-monitor: {exc}", file=sys.stderr)
+        return 2
+    if problems:
+        where = f" in the chair configuration {from_file}" if from_file else ""
+        for p in problems:
+            print(f"infusion-monitor: {p}", file=sys.stderr)
+        if not drivers:
+            print(f"infusion-monitor: not started: none of the {total} sources{where} can "
+                  "be used", file=sys.stderr)
+            return 2
+        if not args.start_valid_sources:
+            print(f"infusion-monitor: not started: {len(problems)} problem(s) with the "
+                  f"sources{where}; fix them, or give --start-valid-sources to start with "
+                  f"the valid ones ({', '.join(d.name for d in drivers)})", file=sys.stderr)
+            return 2
+        left_out = [p.partition(": ")[0] for p in problems if p.startswith("source ")]
+        print(f"infusion-monitor: starting with {', '.join(d.name for d in drivers)} only"
+              + (f"; left out: {', '.join(left_out)}" if left_out else ""), file=sys.stderr)
+    names = {d.name for d in drivers}
+    kept = {v: tuple(n for n in order if n in names) for v, order in priority.items()}
+    return drivers, {v: order for v, order in kept.items() if order}
+
+
+def args_duration(args: argparse.Namespace) -> float | None:
+    return getattr(args, "duration", None)
 
 
 def _ports(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -29,6 +30,7 @@ from monitor.core.events import (
     Technical,
 )
 from monitor.core.reading import DeviceNumeric, Reading
+from monitor.core.vitals import Vital
 from monitor.core.workflow.messages import (
     ChecklistTicked,
     CommandRefused,
@@ -156,7 +158,12 @@ class JsonLinePrinter:
 
 @dataclass
 class HeadlessOptions:
-    """What ``run --headless`` was asked to do."""
+    """What ``run --headless`` was asked to do.
+
+    ``drivers``: every source of the session (``driver`` is the first; given
+    alone, it is the only one). ``priority``: vital -> source names, first
+    preferred (the chair configuration's; ``None`` or a vital left out: the default).
+    """
 
     driver: Driver
     data_dir: Path | None
@@ -166,6 +173,12 @@ class HeadlessOptions:
     stale_after: float
     profile: AlarmProfile | None = None
     new_database: bool = False     # set a damaged database aside and start a new one
+    drivers: Sequence[Driver] = ()
+    priority: Mapping[Vital, Sequence[str]] | None = None
+
+    def __post_init__(self) -> None:
+        self.drivers = list(self.drivers) or [self.driver]
+        self.driver = self.drivers[0]
 
 
 def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,

@@ -6,11 +6,21 @@ The device layer builds what a device sends (``serial:PORT``, ``lan:HOST`` or
 the built-in simulator (:mod:`simulators`) and ``replay:SESSION`` a recorded
 session read from the database, with its phases, events and the readings its
 bytes cannot carry (:class:`~monitor.devices.replay.ReplayDriver`).
+
+:func:`make_drivers` builds the drivers of a session's sources (a chair
+configuration's entries, or the ``--source`` options): each gets its name, the
+entry's own or its device name ("Masimo", "Datex S/5", a repeat " 2"), set here
+so that the names the nurse sees are the ones the chair configuration's
+``[priority]`` speaks of. A ``replay:SESSION`` of a session that recorded
+several sources becomes one replay driver per recorded source, each with its
+recorded name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.core.reading import Quality, Reading
 from monitor.core.session import Phase
@@ -27,6 +37,9 @@ from monitor.devices.registry import Hl7Options, SerialOverrides, SourceSpec, de
 from monitor.devices.replay import RecordedPlan, ReplayDriver, replay_banner
 from monitor.storage.database import DB_NAME, default_data_dir
 from monitor.storage.store import SessionStore
+
+if TYPE_CHECKING:
+    from monitor.acquisition.chair import SourceEntry
 
 
 def make_driver(spec: SourceSpec, *, seed: int = 0, duration_s: float | None = None,
@@ -62,6 +75,70 @@ def make_driver(spec: SourceSpec, *, seed: int = 0, duration_s: float | None = N
         return from_session(db, int(spec.target))
     return device_driver(spec, duration_s=duration_s, protocol=protocol, overrides=overrides,
                          hl7=hl7)
+
+
+def make_drivers(entries: Sequence[SourceEntry], *, seed: int = 0,
+                 duration_s: float | None = None, data_dir: object = None,
+                 problems: list[str] | None = None) -> list[Driver]:
+    """The drivers of ``entries``, in order, each with its ``name`` set.
+
+    ``problems``: when given, an entry whose driver cannot be built is left
+    out and its message (``"source 2 (Monitor): ..."``) appended; otherwise
+    the first such entry raises.
+
+    Raises
+    ------
+    SourceError, simulators.scenario.ScenarioError, monitor.devices.protocols.ProtocolError
+        An entry cannot be built (the message names the entry when there are
+        several).
+    """
+    from monitor.acquisition.chair import entry_title
+    from monitor.devices.protocols import ProtocolError, default_names
+    from monitor.devices.registry import parse_source
+    from simulators.scenario import ScenarioError
+
+    drivers: list[Driver] = []
+    for i, entry in enumerate(entries, start=1):
+        try:
+            spec = parse_source(entry.source)
+            if _is_session(spec, data_dir):
+                built = _session_drivers(spec, data_dir)
+            else:
+                built = [make_driver(spec, seed=seed, duration_s=duration_s,
+                                     protocol=entry.protocol, overrides=entry.overrides,
+                                     data_dir=data_dir, hl7=entry.hl7)]
+        except (SourceError, ScenarioError, ProtocolError) as exc:
+            if len(entries) == 1 and problems is None:
+                raise
+            message = f"{entry_title(i, entry)}: {exc}"
+            if problems is None:
+                raise SourceError(message) from None
+            problems.append(message)
+            continue
+        if entry.name.strip() and len(built) == 1:
+            built[0].name = entry.name.strip()
+        drivers += built
+    for driver, name in zip(drivers, default_names(drivers), strict=True):
+        driver.name = name
+    return drivers
+
+
+def _is_session(spec: SourceSpec, data_dir: object) -> bool:
+    return spec.scheme == "replay" and not Path(spec.target).is_file() \
+        and spec.target.isdigit()
+
+
+def _session_drivers(spec: SourceSpec, data_dir: object) -> list[Driver]:
+    """``replay:SESSION``: one replay driver per recorded source (one for an old session)."""
+    folder = Path(str(data_dir)) if data_dir is not None else default_data_dir()
+    db = folder / DB_NAME
+    if not db.exists():
+        raise SourceError(f"no recordings in {folder}")
+    try:
+        from monitor.acquisition.session_replay import replay_drivers
+    except ImportError:   # before multi-source replay: the session's one source
+        return [from_session(db, int(spec.target))]
+    return list(replay_drivers(db, int(spec.target)))
 
 
 def _not_on_the_wire(reading: Reading, protocol_carries_nibp: bool) -> bool:
