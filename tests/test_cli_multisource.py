@@ -195,3 +195,15 @@ def test_one_source_on_the_command_line_behaves_as_before(tmp_path, capsys):
     assert cli.main(["run", "--headless", "--source", "sim:typical", "--protocol",
                      "datex"]) == 2
     assert "unknown protocol 'datex'; valid protocols:" in capsys.readouterr().err
+
+
+def test_a_recorded_session_replays_with_its_recorded_names(tmp_path, capsys):
+    data = tmp_path / "d"
+    code, _, err = _run(capsys, "--duration", "20", "--data-dir", str(data),
+                        "--source", "sim:typical", "--protocol", "masimo-ascii")
+    assert code == 0, err
+    drivers = make_drivers([SourceEntry("replay:1")], data_dir=data)
+    assert [(d.name, d.protocol) for d in drivers] == [("Masimo", "masimo-ascii")]
+    code, lines, err = _run(capsys, "--data-dir", str(data), "--source", "replay:1")
+    assert code == 0, err
+    assert {x["vital"] for x in lines if x["type"] == "reading"} >= {"spo2", "pulse_rate"}
