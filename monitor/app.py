@@ -167,7 +167,7 @@ def prepare_session(opts: GuiOptions, ask_resume: AskResume,
         # the last recorded data so the record's times stay strictly increasing.
         start = max(start, (unfinished[-1].last_data_at or 0.0) + 1.0)
     clock: Clock = SimClock(start, opts.speed) if opts.simulated else RealClock()
-    several = {"priority": opts.priority} if len(opts.drivers) > 1 or opts.priority else {}
+    several = {"priority": opts.priority} if len(opts.drivers) > 1 else {}
     pipeline = Pipeline(opts.drivers if len(opts.drivers) > 1 else opts.driver, db, clock,
                         with_ui=True, resume=resume, stale_after=opts.stale_after,
                         profile=opts.profile, setup=record, **several)
