@@ -7,10 +7,19 @@ ones marked), the pleth as one array with NaN between chunks that do not
 join, the nurse's events at their current times, the alarm log and the
 infusion actions. It never writes. A database written by a newer app is
 refused (:class:`RecordError`), as is a session that does not exist.
+
+A session of several sources (issue 16): each vital's series is what the
+nurse was shown and what was alarmed, the readings of the device selected for
+that vital at each moment (the recorded selections; typed readings and every
+blood-pressure determination always), each point with its device
+(``Series.source``); ``by_source`` holds each device's own series, and
+``load_record(..., source=NAME)`` gives one device's values only (the
+review's source filter). A session of one source is read as before.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import sqlite3
 from collections.abc import Iterator
@@ -20,9 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from monitor.core.alarms.model import AlarmAction, AlarmTransition, LimitChanged
-from monitor.core.reading import DeviceNumeric, Quality
+from monitor.core.events import ClockOffset, Selection
+from monitor.core.reading import DeviceNumeric, Quality, WaveChunk
 from monitor.core.session import Phase, PhaseSpan
-from monitor.core.vitals import Vital
+from monitor.core.vitals import SPECS, Kind, Vital
 from monitor.core.workflow.messages import (
     ChecklistTicked,
     EventTimeCorrected,
@@ -30,7 +40,7 @@ from monitor.core.workflow.messages import (
     SessionEvent,
 )
 from monitor.review.alarm_episodes import AlarmSpan, alarm_episodes
-from monitor.storage.database import SessionRow, connect
+from monitor.storage.database import SessionRow, SourceRow, connect
 from monitor.storage.schema import SCHEMA_VERSION
 from monitor.storage.store import EventRow, SessionStore
 
@@ -48,12 +58,15 @@ class Series:
 
     ``quality`` holds each reading's recorded quality (``Quality`` values as
     strings: ``ok``, ``manual``, ``sensor_off``...), when loaded from a database.
+    ``source`` holds each reading's device name (``''`` for a typed one), when
+    loaded from a database.
     """
 
     t: np.ndarray
     v: np.ndarray
     manual: np.ndarray
     quality: np.ndarray | None = None
+    source: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.t)
@@ -110,6 +123,17 @@ class SessionRecord:
         The name of the alarm profile the session ran with.
     utc_offset_s : int or None
         The recording PC's UTC offset when the session started.
+    sources : list of SourceRow
+        The session's devices in order (one for a session of one source).
+    selections : list of Selection
+        Which device was shown and alarmed for each vital, and why (several sources).
+    clock_offsets : list of ClockOffset
+        Each device's clock offset from host arrival time as it was tracked.
+    by_source : dict of str to dict of Vital to Series
+        Each device's own series (several sources; empty for one).
+    source_filter : str or None
+        The device the record was loaded for (``load_record(..., source=...)``);
+        ``None``: the values shown at the chair.
     """
 
     session: SessionRow
@@ -129,6 +153,23 @@ class SessionRecord:
     device_numerics: list[DeviceNumeric] = field(default_factory=list)
     alarm_profile: str | None = None
     utc_offset_s: int | None = None
+    sources: list[SourceRow] = field(default_factory=list)
+    selections: list[Selection] = field(default_factory=list)
+    clock_offsets: list[ClockOffset] = field(default_factory=list)
+    by_source: dict[str, dict[Vital, Series]] = field(default_factory=dict)
+    source_filter: str | None = None
+
+    @property
+    def several_sources(self) -> bool:
+        """Whether the session had more than one device."""
+        return len(self.sources) > 1
+
+    def shown_sources(self, vital: Vital) -> list[str]:
+        """The devices whose values of ``vital`` were shown, in the order first shown."""
+        series = self.numerics.get(vital)
+        if series is None or series.source is None:
+            return []
+        return list(dict.fromkeys(str(x) for x in series.source if x))
 
     @property
     def session_id(self) -> int:
@@ -156,14 +197,17 @@ class SessionRecord:
         return alarm_episodes(self.alarms, self.numerics, self.end)
 
 
-def load_record(db_path: Path, session_id: int) -> SessionRecord:
+def load_record(db_path: Path, session_id: int, source: str | None = None) -> SessionRecord:
     """Load session ``session_id`` from the database at ``db_path``, read-only.
+
+    ``source``: one device's values only (its name; typed readings too), for
+    the review's source filter; ``None``: the values shown at the chair.
 
     Raises
     ------
     RecordError
         If the file is missing or not a database, was written by a newer
-        version of the app, or has no such session.
+        version of the app, or has no such session, or no such source in it.
     """
     db_path = Path(db_path)
     if not db_path.is_file():
@@ -171,7 +215,7 @@ def load_record(db_path: Path, session_id: int) -> SessionRecord:
     try:
         with SessionStore(db_path) as store:
             _check_session(store, db_path, session_id)
-            return _load(store, session_id)
+            return _load(store, session_id, source)
     except sqlite3.DatabaseError as exc:
         raise RecordError(f"cannot read {db_path}: {exc}") from exc
 
@@ -230,40 +274,124 @@ def read_only(db_path: Path) -> Iterator[tuple[sqlite3.Connection, int]]:
         raise RecordError(f"cannot read {db_path}: {exc}") from exc
 
 
-def _load(store: SessionStore, sid: int) -> SessionRecord:
+def _load(store: SessionStore, sid: int, source: str | None = None) -> SessionRecord:
     conn = store._conn
     extra = conn.execute("SELECT patient_ref, alarm_profile, utc_offset_s FROM sessions"
                          " WHERE id = ?", (sid,)).fetchone()
+    sources = store.sources(sid)
+    names = [s.name for s in sources]
+    if source is not None and source not in names:
+        raise RecordError(f"session {sid} has no source {source!r}; its sources are "
+                          f"{', '.join(repr(n) for n in names)}")
+    selections = store.selections(sid)
+    raw = _numerics(conn, sid, names[0] if names else "")
+    several = len(sources) > 1
+    by_source = {n: _only(raw, n) for n in names} if several else {}
+    if not several:
+        numerics = raw
+    elif source is not None:
+        numerics = by_source[source]
+    else:
+        numerics = _shown(raw, selections)
     return SessionRecord(
         session=store.session(sid), patient_ref=extra[0], setup=store.setup(sid),
-        phases=store.phases(sid), numerics=_numerics(conn, sid), pleth=_pleth(store, sid),
+        phases=store.phases(sid), numerics=numerics,
+        pleth=_pleth(store, sid, source if several else None, selections),
         events=store.session_events(sid), corrections=store.event_corrections(sid),
         notes=store.events(sid), alarms=store.alarms(sid),
         alarm_actions=store.alarm_actions(sid), limit_changes=store.limit_changes(sid),
         infusion=store.infusion_actions(sid), checklist=store.checklist_ticks(sid),
-        device_numerics=store.device_numerics(sid), alarm_profile=extra[1], utc_offset_s=extra[2])
+        device_numerics=store.device_numerics(sid), alarm_profile=extra[1], utc_offset_s=extra[2],
+        sources=sources, selections=selections, clock_offsets=store.clock_offsets(sid),
+        by_source=by_source, source_filter=source)
 
 
-def _numerics(conn: sqlite3.Connection, sid: int) -> dict[Vital, Series]:
+def _numerics(conn: sqlite3.Connection, sid: int, first: str) -> dict[Vital, Series]:
+    """Every reading per vital, each with its device (``first`` for a row from before v8)."""
     out: dict[Vital, Series] = {}
     known = {v.value for v in Vital}
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(readings)")}
+    source_col = "source" if "source" in columns else "''"
     for (name,) in conn.execute("SELECT DISTINCT vital FROM readings WHERE session_id = ?",
                                 (sid,)).fetchall():
         if name not in known or name == Vital.PLETH.value:
             continue
-        rows = conn.execute("SELECT t, value, quality FROM readings WHERE session_id = ?"
-                            " AND vital = ? ORDER BY t, rowid", (sid, name)).fetchall()
+        rows = conn.execute(f"SELECT t, value, quality, {source_col} FROM readings"
+                            " WHERE session_id = ? AND vital = ? ORDER BY t, rowid",
+                            (sid, name)).fetchall()
         t = np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))
         v = np.fromiter((np.nan if r[1] is None else r[1] for r in rows), dtype=np.float64,
                         count=len(rows))
         quality = np.array([r[2] for r in rows], dtype=object)
         manual = quality == Quality.MANUAL.value
-        out[Vital(name)] = Series(t, v, np.asarray(manual, dtype=bool), quality)
+        # A device reading without a name is the first source's (a pre-v8 row).
+        source = np.array([r[3] or ("" if r[2] == Quality.MANUAL.value else first)
+                           for r in rows], dtype=object)
+        out[Vital(name)] = Series(t, v, np.asarray(manual, dtype=bool), quality, source)
     return out
 
 
-def _pleth(store: SessionStore, sid: int) -> WaveSeries | None:
-    chunks = store.waves(sid, Vital.PLETH)
+def _subset(series: Series, keep: np.ndarray) -> Series:
+    return Series(series.t[keep], series.v[keep], series.manual[keep],
+                  None if series.quality is None else series.quality[keep],
+                  None if series.source is None else series.source[keep])
+
+
+def _only(raw: dict[Vital, Series], name: str) -> dict[Vital, Series]:
+    """One device's series (with the typed readings, which belong to the session)."""
+    out = {}
+    for vital, series in raw.items():
+        assert series.source is not None
+        keep = (series.source == name) | series.manual
+        if keep.any():
+            out[vital] = _subset(series, keep)
+    return out
+
+
+def _timeline(selections: list[Selection], vital: Vital) -> tuple[list[float], list[str]]:
+    """When each device became the one shown for ``vital``."""
+    times: list[float] = []
+    names: list[str] = []
+    for sel in selections:
+        if sel.vital is vital:
+            times.append(sel.t)
+            names.append(sel.source)
+    return times, names
+
+
+def _shown(raw: dict[Vital, Series], selections: list[Selection]) -> dict[Vital, Series]:
+    """What the nurse was shown: per vital the selected device's readings at each moment.
+
+    Typed readings and every blood-pressure determination (episodic: every
+    device's is shown and alarmed) stay; a vital never selected (a device's
+    supplementary numerics) keeps every device's readings. Before a vital's
+    first selection, the first selected device's readings are the ones kept.
+    """
+    out = {}
+    for vital, series in raw.items():
+        times, names = _timeline(selections, vital)
+        if not times or SPECS[vital].kind is not Kind.CONTINUOUS:
+            out[vital] = series
+            continue
+        assert series.source is not None
+        idx = np.searchsorted(np.asarray(times), series.t, side="right") - 1
+        chosen = np.asarray(names, dtype=object)[np.maximum(idx, 0)]
+        keep = (series.source == chosen) | series.manual
+        out[vital] = _subset(series, keep)
+    return out
+
+
+def _pleth(store: SessionStore, sid: int, source: str | None = None,
+           selections: list[Selection] | None = None) -> WaveSeries | None:
+    """The pleth as one array: one device's (``source``), the shown device's at each
+    moment (several sources, ``source`` None), or the only one's."""
+    if source is not None:
+        chunks = store.waves(sid, Vital.PLETH, source=source)
+    else:
+        chunks = store.waves(sid, Vital.PLETH)
+        times, names = _timeline(selections or [], Vital.PLETH)
+        if times and len({c.source for c in chunks}) > 1:
+            chunks = [c for c in chunks if _shown_at(c, times, names)]
     if not chunks:
         return None
     rates = [c.rate for c in chunks]
@@ -280,3 +408,9 @@ def _pleth(store: SessionStore, sid: int) -> WaveSeries | None:
         vs.append(np.asarray(c.samples, dtype=np.float32))
         end = c.t0 + n / c.rate
     return WaveSeries(np.concatenate(ts), np.concatenate(vs), rate)
+
+
+def _shown_at(chunk: WaveChunk, times: list[float], names: list[str]) -> bool:
+    """Whether ``chunk`` is of the device shown for the pleth when it began."""
+    i = bisect.bisect_right(times, chunk.t0) - 1
+    return chunk.source == names[max(i, 0)]

@@ -97,15 +97,18 @@ def replay_problem(db_path: Path, session_id: int) -> str:
     return ""
 
 
-def load_review(db_path: Path, session_id: int) -> ReviewData:
+def load_review(db_path: Path, session_id: int, source: str | None = None) -> ReviewData:
     """Load session ``session_id`` with its profile and summary.
+
+    ``source``: one device's values only (a session of several; see
+    :func:`monitor.review.record.load_record`).
 
     Raises
     ------
     monitor.review.record.RecordError
         No such session, or the database cannot be read.
     """
-    record = load_record(Path(db_path), session_id)
+    record = load_record(Path(db_path), session_id, source)
     profile = session_profile(record)
     summary, error = summary_of(record, profile)
     return ReviewData(Path(db_path), record, profile, summary, error,

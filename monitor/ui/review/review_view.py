@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QProcess, QSize, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -22,13 +23,14 @@ from PySide6.QtWidgets import (
 
 from monitor.review.record import SessionRecord
 from monitor.ui.review.export_dialog import ExportDialog, ExportFormat
-from monitor.ui.review.loading import ReviewData
+from monitor.ui.review.loading import ReviewData, load_review
 from monitor.ui.review.readout import CursorReader, readout_text
 from monitor.ui.review.review_lists import MomentTableWidget, alarm_table, event_table
 from monitor.ui.review.review_plots import PLETH_KEY, PLETH_MAX_RANGE_MIN, ReviewPlotsWidget
 from monitor.ui.review.style import READOUT_PX, REVIEW_STYLE, clock, date_text
 from monitor.ui.review.summary_panel import NONE_TEXT, SummaryPanelWidget
 from monitor.ui.review.window_size import keep_on_screen
+from monitor.ui.review.worker import TaskRunner
 from monitor.ui.shared import theme
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,10 @@ def header_text(record: SessionRecord) -> str:
     number, total = setup.get("course_number"), setup.get("course_total")
     if number is not None:
         parts.append(f"course {number} of {total}" if total is not None else f"course {number}")
+    if record.several_sources:
+        parts.append("devices " + " + ".join(s.name for s in record.sources))
+        if record.source_filter is not None:
+            parts.append(f"values of {record.source_filter} only")
     if record.session.simulated:
         parts.append("SIMULATED")
     if record.session.status.value != "completed":
@@ -114,6 +120,10 @@ class ReviewView(QMainWindow):
     summary_panel : SummaryPanelWidget
     replay_speed : QSpinBox
     replay_button, export_button, pdf_button, zoom_out_button : QPushButton
+    source_filter : QComboBox
+        Which device's values are shown (a session of several devices only):
+        those shown at the chair, or one device's. Choosing one reloads the
+        session on a worker thread.
     replay_pid : int or None
         The process id of the last replay started.
     message_box : QMessageBox or None
@@ -168,18 +178,28 @@ class ReviewView(QMainWindow):
             self.replay_button.setToolTip("Play the session again in the live window")
         self.export_button = QPushButton("Export\u2026")
         self.pdf_button = QPushButton("PDF\u2026")
+        self.source_filter = QComboBox()
+        self.source_filter.setObjectName("source_filter")
+        self.source_filter.setToolTip("Which device's values the trends and the summary show")
+        self.source_filter.addItem("Values shown at the chair", None)
+        for src in record.sources:
+            self.source_filter.addItem(f"{src.name} only", src.name)
+        self.source_filter.setVisible(record.several_sources)
+        self._loader = TaskRunner("review-source", self)
+        self._loader.finished.connect(self._show_data)
+        self._loader.failed.connect(self._load_failed)
         self._build_layout()
-        self.plots.cursor_moved.connect(self._on_cursor_moved)
-        self.plots.pleth_shown.connect(lambda shown: self.pleth_hint.setVisible(not shown))
-        self.alarm_list.moment_chosen.connect(self.plots.centre_on)
-        self.event_list.moment_chosen.connect(self.plots.centre_on)
-        self.zoom_out_button.clicked.connect(self.plots.zoom_out)
+        self._connect_plots()
+        self.alarm_list.moment_chosen.connect(lambda t: self.plots.centre_on(t))
+        self.event_list.moment_chosen.connect(lambda t: self.plots.centre_on(t))
+        self.zoom_out_button.clicked.connect(lambda: self.plots.zoom_out())
+        self.source_filter.currentIndexChanged.connect(self._source_chosen)
         self.replay_speed.valueChanged.connect(
             lambda n: self.replay_button.setText(f"Replay at {n}\u00d7"))
         self.replay_button.clicked.connect(self.start_replay)
         self.export_button.clicked.connect(lambda: self.open_export(None))
         self.pdf_button.clicked.connect(lambda: self.open_export(ExportFormat.PDF))
-        QShortcut(QKeySequence(Qt.Key.Key_Home), self, activated=self.plots.zoom_out)
+        QShortcut(QKeySequence(Qt.Key.Key_Home), self, activated=lambda: self.plots.zoom_out())
 
     @property
     def record(self) -> SessionRecord:
@@ -191,17 +211,19 @@ class ReviewView(QMainWindow):
         root.setObjectName("review_root")
         top = QHBoxLayout()
         top.addWidget(self.header, 1)
-        for widget in (self.zoom_out_button, self.replay_speed, self.replay_button,
+        for widget in (self.source_filter, self.zoom_out_button, self.replay_speed, self.replay_button,
                        self.export_button, self.pdf_button):
             top.addWidget(widget)
         left = QWidget()
         left_layout = QVBoxLayout(left)
+        self._left_layout = left_layout
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.plots, 1)
         left_layout.addWidget(self.pleth_hint)
         left_layout.addWidget(self.readout)
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(_titled("Summary", self.summary_panel))
+        self._summary_box = _titled("Summary", self.summary_panel)
+        right.addWidget(self._summary_box)
         right.addWidget(_titled(f"Alarms ({self.alarm_list.rowCount()})", self.alarm_list))
         right.addWidget(_titled(f"Events ({self.event_list.rowCount()})", self.event_list))
         right.setSizes([380, 200, 200])
@@ -216,6 +238,48 @@ class ReviewView(QMainWindow):
         self.setCentralWidget(root)
         size = keep_on_screen(self, PREFERRED_SIZE)
         split.setSizes([round(size.width() * 0.56), round(size.width() * 0.44)])
+
+    def _connect_plots(self) -> None:
+        self.plots.cursor_moved.connect(self._on_cursor_moved)
+        self.plots.pleth_shown.connect(lambda shown: self.pleth_hint.setVisible(not shown))
+
+    # -- source filter --------------------------------------------------------
+
+    def _source_chosen(self, index: int) -> None:
+        source = self.source_filter.itemData(index)
+        if self._loader.busy():   # the newest choice is loaded when this load is done
+            return
+        self.source_filter.setEnabled(False)
+        db, sid = self._data.db_path, self.record.session_id
+        self._loader.start(lambda _p: load_review(db, sid, source))
+
+    def _show_data(self, data: object) -> None:
+        """Show a reloaded session (another source filter) in place of the current one."""
+        assert isinstance(data, ReviewData)
+        self.source_filter.setEnabled(True)
+        wanted = self.source_filter.currentData()
+        if wanted != data.record.source_filter:   # chosen again while it loaded
+            self._source_chosen(self.source_filter.currentIndex())
+            return
+        self._data = data
+        record = data.record
+        old = self.plots
+        self.plots = ReviewPlotsWidget(record, data.profile.limit_lines())
+        self._left_layout.replaceWidget(old, self.plots)
+        old.deleteLater()
+        self._connect_plots()
+        self._reader = CursorReader(record.numerics)
+        self.pleth_hint.setVisible(PLETH_KEY in self.plots.plots
+                                   and not self.plots.pleth_visible)
+        old_summary = self.summary_panel
+        self.summary_panel = SummaryPanelWidget(data.summary, data.summary_error)
+        self._summary_box.layout().replaceWidget(old_summary, self.summary_panel)
+        old_summary.deleteLater()
+        self.header.setText(header_text(record))
+
+    def _load_failed(self, message: str) -> None:
+        self.source_filter.setEnabled(True)
+        self._warn("Cannot show these values", message)
 
     # -- cursor ---------------------------------------------------------------
 
