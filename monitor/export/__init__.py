@@ -1,7 +1,9 @@
 """Qt-free exports of a recorded session: CSV, .vital, EDF+ and HL7 v2.
 
 Each writer takes a :class:`~monitor.review.record.SessionRecord` (from
-:func:`monitor.review.record.load_record`), a path, ``deidentify``, the data
+:func:`load_export_record`, which adds whose each value is, needed for a
+session of several sources; :func:`monitor.review.record.load_record` is
+enough for a session of one), a path, ``deidentify``, the data
 folder's pseudonym ``key`` and an optional ``progress(done, total)``
 callback, writes all or nothing, and raises
 :class:`~monitor.export.common.ExportError` with the path and the reason.
@@ -12,14 +14,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.export.common import ExportError, Progress, deidentify, pseudonym_key
+from monitor.export.common import (
+    ExportError,
+    Progress,
+    deidentify,
+    load_export_record,
+    pseudonym_key,
+)
 from monitor.review.record import SessionRecord
 
 FILE_FORMATS = ("csv", "vital", "edf", "hl7")
 """Formats :func:`write_export` writes (``pdf`` is written by ``monitor.ui.report.pdf``)."""
 
-__all__ = ["FILE_FORMATS", "ExportError", "Progress", "deidentify", "pseudonym_key",
-           "write_export"]
+__all__ = ["FILE_FORMATS", "ExportError", "Progress", "deidentify", "load_export_record",
+           "pseudonym_key", "write_export"]
 
 
 def write_export(record: SessionRecord, fmt: str, path: Path, *, deidentify: bool = False,

@@ -22,10 +22,14 @@ A de-identified export carries
 - no clinician or nurse names: every author, acknowledger, "by" and the
   set-up's clinician and discharger become empty; what was written in the
   notes, events and reasons is kept;
-- no device ports, serial numbers or file paths: the source keeps only its
-  kind (``serial``, ``sim``, ``replay``), the alarm profile only its name,
-  and port names (``/dev/tty...``, ``COM3``) and ``SN=...`` are blanked out
-  of every text.
+- no device ports, addresses, serial numbers or file paths: every source
+  keeps its name (``Masimo``: it names a kind of device, not a patient),
+  protocol and kind, but its label only its kind (``serial``, ``lan``,
+  ``hl7``, ``sim``, ``replay``) and no settings (listener options name
+  addresses and certificate files); the alarm profile keeps only its name;
+  every source's port, host or file, port names (``/dev/tty...``,
+  ``COM3``), IP addresses (``10.1.2.3:24105``, ``[fe80::1]``) and
+  ``SN=...`` are blanked out of every text.
 
 A de-identified record has ``session.started_at == 0``; passing it through
 :func:`deidentify` again returns it unchanged, so a caller may de-identify
@@ -45,6 +49,17 @@ the temporary file is removed, nothing is left behind (an older file at the
 path is kept) and :class:`ExportError` names the path and the reason ("the
 disk is full", "the file is larger than this process may write"...). Every
 export file is owner-only (0600), de-identified or not, whatever the umask.
+
+Sources
+-------
+A session may have several sources (devices), each with a name unique in
+the session (``Masimo``, ``Datex S/5``). :mod:`monitor.export.sources`
+loads, for export, whose each value is (:func:`load_export_record`, a
+:class:`SourcedRecord`); :func:`devices` tells a writer whether to name the
+device of each value (and refuses a record that cannot say). A session of one source is written exactly as before
+sources had names. In a session of several, :func:`timeline` also has the
+device shown for each vital at the start and every change of it
+(``SpO2 from Masimo``, ``SpO2 from Datex S/5: Masimo stale``).
 
 Progress
 --------
@@ -80,12 +95,25 @@ from monitor.export.safe_writing import (
     check_target,
     short_file,
 )
+from monitor.export.sources import (
+    MANUAL_SOURCE,
+    Devices,
+    SourcedRecord,
+    devices,
+    load_export_record,
+    selection_text,
+    several,
+    shown_mask,
+    source_text,
+)
 from monitor.review.record import AlarmSpan, Series, SessionRecord
 
-__all__ = ["FILE_MODE", "KEY_FILE", "Check", "ExportError", "Marker", "Progress", "Writer",
-           "atomic_write", "atomic_write_all", "check_size", "check_target", "data_end",
-           "deidentify", "has_values", "is_deidentified", "prepare", "pseudonym",
-           "pseudonym_key", "report", "scrub", "short_file", "steps", "timeline"]
+__all__ = ["FILE_MODE", "KEY_FILE", "MANUAL_SOURCE", "Check", "Devices", "ExportError",
+           "Marker", "Progress", "SourcedRecord", "Writer", "atomic_write", "atomic_write_all",
+           "check_size", "check_target", "data_end", "deidentify", "devices", "has_values",
+           "is_deidentified", "load_export_record", "prepare", "pseudonym", "pseudonym_key",
+           "report", "scrub", "selection_text", "several", "short_file", "shown_mask",
+           "source_text", "steps", "timeline"]
 
 
 class Progress(Protocol):
@@ -140,6 +168,9 @@ def timeline(record: SessionRecord) -> list[Marker]:
         out.append(Marker(e.t, e.kind.label + (f": {e.text}" if e.text else "")))
     for a in record.alarm_spans():
         out.append(_alarm_marker(a))
+    if several(record):
+        assert isinstance(record, SourcedRecord) and record.devices is not None
+        out += [Marker(sel.t, selection_text(sel)) for sel in record.devices.selections]
     if record.setup and record.setup.get("discharge_at") is not None:
         out.append(Marker(float(record.setup["discharge_at"]), "Discharged"))  # type: ignore
     return sorted(out, key=lambda m: m.t)
@@ -153,11 +184,16 @@ def _alarm_marker(a: AlarmSpan) -> Marker:
 
 
 def data_end(record: SessionRecord) -> float:
-    """The latest time of the session or any of its data."""
+    """The latest time of the session or any of its data (of any device)."""
     ends = [record.end]
     ends += [float(s.t[-1]) for s in record.numerics.values() if len(s)]
-    if record.pleth is not None and len(record.pleth):
-        ends.append(float(record.pleth.t[-1]) + 1.0 / record.pleth.rate)
+    waves = [record.pleth]
+    if several(record):
+        assert isinstance(record, SourcedRecord) and record.devices is not None
+        waves += list(record.devices.pleth.values())
+    for w in waves:
+        if w is not None and len(w):
+            ends.append(float(w.t[-1]) + 1.0 / w.rate)
     return max(ends)
 
 

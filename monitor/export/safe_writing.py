@@ -171,7 +171,7 @@ def _run_writer(path: Path, tmp: Path, writer: Writer, check: Check | None) -> N
         raise
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
-    except Exception as exc:  # noqa: BLE001 - a library's own error, reported with the path
+    except Exception as exc:
         raise ExportError(f"cannot write {path}: {type(exc).__name__}: {exc}") from exc
 
 
