@@ -17,23 +17,40 @@ Times
     already de-identified) has no ``time_iso`` column at all, only ``t_s``.
 
 Readings file (``<name>.csv``), one row per recorded numeric, in time order
-    ``time_iso, t_s, vital, value, unit, quality, manual``
+    ``time_iso, t_s, vital, value, unit, quality, manual``, and for a
+    session of several sources ``source, shown`` after them
 
     - ``vital``: the stable name (``hr``, ``spo2``, ``nibp_sys``...; see
       ``monitor.core.vitals.Vital``);
-    - ``value``: the value as recorded (full precision), empty when the
-      device sent no usable value;
+    - ``value``: the recorded value as Python's shortest round-trip repr
+      of the float (``98.0``, ``36.7``), empty when the reading had none;
     - ``unit``: the display unit (``bpm``, ``%``, ``mmHg``, ``°C``...);
     - ``quality``: the recorded quality of the reading: ``ok``, ``manual``
       (typed in by the nurse), or why there is no usable value
       (``monitor.core.reading.Quality``: e.g. ``sensor_off``, ``artifact``);
-    - ``manual``: 1 for a value typed in by the nurse, else 0.
+    - ``manual``: 1 for a value typed in by the nurse, else 0;
+    - ``source`` (several sources only): the name of the device the
+      reading came from (``Masimo``, ``Datex S/5``: the session's source
+      names), empty for a value typed in by the nurse (from no device);
+    - ``shown`` (several sources only): 1 when the reading was the one
+      shown and alarmed for its vital at its time (its device was the one
+      selected then, ``monitor.export.sources.shown_mask``; every typed-in
+      value, every reading of a vital no selection was recorded for), 0
+      for another device's reading of the same vital.
 
     Every reading of the monitor's own vitals is written, valued or not.
     A supplementary device numeric (Datex P1-P6, gases, ST...; see
     ``SUPPLEMENTARY_VITALS``) is written only if it had a value at least
-    once in the session. The pleth wave is not in the CSV (use .vital or
-    EDF+).
+    once in the session (with several sources: from that device). The
+    pleth wave is not in the CSV (use .vital or EDF+).
+
+    A session of one source is written as before sessions had several (no
+    ``source`` column: the session's one source is its ``source``). With
+    several, every device's readings are written, shown or not: two
+    devices measuring SpO2 give two series told apart by ``source``; keep
+    the rows with ``shown`` 1 for what the nurse saw. Rows of one time are
+    in ``Vital`` order, then in the order of the session's sources, typed-in
+    values last.
 
 Events file (``<stem>-events.csv``), in time order
     ``time_iso, t_s, kind, text, author, corrected_from_t_s``
@@ -95,18 +112,23 @@ import numpy as np
 from monitor.core.reading import DeviceNumeric
 from monitor.core.vitals import SPECS, SUPPLEMENTARY_VITALS, Vital
 from monitor.export.common import (
+    Devices,
     Progress,
     atomic_write_all,
     check_target,
+    devices,
     has_values,
     is_deidentified,
     prepare,
     report,
+    shown_mask,
     steps,
 )
-from monitor.review.record import SessionRecord
+from monitor.review.record import Series, SessionRecord
 
 READING_COLUMNS = ("time_iso", "t_s", "vital", "value", "unit", "quality", "manual")
+SOURCE_COLUMNS = ("source", "shown")
+"""Appended to :data:`READING_COLUMNS` for a session of several sources."""
 EVENT_COLUMNS = ("time_iso", "t_s", "kind", "text", "author", "corrected_from_t_s")
 DEVICE_NUMERIC_COLUMNS = ("time_iso", "t_s", "label", "code", "value", "unit", "quality",
                           "source")
@@ -144,12 +166,14 @@ def write_csv(record: SessionRecord, path: Path, *, deidentify: bool = False,
         check_target(p)
     anon = deidentify or is_deidentified(record)
     rec = prepare(record, deidentify, key)
+    devs = devices(rec)
+    reading_columns = READING_COLUMNS + (SOURCE_COLUMNS if devs is not None else ())
     clock = _Clock(rec, with_iso=not anon)
     numerics = exported_device_numerics(rec)
     extra = device_numerics_path(path)
     jobs = [
-        (paths[0], lambda tmp: _write_rows(tmp, clock.header(READING_COLUMNS),
-                                           _readings(rec, clock, progress))),
+        (paths[0], lambda tmp: _write_rows(tmp, clock.header(reading_columns),
+                                           _readings(rec, devs, clock, progress))),
         (paths[1], lambda tmp: _write_rows(tmp, clock.header(EVENT_COLUMNS), _events(rec, clock))),
         (paths[2], lambda tmp: _write_rows(tmp, clock.header(ALARM_COLUMNS), _alarms(rec, clock))),
     ]
@@ -187,36 +211,68 @@ def _write_rows(path: Path, header: tuple[str, ...], rows: Iterator[list[str]]) 
 
 def exported_vitals(rec: SessionRecord) -> list[Vital]:
     """The vitals written: every primary one recorded, supplementary ones that had a value."""
+    devs = devices(rec)
+    if devs is not None:
+        return sorted({v for _, v, _ in _blocks(rec, devs)}, key=list(Vital).index)
     supp = set(SUPPLEMENTARY_VITALS)
     return [v for v in Vital if v in rec.numerics
             and (v not in supp or has_values(rec.numerics[v]))]
 
 
-def _readings(rec: SessionRecord, clock: _Clock, progress: Progress | None) -> Iterator[list[str]]:
-    vitals = exported_vitals(rec)
-    if not vitals:
+def _blocks(rec: SessionRecord, devs: Devices | None) -> list[tuple[str, Vital, Series]]:
+    """(source, vital, series) written, in ``Vital`` order, then the sources' order.
+
+    One source: the record's own series (source ``""``). Several: each
+    device's readings, then the typed-in values (source ``""``).
+    """
+    if devs is None:
+        return [("", v, rec.numerics[v]) for v in exported_vitals(rec)]
+    supp = set(SUPPLEMENTARY_VITALS)
+    out: list[tuple[str, Vital, Series]] = []
+    for v in Vital:
+        for name, numerics in devs.numerics.items():
+            s = numerics.get(v)
+            if s is not None and len(s) and (v not in supp or has_values(s)):
+                out.append((name, v, s))
+        s = devs.typed.get(v)
+        if s is not None and len(s):
+            out.append(("", v, s))
+    return out
+
+
+def _readings(rec: SessionRecord, devs: Devices | None, clock: _Clock,
+              progress: Progress | None) -> Iterator[list[str]]:
+    blocks = _blocks(rec, devs)
+    if not blocks:
         report(progress, 1, 1)
         return
-    series = [rec.numerics[v] for v in vitals]
+    series = [s for _, _, s in blocks]
     t = np.concatenate([s.t for s in series])
     v = np.concatenate([s.v for s in series])
     manual = np.concatenate([s.manual for s in series])
     recorded = np.concatenate([s.quality if s.quality is not None
                                else np.full(len(s), None, dtype=object) for s in series])
     which = np.concatenate([np.full(len(s), i) for i, s in enumerate(series)])
-    order = np.lexsort((which, t))          # by time, then in Vital order
-    names = [x.value for x in vitals]
-    units = [SPECS[x].unit for x in vitals]
+    order = np.lexsort((which, t))          # by time, then in Vital order (then source order)
+    names = [x.value for _, x, _ in blocks]
+    units = [SPECS[x].unit for _, x, _ in blocks]
+    sources = [name for name, _, _ in blocks]
+    shown = None
+    if devs is not None:
+        shown = np.concatenate([shown_mask(devs, x, name, s.t) for name, x, s in blocks])
     n = len(order)
     for a, b in steps(n):
         for i in order[a:b]:
             value = float(v[i])
             k = int(which[i])
             is_manual = bool(manual[i])
-            ok = value == value
+            ok = not math.isnan(value)
             quality = recorded[i] or ("manual" if is_manual else "ok" if ok else "no_value")
-            yield [*clock.cols(float(t[i])), names[k], repr(value) if ok else "", units[k],
+            row = [*clock.cols(float(t[i])), names[k], repr(value) if ok else "", units[k],
                    quality, "1" if is_manual else "0"]
+            if shown is not None:
+                row += [sources[k], "1" if shown[i] else "0"]
+            yield row
         report(progress, b, n)
 
 
@@ -273,4 +329,4 @@ def _alarms(rec: SessionRecord, clock: _Clock) -> Iterator[list[str]]:
 
 
 def _num(x: float | None) -> str:
-    return "" if x is None or x != x else repr(float(x))
+    return "" if x is None or math.isnan(x) else repr(float(x))

@@ -14,12 +14,29 @@ Layout
 - ``Pleth`` at its recorded rate (100 Hz usually), each sample at its
   recorded time.
 - Labels are the vitals' short labels (``HR``, ``SpO2``, ``NIBP sys``...),
-  physical dimensions their units in ASCII (``degC`` for °C).
+  physical dimensions their units in ASCII (``degC`` for °C). A session of
+  one source has these signals and labels, whatever its source is called.
 - Physical range: from the vital's plausible range (``VitalSpec.plausible``;
   for the pleth, the range of the recorded samples), widened to a round
   quantisation step so that the plausible minimum is digital -32767 and
   the plausible maximum fits below +32767. Values are within half a step
   of the recording (e.g. 0.005 bpm, 0.002 % SpO2).
+
+Several sources
+---------------
+A session of several sources has one signal per vital and device that
+sent a value of it, in ``Vital`` order, then the order of the session's
+sources, each with that device's own readings only, labelled ``<vital
+label> <device>`` within EDF's 16 characters (``SpO2 Masimo``, ``NIBP sys
+Datex S``): the vital's label is never cut, the device's name is cut to the
+room left (a trailing number is kept: ``NIBP sys Intel 2``), and should two
+labels still read alike the later one ends in ``~<its position>``. The
+transducer field names the device in full with its protocol (``Datex S/5
+(datex-s5)``). Values typed in by the nurse are signals of their own,
+``<vital label> Manual`` (transducer ``typed in by the nurse``); the pleth
+of each device is ``Pleth <device>``. Which device was shown and alarmed for
+each vital, at the start and at each change, are annotations (``SpO2 from
+Masimo``, ``SpO2 from Datex S/5: Masimo stale``).
 
 Missing data
 ------------
@@ -57,7 +74,7 @@ files; onsets stay relative to the session start.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -67,20 +84,24 @@ import pyedflib
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
 from monitor.core.vitals import SPECS, Kind, Vital
 from monitor.export.common import (
+    MANUAL_SOURCE,
+    Devices,
     ExportError,
     Progress,
     atomic_write,
     check_target,
     data_end,
+    devices,
     has_values,
     is_deidentified,
     prepare,
     report,
     short_file,
+    source_text,
     steps,
     timeline,
 )
-from monitor.review.record import SessionRecord, WaveSeries
+from monitor.review.record import Series, SessionRecord, WaveSeries
 
 MISSING = -32768
 """Digital value meaning "no data" in every signal."""
@@ -93,6 +114,9 @@ ANNOTATION_BYTES = 40
 MISSING_NOTE = f"Missing data: digital {MISSING}"
 ANON_START = datetime(1985, 1, 1)
 EQUIPMENT = "InfusionMonitor"
+LABEL_CHARS = 16
+"""EDF's signal label length."""
+TYPED_TRANSDUCER = "typed in by the nurse"
 
 
 @dataclass(frozen=True)
@@ -171,7 +195,7 @@ def place_wave(w: WaveSeries, origin: float, n: int) -> np.ndarray:
     for a, b in zip(bounds[:-1] + 1, bounds[1:], strict=True):
         if b <= a:
             continue
-        i0 = int(round((float(w.t[a]) - origin) * w.rate))
+        i0 = round((float(w.t[a]) - origin) * w.rate)
         lo, hi = max(i0, 0), min(i0 + (b - a), n)
         if hi > lo:
             out[lo:hi] = w.v[a + lo - i0:a + hi - i0]
@@ -202,20 +226,86 @@ class _Signal:
     hz: float
     scale: Scale
     vital: Vital | None
+    series: Series | WaveSeries
+    transducer: str = ""
+
+
+def _numeric(v: Vital, s: Series, label: str, transducer: str = "") -> _Signal:
+    sp = SPECS[v]
+    return _Signal(label, _printable(sp.unit.replace("°", "deg"))[:8], NUMERIC_HZ,
+                   scale_for(*sp.plausible), v, s, _printable(transducer)[:80])
+
+
+def _pleth(w: WaveSeries, label: str, transducer: str = "") -> _Signal:
+    lo, hi = float(np.nanmin(w.v)), float(np.nanmax(w.v))
+    return _Signal(label, "", w.rate, scale_for(lo, hi), None, w, _printable(transducer)[:80])
 
 
 def _signals(rec: SessionRecord) -> list[_Signal]:
+    devs = devices(rec)
+    if devs is not None:
+        return _device_signals(devs)
     out = []
     for v in Vital:
         s = rec.numerics.get(v)
         if s is None or not has_values(s):
             continue
-        sp = SPECS[v]
-        out.append(_Signal(_printable(sp.label)[:16], _printable(sp.unit.replace("°", "deg"))[:8],
-                           NUMERIC_HZ, scale_for(*sp.plausible), v))
+        out.append(_numeric(v, s, _printable(SPECS[v].label)[:LABEL_CHARS]))
     if rec.pleth is not None and np.isfinite(rec.pleth.v).any():
-        lo, hi = float(np.nanmin(rec.pleth.v)), float(np.nanmax(rec.pleth.v))
-        out.append(_Signal("Pleth", "", rec.pleth.rate, scale_for(lo, hi), None))
+        out.append(_pleth(rec.pleth, "Pleth"))
+    return out
+
+
+def _device_signals(devs: Devices) -> list[_Signal]:
+    out = []
+    for v in Vital:
+        for r in devs.sources:
+            s = devs.numerics.get(r.name, {}).get(v)
+            if s is not None and has_values(s):
+                out.append(_numeric(v, s, signal_label(SPECS[v].label, r.name), source_text(r)))
+        s = devs.typed.get(v)
+        if s is not None and has_values(s):
+            out.append(_numeric(v, s, signal_label(SPECS[v].label, MANUAL_SOURCE),
+                                TYPED_TRANSDUCER))
+    for r in devs.sources:
+        w = devs.pleth.get(r.name)
+        if w is not None and np.isfinite(w.v).any():
+            out.append(_pleth(w, signal_label("Pleth", r.name), source_text(r)))
+    labels = unique_labels([s.label for s in out])
+    return [replace(s, label=label) for s, label in zip(out, labels, strict=True)]
+
+
+def signal_label(vital_label: str, device: str, room: int = LABEL_CHARS) -> str:
+    """``<vital label> <device>`` within ``room`` characters, the device's name cut to fit.
+
+    The vital's label is kept whole; the device's name is cut, keeping a
+    trailing number (``IntelliVue 2``) whole.
+    """
+    vital_label = _printable(vital_label)[:room]
+    device = " ".join(_printable(device).split())
+    left = room - len(vital_label) - 1
+    if left <= 0 or not device:
+        return vital_label
+    return f"{vital_label} {_cut(device, left)}"
+
+
+def _cut(name: str, room: int) -> str:
+    if len(name) <= room:
+        return name
+    base, _, number = name.rpartition(" ")
+    if base and number.isdigit() and len(number) + 2 <= room:
+        return f"{base[:room - len(number) - 1].rstrip()} {number}"
+    return name[:room].rstrip()
+
+
+def unique_labels(labels: list[str]) -> list[str]:
+    """The labels, one that repeats an earlier one ending in ``~<position>`` (1-based)."""
+    out: list[str] = []
+    for i, label in enumerate(labels):
+        if label in out:
+            tag = f"~{i + 1}"
+            label = label[:LABEL_CHARS - len(tag)].rstrip() + tag
+        out.append(label)
     return out
 
 
@@ -252,7 +342,7 @@ def _write(rec: SessionRecord, tmp: Path, signals: list[_Signal], anon: bool,
             "physical_min": header_number(s.scale.pmin),
             "physical_max": header_number(s.scale.pmax),
             "digital_min": MISSING, "digital_max": DIGITAL_MAX,
-            "transducer": "", "prefilter": ""} for s in signals])
+            "transducer": s.transducer, "prefilter": ""} for s in signals])
         _header(w, rec, anon)
         dur = float(w.record_duration)
         spr = [w.get_smp_per_record(i) for i in range(len(signals))]
@@ -327,9 +417,9 @@ def _header_bytes(tmp: Path) -> bytes:
 
 def _samples(rec: SessionRecord, s: _Signal, origin: float, n: int, hz: float) -> np.ndarray:
     if s.vital is None:
-        assert rec.pleth is not None
-        return place_wave(rec.pleth, origin, n)
-    series = rec.numerics[s.vital]
+        assert isinstance(s.series, WaveSeries)
+        return place_wave(s.series, origin, n)
+    series = s.series
     limit = None if SPECS[s.vital].kind is Kind.DISCRETE else HOLD_S
     return hold(series.t - origin, series.v, n, hz, limit)
 

@@ -8,6 +8,13 @@ in one second starts a second message, so a message never holds two values
 of the same vital. Readings with no value and vitals with no IEEE 11073 code
 are never sent (the supplementary device numerics are not either).
 
+A session of several sources sends every device's values, shown or not, as
+a PCD-01 gateway reports each device it is connected to: the values of one
+second from every device share a message (a message never holds two values
+of the same vital from the same device), each OBX naming its device in
+OBX-4 and OBX-18 (below); an NIBP determination is a message of its own per
+device.
+
 Each message::
 
     MSH  MSH-7 and OBR-7 = the observation time, MSH-9 ORU^R01^ORU_R01,
@@ -21,7 +28,18 @@ Each message::
     OBX  per value: OBX-2 NM, OBX-3 <MDC code>^<MDC ref>^MDC, OBX-4 containment
          path MDS.VMD.CHAN.METRIC, OBX-5 value, OBX-6 <unit code>^<unit ref>^MDC,
          OBX-11 F, OBX-14 the reading's own time, OBX-17 AMEAS^auto-measurement^MDC,
-         or MMEAS^manual-measurement^MDC for a value the nurse typed in
+         or MMEAS^manual-measurement^MDC for a value the nurse typed in;
+         with several sources OBX-18 too (below)
+
+Several sources: OBX-4's first number is the device (the MDS of the
+containment path): the position of the value's source in the session (1,
+2, ...), and for a value the nurse typed in the one after the last device.
+OBX-18, the equipment instance identifier, names the device a value came
+from: ``<source name>^<protocol>`` (EI-1 the device's name in the session,
+``Masimo``; EI-2, the namespace, the protocol it spoke, ``masimo-ascii``;
+EI-3 and EI-4, the EUI-64 and its type, stay empty: the device's own serial
+number is not recorded), empty for a typed-in value. A session of one source
+is sent as before sessions had several: MDS 1, no OBX-18.
 
 OBX-11 is ``F`` for every value: this is the record sent after the session,
 and OBX-17 says which values a device measured and which were typed in.
@@ -31,7 +49,7 @@ Times are HL7 DTM to the millisecond with the recording PC's UTC offset
 the session start, but HL7 needs absolute times: the session is moved to
 start at :data:`DEIDENTIFIED_EPOCH` (2000-01-01 00:00:00 +0000), so a time
 of 2000-01-01 00:12:30.5 is 12 min 30.5 s into the session. No device serial
-number or port is ever sent (no OBX-18).
+number, port or address is ever sent.
 
 Control ids are ``<10 hex digits>-<n>``: the hex digits hash the session's
 identity (id and start, or when de-identified id and pseudonym, plus the
@@ -75,11 +93,12 @@ from monitor.export.common import (
     atomic_write,
     check_size,
     check_target,
+    devices,
     is_deidentified,
     prepare,
     report,
 )
-from monitor.review.record import SessionRecord
+from monitor.review.record import Series, SessionRecord
 
 SENDING_APP = "INFUSION-MONITOR"
 PROFILE_ID = "IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1.1^ISO"
@@ -117,12 +136,17 @@ class Hl7Error(ExportError):
 
 @dataclass(frozen=True)
 class Observation:
-    """One value to send: the vital, its time (Unix s), value, and whether it was typed in."""
+    """One value to send: the vital, its time (Unix s), value, and whether it was typed in.
+
+    ``source`` is the name of the device it came from in a session of
+    several sources (``""``: typed in, or a session of one source).
+    """
 
     vital: Vital
     t: float
     value: float
     manual: bool
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,6 +159,10 @@ class TimePoint:
 
 def observation_times(record: SessionRecord) -> list[TimePoint]:
     """Group the session's values into messages (see the module docstring), in time order."""
+    devs = devices(record)
+    if devs is not None:
+        return _device_times(record, [(r.name, devs.numerics.get(r.name, {}))
+                                      for r in devs.sources] + [("", devs.typed)])
     groups: dict[tuple[int, bool, int], list[Observation]] = {}
     for vital in EXPORTED_VITALS:
         series = record.numerics.get(vital)
@@ -152,6 +180,39 @@ def observation_times(record: SessionRecord) -> list[TimePoint]:
     points = [TimePoint(min(o.t for o in obs), tuple(sorted(obs, key=lambda o: _ORDER[o.vital])))
               for obs in groups.values()]
     points.sort(key=lambda p: (p.t, _ORDER[p.observations[0].vital]))
+    return points
+
+
+def _device_times(record: SessionRecord, parts: list[tuple[str, dict[Vital, Series]]]
+                  ) -> list[TimePoint]:
+    """:func:`observation_times` of a session of several sources (``parts``: each device's
+    series by name in the sources' order, then the typed-in ones under ``""``)."""
+    rank = {name: i for i, (name, _) in enumerate(parts)}
+    groups: dict[tuple[int, bool, str, int], list[Observation]] = {}
+    for vital in EXPORTED_VITALS:
+        if SPECS[vital].mdc_code is None:
+            continue
+        nibp = vital in NIBP_VITALS
+        for name, numerics in parts:
+            series = numerics.get(vital)
+            if series is None:
+                continue
+            ok = np.isfinite(series.v)
+            seen: dict[int, int] = {}
+            for t, v, manual in zip(series.t[ok].tolist(), series.v[ok].tolist(),
+                                    series.manual[ok].tolist(), strict=True):
+                second = math.floor(t - record.start)
+                k = seen.get(second, 0)
+                seen[second] = k + 1
+                groups.setdefault((second, nibp, name if nibp else "", k), []).append(
+                    Observation(vital, t, v, manual, name))
+
+    def order(o: Observation) -> tuple[int, int]:
+        return _ORDER[o.vital], rank[o.source]
+
+    points = [TimePoint(min(o.t for o in obs), tuple(sorted(obs, key=order)))
+              for obs in groups.values()]
+    points.sort(key=lambda p: (p.t, *order(p.observations[0])))
     return points
 
 
@@ -201,16 +262,17 @@ def session_messages(record: SessionRecord, *, deidentify: bool = False,
         times = _TimeFormat(0, DEIDENTIFIED_EPOCH - rec.start)
     else:
         times = _TimeFormat(int(rec.utc_offset_s or 0), 0.0)
-    templates: dict[tuple[tuple[Vital, bool], ...], _Template] = {}
+    equipment = _equipment(rec)
+    templates: dict[tuple[tuple[Vital, bool, str], ...], _Template] = {}
     out: list[str] = []
     total = len(points)
     every = max(1, -(-total // 50))   # at most 50 reports
     for n, point in enumerate(points, start=1):
-        shape = tuple((o.vital, o.manual) for o in point.observations)
+        shape = tuple((o.vital, o.manual, o.source) for o in point.observations)
         template = templates.get(shape)
         if template is None:
-            template = templates[shape] = _Template.build(shape, patient, deid, sending_app,
-                                                          facility)
+            template = templates[shape] = _Template.build(shape, equipment, patient, deid,
+                                                          sending_app, facility)
         stamp = times(point.t)
         values = {"msh7": stamp, "obr7": stamp, "cid": f"{prefix}-{n}"}
         for i, obs in enumerate(point.observations):
@@ -262,6 +324,31 @@ def read_messages(path: Path) -> list[str]:
 
 
 # -- internals ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Equipment:
+    """What OBX-4 and OBX-18 say of a value's device: its MDS number and EI-1, EI-2."""
+
+    mds: int = 1
+    name: str = ""
+    protocol: str = ""
+
+
+def _equipment(rec: SessionRecord) -> dict[str, _Equipment]:
+    """The device of each source name of a session of several (``""``: typed in)."""
+    devs = devices(rec)
+    if devs is None:
+        return {}
+    out = {r.name: _Equipment(i + 1, r.name, r.protocol or "")
+           for i, r in enumerate(devs.sources)}
+    out[""] = _Equipment(len(devs.sources) + 1)
+    return out
+
+
+def containment(vital: Vital, mds: int = 1) -> str:
+    """OBX-4 of ``vital`` on device (MDS) number ``mds``: ``<mds>.<VMD>.<channel>.<metric>``."""
+    return f"{mds}.{CONTAINMENT[vital].partition('.')[2]}"
 
 
 def _patient_id(rec: SessionRecord, deidentified: bool) -> str:
@@ -323,8 +410,9 @@ class _Template:
     parts: tuple[str, ...]   # literal, name, literal, name, ..., literal
 
     @classmethod
-    def build(cls, shape: tuple[tuple[Vital, bool], ...], patient: str, deidentify: bool,
-              app: str, facility: str) -> _Template:
+    def build(cls, shape: tuple[tuple[Vital, bool, str], ...],
+              equipment: dict[str, _Equipment], patient: str, deidentify: bool, app: str,
+              facility: str) -> _Template:
         nonce = secrets.token_hex(6)
 
         def slot(name: str) -> str:
@@ -355,25 +443,30 @@ class _Template:
         _text(order.obr.obr_3, "ei_2", app)
         order.obr.obr_4 = SERVICE_ID
         order.obr.obr_7 = slot("obr7")
-        for i, (vital, manual) in enumerate(shape):
+        for i, (vital, manual, source) in enumerate(shape):
             spec = SPECS[vital]
+            device = equipment.get(source, _Equipment())
             obx = order.add_group("ORU_R01_OBSERVATION").obx
             obx.obx_1 = str(i + 1)
             obx.obx_2 = "NM"
             obx.obx_3 = f"{spec.mdc_code}^{spec.mdc_ref}^MDC"
-            obx.obx_4 = CONTAINMENT[vital]
+            obx.obx_4 = containment(vital, device.mds)
             obx.obx_5 = slot(f"v{i}")
             obx.obx_6 = f"{spec.unit_mdc_code}^{spec.unit_mdc_ref}^MDC"
             obx.obx_11 = "F"
             obx.obx_14 = slot(f"t{i}")
             obx.obx_17 = MANUAL_METHOD if manual else AUTO_METHOD
+            if device.name:
+                _text(obx.obx_18, "ei_1", device.name)
+                if device.protocol:
+                    _text(obx.obx_18, "ei_2", device.protocol)
         er7 = m.to_er7() + "\r"
         parts = tuple(re.split(rf"@@{nonce}\.(\w+)@@", er7))
         names = parts[1::2]
         expected = ["msh7", "cid", "cid", "obr7"] + [f"{k}{i}" for i in range(len(shape))
                                                       for k in ("v", "t")]
         if sorted(names) != sorted(expected):   # a user string looked like a placeholder
-            return cls.build(shape, patient, deidentify, app, facility)
+            return cls.build(shape, equipment, patient, deidentify, app, facility)
         return cls(parts)
 
     def fill(self, values: dict[str, str]) -> str:

@@ -1,9 +1,12 @@
 """A session as a ``.vital`` file (written with the ``vitaldb`` library), for VitalRecorder.
 
-Tracks
-------
-All on one device, ``Monitor`` (``vitaldb.VitalFile(path).trks`` keys are
-``"Monitor/<track>"``), except the event track:
+Devices and tracks
+------------------
+A session of one source: all on one device, ``Monitor``
+(``vitaldb.VitalFile(path).trks`` keys are ``"Monitor/<track>"``), except
+the event track. A session of several sources: one device per source, as
+VitalRecorder records each device it is connected to (see *Several
+sources* below). The tracks:
 
 ============  =========================  =======  =====
 track         vital                      type     montype
@@ -36,8 +39,24 @@ Times are Unix seconds and the header's time-zone bias is the recording
 PC's (from its UTC offset). The device's port field holds the session's
 source (``serial:/dev/ttyUSB0``, ``sim:typical``).
 
+Several sources
+---------------
+Each source of the session is a device (a DEVINFO packet; each of its
+tracks carries that device's id), named as the source (``Masimo``,
+``Datex S-5``: a ``/``, which separates device and track in vitaldb's
+names, becomes ``-``; a name already taken gets `` 2``...), with the
+source's protocol as its type name (``masimo-ascii``; ``InfusionMonitor``
+when it has none) and the source as given as its port
+(``serial:/dev/ttyUSB0``). Each device has the tracks of its own readings
+and its own pleth, with the same names as above: ``"Masimo/PLETH_SPO2"``
+and ``"Datex S-5/PLETH_SPO2"``. Values typed in by the nurse are on a
+device of their own, ``Manual`` (type name ``InfusionMonitor``, no port).
+The ``EVENT`` track also says which device was shown and alarmed for each
+vital at the start and at each change (``SpO2 from Masimo``, ``SpO2 from
+Datex S/5: Masimo stale``).
+
 De-identified (``deidentify=True``): times are seconds from the session
-start (the file starts at t = 0, bias 0) and the port field is empty. The
+start (the file starts at t = 0, bias 0) and every port field is empty. The
 gzip header of every .vital file carries no time stamp (MTIME 0) and no
 file name (the name the file was written under is left out).
 """
@@ -53,18 +72,21 @@ import numpy as np
 
 from monitor.core.vitals import SPECS, Vital
 from monitor.export.common import (
+    MANUAL_SOURCE,
+    Devices,
     ExportError,
     Progress,
     atomic_write,
     check_target,
     data_end,
+    devices,
     is_deidentified,
     prepare,
     report,
     short_file,
     timeline,
 )
-from monitor.review.record import SessionRecord, WaveSeries
+from monitor.review.record import Series, SessionRecord, WaveSeries
 
 with warnings.catch_warnings():
     # vitaldb imports wfdb, which calls pandas with an argument pandas 3.1 deprecates.
@@ -72,6 +94,8 @@ with warnings.catch_warnings():
     import vitaldb
 
 DEVICE = "Monitor"
+"""The one device of a session of one source."""
+TYPENAME = "InfusionMonitor"
 EVENT_TRACK = "EVENT"
 PLETH_TRACK = "PLETH"
 PLETH_MONTYPE = 8
@@ -119,34 +143,81 @@ def write_vital(record: SessionRecord, path: Path, *, deidentify: bool = False,
     return path
 
 
+def device_names(devs: Devices) -> dict[str, str]:
+    """The .vital device of each source of a session of several (see the module docstring)."""
+    out: dict[str, str] = {}
+    taken = {MANUAL_SOURCE}
+    for r in devs.sources:
+        base = r.name.replace("/", "-").strip() or DEVICE
+        dev, n = base, 1
+        while dev in taken:
+            n += 1
+            dev = f"{base} {n}"
+        taken.add(dev)
+        out[r.name] = dev
+    return out
+
+
 def _build(rec: SessionRecord, anon: bool, progress: Progress | None) -> vitaldb.VitalFile:
     vf = vitaldb.VitalFile()
     vf.dtstart = rec.start
     vf.dtend = data_end(rec)
     vf.dgmt = -int((rec.utc_offset_s or 0) // 60)   # minutes, UTC = local + bias
-    vf.add_device(DEVICE, typename="InfusionMonitor",
-                  port="" if anon else rec.session.source)
-    vitals = [v for v in Vital if v in rec.numerics]
-    total = len(vitals) + 2
-    for i, v in enumerate(vitals):
-        t, val = rec.numerics[v].valid()
-        if len(t):
-            lo, hi = SPECS[v].plausible
-            recs = [{"dt": float(a), "val": float(b)} for a, b in zip(t, val, strict=True)]
-            trk = vf.add_track(f"{DEVICE}/{track_name(v)}", recs, unit=SPECS[v].unit,
-                               mindisp=lo, maxdisp=hi)
-            trk.montype = montype(v)
-        report(progress, i + 1, total)
-    if rec.pleth is not None and len(rec.pleth):
-        _add_pleth(vf, rec.pleth)
-    report(progress, total - 1, total)
+    devs = devices(rec)
+    if devs is not None:
+        _add_devices(vf, devs, anon, progress)
+    else:
+        vf.add_device(DEVICE, typename=TYPENAME, port="" if anon else rec.session.source)
+        vitals = [v for v in Vital if v in rec.numerics]
+        total = len(vitals) + 2
+        for i, v in enumerate(vitals):
+            _add_numeric(vf, DEVICE, v, rec.numerics[v])
+            report(progress, i + 1, total)
+        if rec.pleth is not None and len(rec.pleth):
+            _add_pleth(vf, DEVICE, rec.pleth)
+        report(progress, total - 1, total)
     events = [{"dt": m.t, "val": m.text} for m in timeline(rec)]
     if events:
         vf.add_track(EVENT_TRACK, events)
     return vf
 
 
-def _add_pleth(vf: vitaldb.VitalFile, w: WaveSeries) -> None:
+def _add_devices(vf: vitaldb.VitalFile, devs: Devices, anon: bool,
+                 progress: Progress | None) -> None:
+    names = device_names(devs)
+    parts = [*((names[r.name], devs.numerics.get(r.name, {})) for r in devs.sources),
+             (MANUAL_SOURCE, devs.typed)]
+    total = sum(len(n) for _, n in parts) + 2
+    done = 0
+    for r in devs.sources:
+        vf.add_device(names[r.name], typename=r.protocol or TYPENAME,
+                      port="" if anon else r.label)
+    if devs.typed:
+        vf.add_device(MANUAL_SOURCE, typename=TYPENAME, port="")
+    for device, numerics in parts:
+        for v in [v for v in Vital if v in numerics]:
+            _add_numeric(vf, device, v, numerics[v])
+            done += 1
+            report(progress, done, total)
+    for r in devs.sources:
+        w = devs.pleth.get(r.name)
+        if w is not None and len(w):
+            _add_pleth(vf, names[r.name], w)
+    report(progress, total - 1, total)
+
+
+def _add_numeric(vf: vitaldb.VitalFile, device: str, v: Vital, s: Series) -> None:
+    """A sparse NUM track of the values of ``s`` (none when it has none)."""
+    t, val = s.valid()
+    if len(t):
+        lo, hi = SPECS[v].plausible
+        recs = [{"dt": float(a), "val": float(b)} for a, b in zip(t, val, strict=True)]
+        trk = vf.add_track(f"{device}/{track_name(v)}", recs, unit=SPECS[v].unit,
+                           mindisp=lo, maxdisp=hi)
+        trk.montype = montype(v)
+
+
+def _add_pleth(vf: vitaldb.VitalFile, device: str, w: WaveSeries) -> None:
     gaps = np.flatnonzero(np.isnan(w.v))
     bounds = np.concatenate(([-1], gaps, [len(w.v)]))
     recs = [{"dt": float(w.t[a]), "val": np.ascontiguousarray(w.v[a:b], dtype=np.float32)}
@@ -155,7 +226,7 @@ def _add_pleth(vf: vitaldb.VitalFile, w: WaveSeries) -> None:
         return
     finite = w.v[np.isfinite(w.v)]
     lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-    trk = vf.add_track(f"{DEVICE}/{PLETH_TRACK}", recs, srate=w.rate, unit="",
+    trk = vf.add_track(f"{device}/{PLETH_TRACK}", recs, srate=w.rate, unit="",
                        mindisp=lo, maxdisp=hi)
     trk.montype = PLETH_MONTYPE
 
