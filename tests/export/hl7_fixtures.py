@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Self
 
 from hl7apy.core import Message
 from hl7apy.parser import parse_message
@@ -185,7 +186,7 @@ class MllpServer:
         self._server.server_close()
         self._thread.join(10)
 
-    def __enter__(self) -> MllpServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

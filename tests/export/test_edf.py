@@ -130,7 +130,7 @@ def test_annotations_are_the_timeline_with_the_missing_marker_first(edf):
 def test_alarm_annotation_spans_raised_to_cleared_and_long_texts_are_cut(typical, tmp_path):
     r = pyedflib.EdfReader(str(write_edf(typical, tmp_path / "s.edf")))
     try:
-        onsets, durations, texts = r.readAnnotations()
+        _onsets, durations, texts = r.readAnnotations()
     finally:
         r.close()
     i = list(texts).index("ALARM medium: NIBP sys 142 > 140")

@@ -96,7 +96,7 @@ def test_every_message_is_valid_and_carries_every_recorded_value(record, tmp_pat
         recorded += [(vital, v, t, m) for t, v, m in zip(s.t[ok], s.v[ok], s.manual[ok],
                                                        strict=True)]
     assert len(sent) == len(recorded)
-    key = lambda x: (x[0].value, round(x[2], 3), x[1])  # noqa: E731
+    key = lambda x: (x[0].value, round(x[2], 3), x[1])
     for got, want in zip(sorted(sent, key=key), sorted(recorded, key=key), strict=True):
         assert got[0] is want[0] and got[1] == want[1] and got[3] == bool(want[3])
         assert got[2] == pytest.approx(want[2], abs=5e-4), "time off by more than 0.5 ms"
