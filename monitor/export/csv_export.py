@@ -83,7 +83,10 @@ Device numerics file (``<stem>-device-numerics.csv``), in time order
     the physiological id, e.g. ``18960`` for 0x4A10); a numeric is
     ``label`` and ``code`` together (the sys, dia and mean of one pressure
     share a label). ``value``, ``unit`` and ``quality`` as in the readings
-    file; ``source`` the protocol that decoded it (``intellivue-mib``...).
+    file; ``source`` the device that sent it: the session's
+    name of the source (``IntelliVue``, as in the readings file of a session
+    of several sources), or the protocol that decoded it (``intellivue-mib``)
+    where the recording has no name for it.
     As for the supplementary vitals, a numeric (``label``, ``code``) is
     written only if it had a value at least once in the session. The file
     is written when there is such a numeric, or (header only) when a file
