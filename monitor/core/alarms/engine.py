@@ -15,7 +15,10 @@ Lifecycle of one alarm (identified by its id, e.g. ``spo2.low``)::
                 latches (until acknowledged) or for its minimum display time
 
 Technical conditions suppress the physiological alarms of the vitals they
-invalidate: a probe off is not a desaturation. Operator actions
+invalidate: a probe off is not a desaturation. A condition of one source of
+several (``Technical.source``) invalidates no vital, since the hub falls back to
+another device (a vital none has goes stale); only when every source is
+silent are all vitals invalid, as with one silent device. Operator actions
 (:meth:`AlarmEngine.command`) are applied by the engine's
 :class:`~monitor.core.alarms.commands.OperatorCommands` half.
 """
@@ -23,7 +26,7 @@ invalidate: a probe off is not a desaturation. Operator actions
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from monitor.core.alarms.board import AlarmBoard
 from monitor.core.alarms.commands import LoadProfile, OperatorCommands
@@ -53,6 +56,10 @@ from monitor.core.vitals import SPECS, Kind, Vital
 log = logging.getLogger(__name__)
 
 
+_ALL_SILENT = f"{Condition.NO_DATA.value}:@every source"
+"""The suppression key of a chair whose sources are all silent."""
+
+
 class AlarmEngine(OperatorCommands):
     """Evaluates one session's alarms.
 
@@ -76,13 +83,16 @@ class AlarmEngine(OperatorCommands):
     last_nibp_t : float or None
         A resumed session's last valid NIBP determination (device or typed), so
         "NIBP overdue" counts from it, not from the session start.
+    sources : sequence of str
+        The names of the session's sources when it has several; empty for one.
     """
 
     def __init__(self, profile: AlarmProfile, *, started_at: float, stale_after: float = 10.0,
                  phase: Phase = Phase.BASELINE, phase_started_at: float | None = None,
                  baseline_readings: Iterable[Reading] = (),
                  measures: frozenset[Vital] | None = None,
-                 last_nibp_t: float | None = None) -> None:
+                 last_nibp_t: float | None = None,
+                 sources: Sequence[str] = ()) -> None:
         self.profile = profile
         self.stale_after = stale_after
         self.phase = phase
@@ -105,7 +115,7 @@ class AlarmEngine(OperatorCommands):
         self.measures = measures
         nibp_source = measures is None or bool(measures & {Vital.NIBP_SYS, Vital.NIBP_DIA})
         self._technical = TechnicalAlarms(profile, started_at, stale_after,
-                                          nibp_source=nibp_source)
+                                          nibp_source=nibp_source, sources=sources)
         if last_nibp_t is not None:
             self._technical.nibp_determined(last_nibp_t)
         self._build_states()
@@ -150,6 +160,8 @@ class AlarmEngine(OperatorCommands):
         self._now = max(self._now, tech.t)
         key = f"{tech.condition.value}:{tech.vital.value if tech.vital else ''}"
         invalid = invalidated_by(tech)
+        if tech.source:   # one device of several: the fall-back covers its vitals
+            key, invalid = f"{key}@{tech.source}", frozenset()
         if tech.active and invalid:
             self._suppressed[key] = invalid
             self._suppress(invalid, tech.t, out,
@@ -164,8 +176,20 @@ class AlarmEngine(OperatorCommands):
         else:
             for spec, active in self._technical.on_condition(tech):
                 self._apply_technical(spec, active, tech.t, out)
+        if tech.source and tech.condition is Condition.NO_DATA:
+            self._sync_chair_silence(tech.t, out)
         self._sync_stale(tech.t, out)
         return out
+
+    def _sync_chair_silence(self, t: float, out: list[AlarmMessage]) -> None:
+        """Every source of several silent: all values invalid, as when one device is silent."""
+        silent = self._technical.all_sources_silent()
+        if silent and _ALL_SILENT not in self._suppressed:
+            self._suppressed[_ALL_SILENT] = frozenset(Vital)
+            self._suppress(frozenset(Vital), t, out, "values invalid: no data from any source")
+        elif not silent and _ALL_SILENT in self._suppressed:
+            for vital in self._suppressed.pop(_ALL_SILENT):
+                self._stale_grace[vital] = t + self.stale_after
 
     def _sync_stale(self, t: float, out: list[AlarmMessage]) -> None:
         """Show "no valid value" for alarmed vitals not already explained by another condition.

@@ -6,10 +6,21 @@ issue 4, and on :meth:`~TechnicalAlarms.poll` works out the two
 time-driven ones: "no data" escalating to high after a minute of silence
 during an infusion, and "NIBP overdue" (the phase's cycle plus a grace,
 low, then medium).
+
+A chair with several sources (issue 16): a condition that names its source
+(``Technical.source``) is that device's own alarm, id ``"<base id>@<source>"``
+(``source.no_data@Masimo``) with a message naming the device ("NO DATA from
+Masimo", "Masimo link lost"), at the base condition's priority. Its "no data"
+escalates to high only when the whole chair is silent: once no source has
+delivered anything for ``no_data_high_after_s`` during an infusion (counted
+from the moment the last one fell silent), every source's no-data alarm goes
+high; one device silent while another still delivers stays medium (the
+fall-back covers the patient). An escalated alarm stays high until it clears.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.core.alarms.model import AudioOutput, Priority
@@ -40,6 +51,21 @@ _PLAIN: dict[Condition, tuple[str, Priority, str]] = {
     Condition.SENSOR_PROBLEM: ("sensor.problem", Priority.MEDIUM, "SpO2 sensor problem"),
 }
 
+_SOURCED: dict[Condition, str] = {
+    Condition.NO_DATA: "NO DATA from {s}",
+    Condition.PORT_LOST: "{s} link lost",
+    Condition.UNDECODABLE: "Cannot read {s}'s data: check protocol and cable",
+    Condition.SOURCE_ERROR: "{s} source failed",
+    Condition.SENSOR_PROBLEM: "SpO2 sensor problem ({s})",
+}
+"""What a condition of one source of several says (the base priority and id + ``@source``)."""
+
+
+def sourced_alarm_id(base: str, source: str) -> str:
+    """The id of one source's own technical alarm: ``"source.no_data@Masimo"``."""
+    return f"{base}@{source}"
+
+
 RECORDING = TechnicalSpec("recording.failed", Priority.MEDIUM,
                           "RECORDING FAILED: readings are not being saved", latching=True)
 AUDIO = TechnicalSpec("audio.unavailable", Priority.MEDIUM,
@@ -64,10 +90,13 @@ class TechnicalAlarms:
         Whether a device of the session measures NIBP. Without one, "NIBP
         overdue" waits for the first determination the nurse enters, and
         :data:`NO_NIBP_SOURCE` is announced once instead.
+    sources : sequence of str
+        The names of the session's sources when it has several (their
+        no-data alarms escalate once all of them are silent); empty otherwise.
     """
 
     def __init__(self, profile: AlarmProfile, started_at: float, stale_after: float, *,
-                 nibp_source: bool = True) -> None:
+                 nibp_source: bool = True, sources: Sequence[str] = ()) -> None:
         self.profile = profile
         self.stale_after = stale_after
         self._silent_since: float | None = None
@@ -79,6 +108,9 @@ class TechnicalAlarms:
         self._overdue: Priority | None = None
         self.nibp_source = nibp_source
         self._no_source_told = nibp_source
+        self.sources = frozenset(sources)
+        self._source_silent: dict[str, float] = {}   # source -> when its silence began
+        self._sources_escalated = False
 
     # -- events ----------------------------------------------------------
 
@@ -104,6 +136,8 @@ class TechnicalAlarms:
         if plain is None:
             return []
         alarm_id, prio, text = plain
+        if tech.source:
+            return [self._sourced(tech, alarm_id, prio)]
         if tech.condition is Condition.NO_DATA:
             self._silent_since = tech.t - self.stale_after if tech.active else None
             self._escalated = False
@@ -112,6 +146,24 @@ class TechnicalAlarms:
                               Condition.SOURCE_ERROR) and tech.message:
             message = f"{text}: {tech.message}"
         return [(TechnicalSpec(alarm_id, prio, message), tech.active)]
+
+    def _sourced(self, tech: Technical, base_id: str, prio: Priority
+                 ) -> tuple[TechnicalSpec, bool]:
+        """One source's own condition: its own id and a message naming the device."""
+        text = _SOURCED[tech.condition].format(s=tech.source)
+        if tech.condition is Condition.NO_DATA:
+            if tech.active:
+                self._source_silent[tech.source] = tech.t - self.stale_after
+            else:
+                self._source_silent.pop(tech.source, None)
+                self._sources_escalated = False
+        elif tech.message and tech.condition is not Condition.UNDECODABLE:
+            text = f"{text}: {tech.message}"
+        return TechnicalSpec(sourced_alarm_id(base_id, tech.source), prio, text), tech.active
+
+    def all_sources_silent(self) -> bool:
+        """Whether every source of a session of several is silent (none delivers data)."""
+        return bool(self.sources) and self.sources <= self._source_silent.keys()
 
     def on_recording(self, status: RecordingStatus) -> list[tuple[TechnicalSpec, bool]]:
         """The recorder's status: a failure latches until acknowledged."""
@@ -145,6 +197,15 @@ class TechnicalAlarms:
                 "source.no_data", Priority.HIGH,
                 f"NO DATA from the monitor for {p.no_data_high_after_s:g} s during the infusion"),
                 True))
+        if (not self._sources_escalated and phase is Phase.INFUSION
+                and self.all_sources_silent()
+                and t - max(self._source_silent.values()) >= p.no_data_high_after_s):
+            self._sources_escalated = True
+            for source in sorted(self._source_silent):
+                out.append((TechnicalSpec(
+                    sourced_alarm_id("source.no_data", source), Priority.HIGH,
+                    f"NO DATA from {source} for {p.no_data_high_after_s:g} s during the "
+                    "infusion (no source delivers data)"), True))
         if not self._no_source_told and phase is not Phase.ENDED and self._last_nibp is None:
             self._no_source_told = True
             out += [(NO_NIBP_SOURCE, True), (NO_NIBP_SOURCE, False)]   # a reminder, once
