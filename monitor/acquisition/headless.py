@@ -19,11 +19,13 @@ from monitor.core.alarms.model import AlarmAction, AlarmTransition, LimitChanged
 from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock, RealClock, SimClock
 from monitor.core.events import (
+    ClockOffset,
     DeviceFlag,
     HubMessage,
     Note,
     PhaseChanged,
     RecordingStatus,
+    Selection,
     SessionStarted,
     SourceStatus,
     StreamEnded,
@@ -60,7 +62,7 @@ def to_json(msg: HubMessage | DeviceNumeric, *, readings: bool) -> dict[str, obj
         if not readings:
             return None
         return {"type": "reading", "t": msg.t, "vital": msg.vital.value,
-                "value": _num(msg.value), "quality": msg.quality.value}
+                "value": _num(msg.value), "quality": msg.quality.value, "source": msg.source}
     if isinstance(msg, DeviceNumeric):   # none of our vitals: printed with the readings
         if not readings:
             return None
@@ -72,13 +74,23 @@ def to_json(msg: HubMessage | DeviceNumeric, *, readings: bool) -> dict[str, obj
                 "source": msg.source, "simulated": msg.simulated, "resumed": msg.resumed,
                 "gap_s": msg.gap_s, "phase": msg.spans[-1].phase.value,
                 "measures": None if msg.measures is None
-                else sorted(v.value for v in msg.measures)}
+                else sorted(v.value for v in msg.measures),
+                "sources": [{"name": s.name, "label": s.label, "protocol": s.protocol,
+                             "kind": s.kind, "simulated": s.simulated}
+                            for s in msg.sources]}
+    if isinstance(msg, Selection):
+        return {"type": "selection", "t": msg.t, "vital": msg.vital.value,
+                "source": msg.source, "reason": msg.reason, "previous": msg.previous}
+    if isinstance(msg, ClockOffset):
+        return {"type": "clock_offset", "t": msg.t, "source": msg.source,
+                "offset_s": round(msg.offset_s, 3)}
     if isinstance(msg, PhaseChanged):
         return {"type": "phase", "phase": msg.phase.value, "t": msg.t}
     if isinstance(msg, Technical):
         return {"type": "technical", "condition": msg.condition.value, "active": msg.active,
                 "t": msg.t, "vital": msg.vital.value if msg.vital else None,
-                "message": msg.message, **({"count": msg.count} if msg.count else {})}
+                "message": msg.message, **({"count": msg.count} if msg.count else {}),
+                **({"source": msg.source} if msg.source else {})}
     if isinstance(msg, RecordingStatus):
         return {"type": "recording", "ok": msg.ok, "t": msg.t, "message": msg.message}
     if isinstance(msg, Note):
@@ -89,12 +101,13 @@ def to_json(msg: HubMessage | DeviceNumeric, *, readings: bool) -> dict[str, obj
                 "frames_bad": msg.frames_bad, "bytes_discarded": msg.bytes_discarded,
                 "last_data_t": msg.last_data_t, "message": msg.message,
                 "link_state": msg.link_state, "detail": msg.detail,
-                "link_ok": msg.link_ok}
+                "link_ok": msg.link_ok, **({"source": msg.source} if msg.source else {})}
     if isinstance(msg, DeviceFlag):
         return {"type": "device", "t": msg.t, "name": msg.name, "active": msg.active,
-                "text": msg.text}
+                "text": msg.text, **({"source": msg.source} if msg.source else {})}
     if isinstance(msg, StreamEnded):
-        return {"type": "end", "t": msg.t, "reason": msg.reason}
+        return {"type": "end", "t": msg.t, "reason": msg.reason,
+                **({"source": msg.source} if msg.source else {})}
     if isinstance(msg, AlarmTransition):
         return {"type": "alarm", "id": msg.alarm_id, "kind": msg.kind.value,
                 "vital": msg.vital.value if msg.vital else None,
@@ -203,9 +216,11 @@ def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
         printer.write({"type": "recovered", "session": row.id, "status": "interrupted",
                        "start": row.started_at, "end": ended})
     start = time.time() if start_time is None else start_time
-    clock: Clock = SimClock(start, opts.speed) if opts.driver.simulated else RealClock()
-    pipeline = Pipeline(opts.driver, db_path, clock, sink=printer,
-                        stale_after=opts.stale_after, profile=opts.profile)
+    simulated = all(d.simulated for d in opts.drivers)
+    clock: Clock = SimClock(start, opts.speed) if simulated else RealClock()
+    pipeline = Pipeline(opts.drivers, db_path, clock, sink=printer,
+                        stale_after=opts.stale_after, profile=opts.profile,
+                        priority=opts.priority)
     pipeline.start()
     restore = _stop_on_signals(pipeline)
     try:

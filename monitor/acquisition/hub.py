@@ -20,7 +20,9 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from monitor.acquisition.workflow_handler import WORKFLOW_COMMANDS, WorkflowHandler
 from monitor.core.alarms.engine import AlarmEngine, LoadProfile
@@ -37,6 +39,7 @@ from monitor.core.alarms.profile import AlarmProfile, ProfileError
 from monitor.core.alarms.profile_file import load_default_profile, load_profile
 from monitor.core.clock import Clock
 from monitor.core.events import (
+    ClockOffset,
     Condition,
     Counters,
     DeviceFlag,
@@ -45,6 +48,8 @@ from monitor.core.events import (
     PhaseChanged,
     RawBytes,
     RecordingStatus,
+    Selection,
+    SourceInfo,
     SourceStatus,
     StreamEnded,
     Technical,
@@ -52,6 +57,7 @@ from monitor.core.events import (
 from monitor.core.freshness import DEFAULT_STALE_AFTER_S
 from monitor.core.queues import BoundedQueue, LatestValue
 from monitor.core.reading import DeviceNumeric, Quality, Reading, WaveChunk
+from monitor.core.selection import SourceSelector
 from monitor.core.session import Phase, SessionModel, SessionStatus
 from monitor.core.vitals import SPECS, SUPPLEMENTARY_VITALS, Kind, Vital
 from monitor.core.workflow.messages import (
@@ -68,6 +74,43 @@ from monitor.storage.recorder import CloseSession
 log = logging.getLogger(__name__)
 
 IDLE_WAIT_S = 0.1
+CLOCK_SAMPLES = 15
+"""Distinct device times whose median offset from arrival time is a source's clock offset."""
+CLOCK_FIRST_AFTER = 3
+"""Samples needed before a source's clock offset is first published."""
+CLOCK_MOVE_S = 1.0
+"""A published clock offset is published again when the median moves by more than this."""
+
+
+class _Feed:
+    """One source's data-path state in the hub: its no-data timer and its clock."""
+
+    __slots__ = ("clock_last", "clock_published", "clock_samples", "ended", "last_item_t",
+                 "name", "no_data")
+
+    def __init__(self, name: str, last_item_t: float | None = None) -> None:
+        self.name = name
+        self.last_item_t = last_item_t
+        self.no_data = False
+        self.ended: StreamEnded | None = None
+        self.clock_samples: deque[float] = deque(maxlen=CLOCK_SAMPLES)
+        self.clock_last: float | None = None   # the last device time sampled
+        self.clock_published: float | None = None
+
+    def clock_sample(self, device_time: float, t: float) -> float | None:
+        """Note a reading's device time; the offset to publish, if it is due."""
+        if device_time == self.clock_last:
+            return None   # the other readings of the same frame
+        self.clock_last = device_time
+        self.clock_samples.append(device_time - t)
+        if len(self.clock_samples) < CLOCK_FIRST_AFTER:
+            return None
+        ordered = sorted(self.clock_samples)
+        median = ordered[len(ordered) // 2]
+        if self.clock_published is None or abs(median - self.clock_published) > CLOCK_MOVE_S:
+            self.clock_published = median
+            return median
+        return None
 
 
 class Hub(threading.Thread):
@@ -103,7 +146,15 @@ class Hub(threading.Thread):
         ``stop_source(reason)`` asks the reader to stop; called when the nurse
         ends the session, which then closes like any other end of the stream.
     measures : frozenset of Vital or None
-        What the source can measure (``Driver.measures``), for the alarm engine.
+        What the sources can measure (the union of ``Driver.measures``), for
+        the alarm engine.
+    sources : sequence of SourceInfo
+        The session's sources. With two or more, the hub selects the source
+        of each vital and handles every source's data path on its own; with
+        one (or none given) it behaves as with a single device.
+    priority : mapping of Vital to source names, or None
+        The chair configuration's order of sources per vital (see
+        :func:`monitor.core.selection.default_priority`).
 
     Attributes
     ----------
@@ -115,6 +166,10 @@ class Hub(threading.Thread):
         The newest alarm picture, for the live view to read on every tick.
     workflow : WorkflowHandler
         Applies the nurse's commands that reach it through :meth:`notify`.
+    selector : SourceSelector or None
+        The choice of source per vital (several sources only).
+    source_ends : dict of str to StreamEnded
+        How each source's stream ended, by source name.
     """
 
     def __init__(self, model: SessionModel, clock: Clock, inbox: BoundedQueue, *,
@@ -131,7 +186,9 @@ class Hub(threading.Thread):
                  planned_infusion_s: float = DEFAULT_PLANNED_MIN * 60.0,
                  checklist: Sequence[ChecklistTicked] = (),
                  scripted_start: ScriptedStart | None = None,
-                 measures: frozenset[Vital] | None = None) -> None:
+                 measures: frozenset[Vital] | None = None,
+                 sources: Sequence[SourceInfo] = (),
+                 priority: Mapping[Vital, Sequence[str]] | None = None) -> None:
         super().__init__(name="hub", daemon=False)
         self.model = model
         self.clock = clock
@@ -149,11 +206,25 @@ class Hub(threading.Thread):
         self.device_numerics = 0
         self._last_valid: dict[Vital, float] = {}
         self._stale: set[Vital] = set()
-        self._last_item_t: float | None = None
-        self._no_data = False
+        self.sources = tuple(sources)
+        self.multi = len(self.sources) > 1
+        if self.multi:
+            # Each device's no-data timer runs from the start: one that never
+            # sends says so, while the others go on.
+            self._feeds = {s.name: _Feed(s.name, model.started_at) for s in self.sources}
+            self.selector: SourceSelector | None = SourceSelector(self.sources, priority,
+                                                                  stale_after)
+        else:
+            only = self.sources[0].name if self.sources else ""
+            self._feeds = {only: _Feed(only)}
+            self.selector = None
+        self._feed_list = list(self._feeds.values())
+        self._single = self._feed_list[0]
+        self._no_data = False   # every source is silent
         self._data_since = model.started_at  # when data (re)started flowing
         self._now = model.started_at
         self.ended: StreamEnded | None = None
+        self.source_ends: dict[str, StreamEnded] = {}
         self.recording_ok = True
         self.recording_ever_failed = False
         baseline = _baseline_part(model, history)
@@ -163,7 +234,8 @@ class Hub(threading.Thread):
                                   stale_after=stale_after, phase=model.phase,
                                   phase_started_at=model.phase_started_at(),
                                   baseline_readings=baseline, measures=measures,
-                                  last_nibp_t=last_nibp)
+                                  last_nibp_t=last_nibp,
+                                  sources=tuple(self._feeds) if self.multi else ())
         self.alarm_state: LatestValue[AlarmSnapshot] = LatestValue(self.alarms.snapshot())
         self.workflow = WorkflowHandler(model, publish=self._publish, ingest=self._ingest,
                                         set_phase=self._set_phase, events=events,
@@ -175,6 +247,8 @@ class Hub(threading.Thread):
     # -- thread ----------------------------------------------------------
 
     def run(self) -> None:
+        if self.selector is not None:
+            self.selector.start(self._now)
         while True:
             try:
                 if self._step():
@@ -194,8 +268,7 @@ class Hub(threading.Thread):
             self._update_alarm_state()
             return False
         if isinstance(item, StreamEnded):
-            self._finish(item)
-            return True
+            return self._stream_ended(item)
         t = item.t if isinstance(item, Reading) else (
             item.t0 if isinstance(item, WaveChunk) else getattr(item, "t", self._now))
         self._advance(t)
@@ -238,12 +311,13 @@ class Hub(threading.Thread):
                     self.workflow.scripted_phase(phase, when)
             else:
                 self.workflow.scripted(self._event_plan.pop(0), t)
-        if self._last_item_t is not None and not self._no_data:
-            deadline = self._last_item_t + self.stale_after
-            if t >= deadline:
-                self._no_data = True
-                self._publish(Technical(Condition.NO_DATA, True, deadline,
-                                        "no data from the source"))
+        for feed in self._feed_list:
+            if feed.last_item_t is not None and not feed.no_data:
+                deadline = feed.last_item_t + self.stale_after
+                if t >= deadline:
+                    self._source_silent(feed, deadline)
+        if self.selector is not None:
+            self._apply_selections(self.selector.tick(t))
         self._emit(self.alarms.tick(t))
         if self.workflow.timer.take_planned_end_reminder(t):
             minutes = self.workflow.timer.planned_s / 60.0
@@ -269,18 +343,72 @@ class Hub(threading.Thread):
         self._advance(reading.t)
         self._handle(reading)
 
+    def _feed_of(self, source: str) -> _Feed | None:
+        return self._feeds.get(source) if self.multi else self._single
+
+    def _source_silent(self, feed: _Feed, deadline: float) -> None:
+        """``feed`` sent nothing for ``stale_after``: its no-data condition (and a fall-back)."""
+        feed.no_data = True
+        self._no_data = all(f.no_data for f in self._feed_list)
+        if not self.multi:
+            self._publish(Technical(Condition.NO_DATA, True, deadline,
+                                    "no data from the source"))
+            return
+        self._publish(Technical(Condition.NO_DATA, True, deadline, f"no data from {feed.name}",
+                                source=feed.name))
+        if self.selector is not None:
+            self._apply_selections(self.selector.set_silent(feed.name, True, deadline))
+
+    def _source_data(self, feed: _Feed, t: float) -> None:
+        """Data from ``feed`` again after a silence."""
+        feed.no_data = False
+        if self._no_data:
+            self._no_data = False
+            self._data_since = t
+        if not self.multi:
+            self._publish(Technical(Condition.NO_DATA, False, t, "data from the source again"))
+            return
+        self._publish(Technical(Condition.NO_DATA, False, t, f"data from {feed.name} again",
+                                source=feed.name))
+        if self.selector is not None:
+            self._apply_selections(self.selector.set_silent(feed.name, False, t))
+
+    def _apply_selections(self, selections: list[Selection]) -> None:
+        """Publish each change of source; the vital's freshness is now the new source's."""
+        for sel in selections:
+            self._publish(sel)
+            if sel.vital not in self._last_valid or self.selector is None:
+                continue
+            last = self.selector.last_valid(sel.vital, sel.source)
+            if last is None:
+                continue
+            self._last_valid[sel.vital] = last
+            if sel.vital in self._stale and sel.t < max(last, self._data_since) + self.stale_after:
+                self._stale.discard(sel.vital)
+                self._publish(Technical(Condition.STALE, False, sel.t,
+                                        f"{SPECS[sel.vital].label} valid again", sel.vital))
+
     def _handle(self, item: HubMessage) -> None:
         # A typed value says nothing about whether the source still sends data.
         manual = isinstance(item, Reading) and item.quality is Quality.MANUAL
         if isinstance(item, (Reading, WaveChunk, DeviceNumeric)) and not manual:
             t = item.t_end if isinstance(item, WaveChunk) else item.t
-            self._last_item_t = max(self._last_item_t or t, t)
-            if self._no_data:
-                self._no_data = False
-                self._data_since = t
-                self._publish(Technical(Condition.NO_DATA, False, t, "data from the source again"))
+            feed = self._feed_of(item.source)
+            if feed is not None:
+                feed.last_item_t = max(feed.last_item_t or t, t)
+                if feed.no_data:
+                    self._source_data(feed, t)
         if isinstance(item, Reading):
             self.counters.readings += 1
+            if self.selector is not None and not manual:
+                if item.device_time is not None:
+                    self._clock_sample(item)
+                self._apply_selections(self.selector.on_reading(item))
+                if not self.selector.shows(item.vital, item.source):
+                    self._publish_unshown(item)   # the other device's: record and trend
+                    return
+            elif item.device_time is not None and not manual:
+                self._clock_sample(item)
             self.workflow.on_reading(item)
             if (item.valid and not manual and SPECS[item.vital].kind is Kind.CONTINUOUS
                     and item.vital not in SUPPLEMENTARY_VITALS):  # variants: record only
@@ -291,6 +419,16 @@ class Hub(threading.Thread):
                                             f"{SPECS[item.vital].label} valid again", item.vital))
         elif isinstance(item, WaveChunk):
             self.counters.wave_samples += len(item)
+            if self.selector is not None:
+                self._apply_selections(self.selector.on_wave(item))
+                if not self.selector.shows(item.vital, item.source):
+                    self._to_recorder(item)   # recorded, not drawn
+                    if self.sink is not None:
+                        self.sink(item)
+                    return
+        elif isinstance(item, Technical):
+            if not self.multi and item.source:
+                item = replace(item, source="")   # one device: the alarms as always
         elif isinstance(item, RawBytes):
             self._to_recorder(item)  # raw bytes go to the capture only
             return
@@ -303,10 +441,30 @@ class Hub(threading.Thread):
                 self.sink(item)
             return
         elif isinstance(item, DeviceFlag) and item.name == "sensor_off":
+            source = item.source if self.multi else ""
             self._publish(Technical(Condition.SENSOR_PROBLEM, item.active, item.t,
                                     item.text or ("sensor off" if item.active
-                                                  else "sensor back")))
+                                                  else "sensor back"), source=source))
+            if self.selector is not None:
+                self._apply_selections(
+                    self.selector.set_sensor_off(item.source, item.active, item.t))
         self._publish(item)
+
+    def _clock_sample(self, reading: Reading) -> None:
+        feed = self._feed_of(reading.source)
+        if feed is None or reading.device_time is None or not math.isfinite(reading.device_time):
+            return
+        offset = feed.clock_sample(reading.device_time, reading.t)
+        if offset is not None:
+            self._publish(ClockOffset(reading.t, reading.source or feed.name, offset))
+
+    def _publish_unshown(self, reading: Reading) -> None:
+        """A reading of a source not shown for its vital: recorded, printed, drawn; not alarmed."""
+        self._to_recorder(reading)
+        if self.ui_q is not None:
+            self.ui_q.put(reading)
+        if self.sink is not None:
+            self.sink(reading)
 
     def _handle_control(self, msg: object) -> None:
         now = max(self._now, self.clock.now()) if self.clock.speed is not None else self._now
@@ -385,6 +543,32 @@ class Hub(threading.Thread):
             if self.sink is not None:
                 self.sink(msg)
             self._emit(self.alarms.on_technical(msg))
+
+    def _stream_ended(self, end: StreamEnded) -> bool:
+        """A source's stream ended; True (the session ends) once every source's has."""
+        if not self.multi:
+            self.source_ends[end.source] = end
+            self._finish(end)
+            return True
+        feed = self._feeds.get(end.source)
+        if feed is None:   # not one of ours: a stray end marker ends nothing
+            log.warning("hub: end of an unknown source %r ignored", end.source)
+            return False
+        if feed.ended is None:
+            feed.ended = end
+            self.source_ends[feed.name] = end
+        if all(f.ended is not None for f in self._feed_list):
+            self._finish(StreamEnded(max(end.t, self._now), end.reason))
+            return True
+        self._advance(end.t)
+        reason = end.reason or "source ended"
+        self._publish(Note(end.t, "source_end", f"source {feed.name} ended: {reason}", "system"))
+        if self.sink is not None:
+            self.sink(end)   # the headless "end" line of that source
+        if self.selector is not None:
+            self._apply_selections(self.selector.set_ended(feed.name, end.t))
+        self._update_alarm_state()
+        return False
 
     def _finish(self, end: StreamEnded) -> None:
         self._advance(end.t)

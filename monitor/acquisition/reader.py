@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 
 from monitor.core.clock import Clock
 from monitor.core.events import Condition, StreamEnded, Technical
@@ -18,6 +19,11 @@ class ReaderThread(threading.Thread):
 
     It only reads and queues: it never touches a widget. It always finishes
     by queueing :class:`StreamEnded`.
+
+    Every item that carries a ``source`` and comes without one is stamped with
+    the driver's ``name``, so that with several devices at a chair each value,
+    wave, flag, link status and technical condition says which device it came
+    from (typed readings never pass through a reader).
     """
 
     def __init__(self, driver: Driver, out: BoundedQueue, clock: Clock) -> None:
@@ -41,7 +47,10 @@ class ReaderThread(threading.Thread):
                 items = self.driver.read(self._should_stop)
                 if items is None:
                     break
+                name = self.driver.name
                 for item in items:
+                    if name and getattr(item, "source", None) == "":
+                        item = replace(item, source=name)
                     self.out.put(item)
             if self._should_stop.is_set():
                 reason = self._stop_reason
@@ -49,8 +58,9 @@ class ReaderThread(threading.Thread):
             log.exception("source %s failed", self.driver.label)
             reason = f"source error: {exc}"
             self.out.put(Technical(Condition.SOURCE_ERROR, True, self.clock.now(),
-                                   f"source {self.driver.label} failed: {exc}"))
+                                   f"source {self.driver.label} failed: {exc}",
+                                   source=self.driver.name))
         finally:
             self.driver.close()
             # The end marker must get through even when the queue is full.
-            self.out.put_reliably(StreamEnded(self.clock.now(), reason))
+            self.out.put_reliably(StreamEnded(self.clock.now(), reason, self.driver.name))

@@ -37,7 +37,11 @@ def test_exit_code_and_output_shape(typical_run):
     readings = [x for x in lines if x["type"] == "reading"]
     assert {r["vital"] for r in readings} >= {"hr", "pulse_rate", "spo2", "nibp_sys",
                                               "nibp_dia", "nibp_mean", "resp_rate"}
-    assert all(set(r) == {"type", "t", "vital", "value", "quality"} for r in readings)
+    assert all(set(r) == {"type", "t", "vital", "value", "quality", "source"}
+               for r in readings)
+    # Every reading names its device: here the session's one source.
+    assert [s["name"] for s in lines[0]["sources"]] == ["Simulator"]
+    assert {r["source"] for r in readings} == {"Simulator"}
 
 
 def test_recording_holds_one_hr_per_second(typical_run):
