@@ -34,6 +34,35 @@ Choices made:
 * A wrong bed (``Faults.wrong_bed_at``) makes a gateway label the messages
   with another bed for a while (``Encoder.wrong_bed``, for encoders that have
   it); a duplicate (``Faults.duplicate``) sends a frame twice in a row.
+
+Several devices at one chair (:func:`run_devices`, ``infusion-sim run`` with
+more than one ``--protocol``):
+
+* One engine and one clock: every device plays the same patient. Each scenario
+  item is pushed to every device's encoder, and each encoder sends what its
+  protocol carries (an oximeter's SpO2 and pulse rate, a monitor's everything).
+  The scenario's own episodes belong to the patient or the session and reach
+  every device alike (a sensor-off episode blanks the SpO2 of both, a link loss
+  silences both); the per-device :class:`Faults` are the way to fail one device
+  alone.
+* Each device has its own faults, drawn from its own random stream, and its
+  encoder its own generator (:func:`device_rng`): device 0 keeps the streams a
+  run of that device alone uses (so its faults and serial number are the same
+  whether it plays alone or beside another), device ``i`` derives them from the
+  seed and ``i``. Faults are independent across devices and reproducible.
+* Each port's lines carry the device's label when there are several:
+  ``PTY 1 masimo-ascii /dev/pts/3`` (``PTY /dev/pts/3`` alone), ``UDP 2
+  intellivue-lan 127.0.0.1:24105``, ``MLLP 2 hl7-pcd01 connected HOST:PORT``;
+  one ``START`` line follows the ports' lines.
+* A tester unplugs a device while the others run through a control channel
+  (:class:`ControlChannel`: a FIFO, or stdin): ``unplug N`` closes device N's
+  port as ``--disconnect-at`` does (a pty is closed, its path vanishes) and
+  ``plug N`` opens it again (a new pty, announced by a new ``PTY`` line and
+  followed by ``--link``). Each command is answered on stdout when it is
+  applied, at the next step of the runner: ``UNPLUGGED 1 masimo-ascii``,
+  ``PLUGGED 1 masimo-ascii`` (``UNPLUGGED`` / ``PLUGGED`` alone). A device
+  unplugged by hand and by ``--disconnect-at`` stays out until both have let it
+  back.
 """
 
 from __future__ import annotations
@@ -43,11 +72,13 @@ import logging
 import os
 import select
 import socket
+import stat
 import sys
 import threading
 import time
 import tty
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -118,11 +149,14 @@ class PtyPort(Port):
 
     ``link`` (optional) is a stable symlink to the slave, re-pointed when the
     port is reopened after a simulated unplug (the pts number changes).
+    ``label`` (a device's number and protocol, when a run has several) goes
+    before the path in the ``PTY`` line.
     """
 
-    def __init__(self, announce: IO[str], link: Path | None = None) -> None:
+    def __init__(self, announce: IO[str], link: Path | None = None, *, label: str = "") -> None:
         self.announce = announce
         self.link = link
+        self.label = label
         self.master = -1
         self.slave = -1
         self.lost_bytes = 0
@@ -138,7 +172,7 @@ class PtyPort(Port):
             tmp.unlink(missing_ok=True)
             tmp.symlink_to(name)
             tmp.replace(self.link)
-        self.announce.write(f"PTY {name}\n")
+        self.announce.write(f"PTY {_labelled(self.label, name)}\n")
         self.announce.flush()
 
     def write(self, data: bytes) -> int:
@@ -264,8 +298,9 @@ class UdpPort(Port):
     """
 
     def __init__(self, announce: IO[str], port: int, host: str = "127.0.0.1",
-                 announce_to: tuple[str, int] | None = None) -> None:
+                 announce_to: tuple[str, int] | None = None, *, label: str = "") -> None:
         self.announce = announce
+        self.label = label
         self.host = host
         self.port = port
         self.announce_to = announce_to
@@ -286,7 +321,7 @@ class UdpPort(Port):
         self.port = sock.getsockname()[1]
         if not self._printed:    # the address stays the same across a reopen
             self._printed = True
-            self.announce.write(f"UDP {self.host}:{self.port}\n")
+            self.announce.write(f"UDP {_labelled(self.label, f'{self.host}:{self.port}')}\n")
             self.announce.flush()
 
     def _sendto(self, datagram: bytes, to: tuple[str, int]) -> int:
@@ -351,8 +386,9 @@ class MllpClientPort(Port):
 
     def __init__(self, announce: IO[str], host: str, port: int, *,
                  backoff: tuple[float, float] = (0.5, 8.0), connect_timeout_s: float = 5.0,
-                 write_timeout_s: float = 2.0) -> None:
+                 write_timeout_s: float = 2.0, label: str = "") -> None:
         self.announce = announce
+        self.label = label
         self.host = host
         self.port = port
         self.backoff = backoff
@@ -374,7 +410,7 @@ class MllpClientPort(Port):
         return self.sock is not None and self._connecting_since is None
 
     def _say(self, text: str) -> None:
-        self.announce.write(f"MLLP {text}\n")
+        self.announce.write(f"MLLP {_labelled(self.label, text)}\n")
         self.announce.flush()
 
     def _service(self) -> None:
@@ -476,90 +512,316 @@ class MllpClientPort(Port):
         self._service()
 
 
+def _labelled(label: str, text: str) -> str:
+    """``text`` after a device's label (``"1 masimo-ascii"``), or alone for a run of one."""
+    return f"{label} {text}" if label else text
+
+
+def device_rng(seed: int, index: int, stream: int) -> np.random.Generator:
+    """The random generator of device ``index`` (from 0) for ``stream`` (:data:`FAULT_STREAM`,
+    :data:`ENCODER_STREAM`): device 0 has a run of one device's generator, device ``i`` its own."""
+    return np.random.default_rng([seed, stream] if index == 0 else [seed, stream, index])
+
+
+FAULT_STREAM = 0xFA17
+"""The stream of a device's per-frame faults."""
+ENCODER_STREAM = 0xE7C0
+"""The stream of what a device's encoder varies (serial number, clock offset)."""
+
+
+def _new_counts() -> dict[str, int]:
+    return {"frames": 0, "dropped": 0, "corrupted": 0, "garbage": 0, "bytes": 0,
+            "link_lost": 0, "duplicated": 0}
+
+
+@dataclass(eq=False)
+class Device:
+    """One device of a run: its encoder, its port, its own faults, its state.
+
+    Parameters
+    ----------
+    encoder : Encoder
+    port : Port
+    faults : Faults
+        This device's faults only.
+    label : str
+        ``"N protocol"`` (N from 1) when the run has several devices, else
+        ``""``; names the device in the control channel's answers.
+    rng : numpy.random.Generator, optional
+        The per-frame faults' stream; :func:`device_rng` of the device's index
+        by default.
+
+    Attributes
+    ----------
+    counts : dict of str to int
+        Frames sent, dropped, corrupted... (the counts :func:`run` returns).
+    unplugged : bool
+        Set by the control channel: the cable is out until it is cleared.
+    connected : bool
+        Whether the cable is in (not unplugged, not in a ``disconnect_at``
+        window).
+    """
+
+    encoder: Encoder
+    port: Port
+    faults: Faults = field(default_factory=Faults)
+    label: str = ""
+    rng: np.random.Generator | None = None
+    counts: dict[str, int] = field(default_factory=_new_counts)
+    unplugged: bool = False
+    connected: bool = True
+    _in_loss: bool = False
+    _scheduled_out: bool = False
+    _disconnect_done: bool = False
+    _reconnect_at: float = 0.0
+    _frames: list[bytes] = field(default_factory=list)
+
+    def _timed_faults(self, rel: float) -> None:
+        """Apply the faults due at ``rel`` session seconds: sensor off, wrong bed, unplugs."""
+        f, encoder = self.faults, self.encoder
+        if f.sensor_off_at is not None:
+            encoder.sensor_off = f.sensor_off_at <= rel < f.sensor_off_at + f.sensor_off_for
+        if f.wrong_bed_at is not None and hasattr(encoder, "wrong_bed"):
+            encoder.wrong_bed = f.wrong_bed_at <= rel < f.wrong_bed_at + f.wrong_bed_for
+        if not self._disconnect_done and f.disconnect_at is not None and rel >= f.disconnect_at:
+            self._disconnect_done, self._scheduled_out = True, True
+            self._reconnect_at = f.disconnect_at + f.reconnect_after
+            log.info("%sdisconnected at %.1f s", _labelled(self.label, ""), rel)
+            self._plug(False)
+        if self._scheduled_out and rel >= self._reconnect_at:
+            self._scheduled_out = False
+            log.info("%sreconnected at %.1f s", _labelled(self.label, ""), rel)
+        self._plug(not self._scheduled_out and not self.unplugged)
+
+    def _plug(self, on: bool) -> None:
+        if on == self.connected:
+            return
+        if not on:
+            self.port.close()
+        elif not self._in_loss:      # a connection stays closed to the end of a link loss
+            self.port.reopen()
+        self.connected = on
+
+    def _stretch(self, edge: float, last: bool, lost: bool, closes: bool) -> None:
+        """The frames of the stretch of time ending at ``edge`` (``lost``: in a link loss)."""
+        encoder, port = self.encoder, self.port
+        if closes and lost != self._in_loss:
+            # A connection's link loss: the connection drops, and is made again after.
+            self._in_loss = lost
+            if self.connected and lost:
+                self._deliver()
+                port.close()
+            elif self.connected:
+                port.reopen()
+        due = encoder.due(edge)
+        if self.connected and last:
+            heard = [host for host in port.messages(edge)
+                     if not lost]    # in a link loss the host's requests are lost too
+            for host in heard:
+                encoder.receive(host)
+            if heard:
+                # Answered at once, after what was due before (a renewed poll never
+                # cancels a result already due).
+                due += encoder.due(edge)
+        if lost:
+            self.counts["link_lost"] += len(due)   # the scenario's link loss: nothing arrives
+        else:
+            self._frames += due
+            if self.connected:
+                port.send_announcements(_announcements(encoder, edge))
+
+    def _deliver(self) -> None:
+        frames, self._frames = self._frames, []
+        if self.connected:
+            assert self.rng is not None
+            _deliver(frames, self.encoder, self.port, self.faults, self.rng, self.counts)
+
+
+class ControlChannel:
+    """Commands to a running simulator, one a line: a FIFO (made when missing) or stdin.
+
+    ``unplug N`` pulls device N's cable (N from 1, in command-line order),
+    ``plug N`` puts it back; without N, every device. Blank lines and lines
+    starting with ``#`` are ignored; anything else is reported on stderr and
+    ignored. Read without blocking at each step of the runner (no thread):
+    a FIFO is opened for writing too, so that writers may come and go
+    (``echo unplug 1 > FIFO`` once per command); stdin ends at its end of file.
+
+    Parameters
+    ----------
+    path : str
+        A FIFO's path (made, and removed at :meth:`close`, when it does not
+        exist), or ``"-"`` for stdin.
+
+    Raises
+    ------
+    ValueError
+        When ``path`` exists and is not a FIFO.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._made: Path | None = None
+        self._keep = -1
+        self._buffer = b""
+        if path == "-":
+            self._fd = sys.stdin.fileno()
+            return
+        fifo = Path(path)
+        if not fifo.exists():
+            os.mkfifo(fifo)
+            self._made = fifo
+        elif not stat.S_ISFIFO(fifo.stat().st_mode):
+            raise ValueError(f"{path} exists and is not a FIFO")
+        self._fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        self._keep = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)   # never an end of file
+
+    def poll(self) -> list[str]:
+        """The complete lines received since the last call, stripped."""
+        while self._fd >= 0:
+            try:
+                ready, _, _ = select.select([self._fd], [], [], 0)
+                if not ready:
+                    break
+                data = os.read(self._fd, 4096)
+            except BlockingIOError:
+                break
+            except OSError:
+                data = b""
+            if not data:                 # stdin's end: a last line without its newline
+                self._buffer += b"\n"
+                self._fd = -1
+                break
+            self._buffer += data
+        *lines, self._buffer = self._buffer.split(b"\n")
+        return [line.decode("utf-8", "replace").strip() for line in lines]
+
+    def close(self) -> None:
+        for fd in (self._keep, self._fd if self.path != "-" else -1):
+            if fd >= 0:
+                os.close(fd)
+        self._fd = self._keep = -1
+        if self._made is not None:
+            self._made.unlink(missing_ok=True)
+            self._made = None
+
+
+def apply_command(line: str, devices: Sequence[Device], out: IO[str],
+                  err: IO[str] | None = None) -> bool:
+    """Carry out one control line (see :class:`ControlChannel`); False when it is not one.
+
+    The answer (``UNPLUGGED 1 masimo-ascii``...) goes to ``out``, a complaint to ``err``.
+    """
+    words = line.split()
+    if not words or words[0].startswith("#"):
+        return True
+    err = err if err is not None else sys.stderr
+    verb, rest = words[0].lower(), words[1:]
+    chosen: list[Device] | None = None
+    if verb in ("unplug", "plug") and not rest:
+        chosen = list(devices)
+    elif verb in ("unplug", "plug") and len(rest) == 1 and rest[0].isdigit() \
+            and 1 <= int(rest[0]) <= len(devices):
+        chosen = [devices[int(rest[0]) - 1]]
+    if chosen is None:
+        numbers = "1" if len(devices) == 1 else f"1 to {len(devices)}"
+        err.write(f"infusion-sim: control: {line!r} is not a command; expected 'unplug N' "
+                  f"or 'plug N' (N: {numbers}, or none for every device)\n")
+        err.flush()
+        return False
+    for device in chosen:
+        device.unplugged = verb == "unplug"
+        word = "UNPLUGGED" if device.unplugged else "PLUGGED"
+        out.write(f"{word} {device.label}\n" if device.label else f"{word}\n")
+    out.flush()
+    return True
+
+
 def run(scenario: Scenario, encoder: Encoder, port: Port, *, speed: float, seed: int,
         faults: Faults, duration_s: float | None = None,
         should_stop: threading.Event | None = None) -> dict[str, int]:
     """Play ``scenario`` through ``encoder`` onto ``port`` until it ends. Returns counts."""
+    device = Device(encoder, port, faults)
+    return run_devices(scenario, [device], speed=speed, seed=seed, duration_s=duration_s,
+                       should_stop=should_stop)[0]
+
+
+def run_devices(scenario: Scenario, devices: Sequence[Device], *, speed: float, seed: int,
+                duration_s: float | None = None, should_stop: threading.Event | None = None,
+                control: ControlChannel | None = None,
+                announce: IO[str] | None = None) -> list[dict[str, int]]:
+    """Play ``scenario`` as every device of ``devices`` at once, on one clock, until it ends.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    devices : sequence of Device
+        Each with its own encoder, port and faults; one engine feeds them all.
+    speed : float
+        Session seconds per real second.
+    seed : int
+        The engine's seed; a device without ``rng`` takes :func:`device_rng`
+        of ``seed`` and its index.
+    duration_s : float, optional
+        Session seconds to play (default: the scenario's length).
+    should_stop : threading.Event, optional
+        Ends the run early when set.
+    control : ControlChannel, optional
+        Read at each step; its commands unplug and plug devices.
+    announce : IO[str], optional
+        Where ``START`` and the control's answers go (default: the first
+        announcing port's stream, else stdout).
+
+    Returns
+    -------
+    list of dict of str to int
+        Each device's counts, in order.
+    """
     should_stop = should_stop or threading.Event()
     start = time.time()
-    if isinstance(port, (PtyPort, UdpPort, MllpClientPort)):
-        # Testers can line the device's output up with the scenario's seconds.
-        port.announce.write(f"START {start:.6f}\n")
-        port.announce.flush()
+    announcing = [d.port.announce for d in devices
+                  if isinstance(d.port, (PtyPort, UdpPort, MllpClientPort))]
+    if announcing:
+        # Testers can line the devices' output up with the scenario's seconds.
+        announcing[0].write(f"START {start:.6f}\n")
+        announcing[0].flush()
+    out = announce or (announcing[0] if announcing else sys.stdout)
+    for index, device in enumerate(devices):
+        if device.rng is None:
+            device.rng = device_rng(seed, index, FAULT_STREAM)
     clock = SimClock(start, speed)
-    run_s = duration_s if duration_s is not None else None
-    engine = ScenarioEngine(scenario, seed, start, run_s=run_s)
+    engine = ScenarioEngine(scenario, seed, start, run_s=duration_s)
     end = start + engine.run_s
-    rng = np.random.default_rng([seed, 0xFA17])
-    counts = {"frames": 0, "dropped": 0, "corrupted": 0, "garbage": 0, "bytes": 0,
-              "link_lost": 0, "duplicated": 0}
-    connected = True
-    reconnect_at = None
-    disconnect_done = False
-    closes = port.closes_on_link_loss
-    in_loss = False
     done_to = start
-    while not should_stop.is_set():
-        now = clock.now()
-        rel = now - start
-        if faults.sensor_off_at is not None:
-            encoder.sensor_off = (faults.sensor_off_at <= rel
-                                  < faults.sensor_off_at + faults.sensor_off_for)
-        if faults.wrong_bed_at is not None and hasattr(encoder, "wrong_bed"):
-            encoder.wrong_bed = (faults.wrong_bed_at <= rel
-                                 < faults.wrong_bed_at + faults.wrong_bed_for)
-        if connected and not disconnect_done and faults.disconnect_at is not None \
-                and rel >= faults.disconnect_at:
-            port.close()
-            connected, disconnect_done = False, True
-            reconnect_at = faults.disconnect_at + faults.reconnect_after
-            log.info("disconnected at %.1f s", rel)
-        if not connected and reconnect_at is not None and rel >= reconnect_at:
-            if not in_loss:
-                port.reopen()
-            connected = True
-            log.info("reconnected at %.1f s", rel)
-        upto = min(now, end)
-        frames = []
-        # The step is cut at the edges of a link loss, so each stretch is wholly lost or
-        # wholly sent, however long a step a loaded machine takes.
-        for edge in (*engine.link_loss_edges(done_to, upto), upto):
-            for item in engine.generate(edge):
-                encoder.push(item)
-            lost = engine.link_lost((done_to + edge) / 2)
-            if closes and lost != in_loss:
-                # A connection's link loss: the connection drops, and is made again after.
-                in_loss = lost
-                if connected and lost:
-                    _deliver(frames, encoder, port, faults, rng, counts)
-                    frames = []
-                    port.close()
-                elif connected:
-                    port.reopen()
-            due = encoder.due(edge)
-            if connected and edge == upto:
-                heard = [host for host in port.messages(edge)
-                         if not lost]    # in a link loss the host's requests are lost too
-                for host in heard:
-                    encoder.receive(host)
-                if heard:
-                    # Answered at once, after what was due before (a renewed poll never
-                    # cancels a result already due).
-                    due += encoder.due(edge)
-            if lost:
-                counts["link_lost"] += len(due)   # the scenario's link loss: nothing arrives
-            else:
-                frames += due
-                if connected:
-                    port.send_announcements(_announcements(encoder, edge))
-            done_to = edge
-        if connected:
-            _deliver(frames, encoder, port, faults, rng, counts)
-        if now >= end:
-            break
-        should_stop.wait(STEP_S)
-    port.close()
-    return counts
+    try:
+        while not should_stop.is_set():
+            now = clock.now()
+            rel = now - start
+            if control is not None:
+                for line in control.poll():
+                    apply_command(line, devices, out)
+            for device in devices:
+                device._timed_faults(rel)
+            upto = min(now, end)
+            # The step is cut at the edges of a link loss, so each stretch is wholly lost or
+            # wholly sent, however long a step a loaded machine takes.
+            for edge in (*engine.link_loss_edges(done_to, upto), upto):
+                items = engine.generate(edge)
+                lost = engine.link_lost((done_to + edge) / 2)
+                for device in devices:
+                    for item in items:
+                        device.encoder.push(item)
+                    device._stretch(edge, edge == upto, lost, device.port.closes_on_link_loss)
+                done_to = edge
+            for device in devices:
+                device._deliver()
+            if now >= end:
+                break
+            should_stop.wait(STEP_S)
+    finally:
+        for device in devices:
+            device.port.close()
+    return [device.counts for device in devices]
 
 
 def _deliver(frames: list[bytes], encoder: Encoder, port: Port, faults: Faults,
