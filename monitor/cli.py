@@ -228,7 +228,9 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
                    help="alarm profile (TOML) to use instead of the shipped "
                         "'Ketamine infusion, adult' profile")
     p.add_argument("--choose-source", action="store_true",
-                   help="window only: pick the port, protocol or scenario in a dialog")
+                   help="window only: set up the chair's devices in a dialog (port, "
+                        "protocol or scenario of each, their order; remembered in the "
+                        "chair configuration)")
     p.add_argument("--no-setup", action="store_true",
                    help="window only: start a new session without the 'New session' "
                         "dialog (demos, benches; no patient, dose or plan is recorded)")
@@ -355,9 +357,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     headless = args.command == "run" and args.headless
     chosen = None
     if args.choose_source and not headless:
+        from monitor.acquisition.chair import default_chair_path
         from monitor.app import pick_source
 
-        chosen = pick_source()
+        chosen = pick_source(args.chair_config if args.chair_config is not None
+                             else default_chair_path(args.data_dir))
         if chosen is None:
             return 0  # the nurse cancelled
     plan = _session_sources(parser, args, chosen, headless)
@@ -603,13 +607,14 @@ def _sessions(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     """``infusion-monitor export``: load the session once, write it, say what was written."""
-    from monitor.export import ExportError, pseudonym_key, write_export
-    from monitor.review.record import RecordError, load_record
+    from monitor.export import ExportError, load_export_record, pseudonym_key, write_export
+    from monitor.review.record import RecordError
     from monitor.storage import database
 
     data_dir = args.data_dir if args.data_dir is not None else database.default_data_dir()
     try:
-        record = load_record(data_dir / database.DB_NAME, args.session)
+        # Whose each value is, so a session of several devices names them in every format.
+        record = load_export_record(data_dir / database.DB_NAME, args.session)
         key = pseudonym_key(data_dir) if args.deidentify else None
         if args.format == "pdf":
             paths = [_export_pdf(record, args.output, args.deidentify, key, args.page_size)]

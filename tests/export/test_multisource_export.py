@@ -277,8 +277,6 @@ def test_deidentified_exports_of_two_sources_carry_no_port_or_setting(two, tmp_p
         assert b"Datex S/5" in text and b"Masimo" in text     # the devices stay named
 
 
-@pytest.mark.xfail(strict=True, reason="monitor/cli.py loads with load_record; it must use "
-                   "monitor.export.load_export_record for a session of several sources")
 def test_the_command_line_exports_a_session_of_two_sources(two, tmp_path):
     db, sid, _ = two
     out = tmp_path / "s.csv"

@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.review.record import SessionRecord, load_record
+from monitor.export import load_export_record
+from monitor.review.record import SessionRecord
 from monitor.ui.review.style import REVIEW_STYLE
 from monitor.ui.review.worker import Progress, TaskRunner
 
@@ -112,7 +113,7 @@ def run_export(db_path: Path, session_id: int, fmt: ExportFormat, path: Path,
     monitor.export.common.ExportError
         Or the format's own error, with a message naming the file and why.
     """
-    record = load_record(Path(db_path), session_id)
+    record = load_export_record(Path(db_path), session_id)
     written = _write(record, fmt, Path(path), opts, progress)
     return f"Session {session_id} exported: {written}"
 
