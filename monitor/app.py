@@ -193,18 +193,46 @@ def _asker(opts: GuiOptions) -> AskSetup | None:
                                          planned_min=_planned_min_hint(driver))
 
 
-def pick_source():  # type: ignore[no-untyped-def]
-    """Ask the nurse for the source in a dialog; ``None`` if cancelled.
+def pick_source(chair_path: Path | None = None):  # type: ignore[no-untyped-def]
+    """Ask the nurse for the chair's devices in a dialog; ``None`` if cancelled.
 
-    Returns a :class:`monitor.ui.workflow.source_dialog.SourceChoice`, or a
-    list of them (one per device of the chair), or a
-    :class:`monitor.acquisition.chair.ChairConfig`: the command line takes each.
+    The dialog lists the devices of the chair configuration ``chair_path``
+    (``<data folder>/chair.toml`` by default) when it exists; what the nurse
+    chooses is written back to it when "Remember" is ticked. Returns a
+    :class:`monitor.acquisition.chair.ChairConfig` (the command line takes it).
+    A file that cannot be read or written is told to the nurse, never fatal:
+    the session can still start with the devices chosen.
     """
+    from monitor.acquisition.chair import (
+        ChairConfig,
+        ChairConfigError,
+        default_chair_path,
+        load_chair_config,
+        save_chair_config,
+    )
     from monitor.ui import application
-    from monitor.ui.workflow.source_dialog import choose_source
+    from monitor.ui.workflow.chair_dialog import choose_chair
 
     application.create_application()
-    return choose_source()
+    path = Path(chair_path) if chair_path is not None else default_chair_path()
+    config, problems = ChairConfig(), []
+    if path.is_file():
+        try:
+            config, problems = load_chair_config(path, check=False)
+        except ChairConfigError as exc:
+            problems = [f"{exc}; the chair's devices must be set up again"]
+    chosen = choose_chair(config, problems)
+    if chosen is None:
+        return None
+    result, remember = chosen
+    if remember:
+        try:
+            save_chair_config(result, path)
+        except ChairConfigError as exc:
+            application.show_warning("Chair not remembered",
+                                     f"The devices are used for this session but could not "
+                                     f"be remembered for the chair.\n\n{exc}")
+    return result
 
 
 def review_command(db_path: Path) -> list[str]:

@@ -37,6 +37,12 @@ def show_fatal(message: str) -> None:
     _exec(fatal_box(message))   # Ctrl-C or SIGTERM closes it too
 
 
+def show_warning(title: str, message: str) -> None:
+    """Tell the user something went wrong that does not stop the app (dialog and stderr)."""
+    print(f"infusion-monitor: {message}", file=sys.stderr, flush=True)
+    _exec(QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, title, message))
+
+
 def fatal_box(message: str) -> QtWidgets.QMessageBox:
     """The message box of :func:`show_fatal` (dark, like every dialog of the app)."""
     return QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, "Infusion Monitor",

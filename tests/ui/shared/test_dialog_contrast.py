@@ -38,6 +38,8 @@ from monitor.storage.database import SessionRow
 from monitor.ui import application
 from monitor.ui.review.export_dialog import ExportDialog
 from monitor.ui.shared import theme
+from monitor.acquisition.chair import ChairConfig, SourceEntry
+from monitor.ui.workflow.chair_dialog import ChairDialog
 from monitor.ui.workflow.correct_time_dialog import CorrectTimeDialog
 from monitor.ui.workflow.model import EventRow
 from monitor.ui.workflow.source_dialog import SourceDialog
@@ -319,6 +321,16 @@ def _source(qtbot, chair: Chair) -> QWidget:
     return dialog
 
 
+def _chair_devices(qtbot, chair: Chair) -> QWidget:
+    config = ChairConfig("Chair 2", (SourceEntry("sim:typical", None, "Monitor"),
+                                     SourceEntry("serial:/dev/nonexistent-tty", "masimo-ascii",
+                                                 "Masimo")))
+    dialog = ChairDialog(config, ["source 3: unknown protocol 'capno-x'"],
+                         list_ports=lambda: [])
+    qtbot.addWidget(dialog)
+    return dialog
+
+
 def _export(qtbot, chair: Chair) -> QWidget:
     dialog = ExportDialog(Path("/nonexistent/monitor.db"), 3)   # read only on export
     qtbot.addWidget(dialog)
@@ -356,6 +368,7 @@ DIALOGS: dict[str, Callable] = {
     "new session: device (refused)": _setup(False),
     "new session: demo (refused)": _setup(True),
     "choose the data source": _source,
+    "the chair's devices (problems)": _chair_devices,
     "export": _export,
     "unfinished session": _resume,
     "cannot start": _fatal,
