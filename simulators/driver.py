@@ -85,6 +85,14 @@ class SimulatedDriver(Driver):
         self._done = False
         self._pending: list = []
         self._answers: list[bytes] = []   # the monitor's answers to the last step's messages
+        self.separate_cuff = True
+        """Whether an oximeter protocol has the scenario's separate cuff beside it; off when
+        another simulated device of the chair takes the blood pressure."""
+
+    @property
+    def carries_nibp(self) -> bool:
+        """Whether the simulated device's own protocol sends the blood pressure."""
+        return self._codec is not None and self._codec.carries_nibp
 
     @property
     def measures(self) -> frozenset[Vital]:
@@ -99,8 +107,10 @@ class SimulatedDriver(Driver):
         out = set(_DIRECT if wire is None else wire)
         if not self.scenario.nibp.cuff:
             out -= set(NIBP_VITALS)
-        elif self._codec is None or not self._codec.carries_nibp:
+        elif self._codec is None or (not self._codec.carries_nibp and self.separate_cuff):
             out |= set(NIBP_VITALS)   # the scenario's own (separate) cuff
+        elif not self._codec.carries_nibp:
+            out -= set(NIBP_VITALS)   # another device of the chair takes the blood pressure
         if not self.scenario.baseline.capnography:
             out.discard(Vital.ETCO2)
         return frozenset(out)
@@ -175,7 +185,7 @@ class SimulatedDriver(Driver):
             # host's requests.
             return [*pending, *self._to_monitor(target, lost)]
         cuff: list[DriverItem] = []
-        if not self._codec.carries_nibp:
+        if not self._codec.carries_nibp and self.separate_cuff:
             cuff = [i for i in items if isinstance(i, Reading) and i.vital in _NIBP]
         received: list = [RawBytes(target, data), *self._codec.feed(data, target)] if data else []
         # The host answers what it has just decoded; the monitor hears it at the next step.

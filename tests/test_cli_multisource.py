@@ -129,6 +129,31 @@ def test_start_valid_sources_starts_with_the_valid_ones_and_says_which_were_left
     assert readings and {x["vital"] for x in readings} >= {"spo2", "pulse_rate"}
 
 
+def test_two_simulated_devices_at_max_speed_play_on_one_time_base(tmp_path, capsys):
+    """Neither device runs ahead: no false NO DATA, no reading from the clock's past."""
+    code, lines, err = _run(capsys, "--duration", "120", "--data-dir", str(tmp_path / "d"),
+                            "--source", "sim:typical", "--protocol", "masimo-ascii",
+                            "--source", "sim:typical", "--protocol", "datex-s5")
+    assert code == 0, err
+    technical = [x for x in lines if x["type"] == "technical" and x["active"]]
+    assert technical == [], technical
+    times = {"Masimo": [], "Datex S/5": []}
+    for x in lines:
+        if x["type"] == "reading":
+            times[x["source"]].append(x["t"])
+    start = lines[0]["start"] if lines[0]["type"] == "session" else lines[1]["start"]
+    for name, ts in times.items():
+        assert len(ts) > 100, name
+        assert max(ts) - start > 110, name       # each played the whole two minutes
+        gaps = [b - a for a, b in zip(ts, ts[1:])]
+        assert max(gaps) < 2.0, (name, max(gaps))
+    selections = [(x["vital"], x["source"], x["reason"]) for x in lines
+                  if x["type"] == "selection"]
+    assert ("spo2", "Masimo", "start") in selections
+    assert ("hr", "Datex S/5", "start") in selections
+    assert not [s for s in selections if s[2] not in ("start", "ended")], selections
+
+
 def test_start_valid_sources_with_none_valid_still_refuses(tmp_path, capsys):
     code = cli.main(["run", "--headless", "--data-dir", str(tmp_path / "d"),
                      "--source", "serial:/dev/ttyUSB-a", "--protocol", "nonin-2",

@@ -93,6 +93,12 @@ class Pipeline:
         for d, name in zip(self.drivers, default_names(self.drivers), strict=True):
             d.name = name
         self.driver = self.drivers[0]
+        if any(getattr(d, "carries_nibp", False) for d in self.drivers):
+            # A simulated chair of an oximeter and a monitor: the monitor takes the blood
+            # pressure, so the oximeter has no separate cuff (one determination, not two).
+            for d in self.drivers:
+                if hasattr(d, "separate_cuff") and not getattr(d, "carries_nibp", False):
+                    d.separate_cuff = False
         self.sources = tuple(source_info(d) for d in self.drivers)
         self.priority = priority
         self.setup = setup
@@ -179,6 +185,10 @@ class Pipeline:
                                  gap_s=gap, measures=self.measures,
                                  banner=next((d.banner for d in self.drivers if d.banner), ""),
                                  sources=self.sources)
+        lockstep = getattr(self.clock, "lockstep", None)
+        if lockstep is not None and len(self.drivers) > 1 \
+                and getattr(self.clock, "speed", 1.0) is None:
+            lockstep(len(self.drivers))   # several simulated devices at --speed max: together
         self.readers = [ReaderThread(d, self.inbox, self.clock) for d in self.drivers]
         self.reader = self.readers[0]
         # The scripted plan (a scenario's phases and events, a replay's record)

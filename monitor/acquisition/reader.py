@@ -61,6 +61,9 @@ class ReaderThread(threading.Thread):
                                    f"source {self.driver.label} failed: {exc}",
                                    source=self.driver.name))
         finally:
+            leave = getattr(self.clock, "leave", None)
+            if leave is not None:       # a max-speed clock paced by several devices
+                leave()
             self.driver.close()
             # The end marker must get through even when the queue is full.
             self.out.put_reliably(StreamEnded(self.clock.now(), reason, self.driver.name))

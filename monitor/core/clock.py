@@ -66,6 +66,9 @@ class SimClock:
         self._origin = time.monotonic()
         self._manual = float(start)
         self._lock = threading.Lock()
+        self._moved = threading.Condition(self._lock)
+        self._pacers = 0                    # lockstep: how many threads pace this clock
+        self._wants: dict[int, float] = {}  # pacing thread -> the time it waits for
 
     @property
     def speed(self) -> float | None:
@@ -84,9 +87,50 @@ class SimClock:
         with self._lock:
             if t > self._manual:
                 self._manual = float(t)
+                self._moved.notify_all()
+
+    def lockstep(self, pacers: int) -> None:
+        """Let ``pacers`` threads pace a max-speed clock together (several simulated devices).
+
+        Each thread's :meth:`sleep_until` then returns only once the clock
+        reaches its time, and the clock moves to the earliest time any of them
+        waits for: no device runs ahead of another, so the session never sees
+        one device's data arrive from a time the clock has passed. A thread
+        that stops pacing calls :meth:`leave`.
+        """
+        with self._lock:
+            self._pacers = max(0, int(pacers))
+            self._moved.notify_all()
+
+    def leave(self) -> None:
+        """The calling thread paces this clock no more (its stream ended)."""
+        with self._lock:
+            if self._pacers:
+                self._pacers -= 1
+                self._wants.pop(threading.get_ident(), None)
+                self._advance_locked()
+
+    def _advance_locked(self) -> None:
+        if self._wants and len(self._wants) >= self._pacers:
+            earliest = min(self._wants.values())
+            if earliest > self._manual:
+                self._manual = earliest
+        self._moved.notify_all()
+
+    def _sleep_in_step(self, t: float, should_stop: threading.Event) -> bool:
+        with self._lock:
+            self._wants[threading.get_ident()] = float(t)
+            self._advance_locked()
+            while self._manual < t and self._pacers > 1 and not should_stop.is_set():
+                self._moved.wait(0.05)
+        if self._manual < t:           # the others have left: this thread alone paces
+            self.advance_to(t)
+        return should_stop.is_set()
 
     def sleep_until(self, t: float, should_stop: threading.Event) -> bool:
         if self._speed is None:
+            if self._pacers > 1:
+                return self._sleep_in_step(t, should_stop)
             self.advance_to(t)
             return should_stop.is_set()
         delay = (t - self.now()) / self._speed

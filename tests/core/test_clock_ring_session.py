@@ -24,6 +24,51 @@ def test_max_speed_clock_moves_only_when_advanced():
     assert c.sleep_until(1061.0, stop) is True
 
 
+def test_a_max_speed_clock_paced_by_two_threads_keeps_them_in_step():
+    """Two simulated devices at --speed max: neither runs ahead of the clock the other sees."""
+    c = SimClock(0.0, speed=None)
+    c.lockstep(2)
+    stop = threading.Event()
+    seen: dict[str, list[tuple[float, float]]] = {"fast": [], "slow": []}
+
+    def pace(name: str, step: float, end: float) -> None:
+        t = 0.0
+        while t < end:
+            t += step
+            c.sleep_until(t, stop)
+            seen[name].append((t, c.now()))
+        c.leave()
+
+    threads = [threading.Thread(target=pace, args=("fast", 0.1, 30.0)),
+               threading.Thread(target=pace, args=("slow", 1.0, 10.0))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(10)
+    assert not any(th.is_alive() for th in threads)
+    # Each step returned once the clock had reached it, and never far past it while the
+    # other device was still pacing: the clock is the earliest time either waits for.
+    for name, steps in seen.items():
+        assert all(now >= t - 1e-9 for t, now in steps), name
+    assert all(now <= t + 1.0 + 1e-9 for t, now in seen["fast"] if t <= 10.0)
+    # Once the slow device left, the fast one paces alone to its end.
+    assert seen["fast"][-1][0] >= 30.0 - 1e-9 and c.now() >= 30.0 - 1e-9
+
+
+def test_a_stop_releases_a_thread_waiting_for_the_other():
+    c = SimClock(0.0, speed=None)
+    c.lockstep(2)
+    stop = threading.Event()
+    result: list[bool] = []
+    th = threading.Thread(target=lambda: result.append(c.sleep_until(5.0, stop)))
+    th.start()
+    time.sleep(0.1)
+    assert not result and c.now() == 0.0     # waits for the other device
+    stop.set()
+    th.join(5)
+    assert result == [True]
+
+
 def test_scaled_clock_runs_faster_than_real_time():
     c = SimClock(0.0, speed=100.0)
     t0 = time.monotonic()

@@ -176,8 +176,9 @@ def test_manual_readings_and_unlisted_vitals_always_pass():
 
 
 def test_the_pleth_follows_the_same_rule():
-    from monitor.core.reading import WaveChunk
     import numpy as np
+
+    from monitor.core.reading import WaveChunk
 
     sel = selector()
     out = sel.on_wave(WaveChunk(Vital.PLETH, 0.0, 100.0, np.zeros(100), source="Masimo"))

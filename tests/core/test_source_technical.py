@@ -48,7 +48,7 @@ class Chair:
 
 def test_one_silent_device_has_its_own_alarm_and_the_other_goes_on_alarming():
     chair = Chair()
-    for s in range(0, 40):
+    for s in range(40):
         chair.read(s, Vital.SPO2, 86.0, "Datex S/5")     # the monitor shows a desaturation
     assert chair.transitions("spo2.low")[0][1] is R
     chair.tech(20, Condition.NO_DATA, True, "Masimo")
@@ -71,7 +71,7 @@ def test_one_silent_device_stays_medium_while_another_delivers():
 
 def test_the_whole_chair_silent_escalates_every_device_and_suppresses_the_values():
     chair = Chair()
-    for s in range(0, 12):
+    for s in range(12):
         chair.read(s, Vital.SPO2, 86.0, "Masimo")
     assert chair.transitions("spo2.low")[0][1] is R
     chair.tech(15, Condition.NO_DATA, True, "Masimo")      # silent since 5 (stale 10)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor.acquisition.chair import ChairConfig, SourceEntry
 from monitor.core.alarms.profile_file import load_default_profile
 from monitor.core.events import PhaseChanged, SessionStarted
 from monitor.core.session import Phase, PhaseSpan, SessionStatus
@@ -38,7 +39,6 @@ from monitor.storage.database import SessionRow
 from monitor.ui import application
 from monitor.ui.review.export_dialog import ExportDialog
 from monitor.ui.shared import theme
-from monitor.acquisition.chair import ChairConfig, SourceEntry
 from monitor.ui.workflow.chair_dialog import ChairDialog
 from monitor.ui.workflow.correct_time_dialog import CorrectTimeDialog
 from monitor.ui.workflow.model import EventRow
@@ -326,7 +326,7 @@ def _chair_devices(qtbot, chair: Chair) -> QWidget:
                                      SourceEntry("serial:/dev/nonexistent-tty", "masimo-ascii",
                                                  "Masimo")))
     dialog = ChairDialog(config, ["source 3: unknown protocol 'capno-x'"],
-                         list_ports=lambda: [])
+                         list_ports=list)
     qtbot.addWidget(dialog)
     return dialog
 

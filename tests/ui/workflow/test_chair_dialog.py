@@ -40,7 +40,7 @@ def ptys():
 @pytest.fixture
 def make_dialog(qtbot):
     def factory(config: ChairConfig | None = None, problems=()) -> ChairDialog:
-        dialog = ChairDialog(config or ChairConfig(), problems, list_ports=lambda: [])
+        dialog = ChairDialog(config or ChairConfig(), problems, list_ports=list)
         qtbot.addWidget(dialog)
         return dialog
     return factory
