@@ -86,12 +86,13 @@ class _Feed:
     """One source's data-path state in the hub: its no-data timer and its clock."""
 
     __slots__ = ("clock_last", "clock_published", "clock_samples", "ended", "last_item_t",
-                 "name", "no_data")
+                 "link_down", "name", "no_data")
 
     def __init__(self, name: str, last_item_t: float | None = None) -> None:
         self.name = name
         self.last_item_t = last_item_t
         self.no_data = False
+        self.link_down = False   # its port was lost: not shown until its data comes again
         self.ended: StreamEnded | None = None
         self.clock_samples: deque[float] = deque(maxlen=CLOCK_SAMPLES)
         self.clock_last: float | None = None   # the last device time sampled
@@ -362,6 +363,7 @@ class Hub(threading.Thread):
     def _source_data(self, feed: _Feed, t: float) -> None:
         """Data from ``feed`` again after a silence."""
         feed.no_data = False
+        feed.link_down = False
         if self._no_data:
             self._no_data = False
             self._data_since = t
@@ -370,6 +372,25 @@ class Hub(threading.Thread):
             return
         self._publish(Technical(Condition.NO_DATA, False, t, f"data from {feed.name} again",
                                 source=feed.name))
+        if self.selector is not None:
+            self._apply_selections(self.selector.set_silent(feed.name, False, t))
+
+    def _link_lost(self, tech: Technical) -> None:
+        """A device's port is gone (cable pulled, adapter unplugged): fall back at once.
+
+        Its last values are not waited on for the stale period: a lost link sends
+        nothing more. It is shown again once its data comes back (and, higher in the
+        order, after the return hold).
+        """
+        feed = self._feeds.get(tech.source)
+        if feed is None or feed.link_down or self.selector is None:
+            return
+        feed.link_down = True
+        if not feed.no_data:
+            self._apply_selections(self.selector.set_silent(feed.name, True, tech.t))
+
+    def _link_back(self, feed: _Feed, t: float) -> None:
+        feed.link_down = False
         if self.selector is not None:
             self._apply_selections(self.selector.set_silent(feed.name, False, t))
 
@@ -398,6 +419,8 @@ class Hub(threading.Thread):
                 feed.last_item_t = max(feed.last_item_t or t, t)
                 if feed.no_data:
                     self._source_data(feed, t)
+                elif feed.link_down:
+                    self._link_back(feed, t)
         if isinstance(item, Reading):
             self.counters.readings += 1
             if self.selector is not None and not manual:
@@ -429,6 +452,9 @@ class Hub(threading.Thread):
         elif isinstance(item, Technical):
             if not self.multi and item.source:
                 item = replace(item, source="")   # one device: the alarms as always
+            elif (item.condition is Condition.PORT_LOST and item.active
+                  and self.selector is not None):
+                self._link_lost(item)
         elif isinstance(item, RawBytes):
             self._to_recorder(item)  # raw bytes go to the capture only
             return
