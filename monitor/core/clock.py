@@ -113,8 +113,7 @@ class SimClock:
     def _advance_locked(self) -> None:
         if self._wants and len(self._wants) >= self._pacers:
             earliest = min(self._wants.values())
-            if earliest > self._manual:
-                self._manual = earliest
+            self._manual = max(self._manual, earliest)
         self._moved.notify_all()
 
     def _sleep_in_step(self, t: float, should_stop: threading.Event) -> bool:

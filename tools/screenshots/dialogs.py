@@ -21,7 +21,8 @@ from pathlib import Path
 
 from tools.screenshots.live import run_app
 
-STEPS = ("message", "limits", "new-session", "source-lan", "source-hl7", "stop-infusion")
+STEPS = ("message", "limits", "new-session", "source-lan", "source-hl7", "chair",
+         "stop-infusion")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             # Chosen before the window with --choose-source; shown over it here.
             from monitor.ui.workflow.source_dialog import SourceDialog
 
-            dialog = SourceDialog(lambda: [], parent=v)
+            dialog = SourceDialog(list, parent=v)
             keep_clear(dialog)
             dialog.lan_radio.click()
             dialog.host_edit.setText("192.168.10.21")
@@ -88,13 +89,26 @@ def main(argv: list[str] | None = None) -> int:
         elif step == "source-hl7":
             from monitor.ui.workflow.source_dialog import SourceDialog
 
-            dialog = SourceDialog(lambda: [], parent=v)
+            dialog = SourceDialog(list, parent=v)
             keep_clear(dialog)
             dialog.lan_radio.click()
             dialog.lan_protocol_combo.setCurrentIndex(
                 dialog.lan_protocol_combo.findData("hl7-pcd01"))
             dialog.listen_edit.setText("192.168.10.5:2575")
             dialog.bed_edit.setText("CHAIR1")
+            dialog.show()
+            opened.append(dialog)
+        elif step == "chair":
+            # The chair's devices (--choose-source), with a problem to confirm.
+            from monitor.acquisition.chair import ChairConfig, SourceEntry
+            from monitor.ui.workflow.chair_dialog import ChairDialog
+
+            config = ChairConfig("Chair 3", (
+                SourceEntry("serial:/dev/ttyUSB0", "masimo-ascii", "Masimo"),
+                SourceEntry("serial:/dev/ttyUSB1", "datex-s5"),
+                SourceEntry("serial:/dev/ttyUSB0", "nonin-2", "Finger")))
+            dialog = ChairDialog(config, list_ports=list, parent=v)
+            keep_clear(dialog)
             dialog.show()
             opened.append(dialog)
         elif step == "stop-infusion":
@@ -111,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                 widget.close()
 
     QtCore.QTimer.singleShot(1000, fill_screen)
-    at = [3.0, 6.0, 9.0, 12.0, 15.0, 40.0]          # stop: the scripted infusion runs by then
+    at = [3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 40.0]    # stop: the scripted infusion runs by then
     for step, t in zip(STEPS, at, strict=True):
         QtCore.QTimer.singleShot(int(t * 1000), lambda s=step: open_step(s))
         QtCore.QTimer.singleShot(int((t + 1.0) * 1000), lambda s=step: grab_step(s))

@@ -20,7 +20,8 @@ import tempfile
 from pathlib import Path
 
 from monitor import app as gui_app
-from monitor.acquisition.sources import make_driver
+from monitor.acquisition.chair import SourceEntry
+from monitor.acquisition.sources import make_driver, make_drivers
 from monitor.core.workflow.setup import SessionSetup
 from monitor.devices.registry import parse_source
 
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--at", default="5,50,90",
                         help="real seconds after start at which to grab, comma-separated")
     parser.add_argument("--name", default="live", help="file name prefix")
+    parser.add_argument("--also", action="append", default=[], metavar="PROTOCOL",
+                        help="a further device of the chair: the same scenario through "
+                             "this protocol (repeatable), e.g. --protocol masimo-ascii "
+                             "--also datex-s5")
     args = parser.parse_args(argv)
     grabs = sorted(float(x) for x in args.at.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -72,16 +77,22 @@ def main(argv: list[str] | None = None) -> int:
     for i, at in enumerate(grabs):
         QtCore.QTimer.singleShot(int(at * 1000), lambda i=i: grab(i, i == len(grabs) - 1))
 
-    return run_app(args.source, args.protocol, args.speed)
+    return run_app(args.source, args.protocol, args.speed, also=args.also)
 
 
-def run_app(source: str, protocol: str | None, speed: float) -> int:
-    """The real window (``run_gui``) on ``source`` with :data:`SETUP`, into a temporary folder."""
+def run_app(source: str, protocol: str | None, speed: float, also: list[str] = ()) -> int:
+    """The real window (``run_gui``) on ``source`` with :data:`SETUP`, into a temporary folder.
+
+    ``also``: further devices of the chair, the same scenario through these protocols.
+    """
     gui_app._asker = lambda opts: (lambda: SETUP)   # the form, already filled in
-    driver = make_driver(parse_source(source), protocol=protocol)
+    if also:
+        drivers = make_drivers([SourceEntry(source, p) for p in (protocol, *also)])
+    else:
+        drivers = [make_driver(parse_source(source), protocol=protocol)]
     with tempfile.TemporaryDirectory() as data_dir:
-        opts = gui_app.GuiOptions(driver=driver, data_dir=Path(data_dir), speed=speed,
-                                  stale_after=10.0)
+        opts = gui_app.GuiOptions(driver=drivers[0], data_dir=Path(data_dir), speed=speed,
+                                  stale_after=10.0, drivers=drivers)
         return gui_app.run_gui(opts)
 
 

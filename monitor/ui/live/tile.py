@@ -152,6 +152,7 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
             self._caption.setStyleSheet(f"color: {colour};")
             self._unit.setText(SPECS[self.shown_vital()].unit)
             self._show_limits()
+            self.reserve_bell_room()
             self.update()   # the crossed bell follows the caption
 
     def _bell_applies(self) -> bool:
@@ -180,7 +181,7 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
         """Whether the value shown was typed in by the nurse (tagged "MANUAL")."""
         return self._state.manual
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._update_caption_fonts()
 
@@ -193,3 +194,4 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
             label.setFixedHeight(int(px * 1.4))
         self.limits_label.setFont(theme.font(limits_pixel_size(px)))
         self.limits_label.setFixedHeight(int(px * 1.4))
+        self.reserve_bell_room()

@@ -100,7 +100,19 @@ class TileAlarmMixin:
         """Show the crossed bell (``True``) or not; repaints only on a change."""
         if off != self._alarms_off:
             self._alarms_off = off
+            self.reserve_bell_room()
             self.update()  # type: ignore[attr-defined]
+
+    def reserve_bell_room(self) -> None:
+        """Keep room for the crossed bell after the caption, so it never covers the unit.
+
+        The caption's right margin is the bell and its gap while the bell is shown:
+        the caption row then gives the limits less room, never the bell none.
+        """
+        cap = self._caption
+        room = int(max(8.0, cap.height() * 0.9)) + BELL_GAP_PX if self.bell_shown() else 0
+        if cap.contentsMargins().right() != room:
+            cap.setContentsMargins(0, 0, room, 0)
 
     def bell_shown(self) -> bool:
         """Whether the crossed bell is drawn (a tile with nothing to alarm hides it)."""
@@ -129,7 +141,7 @@ class TileAlarmMixin:
         """The priority colour of the alarm on the tile, or ``""``."""
         return self.alarm.colour()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)  # type: ignore[misc]
         if self.bell_shown():
             painter = QPainter(self)  # type: ignore[arg-type]

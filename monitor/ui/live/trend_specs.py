@@ -6,7 +6,7 @@ the review plots; no Qt here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from monitor.core.alarms.model import LimitLines, Priority
@@ -94,3 +94,51 @@ def shown_limits(spec: PlotSpec, limits: Mapping[Vital, LimitLines],
 def short_label(vital: Vital) -> str:
     """A vital's name where its plot or tile already says which (``"sys"`` for NIBP sys)."""
     return SPECS[vital].label.split()[-1]
+
+
+DEVICE_DOT = "\u00b7\u00b7\u00b7"
+"""The legend's mark of a dotted line (another device's series)."""
+
+
+def device_legend(vitals: Sequence[Vital], shown: Mapping[Vital, str],
+                  others: Sequence[tuple[Vital, str]]) -> str:
+    """The legend of a trend that draws another device's series dotted ("" when none).
+
+    ``shown``: the device shown for each vital of the plot (its solid line);
+    ``others``: each dotted series, ``(vital, device)``. One device for every
+    vital of the plot is named alone ("— Masimo (shown)  ··· Datex S/5"); where
+    the plot's vitals come from different devices each is named with its vital
+    ("— HR Datex S/5 · PR Masimo (shown)  ··· PR Datex S/5"), so a dotted line is
+    never taken for the wrong vital. NIBP's sys, dia and mean from one device
+    are one name.
+    """
+    if not others:
+        return ""
+    plotted = [v for v in vitals if shown.get(v)]
+    sources = {shown[v] for v in plotted}
+    by_source: dict[str, list[Vital]] = {}
+    for vital, source in others:
+        by_source.setdefault(source, []).append(vital)
+    whole = len(vitals) == 1 or (len(sources) == 1 and all(
+        set(vs) >= set(plotted) for vs in by_source.values()))
+    if whole:
+        solid = [f"\u2014 {next(iter(sources))} (shown)"] if sources else []
+        dotted = [f"{DEVICE_DOT} {source}" for source in by_source]
+    else:
+        solid_by: dict[str, list[Vital]] = {}
+        for v in plotted:
+            solid_by.setdefault(shown[v], []).append(v)
+        solid = ["\u2014 " + " \u00b7 ".join(f"{_names(vs)} {source}"
+                                             for source, vs in solid_by.items()) + " (shown)"]
+        dotted = [f"{DEVICE_DOT} {_names(vs)} {source}" for source, vs in by_source.items()]
+    return "  ".join(solid + dotted)
+
+
+def _names(vitals: Sequence[Vital]) -> str:
+    """``"HR"``, ``"RR/EtCO2"``; NIBP's three are ``"NIBP"``."""
+    if set(vitals) <= _NIBP:
+        return "NIBP"
+    return "/".join(SPECS[v].label for v in vitals)
+
+
+_NIBP = frozenset({Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN})

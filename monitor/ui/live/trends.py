@@ -22,6 +22,7 @@ from monitor.ui.live.trend_specs import (
     PLOT_SPECS,
     PlotSpec,
     ShownLimit,
+    device_legend,
     marker_text,
     shown_limits,
 )
@@ -47,9 +48,6 @@ MARKER_FLIP = 0.8
 
 MIN_SPAN_MIN = 10.0
 """The time axis always shows at least this many minutes."""
-
-DEVICE_DOT = "\u00b7\u00b7\u00b7"
-"""The legend's sign for another device's series (drawn dotted)."""
 
 
 def title_html(spec: PlotSpec) -> str:
@@ -137,7 +135,7 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         self.device_curves: dict[tuple[Vital, str], pg.PlotDataItem] = {}
         """Each other device's series of a vital, dotted (sessions of several devices)."""
         self._device_drawn: dict[tuple[Vital, str], int] = {}
-        self._device_legends: dict[str, pg.LabelItem] = {}
+        self._device_legends: dict[str, pg.TextItem] = {}
         self._legend_state: dict[str, str] = {}
         self._manual = ManualMarkers(model)
         self.manual_markers = self._manual.items
@@ -389,7 +387,7 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
             plot = self.plots.get(spec.key)
             if plot is None:
                 continue
-            others: list[str] = []
+            others: list[tuple[Vital, str]] = []
             for vital in spec.vitals:
                 shown = self._model.shown_source(vital)
                 for source, series in trends.devices(vital).items():
@@ -402,8 +400,8 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
                         curve.setVisible(visible)
                     if not visible:
                         continue
-                    if source not in others:
-                        others.append(source)
+                    if (vital, source) not in others:
+                        others.append((vital, source))
                     if not force and self._device_drawn.get(key) == series.version:
                         continue
                     if SPECS[vital].kind is Kind.CONTINUOUS and not continuous_due \
@@ -415,8 +413,9 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
                     self.setdata_calls += 1
                     changed.add(spec.key)
                     redrawn += 1
-            self._set_device_legend(spec.key, plot, self._model.shown_source(spec.vitals[0]),
-                                    others)
+            shown = {v: self._model.shown_source(v) for v in spec.vitals}
+            self._set_device_legend(spec.key, plot,
+                                    device_legend(spec.vitals, shown, others))
         return redrawn
 
     @staticmethod
@@ -426,27 +425,33 @@ class TrendsWidget(pg.GraphicsLayoutWidget):
         curve.setZValue(-1)   # under the shown series
         return curve
 
-    def _set_device_legend(self, key: str, plot: pg.PlotItem, shown: str,
-                           others: list[str]) -> None:
+    def _set_device_legend(self, key: str, plot: pg.PlotItem, text: str) -> None:
         """A small legend in the plot's top-left corner: which device each line is.
 
         The solid line is what was shown (the device named on the tile now, and
-        before a fall-back the one shown then); each dotted line is one other device.
+        before a fall-back the one shown then); each dotted line is one other device
+        (:func:`~monitor.ui.live.trend_specs.device_legend`). It sits on a panel of
+        the plot's ground colour, so a series drawn under it never hides it.
         """
-        text = "" if not others else "  ".join(
-            ([f"\u2014 {shown} (shown)"] if shown else [])
-            + [f"{DEVICE_DOT} {name}" for name in others])
         if self._legend_state.get(key, "") == text:
             return
         self._legend_state[key] = text
         legend = self._device_legends.get(key)
         if legend is None:
-            legend = pg.LabelItem("", color=theme.TEXT_DIM, size="8pt")
-            legend.setParentItem(plot.getViewBox())
-            legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, 2))
+            legend = pg.TextItem("", color=theme.TEXT, anchor=(0, 0),
+                                 fill=pg.mkBrush(theme.LEGEND_FILL))
+            legend.setFont(self._legend_font())
+            legend.setParentItem(plot.getViewBox())   # view pixels, not data
+            legend.setPos(4, 2)
+            legend.setZValue(50)
             self._device_legends[key] = legend
-        legend.setText(text, color=theme.TEXT_DIM, size="8pt")
+        legend.setText(text, color=theme.TEXT)
         legend.setVisible(bool(text))
+
+    def _legend_font(self):  # type: ignore[no-untyped-def]
+        font = self.font()
+        font.setPointSizeF(8.0)
+        return font
 
     def device_legend_text(self, key: str) -> str:
         """The device legend of plot ``key`` ("" when it shows one device's series only)."""

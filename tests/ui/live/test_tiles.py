@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from PySide6.QtGui import QColor
 
 from monitor.core.alarms.engine import AlarmEngine
@@ -191,3 +192,27 @@ def test_the_crossed_bell_marks_the_tiles_whose_alarms_are_off(qtbot, make_view,
     engine.send(SetVitalAlarms(Vital.SPO2, True, by="RN"))
     view.drain()
     assert not tiles[Vital.SPO2].bell_shown()
+
+
+@pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+def test_the_crossed_bell_never_covers_the_unit_of_a_small_tile_naming_its_device(qtbot):
+    """At 1280×800 a small tile is about 150 px wide: "PR · Masimo", the bell and "bpm"."""
+    from monitor.ui.live.tile import VitalTileWidget
+    from monitor.ui.live.tile_texts import TileState
+
+    tile = VitalTileWidget(Vital.PULSE_RATE, large=False)
+    qtbot.addWidget(tile)
+    tile.set_state(TileState("78", label="PR \u00b7 Masimo"))
+    tile.set_limit_texts(["\u25bc50 \u25b2120"])
+    tile.resize(150, 150)
+    tile.show()
+    qtbot.waitExposed(tile)
+    tile.set_alarms_off(True)
+    qtbot.wait(10)
+    assert tile.bell_shown()
+    bell = tile.bell_rect()
+    unit = tile._unit.geometry()
+    assert bell.right() <= unit.left(), (bell, unit)
+    assert _amber_pixels(tile) > 10                     # drawn, where it says
+    tile.set_alarms_off(False)
+    assert tile._caption.contentsMargins().right() == 0  # no room kept without a bell
