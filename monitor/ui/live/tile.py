@@ -181,7 +181,7 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
         """Whether the value shown was typed in by the nurse (tagged "MANUAL")."""
         return self._state.manual
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self._update_caption_fonts()
 

@@ -141,7 +141,7 @@ class TileAlarmMixin:
         """The priority colour of the alarm on the tile, or ``""``."""
         return self.alarm.colour()
 
-    def paintEvent(self, event: QPaintEvent) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         super().paintEvent(event)  # type: ignore[misc]
         if self.bell_shown():
             painter = QPainter(self)  # type: ignore[arg-type]
