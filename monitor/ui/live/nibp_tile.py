@@ -110,7 +110,7 @@ class NibpTileWidget(TileAlarmMixin, QFrame):
             return
         manual_changed = self._state is None or state.manual != self._state.manual
         if self._state is None or state.device != self._state.device:
-            self._caption.setText(device_caption("NIBP", state.device))
+            self.set_caption(device_caption("NIBP", state.device))
         self._state = state
         self.value_label.setText(state.text)
         self.mean_label.setText(state.mean_text)
@@ -147,3 +147,5 @@ class NibpTileWidget(TileAlarmMixin, QFrame):
             label.setFixedHeight(int(px * 1.4))
         self.limits_label.setFont(theme.font(limits_pixel_size(px)))
         self.limits_label.setFixedHeight(int(px * 1.4))
+        if self._caption_plain:
+            self._render_caption()   # the device's name follows the caption's size

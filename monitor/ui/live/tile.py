@@ -124,9 +124,6 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
         """The vital whose value the tile shows (the pulse rate in the HR place without ECG)."""
         return self._state.shown or self.vital
 
-    def caption_text(self) -> str:
-        """The tile's caption: its vital's label, or that of the vital shown in its place."""
-        return self._caption.text()
 
     def is_not_measured(self) -> bool:
         """Whether the tile says the source cannot measure its vital."""
@@ -148,7 +145,7 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
             self.reason_label.setStyleSheet(f"color: {reason};" if reason else "")
             colour = theme.VITAL_COLOURS[self.shown_vital()]
             self.value_label.setStyleSheet(f"color: {theme.TEXT_DIM if dim else colour};")
-            self._caption.setText(state.label or SPECS[self.vital].label)
+            self.set_caption(state.label or SPECS[self.vital].label)
             self._caption.setStyleSheet(f"color: {colour};")
             self._unit.setText(SPECS[self.shown_vital()].unit)
             self._show_limits()
@@ -194,4 +191,6 @@ class VitalTileWidget(TileAlarmMixin, QFrame):
             label.setFixedHeight(int(px * 1.4))
         self.limits_label.setFont(theme.font(limits_pixel_size(px)))
         self.limits_label.setFixedHeight(int(px * 1.4))
+        if self._caption_plain:
+            self._render_caption()   # the device's name follows the caption's size
         self.reserve_bell_room()

@@ -6,13 +6,16 @@ shows raises no alarm (turned off, or no rule for it).
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QPainter, QPaintEvent, QPen, QTextDocument
 from PySide6.QtWidgets import QLabel, QWidget
 
 from monitor.core.alarms.model import AlarmEntry
 from monitor.ui.alarms.indicators import paint_crossed_bell
 from monitor.ui.alarms.style import COLOURS, entry_lit
+from monitor.ui.live.tile_texts import caption_html
 from monitor.ui.shared import theme
 
 BELL_GAP_PX = 6
@@ -95,6 +98,30 @@ class TileAlarmMixin:
     alarm: TileAlarm
     _caption: QLabel
     _alarms_off = False
+    _caption_plain = ""
+
+    def set_caption(self, text: str) -> None:
+        """The caption ("HR", "SpO2 \u00b7 Masimo"): the device's name smaller than the vital's."""
+        self._caption_plain = text
+        self._render_caption()
+
+    def caption_text(self) -> str:
+        """The caption as plain text ("SpO2 \u00b7 Masimo")."""
+        return self._caption_plain or self._caption.text()
+
+    def _render_caption(self) -> None:
+        cap = self._caption
+        cap.setTextFormat(Qt.TextFormat.RichText)
+        cap.setText(caption_html(self._caption_plain, cap.font().pixelSize() or 14))
+        self.reserve_bell_room()
+
+    def _caption_text_width(self) -> float:
+        cap = self._caption
+        doc = QTextDocument()
+        doc.setDefaultFont(cap.font())
+        doc.setDocumentMargin(0)
+        doc.setHtml(cap.text())
+        return doc.idealWidth()
 
     def set_alarms_off(self, off: bool) -> None:
         """Show the crossed bell (``True``) or not; repaints only on a change."""
@@ -113,6 +140,12 @@ class TileAlarmMixin:
         room = int(max(8.0, cap.height() * 0.9)) + BELL_GAP_PX if self.bell_shown() else 0
         if cap.contentsMargins().right() != room:
             cap.setContentsMargins(0, 0, room, 0)
+        if self._caption_plain:
+            # A rich-text label asks for more than its text: give it just its text (and
+            # the bell), so the limit figures beside it get the rest of the row.
+            width = math.ceil(self._caption_text_width()) + room + 2
+            if cap.minimumWidth() != width or cap.maximumWidth() != width:
+                cap.setFixedWidth(width)
 
     def bell_shown(self) -> bool:
         """Whether the crossed bell is drawn (a tile with nothing to alarm hides it)."""
@@ -124,7 +157,8 @@ class TileAlarmMixin:
     def bell_rect(self) -> QRectF:
         """Where the crossed bell goes: right after the caption's text, as tall as it."""
         cap = self._caption
-        text_w = cap.fontMetrics().horizontalAdvance(cap.text())
+        text_w = (self._caption_text_width() if self._caption_plain
+                  else cap.fontMetrics().horizontalAdvance(cap.text()))
         side = max(8.0, cap.height() * 0.9)
         x = cap.x() + cap.contentsRect().x() + text_w + BELL_GAP_PX
         return QRectF(x, cap.y() + (cap.height() - side) / 2, side, side)

@@ -9,6 +9,8 @@ the heart rate's place without an ECG) and the NIBP determination with its age.
 
 from __future__ import annotations
 
+import html
+
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -96,6 +98,24 @@ def device_caption(label: str, device: str) -> str:
     return f"{label} \u00b7 {device}" if device else label
 
 
+DEVICE_CAPTION_SCALE = 0.65
+"""The device name's size in a caption, of the vital's: the limits keep their room."""
+
+
+def caption_html(caption: str, px: int) -> str:
+    """A caption as the tile draws it: the vital bold, the device after it smaller.
+
+    ``"HR \u00b7 Datex S/5"`` at 28 px: "HR" at 28 px bold, " \u00b7 Datex S/5" at 20 px
+    regular, so a tile naming its device still has room for its limit figures.
+    """
+    head, sep, device = caption.partition(" \u00b7 ")
+    if not sep:
+        return html.escape(caption)
+    small = max(10, round(px * DEVICE_CAPTION_SCALE))
+    return (f"{html.escape(head)}<span style=\"font-size:{small}px; font-weight:normal\">"
+            f" \u00b7 {html.escape(device)}</span>")
+
+
 class TileTextsMixin:
     """The tiles' questions of the live model; the model provides the attributes below."""
 
@@ -111,8 +131,20 @@ class TileTextsMixin:
         def ended_at(self) -> float | None: ...
 
     def tile_device(self, vital: Vital) -> str:
-        """The device a tile names: the one shown for ``vital`` when the session has several."""
+        """The device a tile names: the one shown for ``vital`` when it could be another.
+
+        With several devices a tile names its device where more than one device of
+        the chair measures its vital (SpO2 and pulse rate from the oximeter or the
+        monitor), as a monitor labels a parameter's source only where it has two; a
+        vital only one device measures (the monitor's ECG heart rate, its NIBP) says
+        the vital alone, and keeps its room for the limit figures: its device is the
+        header's only link line that names it.
+        """
         if not getattr(self, "multi_source", False):
+            return ""
+        sources = getattr(self, "sources", ())
+        measuring = [s for s in sources if s.measures is None or vital in s.measures]
+        if len(measuring) <= 1:
             return ""
         return self.shown_source(vital)   # type: ignore[attr-defined]
 

@@ -57,8 +57,11 @@ def test_tile_names_the_device_shown_and_ignores_the_other_devices_value():
     state = model.tile_state(Vital.SPO2, T0 + 2)
     assert state.text == "97"
     assert state.label == "SpO2 \u00b7 Masimo"
+    # The heart rate only the monitor measures: the tile says "HR" and keeps its room for
+    # the limit figures (the header names the monitor's link).
+    model.apply(_r(Vital.HR, 72, T0 + 1, "Datex S/5"))
     hr = model.tile_state(Vital.HR, T0 + 2)
-    assert hr.label.endswith("\u00b7 Datex S/5")
+    assert (hr.text, hr.label) == ("72", "")
 
 
 def test_fall_back_moves_the_tile_to_the_other_device():
@@ -99,6 +102,16 @@ def test_single_device_session_tiles_say_no_device():
 
 def test_nibp_tile_names_the_device_of_the_determination():
     model = _model_with_two()
+    model.apply(Selection(T0 + 60, Vital.NIBP_SYS, "Datex S/5", "newer"))
+    for vital, value in ((Vital.NIBP_SYS, 128), (Vital.NIBP_DIA, 81), (Vital.NIBP_MEAN, 97)):
+        model.apply(_r(vital, value, T0 + 60, "Datex S/5"))
+    state = model.nibp_state(T0 + 61)
+    assert state.text == "128/81" and state.device == ""   # only the monitor takes NIBP
+    # With a second device that takes the blood pressure, the tile names the one shown.
+    cuff = SourceInfo("Cuff", "serial:/dev/pts/5", "text", False, "monitor",
+                      frozenset({Vital.NIBP_SYS, Vital.NIBP_DIA, Vital.NIBP_MEAN}))
+    model = LiveModel(stale_after_s=10.0)
+    model.apply(_started(OXI, MON, cuff))
     model.apply(Selection(T0 + 60, Vital.NIBP_SYS, "Datex S/5", "newer"))
     for vital, value in ((Vital.NIBP_SYS, 128), (Vital.NIBP_DIA, 81), (Vital.NIBP_MEAN, 97)):
         model.apply(_r(vital, value, T0 + 60, "Datex S/5"))
