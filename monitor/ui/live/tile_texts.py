@@ -10,7 +10,6 @@ the heart rate's place without an ECG) and the NIBP determination with its age.
 from __future__ import annotations
 
 import html
-
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
