@@ -236,6 +236,28 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
                         "dialog (demos, benches; no patient, dose or plan is recorded)")
     p.add_argument("-v", "--verbose", action="count", default=0,
                    help="more logging on stderr (-v info, -vv debug)")
+    _add_central_options(p)
+
+
+def _add_central_options(p: argparse.ArgumentParser) -> None:
+    """A chair's link to the clinic's central station (issue 17)."""
+    g = p.add_argument_group("central station (the clinic's MQTT broker)")
+    g.add_argument("--central", metavar="URL", default=None,
+                   help="publish this chair's live state to the broker at mqtt[s]://"
+                        "[USER@]HOST[:PORT] (mqtts: TLS, port 8883 by default); monitoring "
+                        "never depends on it, and a link down is CENTRAL NOT CONNECTED")
+    g.add_argument("--chair", metavar="ID", default=None,
+                   help="this chair's id on the broker (letters, digits, - and _), e.g. "
+                        "chair-3; required with --central")
+    g.add_argument("--site", metavar="ID", default="clinic",
+                   help="the clinic's id in the topics (default clinic)")
+    g.add_argument("--central-password-file", type=Path, default=None, metavar="FILE",
+                   help="the chair's broker password (the file's first line; owner-only "
+                        "permissions)")
+    g.add_argument("--central-ca", type=Path, default=None, metavar="FILE",
+                   help="with mqtts: the clinic's CA certificate (PEM)")
+    g.add_argument("--central-insecure", action="store_true",
+                   help="allow mqtt:// (clear text) to a broker that is not on this computer")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -271,7 +293,104 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder holding the recordings (default: the user data folder)")
     review.add_argument("-v", "--verbose", action="count", default=0,
                         help="more logging on stderr (-v info, -vv debug)")
+    central = sub.add_parser("central", help="the nurses' desk: every chair of the clinic",
+                             description="Show every chair that publishes to the clinic's "
+                                         "MQTT broker (--headless: as JSON lines).")
+    central.add_argument("--broker", metavar="URL", required=True,
+                         help="mqtt[s]://[USER@]HOST[:PORT]")
+    central.add_argument("--site", metavar="ID", default="clinic",
+                         help="the clinic's id in the topics (default clinic)")
+    central.add_argument("--name", metavar="ID", default="central",
+                         help="this central's name, in its receipts (default central)")
+    central.add_argument("--password-file", type=Path, default=None, metavar="FILE")
+    central.add_argument("--ca", type=Path, default=None, metavar="FILE",
+                         help="with mqtts: the clinic's CA certificate (PEM)")
+    central.add_argument("--insecure", action="store_true",
+                         help="allow mqtt:// (clear text) to a broker not on this computer")
+    central.add_argument("--offline-after", type=_positive, default=10.0, metavar="S",
+                         help="a chair not heard from for S seconds is offline (default 10)")
+    central.add_argument("--headless", action="store_true",
+                         help="no window: print the central's view as JSON lines")
+    central.add_argument("--duration", type=_positive, default=None, metavar="S",
+                         help="with --headless: stop after S seconds")
+    central.add_argument("-v", "--verbose", action="count", default=0)
     return parser
+
+
+def _password(path: Path | None, what: str) -> str | None:
+    """The first line of a password file (refused when others may read it)."""
+    if path is None:
+        return None
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{what} {path}: {exc.strerror or exc}") from None
+    if mode & 0o077:
+        raise ValueError(f"{what} {path} can be read by others (mode {mode & 0o777:o}); "
+                         f"chmod 600 {path}")
+    return text.splitlines()[0] if text else ""
+
+
+def _broker(text: str, insecure: bool):  # type: ignore[no-untyped-def]
+    from monitor.central.protocol import parse_broker_url
+
+    url = parse_broker_url(text)
+    if not url.tls and not url.is_loopback and not insecure:
+        from monitor.central.protocol import CentralError
+
+        raise CentralError(f"{text}: mqtt:// sends in clear text; use mqtts:// (TLS), or "
+                           "allow clear text with --central-insecure / --insecure")
+    return url
+
+
+def central_publisher_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The chair's :class:`~monitor.central.publisher.PublisherConfig`, or ``None``.
+
+    Raises ``ValueError`` (a :class:`~monitor.central.protocol.CentralError` among
+    them) naming what is wrong.
+    """
+    if getattr(args, "central", None) is None:
+        if getattr(args, "chair", None) is not None:
+            raise ValueError("--chair needs --central URL")
+        return None
+    from monitor.central.protocol import check_id
+    from monitor.central.publisher import PublisherConfig
+
+    if args.chair is None:
+        raise ValueError("--central needs --chair ID (this chair's id on the broker)")
+    url = _broker(args.central, args.central_insecure)
+    return PublisherConfig(url, check_id(args.chair, "--chair"), check_id(args.site, "--site"),
+                           name=args.chair,
+                           password=_password(args.central_password_file,
+                                              "--central-password-file"),
+                           ca_file=args.central_ca)
+
+
+def _central(args: argparse.Namespace) -> int:
+    """``infusion-monitor central``."""
+    from monitor.central.listener import CentralConfig, run_headless_central
+    from monitor.central.protocol import check_id
+
+    try:
+        config = CentralConfig(_broker(args.broker, args.insecure),
+                               check_id(args.site, "--site"), check_id(args.name, "--name"),
+                               _password(args.password_file, "--password-file"), args.ca,
+                               args.offline_after)
+    except ValueError as exc:
+        print(f"infusion-monitor: {exc}", file=sys.stderr)
+        return 2
+    if not args.headless:
+        print("infusion-monitor: the central window is not there yet; use --headless",
+              file=sys.stderr)
+        return 2
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return run_headless_central(config, sys.stdout, stop, args.duration)
 
 
 EXPORT_FORMATS = ("csv", "pdf", "vital", "edf", "hl7")
@@ -344,6 +463,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _export(args)
     if args.command == "review":
         return _review(args)
+    if args.command == "central":
+        return _central(args)
+    try:
+        central = central_publisher_config(args)
+    except ValueError as exc:
+        print(f"infusion-monitor: {exc}", file=sys.stderr)
+        return 2
     from monitor.core.alarms.profile import ProfileError
     from monitor.core.alarms.profile_file import load_default_profile, load_profile
 
@@ -374,7 +500,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_headless(HeadlessOptions(drivers[0], args.data_dir, args.speed, duration,
                                             args.readings, args.stale_after, profile,
                                             new_database=args.new_database,
-                                            drivers=drivers, priority=priority))
+                                            drivers=drivers, priority=priority,
+                                            central=central))
     from monitor.app import GuiOptions, run_gui  # Qt is imported only for the window
 
     return run_gui(GuiOptions(drivers[0], args.data_dir, args.speed, args.stale_after, profile,

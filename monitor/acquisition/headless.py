@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import IO
 
 from monitor.acquisition.pipeline import Pipeline
+from monitor.central.publisher import ChairPublisher, PublisherConfig
 from monitor.core.alarms.model import AlarmAction, AlarmTransition, LimitChanged
 from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock, RealClock, SimClock
 from monitor.core.events import (
+    CentralLink,
     ClockOffset,
     DeviceFlag,
     HubMessage,
@@ -93,6 +95,11 @@ def to_json(msg: HubMessage | DeviceNumeric, *, readings: bool) -> dict[str, obj
                 **({"source": msg.source} if msg.source else {})}
     if isinstance(msg, RecordingStatus):
         return {"type": "recording", "ok": msg.ok, "t": msg.t, "message": msg.message}
+    if isinstance(msg, CentralLink):
+        return {"type": "central", "t": msg.t, "connected": msg.connected, "url": msg.url,
+                "message": msg.message, "alarms_sent": msg.alarms_sent,
+                "alarms_confirmed": msg.alarms_confirmed, "last_confirmed": msg.last_confirmed,
+                "outbox": msg.outbox, "dropped": msg.dropped}
     if isinstance(msg, Note):
         return {"type": "note", "kind": msg.kind, "t": msg.t, "text": msg.text}
     if isinstance(msg, SourceStatus):
@@ -188,6 +195,8 @@ class HeadlessOptions:
     new_database: bool = False     # set a damaged database aside and start a new one
     drivers: Sequence[Driver] = ()
     priority: Mapping[Vital, Sequence[str]] | None = None
+    central: PublisherConfig | None = None
+    """Publish the chair to the clinic's central station (``--central``)."""
 
     def __post_init__(self) -> None:
         self.drivers = list(self.drivers) or [self.driver]
@@ -218,9 +227,21 @@ def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
     start = time.time() if start_time is None else start_time
     simulated = all(d.simulated for d in opts.drivers)
     clock: Clock = SimClock(start, opts.speed) if simulated else RealClock()
-    pipeline = Pipeline(opts.drivers, db_path, clock, sink=printer,
+    publishers: list[ChairPublisher] = []
+
+    def sink(msg: HubMessage | DeviceNumeric) -> None:
+        printer(msg)
+        for publisher in publishers:
+            publisher.offer(msg)
+
+    pipeline = Pipeline(opts.drivers, db_path, clock, sink=sink,
                         stale_after=opts.stale_after, profile=opts.profile,
                         priority=opts.priority)
+    if opts.central is not None:
+        # Its link reports go to the hub like a device's (never waiting on a full inbox).
+        publishers.append(ChairPublisher(opts.central, pipeline.inbox.put,
+                                         session_now=clock.now))
+        publishers[0].start()
     pipeline.start()
     restore = _stop_on_signals(pipeline)
     try:
@@ -229,6 +250,8 @@ def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
             pipeline.abandon_unwritable()
     finally:
         restore()
+        for publisher in publishers:
+            publisher.stop()
     hub = pipeline.hub
     if hub is not None:
         # Statuses the recorder sent after the hub finished (a failure on the

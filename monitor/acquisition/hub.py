@@ -39,6 +39,7 @@ from monitor.core.alarms.profile import AlarmProfile, ProfileError
 from monitor.core.alarms.profile_file import load_default_profile, load_profile
 from monitor.core.clock import Clock
 from monitor.core.events import (
+    CentralLink,
     ClockOffset,
     Condition,
     Counters,
@@ -548,7 +549,7 @@ class Hub(threading.Thread):
 
     def _publish(self, msg: HubMessage) -> None:
         self._feed_alarms(msg)
-        if not isinstance(msg, (RecordingStatus, SourceStatus)):
+        if not isinstance(msg, (RecordingStatus, SourceStatus, CentralLink)):
             self._to_recorder(msg)
         if self.ui_q is not None:
             self.ui_q.put(msg)  # the view counts its own overflow

@@ -33,6 +33,30 @@ class Condition(enum.StrEnum):
     SENSOR_PROBLEM = "sensor_problem"    # the device reports a probe off or failing
     PORT_LOST = "port_lost"              # the serial port disappeared (USB unplugged)
     INTERNAL_ERROR = "internal_error"    # a bug met one item; it was skipped, monitoring goes on
+    CENTRAL_LOST = "central_lost"        # the clinic's central station cannot be reached
+
+
+@dataclass(frozen=True)
+class CentralLink:
+    """How the chair's link to the clinic's central station is (issue 17).
+
+    ``connected``: the broker accepted the chair; ``message`` says why not
+    ("broker refused: bad user name or password", "no answer from HOST:PORT").
+    ``alarms_sent`` counts the alarm transitions handed to the broker and
+    ``alarms_confirmed`` those the central station confirmed it received
+    (``last_confirmed``: the sequence number of the latest); ``outbox`` is what
+    waits to be sent, ``dropped`` what a full outbox lost.
+    """
+
+    t: float
+    connected: bool
+    url: str
+    message: str = ""
+    alarms_sent: int = 0
+    alarms_confirmed: int = 0
+    last_confirmed: int = 0
+    outbox: int = 0
+    dropped: int = 0
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ _PLAIN: dict[Condition, tuple[str, Priority, str]] = {
                             "Cannot read the monitor's data: check protocol and cable"),
     Condition.SOURCE_ERROR: ("source.error", Priority.MEDIUM, "Monitor source failed"),
     Condition.SENSOR_PROBLEM: ("sensor.problem", Priority.MEDIUM, "SpO2 sensor problem"),
+    # IEC 60601-1-8 6.11: a distributed alarm system's failed link is a technical alarm at
+    # the chair, low: the chair still alarms itself.
+    Condition.CENTRAL_LOST: ("central.not_connected", Priority.LOW, "CENTRAL NOT CONNECTED"),
 }
 
 _SOURCED: dict[Condition, str] = {
@@ -143,7 +146,7 @@ class TechnicalAlarms:
             self._escalated = False
         message = text
         if tech.condition in (Condition.SENSOR_PROBLEM, Condition.PORT_LOST,
-                              Condition.SOURCE_ERROR) and tech.message:
+                              Condition.SOURCE_ERROR, Condition.CENTRAL_LOST) and tech.message:
             message = f"{text}: {tech.message}"
         return [(TechnicalSpec(alarm_id, prio, message), tech.active)]
 

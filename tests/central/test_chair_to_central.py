@@ -1,0 +1,208 @@
+"""Chairs publishing to a real Mosquitto, a headless central showing them (issue 17).
+
+Every process is the real command line: ``infusion-monitor run --headless
+--central …`` for a chair, ``infusion-monitor central --headless`` for the
+nurses' desk, and a private broker on loopback (:mod:`tests.central.broker`).
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from tests.integration.helpers import REPO, monitor_cmd
+
+TIMEOUT_S = 60.0
+
+
+class Proc:
+    """A command-line process whose JSON lines are read as they come."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(monitor_cmd(*args), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, cwd=REPO)
+        self.seen: list[dict] = []
+        self._q: queue.Queue = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            if line.strip():
+                self._q.put(json.loads(line))
+        self._q.put(None)
+
+    def wait_for(self, predicate, timeout: float = TIMEOUT_S) -> dict:  # type: ignore[no-untyped-def]
+        for x in self.seen:
+            if predicate(x):
+                return x
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                x = self._q.get(timeout=left)
+            except queue.Empty:
+                break
+            if x is None:
+                break
+            self.seen.append(x)
+            if predicate(x):
+                return x
+        raise AssertionError(f"not seen in {timeout} s; last: {self.seen[-10:]}; "
+                             f"stderr: {self.stop()}")
+
+    def drain(self) -> list[dict]:
+        """Everything printed so far (after :meth:`stop`: everything it printed)."""
+        while True:
+            try:
+                x = self._q.get_nowait()
+            except queue.Empty:
+                return self.seen
+            if x is not None:
+                self.seen.append(x)
+
+    def stop(self, sig: int = signal.SIGTERM) -> str:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._reader.join(5)
+        err = self.proc.stderr.read() if not self.proc.stderr.closed else ""
+        for stream in (self.proc.stdout, self.proc.stderr):
+            stream.close()
+        return err
+
+
+@pytest.fixture
+def procs():
+    made: list[Proc] = []
+    yield made
+    for p in made:
+        if not p.proc.stdout.closed:
+            p.stop(signal.SIGKILL)
+
+
+def _chair(procs, broker, tmp_path, chair: str, scenario: str = "hypertensive-surge",
+           speed: str = "100", *extra: str) -> Proc:
+    p = Proc("run", "--headless", "--source", f"sim:{scenario}", "--speed", speed,
+             "--data-dir", str(tmp_path / chair), "--central", broker.url, "--chair", chair,
+             *extra)
+    procs.append(p)
+    return p
+
+
+def _central(procs, broker, *extra: str) -> Proc:
+    p = Proc("central", "--broker", broker.url, "--headless", *extra)
+    procs.append(p)
+    return p
+
+
+def test_a_chair_and_its_alarms_reach_the_central_which_confirms_them(broker, tmp_path,
+                                                                      procs):
+    central = _central(procs, broker)
+    central.wait_for(lambda x: x["type"] == "central" and x["connected"])
+    chair = _chair(procs, broker, tmp_path, "chair-1")
+    appeared = central.wait_for(lambda x: x["type"] == "chair" and x["event"] == "appeared")
+    assert appeared["chair"] == "chair-1"
+    # The scenario's blood-pressure alarms (the first at 15 min: 9 s at 100x) arrive
+    # numbered, each with its delivery latency.
+    first = central.wait_for(lambda x: x["type"] == "alarm" and x["state"] == "raised")
+    assert first["chair"] == "chair-1" and first["seq"] >= 1
+    assert 0 <= first["latency_s"] < 1.0
+    chair_alarm = chair.wait_for(lambda x: x["type"] == "alarm" and x["id"] == first["id"]
+                                 and x["state"] == "raised")
+    assert chair_alarm["message"] == first["message"]
+    # The chair hears that the central has it.
+    link = chair.wait_for(lambda x: x["type"] == "central" and x["alarms_confirmed"] >= 1)
+    assert link["connected"] and link["last_confirmed"] >= first["seq"]
+    assert not [x for x in central.seen if x["type"] == "missing"]
+    chair.stop()
+    # A chair that ends its session says so: offline at once (its final state).
+    gone = central.wait_for(lambda x: x["type"] == "chair" and x["event"] == "offline")
+    assert gone["chair"] == "chair-1"
+
+
+def test_a_killed_chair_is_seen_gone_by_its_last_will(broker, tmp_path, procs):
+    central = _central(procs, broker)
+    chair = _chair(procs, broker, tmp_path, "chair-2", "typical", "1")
+    central.wait_for(lambda x: x["type"] == "chair" and x["event"] == "appeared")
+    chair.wait_for(lambda x: x["type"] == "central" and x["connected"])
+    killed = time.time()
+    chair.stop(signal.SIGKILL)
+    gone = central.wait_for(lambda x: x["type"] == "chair" and x["event"] == "offline",
+                            timeout=30)
+    assert gone["chair"] == "chair-2"
+    assert gone["t"] - killed < 15        # keep-alive 5 s: the broker's will within 7.5 s
+
+
+def test_without_a_broker_the_chair_monitors_and_says_central_not_connected(tmp_path, procs):
+    from tests.central.broker import free_port
+
+    class Nowhere:
+        url = f"mqtt://127.0.0.1:{free_port()}"
+
+    chair = _chair(procs, Nowhere, tmp_path, "chair-3", "typical", "1")
+    alarm = chair.wait_for(lambda x: x["type"] == "alarm" and x["id"] == "central.not_connected",
+                           timeout=30)
+    assert alarm["priority"] == "low" and alarm["state"] == "raised"
+    assert alarm["message"].startswith("CENTRAL NOT CONNECTED: no answer from the broker")
+    session = chair.seen[0] if chair.seen[0]["type"] == "session" else chair.seen[1]
+    assert alarm["t"] - session["start"] < 10
+    chair.wait_for(lambda x: x["type"] == "phase" or x["type"] == "recording")   # monitoring
+
+
+def test_a_broker_restart_loses_no_alarm(broker, tmp_path, procs):
+    central = _central(procs, broker)
+    chair = _chair(procs, broker, tmp_path, "chair-4")
+    central.wait_for(lambda x: x["type"] == "alarm")
+    broker.stop()
+    time.sleep(3)
+    broker.start()
+    # Both reconnect; alarms raised meanwhile arrive, and none is reported missing.
+    central.wait_for(lambda x: x["type"] == "central" and x["connected"]
+                     and central.seen.index(x) > 0)
+    chair.wait_for(lambda x: x["type"] == "central" and x["connected"]
+                   and chair.seen.index(x) > 0, timeout=30)
+    time.sleep(4)
+    chair.stop()
+    sent = [x for x in chair.drain() if x["type"] == "alarm"]
+    central.wait_for(lambda x: x["type"] == "chair" and x["event"] == "offline")
+    central.drain()
+    shown = {x["seq"] for x in central.seen if x["type"] == "alarm"}
+    missing = [x for x in central.seen if x["type"] == "missing"]
+    reported = {s for x in missing for s in x["seq"]}
+    # Every alarm numbered by the chair either arrived or is named missing: none silent.
+    assert len(sent) >= 3
+    assert set(range(1, max(shown) + 1)) <= shown | reported
+    # ... and the last of them too: the central knows every number the chair gave.
+    assert max(shown | reported) == len(sent), (len(sent), sorted(shown), sorted(reported))
+
+
+def test_bad_central_settings_are_refused_with_the_reason(tmp_path):
+    from tests.integration.helpers import run_monitor
+
+    proc = run_monitor("run", "--headless", "--source", "sim:typical", "--duration", "5",
+                       "--speed", "max", "--data-dir", str(tmp_path), "--central",
+                       "mqtt://broker.clinic.example", "--chair", "chair-1")
+    assert proc.returncode == 2
+    assert "mqtt:// sends in clear text; use mqtts:// (TLS)" in proc.stderr
+    proc = run_monitor("run", "--headless", "--source", "sim:typical", "--central",
+                       "mqtt://127.0.0.1", "--data-dir", str(tmp_path))
+    assert proc.returncode == 2 and "--central needs --chair ID" in proc.stderr
+    proc = run_monitor("run", "--headless", "--source", "sim:typical", "--central",
+                       "mqtt://127.0.0.1", "--chair", "chair 1", "--data-dir", str(tmp_path))
+    assert proc.returncode == 2 and "use letters, digits, '-' and '_' only" in proc.stderr
+    secret = tmp_path / "pw"
+    secret.write_text("s3cret\n")
+    secret.chmod(0o644)
+    proc = run_monitor("central", "--broker", "mqtt://chair@127.0.0.1", "--password-file",
+                       str(secret), "--headless")
+    assert proc.returncode == 2 and "can be read by others (mode 644); chmod 600" in proc.stderr
