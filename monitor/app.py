@@ -14,10 +14,11 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from monitor.acquisition.pipeline import Pipeline
+from monitor.central.publisher import ChairPublisher, PublisherConfig
 from monitor.core.alarms.profile import AlarmProfile
 from monitor.core.clock import Clock, RealClock, SimClock
 from monitor.core.vitals import Vital
@@ -59,6 +60,10 @@ class GuiOptions:
     new_database: bool = False     # set a damaged database aside and start a new one
     drivers: Sequence[Driver] = ()
     priority: Mapping[Vital, Sequence[str]] | None = None
+    central: PublisherConfig | None = None
+    """Publish the chair to the clinic's central station (``--central``)."""
+    central_patient: str = "pseudonym"
+    """What the central is told of the patient: ``pseudonym``, ``reference`` or ``none``."""
 
     def __post_init__(self) -> None:
         self.drivers = list(self.drivers) or [self.driver]
@@ -128,7 +133,8 @@ def session_setup(pipeline: Pipeline) -> SessionSetup | None:
 
 def prepare_session(opts: GuiOptions, ask_resume: AskResume,
                     now: float | None = None,
-                    ask_setup: AskSetup | None = None) -> tuple[Pipeline, Clock]:
+                    ask_setup: AskSetup | None = None,
+                    sink: Callable[[object], None] | None = None) -> tuple[Pipeline, Clock]:
     """Open storage, settle unfinished sessions, and build (not start) the pipeline.
 
     ``ask_resume(row, gap_seconds)`` is asked about the newest unfinished
@@ -170,8 +176,42 @@ def prepare_session(opts: GuiOptions, ask_resume: AskResume,
     several = {"priority": opts.priority} if len(opts.drivers) > 1 else {}
     pipeline = Pipeline(opts.drivers if len(opts.drivers) > 1 else opts.driver, db, clock,
                         with_ui=True, resume=resume, stale_after=opts.stale_after,
-                        profile=opts.profile, setup=record, **several)
+                        profile=opts.profile, setup=record, sink=sink, **several)
     return pipeline, clock
+
+
+def central_patient(opts: GuiOptions, setup: SessionSetup | None, data_dir: Path) -> str:
+    """What the chair tells the central of its patient, as the clinic chose.
+
+    ``pseudonym`` (the default): the export's stable HMAC pseudonym of the
+    reference under the data folder's key, so the desk can tell patients apart
+    without their reference on the network; ``reference``; ``none``.
+    """
+    ref = setup.patient_ref if setup is not None else ""
+    if not ref or opts.central_patient == "none":
+        return ""
+    if opts.central_patient == "reference":
+        return ref
+    from monitor.export import ExportError, pseudonym_key
+    from monitor.export.deidentification import pseudonym
+
+    try:
+        return pseudonym(ref, pseudonym_key(data_dir))
+    except ExportError as exc:
+        log.warning("central: no pseudonym for the patient (%s): none is sent", exc)
+        return ""
+
+
+def start_publisher(opts: GuiOptions, pipeline: Pipeline, clock: Clock,
+                    setup: SessionSetup | None) -> ChairPublisher | None:
+    """The chair's publisher to the central station, started (``None`` without ``--central``)."""
+    if opts.central is None:
+        return None
+    config = replace(opts.central,
+                     patient=central_patient(opts, setup, pipeline.db_path.parent))
+    publisher = ChairPublisher(config, pipeline.inbox.put, session_now=clock.now)
+    publisher.start()
+    return publisher
 
 
 def _planned_min_hint(driver: Driver) -> object:
@@ -247,12 +287,21 @@ def run_gui(opts: GuiOptions, argv: list[str] | None = None,
 
     app = application.create_application(argv)
     restore_signals = application.quit_on_signals(app)
+    publishers: list[ChairPublisher] = []
+
+    def to_central(msg: object) -> None:
+        for publisher in publishers:
+            publisher.offer(msg)
+
     try:
         try:
             pipeline, clock = prepare_session(opts, application.ask_resume,
-                                              ask_setup=_asker(opts))
-            pipeline.start()
+                                              ask_setup=_asker(opts), sink=to_central)
             setup = session_setup(pipeline)
+            publisher = start_publisher(opts, pipeline, clock, setup)
+            if publisher is not None:   # before the session starts: it sees it start
+                publishers.append(publisher)
+            pipeline.start()
         except SetupCancelled:
             log.info("new session cancelled at its set-up")
             return 0
@@ -277,4 +326,6 @@ def run_gui(opts: GuiOptions, argv: list[str] | None = None,
         pipeline.abandon_unwritable()
         if not pipeline.join(timeout=5):
             log.error("acquisition threads did not stop")
+    for publisher in publishers:
+        publisher.stop()
     return code

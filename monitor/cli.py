@@ -258,6 +258,11 @@ def _add_central_options(p: argparse.ArgumentParser) -> None:
                    help="with mqtts: the clinic's CA certificate (PEM)")
     g.add_argument("--central-insecure", action="store_true",
                    help="allow mqtt:// (clear text) to a broker that is not on this computer")
+    g.add_argument("--central-patient", choices=("pseudonym", "reference", "none"),
+                   default="pseudonym",
+                   help="what the central is told of the patient: the clinic's pseudonym "
+                        "(default; the export's, stable per patient), the reference, or "
+                        "nothing")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -506,7 +511,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     return run_gui(GuiOptions(drivers[0], args.data_dir, args.speed, args.stale_after, profile,
                               setup=not args.no_setup, new_database=args.new_database,
-                              drivers=drivers, priority=priority))
+                              drivers=drivers, priority=priority, central=central,
+                              central_patient=args.central_patient))
 
 
 Priority = dict[Vital, tuple[str, ...]]

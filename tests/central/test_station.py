@@ -142,3 +142,20 @@ def test_broker_urls_and_topics():
     assert not url.is_loopback and parse_broker_url("mqtt://127.0.0.1").is_loopback
     assert parse_topic(topic("site-a", "chair-3", "alarm")) == ("site-a", "chair-3", "alarm")
     assert decode(encode({"x": float("nan")})) == {"v": 1, "x": None}
+
+
+def test_the_chair_header_says_how_its_central_link_is():
+    from monitor.core.events import CentralLink
+    from monitor.ui.live.model import LiveModel
+
+    model = LiveModel()
+    assert model.central_texts() == []                        # not published: nothing
+    model.apply(CentralLink(T0, True, "mqtt://desk:1883", alarms_sent=3, alarms_confirmed=2,
+                            last_confirmed=2))
+    assert model.central_texts() == ["Central: connected \u00b7 2 of 3 alarms confirmed by "
+                                     "the desk"]
+    model.apply(CentralLink(T0 + 9, False, "mqtt://desk:1883",
+                            "no answer from the broker desk:1883"))
+    assert model.central_texts() == ["Central: NOT CONNECTED \u00b7 no answer from the broker "
+                                     "desk:1883"]
+    assert model.central_texts()[0] in model.status_messages(T0 + 10)

@@ -87,9 +87,21 @@ class HeaderTextsMixin:
         named = [st for name, st in self.source_statuses.items() if name]
         if len(named) > 1:   # short while well, the whole story once not
             return [f"{st.source}: {_short_link_text(st, now) or _link_text(st, now)}"
-                    for st in named]
+                    for st in named] + self.central_texts()
         st = self.source_status
-        return [] if st is None else [_link_text(st, now)]
+        return ([] if st is None else [_link_text(st, now)]) + self.central_texts()
+
+    def central_texts(self) -> list[str]:
+        """The central station's link, when the chair publishes to one ("" otherwise)."""
+        link = getattr(self, "central_link", None)
+        if link is None:
+            return []
+        if not link.connected:
+            return [f"Central: NOT CONNECTED \u00b7 {link.message}"]
+        confirmed = (f" \u00b7 {link.alarms_confirmed} of {link.alarms_sent} alarms "
+                     "confirmed by the desk" if link.alarms_sent else "")
+        lost = f" \u00b7 {link.dropped} messages lost" if link.dropped else ""
+        return [f"Central: connected{confirmed}{lost}"]
 
     def demo_banner(self) -> str:
         """The banner of a monitor in demo or test mode ("" when none is): not a patient."""

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from monitor.core.events import (
+    CentralLink,
     ClockOffset,
     Condition,
     DeviceFlag,
@@ -148,7 +149,10 @@ class LiveModel(TileTextsMixin, HeaderTextsMixin):
             DeviceFlag: self._on_device_flag,
             Selection: self._on_selection,
             ClockOffset: self._on_clock_offset,
+            CentralLink: self._on_central_link,
         }
+        self.central_link: CentralLink | None = None
+        """The chair's link to the clinic's central station (``None``: not published)."""
         self.source_status: SourceStatus | None = None
         """The newest device status (of any source)."""
         self.source_statuses: dict[str, SourceStatus] = {}
@@ -344,6 +348,9 @@ class LiveModel(TileTextsMixin, HeaderTextsMixin):
             return np.empty(0), np.empty(0)
         tv = np.array(found, dtype=np.float64)
         return tv[:, 0], tv[:, 1]
+
+    def _on_central_link(self, msg: CentralLink) -> None:
+        self.central_link = msg
 
     def _on_source_status(self, msg: SourceStatus) -> None:
         self.source_status = msg
