@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from monitor.central.protocol import BrokerUrl, chairs_filter, encode, topic
+from monitor.central.publisher import diagnose
 from monitor.central.station import OFFLINE_AFTER_S, CentralEvent, CentralModel
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,12 @@ class CentralListener:
 
     def _loop(self) -> None:
         reported_flood = 0
+        started = time.time()
+        told_down = False
         while not self._stop.is_set():
+            if not self.connected and not told_down and time.time() - started >= 5.0:
+                told_down = True    # never connected: say why, once
+                self._on_event(("link", False, diagnose(self.config.url, self.config.ca_file)))
             try:
                 name, payload, arrived = self._inbox.get(timeout=0.2)
             except queue.Empty:

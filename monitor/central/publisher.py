@@ -329,6 +329,8 @@ class ChairPublisher:
         if not self.connected and not self._told_down \
                 and now - self._since_down >= CONNECT_GRACE_S:
             self._told_down = True
+            if not self._refused:      # paho does not say why a connection failed: find out
+                self._refused = diagnose(self.config.url, self.config.ca_file)
             self._report(Technical(Condition.CENTRAL_LOST, True, self._session_now(),
                                    self._down_text()))
         if not self.connected and not self._told_down and self._link is None:
@@ -366,11 +368,11 @@ class ChairPublisher:
         log.info("central: connected to %s", self.config.url.text)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        if self.connected:
+        was, self.connected = self.connected, False
+        if was:
             self._since_down = self._wall_now()
-        self.connected = False
-        if reason_code.is_failure:
-            self._refused = f"broker link lost: {reason_code}"
+            if reason_code.is_failure:
+                self._refused = f"broker link lost: {reason_code}"
 
     def _on_message(self, client, userdata, message) -> None:
         try:
@@ -387,4 +389,36 @@ class ChairPublisher:
             self.last_confirmed = max(self.last_confirmed, seq)
 
 
-__all__ = ["CONNECT_GRACE_S", "ChairPublisher", "PublisherConfig"]
+def diagnose(url: BrokerUrl, ca_file: Path | None, timeout: float = 2.0) -> str:
+    """Why the broker at ``url`` cannot be reached, in the nurse's words (one try).
+
+    A plain TCP connection, then for ``mqtts://`` the TLS handshake with the
+    clinic's CA as the client makes it: "connection refused", "no answer",
+    "the broker's certificate is not trusted (…)", "the host name does not resolve".
+    """
+    import socket
+
+    where = f"{url.host}:{url.port}"
+    try:
+        sock = socket.create_connection((url.host, url.port), timeout=timeout)
+    except socket.gaierror:
+        return f"the broker's host name {url.host} does not resolve"
+    except ConnectionRefusedError:
+        return f"the broker {where} refused the connection (is it running, on that port?)"
+    except OSError as exc:
+        return f"no answer from the broker {where} ({exc.strerror or exc})"
+    with sock:
+        if not url.tls:
+            return f"no answer from the broker {where}"
+        context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        try:
+            with context.wrap_socket(sock, server_hostname=url.host):
+                return f"the broker {where} accepted TLS but not the chair"
+        except ssl.SSLCertVerificationError as exc:
+            return (f"the broker's certificate is not trusted ({exc.verify_message}); "
+                    "give the clinic's CA with --central-ca")
+        except (ssl.SSLError, OSError) as exc:
+            return f"TLS with the broker {where} failed: {exc}"
+
+
+__all__ = ["CONNECT_GRACE_S", "ChairPublisher", "PublisherConfig", "diagnose"]

@@ -49,7 +49,10 @@ class Broker:
                              + ("allow_anonymous true\n" if "allow_anonymous" not in extra
                                 else "")
                              + "persistence false\nlog_dest stderr\nlog_type error\n"
-                             + "log_type warning\n" + extra)
+                             + "log_type warning\n"
+                             # As root, Mosquitto switches to its own user, which cannot read
+                             # the test's private folder; the test's user it is.
+                             + ("user root\n" if os.geteuid() == 0 else "") + extra)
         self.proc: subprocess.Popen | None = None
         self.url = f"mqtt://127.0.0.1:{self.port}"
 

@@ -153,7 +153,8 @@ def test_without_a_broker_the_chair_monitors_and_says_central_not_connected(tmp_
     alarm = chair.wait_for(lambda x: x["type"] == "alarm" and x["id"] == "central.not_connected",
                            timeout=30)
     assert alarm["priority"] == "low" and alarm["state"] == "raised"
-    assert alarm["message"].startswith("CENTRAL NOT CONNECTED: no answer from the broker")
+    assert alarm["message"].startswith("CENTRAL NOT CONNECTED: the broker 127.0.0.1:")
+    assert "refused the connection (is it running, on that port?)" in alarm["message"]
     session = chair.seen[0] if chair.seen[0]["type"] == "session" else chair.seen[1]
     assert alarm["t"] - session["start"] < 10
     chair.wait_for(lambda x: x["type"] == "phase" or x["type"] == "recording")   # monitoring
@@ -206,3 +207,12 @@ def test_bad_central_settings_are_refused_with_the_reason(tmp_path):
     proc = run_monitor("central", "--broker", "mqtt://chair@127.0.0.1", "--password-file",
                        str(secret), "--headless")
     assert proc.returncode == 2 and "can be read by others (mode 644); chmod 600" in proc.stderr
+
+
+def test_a_central_with_no_broker_says_why(procs):
+    from tests.central.broker import free_port
+
+    central = Proc("central", "--broker", f"mqtt://127.0.0.1:{free_port()}", "--headless")
+    procs.append(central)
+    link = central.wait_for(lambda x: x["type"] == "central", timeout=20)
+    assert not link["connected"] and "refused the connection" in link["message"]
