@@ -275,6 +275,30 @@ def pick_source(chair_path: Path | None = None):  # type: ignore[no-untyped-def]
     return result
 
 
+def run_central_window(config, *, order: str = "urgency",  # type: ignore[no-untyped-def]
+                       quit_after_s: float | None = None) -> int:
+    """``infusion-monitor central``: the nurses' desk window until it is closed."""
+    from PySide6 import QtCore
+
+    from monitor.central.listener import CentralListener
+    from monitor.ui import application
+    from monitor.ui.central.window import CentralWindow
+
+    app = application.create_application()
+    restore = application.quit_on_signals(app)
+    listener = CentralListener(config, lambda event: None)
+    listener.start()
+    try:
+        window = CentralWindow(listener, order=order)
+        window.showMaximized()
+        if quit_after_s is not None:
+            QtCore.QTimer.singleShot(int(quit_after_s * 1000), app.quit)
+        return app.exec()
+    finally:
+        restore()
+        listener.stop()
+
+
 def review_command(db_path: Path) -> list[str]:
     """What the live window's "Review…" runs: the session browser on this recording's folder."""
     return [sys.executable, "-m", "monitor", "review", "--data-dir", str(db_path.parent)]

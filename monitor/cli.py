@@ -316,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a chair not heard from for S seconds is offline (default 10)")
     central.add_argument("--headless", action="store_true",
                          help="no window: print the central's view as JSON lines")
+    central.add_argument("--order", choices=("urgency", "room"), default="urgency",
+                         help="window: the most urgent chairs first (default), or in room "
+                              "(chair id) order")
     central.add_argument("--duration", type=_positive, default=None, metavar="S",
                          help="with --headless: stop after S seconds")
     central.add_argument("-v", "--verbose", action="count", default=0)
@@ -386,9 +389,9 @@ def _central(args: argparse.Namespace) -> int:
         print(f"infusion-monitor: {exc}", file=sys.stderr)
         return 2
     if not args.headless:
-        print("infusion-monitor: the central window is not there yet; use --headless",
-              file=sys.stderr)
-        return 2
+        from monitor.app import run_central_window
+
+        return run_central_window(config, order=args.order)
     import signal
     import threading
 

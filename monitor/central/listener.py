@@ -59,6 +59,8 @@ class CentralListener:
 
         self.config = config
         self.model = CentralModel(config.offline_after)
+        self.lock = threading.Lock()
+        """Held while the model changes: a window reads the model under it."""
         self._on_event = on_event
         self._inbox: queue.Queue[tuple[str, bytes, float]] = queue.Queue(INBOX)
         self.flood_dropped = 0
@@ -125,12 +127,14 @@ class CentralListener:
                 name, payload, arrived = self._inbox.get(timeout=0.2)
             except queue.Empty:
                 name = None
-            if name is not None:
-                for event in self.model.on_message(name, payload, arrived):
-                    if event.kind == "alarm":
-                        self._confirm(event)
-                    self._on_event(event)
-            for event in self.model.tick(time.time()):
+            events: list[CentralEvent] = []
+            with self.lock:
+                if name is not None:
+                    events = self.model.on_message(name, payload, arrived)
+                events += self.model.tick(time.time())
+            for event in events:
+                if event.kind == "alarm":
+                    self._confirm(event)
                 self._on_event(event)
             if self.flood_dropped != reported_flood:
                 lost, reported_flood = self.flood_dropped - reported_flood, self.flood_dropped

@@ -261,8 +261,9 @@ class ChairPublisher:
         self._thread.join(timeout)
         try:
             if self.connected:
-                info = self._client.publish(self._topic["state"], self._offline_payload(),
-                                            qos=1, retain=True)
+                info = self._client.publish(self._topic["state"],
+                                            self._offline_payload(ended=True), qos=1,
+                                            retain=True)
                 info.wait_for_publish(min(timeout, 2.0))
         except (RuntimeError, ValueError, OSError):
             pass
@@ -321,9 +322,10 @@ class ChairPublisher:
             self._state.sent_at = now
         self._client.publish(self._topic["state"], encode(body), qos=1, retain=True)
 
-    def _offline_payload(self) -> bytes:
+    def _offline_payload(self, ended: bool = False) -> bytes:
+        """The chair's state when it is gone: its last will, or (``ended``) its own goodbye."""
         return encode({"chair": self.config.chair, "name": self.config.name or self.config.chair,
-                       "online": False, "run": self._run})
+                       "online": False, "run": self._run, "ended": ended})
 
     def _check_link(self, now: float) -> None:
         if not self.connected and not self._told_down \

@@ -66,6 +66,8 @@ class ChairView:
     last_seq: int = 0
     missing: set[int] = field(default_factory=set)
     audio_paused: bool = False
+    offline_reason: str = ""
+    offline_at: float | None = None
     trend: list[tuple[float, dict[str, float]]] = field(default_factory=list)
 
     @property
@@ -158,7 +160,9 @@ class CentralModel:
                 out.append(CentralEvent("online", chair.chair, now))
         elif chair.online:
             chair.online = False
-            out.append(CentralEvent("offline", chair.chair, now, {"reason": "last will"}))
+            reason = "ended" if body.get("ended") else "last will"
+            chair.offline_reason, chair.offline_at = reason, now
+            out.append(CentralEvent("offline", chair.chair, now, {"reason": reason}))
         return out
 
     def _alarm(self, chair: ChairView, body: dict[str, Any], now: float) -> list[CentralEvent]:
@@ -200,6 +204,7 @@ class CentralModel:
         for chair in self.chairs.values():
             if chair.online and now - chair.last_heard >= self.offline_after:
                 chair.online = False
+                chair.offline_reason, chair.offline_at = "silent", chair.last_heard
                 out.append(CentralEvent("offline", chair.chair, now,
                                         {"reason": "silent",
                                          "silent_s": round(now - chair.last_heard, 1)}))

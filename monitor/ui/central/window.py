@@ -1,0 +1,185 @@
+"""The central station's window: a tile per chair, sized for a wall screen.
+
+Each tile shows the chair's name, patient (as the clinic sends it), phase and
+timer, HR, SpO2, NIBP with its age, the chair's most urgent alarm in its IEC
+colour and flash rate, and its link ("NO SIGNAL · 14 s" when it went silent:
+the tile is then a technical alarm of the central, drawn in the medium
+colour). Chairs are ordered most urgent first, or in room order.
+
+The MQTT client (:class:`~monitor.central.listener.CentralListener`) runs on its
+own threads; this window reads its model under the listener's lock on a timer
+(4 Hz, and the flash), never doing I/O on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QMainWindow,
+    QVBoxLayout,
+    QWidget,
+)
+
+from monitor.central.listener import CentralListener
+from monitor.core.alarms.model import Priority
+from monitor.ui.alarms.style import COLOURS, UNLIT_BACKGROUND, flash_on
+from monitor.ui.central.texts import TileTexts, tile_texts
+from monitor.ui.shared import theme
+
+REFRESH_MS = 250
+
+
+def _label(size: int, bold: bool = False, colour: str = theme.TEXT) -> QLabel:
+    label = QLabel("")
+    label.setFont(theme.font(size, bold=bold))
+    label.setStyleSheet(f"color: {colour}; background: transparent;")
+    return label
+
+
+class ChairTile(QFrame):
+    """One chair at the central (texts from :func:`~monitor.ui.central.texts.tile_texts`)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chair_tile")
+        self.name = _label(30, bold=True)
+        self.patient = _label(16, colour=theme.TEXT_DIM)
+        self.phase = _label(22, bold=True, colour=theme.TEXT)
+        self.hr = _label(72, bold=True, colour=theme.HR_GREEN)
+        self.spo2 = _label(72, bold=True, colour=theme.SPO2_CYAN)
+        self.nibp = _label(44, bold=True, colour=theme.NIBP_WHITE)
+        self.nibp_age = _label(16, colour=theme.TEXT_DIM)
+        self.alarm = _label(20, bold=True)
+        self.alarm.setWordWrap(True)
+        self.link = _label(14, colour=theme.TEXT_DIM)
+        grid = QGridLayout(self)
+        grid.addWidget(self.name, 0, 0, 1, 2)
+        grid.addWidget(self.phase, 0, 2, 1, 1, Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(self.patient, 1, 0, 1, 3)
+        for col, (caption, value) in enumerate((("HR", self.hr), ("SpO2", self.spo2))):
+            box = QVBoxLayout()
+            box.addWidget(_label(14, colour=theme.TEXT_DIM))
+            box.itemAt(0).widget().setText(caption)
+            box.addWidget(value)
+            grid.addLayout(box, 2, col)
+        nibp_box = QVBoxLayout()
+        nibp_box.addWidget(_label(14, colour=theme.TEXT_DIM))
+        nibp_box.itemAt(0).widget().setText("NIBP")
+        nibp_box.addWidget(self.nibp)
+        nibp_box.addWidget(self.nibp_age)
+        grid.addLayout(nibp_box, 2, 2)
+        grid.addWidget(self.alarm, 3, 0, 1, 3)
+        grid.addWidget(self.link, 4, 0, 1, 3)
+        self.texts: TileTexts | None = None
+
+    def show_texts(self, texts: TileTexts, flash_t: float) -> None:
+        """Show ``texts``; the alarm line flashes at its priority's rate."""
+        self.texts = texts
+        self.name.setText(texts.name)
+        self.patient.setText(texts.patient or " ")
+        self.phase.setText(texts.phase)
+        self.hr.setText(texts.hr)
+        self.spo2.setText(texts.spo2)
+        self.nibp.setText(texts.nibp)
+        self.nibp_age.setText(texts.nibp_age or " ")
+        self.link.setText(texts.link)
+        priority = Priority.MEDIUM if texts.offline else texts.priority
+        alarm = texts.alarm if not texts.offline else "CHAIR NOT HEARD: " + texts.link
+        self.alarm.setText(alarm or "no alarm")
+        if priority is None:
+            self.alarm.setStyleSheet(f"color: {theme.TEXT_DIM}; background: transparent;")
+            border = theme.PANEL_BORDER
+        else:
+            colours = COLOURS[priority]
+            lit = flash_on(priority, flash_t)
+            self.alarm.setStyleSheet(
+                f"color: {colours.lit_text if lit else colours.dark_text}; "
+                f"background: {colours.lit if lit else UNLIT_BACKGROUND}; padding: 4px;")
+            border = colours.lit
+        self.setStyleSheet(f"QFrame#chair_tile {{ background: {theme.PANEL}; "
+                           f"border: 3px solid {border}; border-radius: 6px; }}")
+
+    def alarm_text(self) -> str:
+        return self.alarm.text()
+
+
+class CentralWindow(QMainWindow):
+    """Every chair of the site, one tile each (see the module docstring).
+
+    Parameters
+    ----------
+    listener : CentralListener
+        Started by the caller; read under its lock.
+    order : str
+        ``urgency`` (most urgent first) or ``room`` (by chair id).
+    columns : int
+        Tiles per row.
+    """
+
+    def __init__(self, listener: CentralListener, *, order: str = "urgency",
+                 columns: int = 4, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Central station \u2014 {listener.config.site}")
+        self.listener = listener
+        self.order = order
+        self.columns = columns
+        body = QWidget()
+        body.setStyleSheet(f"background: {theme.BACKGROUND};")
+        outer = QVBoxLayout(body)
+        self.header = _label(20, bold=True)
+        outer.addWidget(self.header)
+        self.grid = QGridLayout()
+        outer.addLayout(self.grid, 1)
+        self.empty = _label(20, colour=theme.TEXT_DIM)
+        self.empty.setText("No chair has published yet.")
+        outer.addWidget(self.empty)
+        self.setCentralWidget(body)
+        self.tiles: dict[str, ChairTile] = {}
+        self._placed: list[str] = []
+        self._flash0 = time.monotonic()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(REFRESH_MS)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the model (under the listener's lock) and show every chair."""
+        now = time.time()
+        with self.listener.lock:
+            chairs = self.listener.model.ordered(self.order)
+            texts = [(c.chair, tile_texts(c, now)) for c in chairs]
+        link = "connected" if self.listener.connected else "BROKER NOT CONNECTED"
+        offline = sum(1 for _, t in texts if t.offline)
+        self.header.setText(f"Central station \u00b7 {len(texts)} chairs"
+                            + (f" \u00b7 {offline} not heard" if offline else "")
+                            + f" \u00b7 broker {link} \u00b7 {time.strftime('%H:%M')}")
+        colour = theme.TEXT if self.listener.connected else COLOURS[Priority.MEDIUM].lit
+        self.header.setStyleSheet(f"color: {colour};")
+        flash_t = time.monotonic() - self._flash0
+        # As many columns as fit whole (about 600 px a tile), at most the asked number.
+        columns = max(1, min(self.columns, self.width() // 600))
+        order = [chair for chair, _ in texts] + [f"#{columns}"]
+        for chair, t in texts:
+            tile = self.tiles.get(chair)
+            if tile is None:
+                tile = self.tiles[chair] = ChairTile()
+            tile.show_texts(t, flash_t)
+        if order != self._placed:
+            for tile in self.tiles.values():
+                self.grid.removeWidget(tile)
+            for i, chair in enumerate(order[:-1]):
+                self.grid.addWidget(self.tiles[chair], i // columns, i % columns)
+            self._placed = order
+        self.empty.setVisible(not texts)
+
+    def closeEvent(self, event) -> None:
+        self.timer.stop()
+        super().closeEvent(event)
+
+
+__all__ = ["CentralWindow", "ChairTile"]
