@@ -359,6 +359,8 @@ def central_publisher_config(args: argparse.Namespace):  # type: ignore[no-untyp
     them) naming what is wrong.
     """
     if getattr(args, "central", None) is None:
+        _central_from_chair_file(args)
+    if getattr(args, "central", None) is None:
         if getattr(args, "chair", None) is not None:
             raise ValueError("--chair needs --central URL")
         return None
@@ -373,6 +375,44 @@ def central_publisher_config(args: argparse.Namespace):  # type: ignore[no-untyp
                            password=_password(args.central_password_file,
                                               "--central-password-file"),
                            ca_file=args.central_ca)
+
+
+def _central_from_chair_file(args: argparse.Namespace) -> None:
+    """Fill the ``--central`` options from the chair configuration's ``[central]`` table.
+
+    Options given on the command line win; the file is the one ``--chair-config``
+    names, else ``chair.toml`` in the data folder (when it exists).
+    """
+    from monitor.acquisition.chair import (
+        ChairConfigError,
+        default_chair_path,
+        load_chair_config,
+    )
+
+    path = getattr(args, "chair_config", None)
+    if path is None:
+        path = default_chair_path(getattr(args, "data_dir", None))
+        if not path.is_file():
+            return
+    try:
+        config, _ = load_chair_config(path, check=False)
+    except ChairConfigError:
+        return          # told where the sources are read, if they come from it
+    table = config.central
+    if not table.get("url"):
+        return
+    args.central = table["url"]
+    if args.chair is None:
+        args.chair = table.get("chair")
+    if args.site == "clinic" and table.get("site"):
+        args.site = table["site"]
+    if args.central_password_file is None and table.get("password_file"):
+        args.central_password_file = Path(str(table["password_file"])).expanduser()
+    if args.central_ca is None and table.get("ca_file"):
+        args.central_ca = Path(str(table["ca_file"])).expanduser()
+    if table.get("patient") and args.central_patient == "pseudonym":
+        args.central_patient = table["patient"]
+    args.central_insecure = args.central_insecure or bool(table.get("insecure"))
 
 
 def _central(args: argparse.Namespace) -> int:

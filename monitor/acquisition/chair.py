@@ -78,7 +78,12 @@ STOPBITS = (1, 1.5, 2)
 FLOWS = ("none", "rtscts", "xonxoff")
 MIN_BAUD, MAX_BAUD = 50, 4_000_000
 
-_TOP_KEYS = ("chair", "source", "priority")
+_TOP_KEYS = ("chair", "source", "priority", "central")
+CENTRAL_KEYS = {"url": str, "chair": str, "site": str, "password_file": str, "ca_file": str,
+                "patient": str, "insecure": bool}
+"""The ``[central]`` table: as ``--central``, ``--chair``, ``--site``,
+``--central-password-file``, ``--central-ca``, ``--central-patient`` and
+``--central-insecure``."""
 _SOURCE_KEYS = ("name", "source", "protocol", "baud", "parity", "stopbits", "flow", "bed",
                 "hl7_allow", "hl7_tls_cert", "hl7_tls_key", "hl7_code_map")
 _MAX_NAME = 32
@@ -163,6 +168,8 @@ class ChairConfig:
     sources: tuple[SourceEntry, ...] = ()
     priority: Mapping[Vital, tuple[str, ...]] = field(default_factory=dict)
     path: Path | None = None
+    central: Mapping[str, object] = field(default_factory=dict)
+    """The ``[central]`` table (:data:`CENTRAL_KEYS`): the chair's central station."""
 
 
 def default_chair_path(data_dir: Path | None = None) -> Path:
@@ -254,6 +261,18 @@ def parse_chair_config(data: Mapping[str, Any], path: Path | None = None, *,
     if not isinstance(raw_priority, dict):
         raise ChairConfigError(f"{where}: priority must be a [priority] table of vital = "
                                "[source names]")
+    central = data.get("central", {})
+    if not isinstance(central, dict):
+        raise ChairConfigError(f"{where}: central must be a [central] table")
+    for key, value in central.items():
+        kind = CENTRAL_KEYS.get(key)
+        if kind is None:
+            raise ChairConfigError(f"{where}: [central] unknown key {key!r}; allowed: "
+                                   f"{', '.join(CENTRAL_KEYS)}")
+        if not isinstance(value, kind):
+            raise ChairConfigError(f"{where}: [central] {key} must be "
+                                   f"{'true or false' if kind is bool else 'a string'}, "
+                                   f"not {value!r}")
     problems: list[str] = []
     parsed: list[tuple[int, SourceEntry]] = []
     for i, raw in enumerate(raw_sources, start=1):
@@ -272,8 +291,8 @@ def parse_chair_config(data: Mapping[str, Any], path: Path | None = None, *,
     kept_names = {n for (i, _), n in zip(parsed, names, strict=True) if i in good}
     priority, bad = _parse_priority(raw_priority, names, kept_names)
     problems += bad
-    return ChairConfig(chair.strip() if chair else None, tuple(kept), priority, path), \
-        problems
+    return ChairConfig(chair.strip() if chair else None, tuple(kept), priority, path,
+                       dict(central)), problems
 
 
 def entry_from_table(raw: Mapping[str, Any]) -> SourceEntry:
@@ -542,6 +561,10 @@ def dump_chair_config(config: ChairConfig) -> str:
         lines += ["", "[priority]"]
         for vital, order in config.priority.items():
             lines.append(f"{Vital(vital).value} = [{', '.join(_quote(n) for n in order)}]")
+    if config.central:
+        lines += ["", "[central]"]
+        for key, value in config.central.items():
+            lines.append(f"{key} = {'true' if value is True else 'false' if value is False else _quote(str(value))}")
     if problems:
         raise ChairConfigError("the chair configuration cannot be saved: " + "; ".join(problems))
     text = "\n".join(lines) + "\n"

@@ -139,7 +139,7 @@ def test_a_killed_chair_is_seen_gone_by_its_last_will(broker, tmp_path, procs):
     chair.stop(signal.SIGKILL)
     gone = central.wait_for(lambda x: x["type"] == "chair" and x["event"] == "offline",
                             timeout=30)
-    assert gone["chair"] == "chair-2"
+    assert gone["chair"] == "chair-2" and gone["reason"] == "last will"
     assert gone["t"] - killed < 15        # keep-alive 5 s: the broker's will within 7.5 s
 
 
@@ -216,3 +216,55 @@ def test_a_central_with_no_broker_says_why(procs):
     procs.append(central)
     link = central.wait_for(lambda x: x["type"] == "central", timeout=20)
     assert not link["connected"] and "refused the connection" in link["message"]
+
+
+def test_three_chairs_at_once_each_under_its_own_id(broker, tmp_path, procs):
+    central = _central(procs, broker)
+    chairs = [_chair(procs, broker, tmp_path, f"chair-{i}", "typical", "20") for i in (1, 2, 3)]
+    for i in (1, 2, 3):
+        central.wait_for(lambda x, i=i: x["type"] == "chair" and x["event"] == "appeared"
+                         and x["chair"] == f"chair-{i}")
+    for chair in chairs:
+        chair.stop()
+    for i in (1, 2, 3):
+        gone = central.wait_for(lambda x, i=i: x["type"] == "chair" and x["event"] == "offline"
+                                and x["chair"] == f"chair-{i}")
+        assert gone["reason"] == "ended"       # each said goodbye: its session ended
+    assert not [x for x in central.seen if x["type"] == "problem"]
+
+
+def test_the_chair_configuration_gives_the_central(broker, tmp_path, procs):
+    from monitor.acquisition.chair import (
+        ChairConfig,
+        SourceEntry,
+        load_chair_config,
+        save_chair_config,
+    )
+
+    data = tmp_path / "d"
+    data.mkdir()
+    config = ChairConfig("Chair 9", (SourceEntry("sim:hypertensive-surge"),),
+                         central={"url": broker.url, "chair": "chair-9"})
+    save_chair_config(config, data / "chair.toml")
+    again, problems = load_chair_config(data / "chair.toml")
+    assert problems == [] and again.central == {"url": broker.url, "chair": "chair-9"}
+    central = _central(procs, broker)
+    chair = Proc("run", "--headless", "--speed", "100", "--data-dir", str(data))
+    procs.append(chair)
+    appeared = central.wait_for(lambda x: x["type"] == "chair" and x["event"] == "appeared")
+    assert appeared["chair"] == "chair-9"
+    chair.stop()
+
+
+def test_a_bad_central_table_is_named(tmp_path):
+    from monitor.acquisition.chair import ChairConfigError, load_chair_config
+
+    path = tmp_path / "chair.toml"
+    path.write_text('[[source]]\nsource = "sim:typical"\n[central]\nurl = "mqtt://x"\n'
+                    'port = 1883\n')
+    with pytest.raises(ChairConfigError, match=r"\[central\] unknown key 'port'; allowed: url, "
+                                               "chair, site"):
+        load_chair_config(path)
+    path.write_text('[central]\ninsecure = "yes"\n')
+    with pytest.raises(ChairConfigError, match=r"\[central\] insecure must be true or false"):
+        load_chair_config(path)
