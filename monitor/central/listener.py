@@ -64,6 +64,7 @@ class CentralListener:
         self._on_event = on_event
         self._inbox: queue.Queue[tuple[str, bytes, float]] = queue.Queue(INBOX)
         self.flood_dropped = 0
+        self._dropped_from: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="central-listener",
                                         daemon=True)
@@ -112,6 +113,9 @@ class CentralListener:
             self._inbox.put_nowait((message.topic, bytes(message.payload), time.time()))
         except queue.Full:
             self.flood_dropped += 1
+            parts = message.topic.split("/")
+            chair = parts[3] if len(parts) == 5 else "?"
+            self._dropped_from[chair] = self._dropped_from.get(chair, 0) + 1
 
     # -- the listener's thread --------------------------------------------------------
 
@@ -137,10 +141,12 @@ class CentralListener:
                     self._confirm(event)
                 self._on_event(event)
             if self.flood_dropped != reported_flood:
-                lost, reported_flood = self.flood_dropped - reported_flood, self.flood_dropped
-                self._on_event(CentralEvent("problem", "", time.time(), {
-                    "problem": f"{lost} messages dropped: more arrive than the central "
-                               "can take (a flood from a chair?)"}))
+                reported_flood = self.flood_dropped
+                dropped, self._dropped_from = self._dropped_from, {}
+                for chair, lost in sorted(dropped.items(), key=lambda kv: -kv[1]):
+                    self._on_event(CentralEvent("problem", chair, time.time(), {
+                        "problem": f"{lost} messages from {chair} dropped: more arrive "
+                                   "than the central can take (a flood from this chair?)"}))
 
     def _confirm(self, event: CentralEvent) -> None:
         chair = self.model.chairs.get(event.chair)

@@ -51,7 +51,7 @@ def test_the_window_shows_every_chair_the_most_urgent_first(qtbot, broker):
     now = time.time()
     with listener.lock:
         _clinic(listener.model, now)
-    window = CentralWindow(listener, columns=3)
+    window = CentralWindow(listener, columns=3, sound=False)
     qtbot.addWidget(window)
     window.resize(1920, 1080)
     window.show()
@@ -62,6 +62,7 @@ def test_the_window_shows_every_chair_the_most_urgent_first(qtbot, broker):
     assert tile.alarm_text() == "*** NIBP sys 182 > 180"
     assert COLOURS[Priority.HIGH].lit in tile.styleSheet()
     assert window.tiles["chair-1"].alarm_text() == "no alarm"
+    assert window.sounding is Priority.HIGH           # the desk sounds the high alarm
     # Room order keeps the chairs where they are.
     window.order = "room"
     window.refresh()
@@ -73,4 +74,26 @@ def test_the_window_shows_every_chair_the_most_urgent_first(qtbot, broker):
     assert window.tiles["chair-3"].alarm_text().startswith("CHAIR NOT HEARD: NO SIGNAL")
     assert window.tiles["chair-3"].hr.text() == "---"
     assert COLOURS[Priority.MEDIUM].lit in window.tiles["chair-3"].styleSheet()
+    # Silencing the desk silences its own sound, not the chairs' alarms.
+    window.silence()
+    assert window.sounding is None and "DESK SILENCED" in window.header.text()
+    assert window.tiles["chair-3"].alarm_text().startswith("CHAIR NOT HEARD")   # still shown
+    window.close()
+
+
+def test_the_desk_sounds_a_silent_chair_and_not_an_acknowledged_alarm(qtbot, broker):
+    listener = CentralListener(CentralConfig(parse_broker_url(broker.url)), lambda e: None)
+    now = time.time()
+    with listener.lock:
+        _clinic(listener.model, now)
+        _feed(listener.model, "chair-2", "alarm", now, seq=2, run=1.0, id="nibp_sys.high",
+              priority="high", state="acknowledged", message="NIBP sys 182 > 180", sent=now)
+    window = CentralWindow(listener, sound=False)
+    qtbot.addWidget(window)
+    window.refresh()
+    assert window.sounding is None            # acknowledged at the chair: shown, not sounded
+    with listener.lock:
+        listener.model.tick(now + 60)
+    window.refresh()
+    assert window.sounding is Priority.MEDIUM   # chairs not heard from
     window.close()

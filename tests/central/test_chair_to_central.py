@@ -268,3 +268,42 @@ def test_a_bad_central_table_is_named(tmp_path):
     path.write_text('[central]\ninsecure = "yes"\n')
     with pytest.raises(ChairConfigError, match=r"\[central\] insecure must be true or false"):
         load_chair_config(path)
+
+
+def test_a_flood_from_one_chair_is_named_and_the_others_still_shown(broker):
+    import paho.mqtt.client as mqtt
+
+    from monitor.central import listener as listener_module
+    from monitor.central.listener import CentralConfig, CentralListener
+    from monitor.central.protocol import encode, parse_broker_url, topic
+
+    events: list = []
+    listener_module.INBOX, saved = 50, listener_module.INBOX
+    try:
+        central = CentralListener(CentralConfig(parse_broker_url(broker.url)), events.append)
+    finally:
+        listener_module.INBOX = saved
+    central.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not central.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="flooder")
+        client.connect("127.0.0.1", broker.port)
+        client.loop_start()
+        with central.lock:     # hold the model: the listener cannot keep up meanwhile
+            for i in range(2000):
+                client.publish(topic("clinic", "chair-flood", "numerics"),
+                               encode({"t": i, "values": {"hr": 70}}))
+            time.sleep(2.0)
+        client.publish(topic("clinic", "chair-ok", "state"),
+                       encode({"online": True, "run": 1.0}), qos=1).wait_for_publish(5)
+        time.sleep(2.0)
+        client.loop_stop()
+        client.disconnect()
+    finally:
+        central.stop()
+    floods = [e for e in events if getattr(e, "kind", "") == "problem"]
+    assert floods and floods[0].chair == "chair-flood", floods
+    assert "messages from chair-flood dropped" in floods[0].detail["problem"]
+    assert "chair-ok" in central.model.chairs            # the other chair is still shown

@@ -19,8 +19,10 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +34,10 @@ from monitor.ui.central.texts import TileTexts, tile_texts
 from monitor.ui.shared import theme
 
 REFRESH_MS = 250
+SILENCE_S = 120.0
+"""How long "Silence the desk" silences the central's own sound (never a chair's alarm)."""
+SOUNDING_STATES = ("raised", "escalated")
+"""An alarm sounds at the central while the chair has not acknowledged it."""
 
 
 def _label(size: int, bold: bool = False, colour: str = theme.TEXT) -> QLabel:
@@ -122,7 +128,7 @@ class CentralWindow(QMainWindow):
     """
 
     def __init__(self, listener: CentralListener, *, order: str = "urgency",
-                 columns: int = 4, parent: QWidget | None = None) -> None:
+                 columns: int = 4, sound: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Central station \u2014 {listener.config.site}")
         self.listener = listener
@@ -132,7 +138,14 @@ class CentralWindow(QMainWindow):
         body.setStyleSheet(f"background: {theme.BACKGROUND};")
         outer = QVBoxLayout(body)
         self.header = _label(20, bold=True)
-        outer.addWidget(self.header)
+        self.silence_button = QPushButton("Silence the desk 2 min")
+        self.silence_button.setToolTip("Silences this desk's alarm sound for 2 minutes; the "
+                                       "chairs' own alarms are not touched")
+        self.silence_button.clicked.connect(self.silence)
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.silence_button)
+        outer.addLayout(top)
         self.grid = QGridLayout()
         outer.addLayout(self.grid, 1)
         self.empty = _label(20, colour=theme.TEXT_DIM)
@@ -142,10 +155,46 @@ class CentralWindow(QMainWindow):
         self.tiles: dict[str, ChairTile] = {}
         self._placed: list[str] = []
         self._flash0 = time.monotonic()
+        self._silenced_until = 0.0
+        self.audio_problem = ""
+        self.sounding: Priority | None = None
+        self.sound = None
+        if sound:
+            from monitor.ui.alarms.sound import AlarmSoundPlayer
+
+            self.sound = AlarmSoundPlayer(self)
+            self.sound.audio_failed.connect(self._on_audio_failed)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(REFRESH_MS)
         self.refresh()
+
+    def silence(self) -> None:
+        """Silence this desk's sound for :data:`SILENCE_S` (the chairs go on alarming)."""
+        self._silenced_until = time.monotonic() + SILENCE_S
+        self.refresh()
+
+    def _on_audio_failed(self, reason: str) -> None:
+        self.audio_problem = reason
+
+    def sounding_priority(self, chairs) -> Priority | None:  # type: ignore[no-untyped-def]
+        """What the desk sounds: the highest unacknowledged alarm of any chair, or medium
+        for a chair not heard from (the central's own technical alarm)."""
+        if time.monotonic() < self._silenced_until:
+            return None
+        best: Priority | None = None
+        for chair in chairs:
+            found: list[Priority] = [Priority.MEDIUM] if not chair.online else []
+            for alarm in chair.active.values() if chair.online else ():
+                if alarm.get("state") in SOUNDING_STATES:
+                    try:
+                        found.append(Priority.parse(str(alarm.get("priority"))))
+                    except ValueError:
+                        found.append(Priority.MEDIUM)   # unknown: sounded, not ignored
+            for p in found:
+                if best is None or p > best:
+                    best = p
+        return best
 
     def refresh(self) -> None:
         """Read the model (under the listener's lock) and show every chair."""
@@ -153,11 +202,18 @@ class CentralWindow(QMainWindow):
         with self.listener.lock:
             chairs = self.listener.model.ordered(self.order)
             texts = [(c.chair, tile_texts(c, now)) for c in chairs]
+            self.sounding = self.sounding_priority(chairs)
+        if self.sound is not None:
+            self.sound.set_sounding(self.sounding)
         link = "connected" if self.listener.connected else "BROKER NOT CONNECTED"
         offline = sum(1 for _, t in texts if t.offline)
+        silenced = time.monotonic() < self._silenced_until
         self.header.setText(f"Central station \u00b7 {len(texts)} chairs"
                             + (f" \u00b7 {offline} not heard" if offline else "")
-                            + f" \u00b7 broker {link} \u00b7 {time.strftime('%H:%M')}")
+                            + f" \u00b7 broker {link} \u00b7 {time.strftime('%H:%M')}"
+                            + (" \u00b7 DESK SILENCED" if silenced else "")
+                            + (" \u00b7 NO ALARM SOUND at this desk" if self.audio_problem
+                               else ""))
         colour = theme.TEXT if self.listener.connected else COLOURS[Priority.MEDIUM].lit
         self.header.setStyleSheet(f"color: {colour};")
         flash_t = time.monotonic() - self._flash0
@@ -179,6 +235,8 @@ class CentralWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.timer.stop()
+        if self.sound is not None:
+            self.sound.set_sounding(None)
         super().closeEvent(event)
 
 
