@@ -233,7 +233,7 @@ class CentralWindow(QMainWindow):
             self._placed = order
         self.empty.setVisible(not texts)
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.timer.stop()
         if self.sound is not None:
             self.sound.set_sounding(None)
