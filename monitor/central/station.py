@@ -61,6 +61,7 @@ class ChairView:
     values: dict[str, float] = field(default_factory=dict)
     values_t: float | None = None
     nibp: dict[str, Any] | None = None
+    nibp_history: list[dict[str, Any]] = field(default_factory=list)
     active: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Alarm id -> its latest transition, for the alarms not cleared."""
     last_seq: int = 0
@@ -145,6 +146,8 @@ class CentralModel:
                     del chair.trend[:-TREND_MAX]
             elif kind == "nibp":
                 chair.nibp = body
+                chair.nibp_history.append(body)
+                del chair.nibp_history[:-1000]
             elif kind == "alarm":
                 out += self._alarm(chair, body, now)
         return out

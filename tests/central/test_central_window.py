@@ -97,3 +97,29 @@ def test_the_desk_sounds_a_silent_chair_and_not_an_acknowledged_alarm(qtbot, bro
     window.refresh()
     assert window.sounding is Priority.MEDIUM   # chairs not heard from
     window.close()
+
+
+def test_a_click_opens_the_chair_trends_from_the_messages_received(qtbot, broker):
+    from PySide6.QtCore import Qt
+
+    listener = CentralListener(CentralConfig(parse_broker_url(broker.url)), lambda e: None)
+    now = time.time()
+    with listener.lock:
+        _clinic(listener.model, now)
+        for s in range(1, 120):
+            _feed(listener.model, "chair-1", "numerics", now + s, t=now + s,
+                  values={"hr": 70 + s % 5, "spo2": 97})
+        _feed(listener.model, "chair-1", "nibp", now + 60, t=now + 60, sys=150, dia=90)
+    window = CentralWindow(listener, sound=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.refresh()
+    qtbot.mouseClick(window.tiles["chair-1"], Qt.MouseButton.LeftButton)
+    dialog = window.trend_dialog
+    assert "Chair 1" in dialog.windowTitle()
+    hr = dialog.curves["hr"].yData
+    assert len(hr) == 120 and hr[-1] == 70 + 119 % 5
+    assert list(dialog.curves["nibp_sys"].yData) == [150.0]
+    assert dialog.curves["nibp_sys"].xData[0] == 1.0       # a minute after first heard
+    dialog.close()
+    window.close()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -48,7 +48,12 @@ def _label(size: int, bold: bool = False, colour: str = theme.TEXT) -> QLabel:
 
 
 class ChairTile(QFrame):
-    """One chair at the central (texts from :func:`~monitor.ui.central.texts.tile_texts`)."""
+    """One chair at the central (texts from :func:`~monitor.ui.central.texts.tile_texts`).
+
+    A click opens the chair's trends (:attr:`clicked`).
+    """
+
+    clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,6 +117,10 @@ class ChairTile(QFrame):
 
     def alarm_text(self) -> str:
         return self.alarm.text()
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.clicked.emit()
+        super().mousePressEvent(event)
 
 
 class CentralWindow(QMainWindow):
@@ -224,6 +233,8 @@ class CentralWindow(QMainWindow):
             tile = self.tiles.get(chair)
             if tile is None:
                 tile = self.tiles[chair] = ChairTile()
+                tile.setCursor(Qt.CursorShape.PointingHandCursor)
+                tile.clicked.connect(lambda c=chair: self.open_trends(c))
             tile.show_texts(t, flash_t)
         if order != self._placed:
             for tile in self.tiles.values():
@@ -232,6 +243,23 @@ class CentralWindow(QMainWindow):
                 self.grid.addWidget(self.tiles[chair], i // columns, i % columns)
             self._placed = order
         self.empty.setVisible(not texts)
+
+    def open_trends(self, chair_id: str):  # type: ignore[no-untyped-def]
+        """Open ``chair_id``'s trends (a copy of what the central received so far)."""
+        import copy
+
+        from monitor.ui.central.trends import ChairTrendDialog
+
+        with self.listener.lock:
+            chair = self.listener.model.chairs.get(chair_id)
+            chair = copy.deepcopy(chair) if chair is not None else None
+        if chair is None:
+            return None
+        dialog = ChairTrendDialog(chair, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.trend_dialog = dialog
+        return dialog
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.timer.stop()
