@@ -209,7 +209,9 @@ def start_publisher(opts: GuiOptions, pipeline: Pipeline, clock: Clock,
         return None
     config = replace(opts.central,
                      patient=central_patient(opts, setup, pipeline.db_path.parent))
-    publisher = ChairPublisher(config, pipeline.inbox.put, session_now=clock.now)
+    publisher = ChairPublisher(
+        config, pipeline.inbox.put, session_now=clock.now,
+        command=lambda cmd: pipeline.hub.notify(cmd) if pipeline.hub else None)
     publisher.start()
     return publisher
 

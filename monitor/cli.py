@@ -258,6 +258,10 @@ def _add_central_options(p: argparse.ArgumentParser) -> None:
                    help="with mqtts: the clinic's CA certificate (PEM)")
     g.add_argument("--central-insecure", action="store_true",
                    help="allow mqtt:// (clear text) to a broker that is not on this computer")
+    g.add_argument("--central-remote-actions", action="store_true",
+                   help="the clinic setting that lets the central desk acknowledge or pause "
+                        "this chair's alarms (off by default; each action is logged with "
+                        "who did it)")
     g.add_argument("--central-patient", choices=("pseudonym", "reference", "none"),
                    default="pseudonym",
                    help="what the central is told of the patient: the clinic's pseudonym "
@@ -312,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="with mqtts: the clinic's CA certificate (PEM)")
     central.add_argument("--insecure", action="store_true",
                          help="allow mqtt:// (clear text) to a broker not on this computer")
+    central.add_argument("--remote-actions", action="store_true",
+                         help="let this desk acknowledge or pause the alarms of chairs whose "
+                              "setting allows it (off by default)")
     central.add_argument("--offline-after", type=_positive, default=10.0, metavar="S",
                          help="a chair not heard from for S seconds is offline (default 10)")
     central.add_argument("--headless", action="store_true",
@@ -374,7 +381,9 @@ def central_publisher_config(args: argparse.Namespace):  # type: ignore[no-untyp
                            name=args.chair,
                            password=_password(args.central_password_file,
                                               "--central-password-file"),
-                           ca_file=args.central_ca)
+                           ca_file=args.central_ca,
+                           remote_actions=bool(getattr(args, "central_remote_actions",
+                                                       False)))
 
 
 def _central_from_chair_file(args: argparse.Namespace) -> None:
@@ -413,6 +422,8 @@ def _central_from_chair_file(args: argparse.Namespace) -> None:
     if table.get("patient") and args.central_patient == "pseudonym":
         args.central_patient = table["patient"]
     args.central_insecure = args.central_insecure or bool(table.get("insecure"))
+    args.central_remote_actions = args.central_remote_actions or bool(
+        table.get("remote_actions"))
 
 
 def _central(args: argparse.Namespace) -> int:
@@ -424,7 +435,7 @@ def _central(args: argparse.Namespace) -> int:
         config = CentralConfig(_broker(args.broker, args.insecure),
                                check_id(args.site, "--site"), check_id(args.name, "--name"),
                                _password(args.password_file, "--password-file"), args.ca,
-                               args.offline_after)
+                               args.offline_after, args.remote_actions)
     except ValueError as exc:
         print(f"infusion-monitor: {exc}", file=sys.stderr)
         return 2

@@ -80,7 +80,7 @@ MIN_BAUD, MAX_BAUD = 50, 4_000_000
 
 _TOP_KEYS = ("chair", "source", "priority", "central")
 CENTRAL_KEYS = {"url": str, "chair": str, "site": str, "password_file": str, "ca_file": str,
-                "patient": str, "insecure": bool}
+                "patient": str, "insecure": bool, "remote_actions": bool}
 """The ``[central]`` table: as ``--central``, ``--chair``, ``--site``,
 ``--central-password-file``, ``--central-ca``, ``--central-patient`` and
 ``--central-insecure``."""

@@ -239,8 +239,9 @@ def run_headless(opts: HeadlessOptions, out: IO[str] | None = None,
                         priority=opts.priority)
     if opts.central is not None:
         # Its link reports go to the hub like a device's (never waiting on a full inbox).
-        publishers.append(ChairPublisher(opts.central, pipeline.inbox.put,
-                                         session_now=clock.now))
+        publishers.append(ChairPublisher(
+            opts.central, pipeline.inbox.put, session_now=clock.now,
+            command=lambda cmd: pipeline.hub.notify(cmd) if pipeline.hub else None))
         publishers[0].start()
     pipeline.start()
     restore = _stop_on_signals(pipeline)

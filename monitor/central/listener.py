@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from monitor.central.protocol import BrokerUrl, chairs_filter, encode, topic
+from monitor.central.protocol import REMOTE_ACTIONS, BrokerUrl, chairs_filter, encode, topic
 from monitor.central.publisher import diagnose
 from monitor.central.station import OFFLINE_AFTER_S, CentralEvent, CentralModel
 
@@ -40,6 +40,8 @@ class CentralConfig:
     password: str | None = None
     ca_file: Path | None = None
     offline_after: float = OFFLINE_AFTER_S
+    remote_actions: bool = False
+    """This desk may ask chairs (that allow it) to acknowledge or pause their alarms."""
 
 
 class CentralListener:
@@ -147,6 +149,31 @@ class CentralListener:
                     self._on_event(CentralEvent("problem", chair, time.time(), {
                         "problem": f"{lost} messages from {chair} dropped: more arrive "
                                    "than the central can take (a flood from this chair?)"}))
+
+    def remote_action(self, chair_id: str, action: str, by: str,
+                      alarm_id: str | None = None) -> str:
+        """Ask ``chair_id`` to ``acknowledge`` (or ``audio_pause``); returns what happened.
+
+        Refused here, with the reason, unless this desk and that chair both allow
+        remote actions; sent actions are reported as ``remote_action`` events (the
+        desk's log), and the chair logs the action it applied with who did it.
+        """
+        with self.lock:
+            chair = self.model.chairs.get(chair_id)
+            allowed = bool(chair and chair.online and chair.state.get("remote_actions"))
+        if not self.config.remote_actions:
+            return "refused: this desk may not act on a chair's alarms (clinic setting)"
+        if not allowed:
+            return (f"refused: {chair_id} does not take actions from the desk "
+                    "(its clinic setting), or is not connected")
+        if action not in REMOTE_ACTIONS or not by.strip():
+            return f"refused: {action!r} by {by!r}"
+        self._client.publish(topic(self.config.site, chair_id, "command"),
+                             encode({"action": action, "by": f"{by} at {self.config.name}",
+                                     "id": alarm_id, "t": time.time()}), qos=1)
+        self._on_event(CentralEvent("remote_action", chair_id, time.time(),
+                                    {"action": action, "by": by, "id": alarm_id}))
+        return f"sent: {action} to {chair_id}"
 
     def _confirm(self, event: CentralEvent) -> None:
         chair = self.model.chairs.get(event.chair)

@@ -8,6 +8,8 @@ and ``_``)::
     clinic/SITE/chair/CHAIR/nibp       QoS 1: each NIBP determination
     clinic/SITE/chair/CHAIR/alarm      QoS 1: every alarm transition, numbered (``seq``)
     clinic/SITE/chair/CHAIR/receipt    QoS 1, from the central: "I have alarm seq N"
+    clinic/SITE/chair/CHAIR/command    QoS 1, from the central: acknowledge / audio pause,
+                                       taken only by a chair whose setting allows it
 
 Every payload is a compact JSON object with ``"v": 1`` (:data:`VERSION`); a
 reader refuses another version by name, never guesses. The chair's last will
@@ -38,7 +40,9 @@ VERSION = 1
 DEFAULT_SITE = "clinic"
 MQTT_PORT, MQTTS_PORT = 1883, 8883
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-KINDS = ("state", "numerics", "nibp", "alarm", "receipt")
+KINDS = ("state", "numerics", "nibp", "alarm", "receipt", "command")
+REMOTE_ACTIONS = ("acknowledge", "audio_pause")
+"""What a central may ask a chair to do, when the chair's clinic setting allows it."""
 
 
 class CentralError(ValueError):

@@ -41,8 +41,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monitor.central.protocol import BrokerUrl, CentralError, decode, encode, topic
-from monitor.core.alarms.model import AlarmAction, AlarmTransition
+from monitor.central.protocol import (
+    REMOTE_ACTIONS,
+    BrokerUrl,
+    CentralError,
+    decode,
+    encode,
+    topic,
+)
+from monitor.core.alarms.model import Acknowledge, AlarmAction, AlarmTransition, PauseAudio
 from monitor.core.events import (
     CentralLink,
     Condition,
@@ -96,6 +103,9 @@ class PublisherConfig:
     password: str | None = None
     ca_file: Path | None = None
     patient: str = ""
+    remote_actions: bool = False
+    """The clinic setting: the desk may acknowledge or pause this chair's alarms (off by
+    default). Each remote action is logged at the chair with who did it at which desk."""
 
 
 @dataclass
@@ -122,7 +132,8 @@ class ChairPublisher:
 
     def __init__(self, config: PublisherConfig, report: Report,
                  session_now: Callable[[], float] = time.time,
-                 wall_now: Callable[[], float] = time.time) -> None:
+                 wall_now: Callable[[], float] = time.time,
+                 command: Callable[[object], None] | None = None) -> None:
         import paho.mqtt.client as mqtt
 
         self.config = config
@@ -130,7 +141,9 @@ class ChairPublisher:
         self._session_now = session_now
         self._wall_now = wall_now
         self._topic = {kind: topic(config.site, config.chair, kind)
-                       for kind in ("state", "numerics", "nibp", "alarm", "receipt")}
+                       for kind in ("state", "numerics", "nibp", "alarm", "receipt",
+                                    "command")}
+        self._command = command
         self.outbox: BoundedQueue[tuple[str, bytes, int, bool]] = BoundedQueue(OUTBOX,
                                                                                "central")
         self._run = round(wall_now(), 3)
@@ -138,7 +151,8 @@ class ChairPublisher:
         self._state = _State({"chair": config.chair, "name": config.name or config.chair,
                               "online": True, "run": self._run, "patient": config.patient,
                               "phase": None, "phase_since": None, "session": None,
-                              "infusion": None, "devices": {}})
+                              "infusion": None, "devices": {},
+                              "remote_actions": config.remote_actions})
         self._values: dict[Vital, tuple[float, float]] = {}   # vital -> (value, t)
         self._shown: dict[Vital, str] = {}
         self._nibp: dict[Vital, tuple[float, float, str]] = {}
@@ -361,6 +375,8 @@ class ChairPublisher:
         self.connected = True
         self._refused = ""
         client.subscribe(self._topic["receipt"], qos=1)
+        if self.config.remote_actions and self._command is not None:
+            client.subscribe(self._topic["command"], qos=1)
         with self._lock:
             self._state.dirty = True     # the retained state says online again
         if self._told_down:
@@ -377,6 +393,9 @@ class ChairPublisher:
                 self._refused = f"broker link lost: {reason_code}"
 
     def _on_message(self, client, userdata, message) -> None:
+        if message.topic == self._topic["command"]:
+            self._on_command(message.payload)
+            return
         try:
             body = decode(message.payload)
             seq = int(body["seq"])
@@ -389,6 +408,30 @@ class ChairPublisher:
             self._confirmed.add(seq)
             self.alarms_confirmed = len(self._confirmed)
             self.last_confirmed = max(self.last_confirmed, seq)
+
+
+    def _remote(self, payload: bytes) -> tuple[str, str, str | None]:
+        body = decode(payload)
+        action, by = body.get("action"), str(body.get("by") or "").strip()
+        if action not in REMOTE_ACTIONS:
+            raise CentralError(f"action {action!r}; allowed: {', '.join(REMOTE_ACTIONS)}")
+        if not by:
+            raise CentralError("a remote action names who did it (by)")
+        alarm_id = body.get("id")
+        return action, by, str(alarm_id) if alarm_id else None
+
+    def _on_command(self, payload: bytes) -> None:
+        """A desk's action on this chair's alarms (only when the clinic setting allows it)."""
+        if not self.config.remote_actions or self._command is None:
+            return
+        try:
+            action, by, alarm_id = self._remote(payload)
+        except CentralError as exc:
+            log.warning("central: a remote action refused: %s", exc)
+            return
+        who = f"{by} (central desk)"
+        self._command(Acknowledge(who, alarm_id) if action == "acknowledge"
+                      else PauseAudio(who))
 
 
 def diagnose(url: BrokerUrl, ca_file: Path | None, timeout: float = 2.0) -> str:

@@ -113,8 +113,8 @@ class CentralModel:
             self.problems += 1
             return [CentralEvent("problem", chair_id, now,
                                  {"problem": f"{kind} message: {exc}"})]
-        if kind == "receipt":
-            return []      # a central's own confirmation (or another central's)
+        if kind in ("receipt", "command"):
+            return []      # a central's own messages (or another central's)
         if chair is None:
             chair = self.chairs[chair_id] = ChairView(chair_id, last_heard=now)
             if body.get("online", True):

@@ -123,3 +123,23 @@ def test_a_click_opens_the_chair_trends_from_the_messages_received(qtbot, broker
     assert dialog.curves["nibp_sys"].xData[0] == 1.0       # a minute after first heard
     dialog.close()
     window.close()
+
+
+def test_the_acknowledge_button_shows_only_where_desk_and_chair_allow_it(qtbot, broker):
+    listener = CentralListener(CentralConfig(parse_broker_url(broker.url), remote_actions=True),
+                               lambda e: None)
+    now = time.time()
+    with listener.lock:
+        _clinic(listener.model, now)
+        _feed(listener.model, "chair-1", "state", now, name="Chair 1", online=True, run=1.0,
+              remote_actions=True)
+        _feed(listener.model, "chair-1", "alarm", now, seq=1, run=1.0, id="spo2.low",
+              priority="medium", state="raised", message="SpO2 90 < 92", sent=now)
+    window = CentralWindow(listener, sound=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.refresh()
+    assert window.tiles["chair-1"].ack_button.isVisible()
+    assert not window.tiles["chair-2"].ack_button.isVisible()   # its setting is off
+    assert not window.tiles["chair-3"].ack_button.isVisible()   # and it has no alarm
+    window.close()

@@ -307,3 +307,64 @@ def test_a_flood_from_one_chair_is_named_and_the_others_still_shown(broker):
     assert floods and floods[0].chair == "chair-flood", floods
     assert "messages from chair-flood dropped" in floods[0].detail["problem"]
     assert "chair-ok" in central.model.chairs            # the other chair is still shown
+
+
+def _desk(broker, remote: bool):  # type: ignore[no-untyped-def]
+    from monitor.central.listener import CentralConfig, CentralListener
+    from monitor.central.protocol import parse_broker_url
+
+    events: list = []
+    desk = CentralListener(CentralConfig(parse_broker_url(broker.url), name="desk-1",
+                                         remote_actions=remote), events.append)
+    desk.start()
+    return desk, events
+
+
+def _wait(predicate, timeout: float = TIMEOUT_S) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.05)
+
+
+def test_remote_acknowledge_only_where_the_clinic_allows_it_and_logged_at_both_ends(
+        broker, tmp_path, procs):
+    desk, events = _desk(broker, remote=True)
+    try:
+        # A chair with the setting off: the desk refuses, says why, sends nothing.
+        closed = _chair(procs, broker, tmp_path, "chair-a")
+        _wait(lambda: "chair-a" in desk.model.chairs
+              and desk.model.chairs["chair-a"].state.get("session") is not None)
+        assert desk.remote_action("chair-a", "acknowledge", "RN Kim").startswith(
+            "refused: chair-a does not take actions from the desk")
+        closed.stop()
+        # A chair that allows it: its raised alarm is acknowledged by the desk's nurse.
+        chair = _chair(procs, broker, tmp_path, "chair-b", "hypertensive-surge", "100",
+                       "--central-remote-actions")
+        raised = chair.wait_for(lambda x: x["type"] == "alarm" and x["state"] == "raised"
+                                and x["kind"] == "physiological")
+        _wait(lambda: "chair-b" in desk.model.chairs
+              and raised["id"] in desk.model.chairs["chair-b"].active)
+        assert desk.remote_action("chair-b", "acknowledge", "RN Kim", raised["id"]) == \
+            "sent: acknowledge to chair-b"
+        action = chair.wait_for(lambda x: x["type"] == "alarm_action"
+                                and x["action"] == "acknowledge")
+        assert action["by"] == "RN Kim at desk-1 (central desk)"       # logged at the chair
+        assert [e.detail["by"] for e in events if getattr(e, "kind", "") == "remote_action"] \
+            == ["RN Kim"]                                               # and at the desk
+        chair.stop()
+    finally:
+        desk.stop()
+
+
+def test_a_desk_without_the_setting_cannot_act(broker, tmp_path, procs):
+    desk, _ = _desk(broker, remote=False)
+    try:
+        chair = _chair(procs, broker, tmp_path, "chair-c", "typical", "10",
+                       "--central-remote-actions")
+        _wait(lambda: "chair-c" in desk.model.chairs)
+        assert desk.remote_action("chair-c", "audio_pause", "RN Kim").startswith(
+            "refused: this desk may not act on a chair's alarms")
+        chair.stop()
+    finally:
+        desk.stop()

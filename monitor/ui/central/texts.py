@@ -27,6 +27,8 @@ class TileTexts:
     priority: Priority | None
     link: str
     offline: bool
+    remote: bool = False
+    """The chair takes the desk's acknowledge and audio pause (its clinic setting)."""
 
 
 def _clock(seconds: float) -> str:
@@ -101,7 +103,7 @@ def tile_texts(chair: ChairView, now: float) -> TileTexts:
                                 if x)
     return TileTexts(chair.name or chair.chair, str(state.get("patient") or ""), phase,
                      hr, _value(values, "spo2"), nibp_text, nibp_age, alarm, priority, link,
-                     not chair.online)
+                     not chair.online, bool(state.get("remote_actions")) and chair.online)
 
 
 __all__ = ["TileTexts", "tile_texts"]

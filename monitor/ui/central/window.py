@@ -54,6 +54,7 @@ class ChairTile(QFrame):
     """
 
     clicked = Signal()
+    acknowledge_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +69,11 @@ class ChairTile(QFrame):
         self.alarm = _label(20, bold=True)
         self.alarm.setWordWrap(True)
         self.link = _label(14, colour=theme.TEXT_DIM)
+        self.ack_button = QPushButton("Acknowledge at the chair\u2026")
+        self.ack_button.setToolTip("Acknowledge this chair's alarms from the desk (the clinic "
+                                   "allows it for this chair); logged with your initials")
+        self.ack_button.clicked.connect(self.acknowledge_clicked)
+        self.ack_button.setVisible(False)
         grid = QGridLayout(self)
         grid.addWidget(self.name, 0, 0, 1, 2)
         grid.addWidget(self.phase, 0, 2, 1, 1, Qt.AlignmentFlag.AlignRight)
@@ -85,8 +91,10 @@ class ChairTile(QFrame):
         nibp_box.addWidget(self.nibp_age)
         grid.addLayout(nibp_box, 2, 2)
         grid.addWidget(self.alarm, 3, 0, 1, 3)
-        grid.addWidget(self.link, 4, 0, 1, 3)
+        grid.addWidget(self.link, 4, 0, 1, 2)
+        grid.addWidget(self.ack_button, 4, 2, 1, 1, Qt.AlignmentFlag.AlignRight)
         self.texts: TileTexts | None = None
+        self.remote_allowed = False
 
     def show_texts(self, texts: TileTexts, flash_t: float) -> None:
         """Show ``texts``; the alarm line flashes at its priority's rate."""
@@ -99,6 +107,7 @@ class ChairTile(QFrame):
         self.nibp.setText(texts.nibp)
         self.nibp_age.setText(texts.nibp_age or " ")
         self.link.setText(texts.link)
+        self.ack_button.setVisible(self.remote_allowed and texts.remote and bool(texts.alarm))
         priority = Priority.MEDIUM if texts.offline else texts.priority
         alarm = texts.alarm if not texts.offline else "CHAIR NOT HEARD: " + texts.link
         self.alarm.setText(alarm or "no alarm")
@@ -235,6 +244,8 @@ class CentralWindow(QMainWindow):
                 tile = self.tiles[chair] = ChairTile()
                 tile.setCursor(Qt.CursorShape.PointingHandCursor)
                 tile.clicked.connect(lambda c=chair: self.open_trends(c))
+                tile.remote_allowed = self.listener.config.remote_actions
+                tile.acknowledge_clicked.connect(lambda c=chair: self.ask_acknowledge(c))
             tile.show_texts(t, flash_t)
         if order != self._placed:
             for tile in self.tiles.values():
@@ -243,6 +254,21 @@ class CentralWindow(QMainWindow):
                 self.grid.addWidget(self.tiles[chair], i // columns, i % columns)
             self._placed = order
         self.empty.setVisible(not texts)
+
+    def ask_acknowledge(self, chair_id: str) -> None:
+        """Ask the desk nurse's initials, then acknowledge ``chair_id``'s alarms remotely."""
+        from PySide6.QtWidgets import QInputDialog
+
+        initials, ok = QInputDialog.getText(self, "Acknowledge at the chair",
+                                            f"Your initials (logged at {chair_id} and here):")
+        if ok and initials.strip():
+            self.acknowledge(chair_id, initials.strip())
+
+    def acknowledge(self, chair_id: str, by: str) -> str:
+        """Acknowledge ``chair_id``'s alarms from the desk as ``by``; the answer is shown."""
+        answer = self.listener.remote_action(chair_id, "acknowledge", by)
+        self.last_remote = answer
+        return answer
 
     def open_trends(self, chair_id: str):  # type: ignore[no-untyped-def]
         """Open ``chair_id``'s trends (a copy of what the central received so far)."""
