@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a further device of the chair: the same scenario through "
                              "this protocol (repeatable), e.g. --protocol masimo-ascii "
                              "--also datex-s5")
+    parser.add_argument("--central", default=None, metavar="URL",
+                        help="publish to this broker (the header shows the central link)")
+    parser.add_argument("--chair", default="chair-1")
     args = parser.parse_args(argv)
     grabs = sorted(float(x) for x in args.at.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -77,10 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     for i, at in enumerate(grabs):
         QtCore.QTimer.singleShot(int(at * 1000), lambda i=i: grab(i, i == len(grabs) - 1))
 
-    return run_app(args.source, args.protocol, args.speed, also=args.also)
+    central = None
+    if args.central:
+        from monitor.central.protocol import parse_broker_url
+        from monitor.central.publisher import PublisherConfig
+
+        central = PublisherConfig(parse_broker_url(args.central), args.chair)
+    return run_app(args.source, args.protocol, args.speed, also=args.also, central=central)
 
 
-def run_app(source: str, protocol: str | None, speed: float, also: list[str] = ()) -> int:
+def run_app(source: str, protocol: str | None, speed: float, also: list[str] = (),
+            central=None) -> int:  # type: ignore[no-untyped-def]
     """The real window (``run_gui``) on ``source`` with :data:`SETUP`, into a temporary folder.
 
     ``also``: further devices of the chair, the same scenario through these protocols.
@@ -92,7 +102,7 @@ def run_app(source: str, protocol: str | None, speed: float, also: list[str] = (
         drivers = [make_driver(parse_source(source), protocol=protocol)]
     with tempfile.TemporaryDirectory() as data_dir:
         opts = gui_app.GuiOptions(driver=drivers[0], data_dir=Path(data_dir), speed=speed,
-                                  stale_after=10.0, drivers=drivers)
+                                  stale_after=10.0, drivers=drivers, central=central)
         return gui_app.run_gui(opts)
 
 
