@@ -243,35 +243,42 @@ def _counting_run(protocols: list[str], faults: list[sim_run.Faults],
     return [bytes(d.port.data) for d in devices], counts
 
 
-def _same_faults(a: dict[str, int], b: dict[str, int]) -> bool:
-    """The same fault decisions, but for the run's last frame.
+def _faulted(index: int, faults: sim_run.Faults, frames: list[bytes]) -> tuple[bytes, dict]:
+    """What device ``index`` sends of ``frames`` with ``faults``, from its seeded stream."""
+    class Capture(sim_run.Port):
+        def __init__(self) -> None:
+            self.data = bytearray()
 
-    The scenario is anchored at the wall clock, so whether the frame at the very end
-    is sent varies by one between runs, and a pleth sample's last bit with it; every
-    decision before it comes from the device's seeded stream.
-    """
-    last_frame = 2 * 5 + 24           # a Nonin frame twice and the most garbage before it
-    return a.keys() == b.keys() and all(
-        abs(a[key] - b[key]) <= (last_frame if key == "bytes" else 1) for key in a)
+        def write(self, data: bytes) -> int:
+            self.data += data
+            return len(data)
+
+    port = Capture()
+    counts = {"frames": 0, "dropped": 0, "garbage": 0, "corrupted": 0, "duplicated": 0,
+              "bytes": 0}
+    sim_run._deliver(frames, encoder_class("nonin-2")(np.random.default_rng(0)), port, faults,
+                     sim_run.device_rng(SEED, index, sim_run.FAULT_STREAM), counts)
+    return bytes(port.data), counts
 
 
 def test_each_device_has_its_own_reproducible_faults():
     lossy = sim_run.Faults(drop=0.3, garbage=0.1, duplicate=0.1)
-    both, counts = _counting_run(["nonin-2", "nonin-2"], [lossy, lossy])
-    again, counts_again = _counting_run(["nonin-2", "nonin-2"], [lossy, lossy])
-    # Reproducible from the seed (30 % drops at random would differ by dozens).
-    assert all(_same_faults(a, b) for a, b in zip(counts, counts_again, strict=True))
-    assert both[0] != both[1]                              # independent streams
-    assert counts[0]["frames"] == counts[1]["frames"] > 1000
-    assert not _same_faults(counts[0], counts[1])
-    # Device 1 has the faults it would have alone; a fault-free device beside it sends
-    # every frame.
-    alone, counts_alone = _counting_run(["nonin-2"], [lossy])
-    assert _same_faults(counts_alone[0], counts[0])
-    clean, counts_clean = _counting_run(["nonin-2", "nonin-2"], [lossy, sim_run.Faults()])
-    assert _same_faults(counts_clean[0], counts[0])
-    assert counts_clean[1]["dropped"] == 0 and counts_clean[1]["garbage"] == 0
-    assert counts_clean[1]["duplicated"] == 0
+    frames = [bytes([1, i % 256, 2, 3, 4]) for i in range(1500)]
+    # Exactly reproducible from the seed, device by device; independent streams.
+    first, counts = _faulted(0, lossy, frames)
+    assert _faulted(0, lossy, frames) == (first, counts)
+    second, counts_2 = _faulted(1, lossy, frames)
+    assert second != first and counts_2 != counts
+    assert 0.25 < counts["dropped"] / counts["frames"] < 0.35
+    # Device 0 of several draws from the stream a device alone has (index 0 is the
+    # single-device generator), so a device has the faults it would have alone.
+    alone = np.random.default_rng([SEED, sim_run.FAULT_STREAM]).random(5)
+    assert list(sim_run.device_rng(SEED, 0, sim_run.FAULT_STREAM).random(5)) == list(alone)
+    # Played through run_devices: each device its own faults, a clean one none.
+    both, played = _counting_run(["nonin-2", "nonin-2"], [lossy, sim_run.Faults()])
+    assert played[0]["frames"] > 1000 and 0.25 < played[0]["dropped"] / played[0]["frames"] < 0.35
+    assert played[1]["dropped"] == played[1]["garbage"] == played[1]["duplicated"] == 0
+    assert played[1]["frames"] == played[0]["frames"]
 
 def test_the_control_fifo_unplugs_and_plugs_one_device(tmp_path, rigs):
     fifo = tmp_path / "sim.ctl"
