@@ -30,18 +30,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from monitor.acquisition.sources import session_script
 from monitor.core.reading import Quality, Reading
-from monitor.core.session import Phase
 from monitor.core.vitals import NIBP_VITALS
-from monitor.core.workflow.messages import (
-    OVERRIDE_NOTE_PREFIX,
-    AddEvent,
-    InfusionAction,
-    ScriptedStart,
-)
 from monitor.devices.base import SourceError
 from monitor.devices.protocols import PROTOCOLS, codec_class
-from monitor.devices.replay import RecordedPlan, ReplayDriver, replay_banner
+from monitor.devices.replay import RecordedPlan, ReplayDriver
 from monitor.storage.store import SessionStore
 
 __all__ = ["replay_drivers"]
@@ -80,39 +74,21 @@ def replay_drivers(db_path: Path, session_id: int) -> list[ReplayDriver]:
             off_wire[src.name] = [r for r in store.readings(session_id, source=src.name)
                                   if r.vital in NIBP_VITALS and not carries_nibp]
         manual = [r for r in store.readings(session_id) if r.quality is Quality.MANUAL]
-        phases = [(span.start - start, span.phase) for span in store.phases(session_id)
-                  if span.phase in (Phase.INFUSION, Phase.RECOVERY)]
-        events = [AddEvent(e.kind, e.text, e.author, e.t - start)
-                  for e in store.session_events(session_id)
-                  if not e.text.startswith(OVERRIDE_NOTE_PREFIX)]  # the gate records it again
-        actions = store.infusion_actions(session_id)
-        setup = store.setup(session_id) or {}
-    minutes = setup.get("planned_infusion_min")
-    patient = setup.get("patient_ref")
-    planned = float(minutes) * 60.0 if isinstance(minutes, (int, float)) and minutes > 0 else None
-    scripted = None
-    by = {a.action: a for a in reversed(actions)}   # the first of each
-    if InfusionAction.START in by:
-        first = by[InfusionAction.START]
-        stop = by.get(InfusionAction.STOP)
-        scripted = ScriptedStart(first.by, first.reason, f"session {session_id}", first.by,
-                                 stop.by if stop is not None else first.by)
-    what = f"session {session_id}" + (f" ({patient})" if patient else "")
-    banner = replay_banner(what, start)
+        script = session_script(store, session_id, start)
     several = len(sources) > 1
     drivers = []
     for i, (src, protocol, chunks) in enumerate(captures):
         readings = sorted([*off_wire[src.name], *(manual if i == 0 else [])],
                           key=lambda r: r.t)
         cuff = frozenset(r.vital for r in off_wire[src.name])
-        plan = (RecordedPlan(phases, events, scripted, planned, cuff) if i == 0
-                else RecordedPlan(off_wire=cuff))
+        plan = (RecordedPlan(script.phases, script.events, script.scripted, script.planned,
+                             cuff) if i == 0 else RecordedPlan(off_wire=cuff))
         items: list[tuple[float, bytes | Reading]] = [(t - start, d) for t, d in chunks]
         items += [(r.t - start, r) for r in readings]
         # A reading the session took at the instant of a chunk came first (as a cuff's does).
         items.sort(key=lambda x: (x[0], isinstance(x[1], bytes)))
         label = f"replay:session {session_id}" + (f" {src.name}" if several else "")
-        driver = ReplayDriver(items, protocol, label, plan, banner=banner,
+        driver = ReplayDriver(items, protocol, label, plan, banner=script.banner,
                               codec_options=codec_class(protocol).replay_options(src.settings))
         driver.name = src.name
         drivers.append(driver)

@@ -19,6 +19,7 @@ recorded name.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -148,6 +149,45 @@ def _not_on_the_wire(reading: Reading, protocol_carries_nibp: bool) -> bool:
     return reading.vital in NIBP_VITALS and not protocol_carries_nibp
 
 
+@dataclass(frozen=True)
+class SessionScript:
+    """What a recorded session's bytes cannot carry, for its replay.
+
+    Its phases and the nurse's events at their session times, how the infusion
+    was started (through the gate, with the override it recorded), the planned
+    infusion, and the banner naming the session replayed.
+    """
+
+    phases: list[tuple[float, Phase]]
+    events: list[AddEvent]
+    scripted: ScriptedStart | None
+    planned: float | None
+    banner: str
+
+
+def session_script(store: SessionStore, session_id: int, start: float) -> SessionScript:
+    """The :class:`SessionScript` of session ``session_id``, which started at ``start``."""
+    phases = [(span.start - start, span.phase) for span in store.phases(session_id)
+              if span.phase in (Phase.INFUSION, Phase.RECOVERY)]
+    events = [AddEvent(e.kind, e.text, e.author, e.t - start)
+              for e in store.session_events(session_id)
+              if not e.text.startswith(OVERRIDE_NOTE_PREFIX)]  # the gate records it again
+    actions = store.infusion_actions(session_id)
+    setup = store.setup(session_id) or {}
+    minutes = setup.get("planned_infusion_min")
+    patient = setup.get("patient_ref")
+    planned = float(minutes) * 60.0 if isinstance(minutes, (int, float)) and minutes > 0 else None
+    scripted = None
+    by = {a.action: a for a in reversed(actions)}   # the first of each
+    if InfusionAction.START in by:
+        first = by[InfusionAction.START]
+        stop = by.get(InfusionAction.STOP)
+        scripted = ScriptedStart(first.by, first.reason, f"session {session_id}", first.by,
+                                 stop.by if stop is not None else first.by)
+    what = f"session {session_id}" + (f" ({patient})" if patient else "")
+    return SessionScript(phases, events, scripted, planned, replay_banner(what, start))
+
+
 def from_session(db_path: Path, session_id: int) -> ReplayDriver:
     """A replay of session ``session_id``: its bytes, phases, events and off-wire readings."""
     with SessionStore(db_path) as store:
@@ -165,30 +205,14 @@ def from_session(db_path: Path, session_id: int) -> ReplayDriver:
         codec_options = codec_class(protocol).replay_options(store.source_settings(session_id))
         carries_nibp = codec_class(protocol).carries_nibp
         readings = [r for r in store.readings(session_id) if _not_on_the_wire(r, carries_nibp)]
-        phases = [(span.start - start, span.phase) for span in store.phases(session_id)
-                  if span.phase in (Phase.INFUSION, Phase.RECOVERY)]
-        events = [AddEvent(e.kind, e.text, e.author, e.t - start)
-                  for e in store.session_events(session_id)
-                  if not e.text.startswith(OVERRIDE_NOTE_PREFIX)]  # the gate records it again
-        actions = store.infusion_actions(session_id)
-        setup = store.setup(session_id) or {}
-        minutes = setup.get("planned_infusion_min")
-        patient = setup.get("patient_ref")
-    planned = float(minutes) * 60.0 if isinstance(minutes, (int, float)) and minutes > 0 else None
+        script = session_script(store, session_id, start)
     cuff = frozenset(r.vital for r in readings
                      if r.vital in NIBP_VITALS and r.quality is not Quality.MANUAL)
-    scripted = None
-    by = {a.action: a for a in reversed(actions)}   # the first of each
-    if InfusionAction.START in by:
-        first = by[InfusionAction.START]
-        stop = by.get(InfusionAction.STOP)
-        scripted = ScriptedStart(first.by, first.reason, f"session {session_id}", first.by,
-                                 stop.by if stop is not None else first.by)
     items: list[tuple[float, bytes | Reading]] = [(t - start, d) for t, d in chunks]
     items += [(r.t - start, r) for r in readings]
     # A reading the session took at the instant of a chunk came first (as a cuff's does).
     items.sort(key=lambda x: (x[0], isinstance(x[1], bytes)))
-    what = f"session {session_id}" + (f" ({patient})" if patient else "")
     return ReplayDriver(items, protocol, f"replay:session {session_id}",
-                        RecordedPlan(phases, events, scripted, planned, cuff),
-                        banner=replay_banner(what, start), codec_options=codec_options)
+                        RecordedPlan(script.phases, script.events, script.scripted,
+                                     script.planned, cuff),
+                        banner=script.banner, codec_options=codec_options)

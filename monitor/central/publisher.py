@@ -185,6 +185,7 @@ class ChairPublisher:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         self._client = client
+        self._queue_full = mqtt.MQTT_ERR_QUEUE_SIZE
 
     # -- the hub's side ------------------------------------------------------
 
@@ -307,10 +308,8 @@ class ChairPublisher:
             self._send(*item)
 
     def _send(self, name: str, payload: bytes, qos: int, retain: bool) -> None:
-        import paho.mqtt.client as mqtt
-
         info = self._client.publish(name, payload, qos=qos, retain=retain)
-        if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+        if info.rc == self._queue_full:
             self.dropped += 1
             self._report(Technical(Condition.QUEUE_OVERFLOW, True, self._session_now(),
                                    "central station outbox full: a message was not sent",
